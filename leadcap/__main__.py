@@ -1,0 +1,3 @@
+from leadcap.cli import main
+
+main()
