@@ -236,8 +236,9 @@ def _decode_value(prop: _Property, from_text: bool, warnings: list[str]) -> str:
             raw = binascii.a2b_base64(raw)
         except binascii.Error:
             warnings.append(f"{prop.name} is not valid base64; kept as written")
-    # A str payload is already decoded text; only QP bytes still carry the declared charset.
-    charset = prop.param("CHARSET") if quoted_printable or not from_text else ""
+    # A str payload is already decoded text; only QP/base64 bytes still carry the CHARSET.
+    transfer_encoded = quoted_printable or encoding in ("B", "BASE64")
+    charset = prop.param("CHARSET") if transfer_encoded or not from_text else ""
     return _decode_bytes(raw, charset, warnings)[0]
 
 
