@@ -1,0 +1,236 @@
+"""Which columns an export has, what they are called (en/de/ja), and how leads map to CRMs.
+
+Kept apart from the writers so the README can show the same tables the code uses."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+STATUSES = ("new", "contacted", "meeting", "offer", "won", "lost")
+RATINGS = ("hot", "warm", "cold")
+CONSENT_PURPOSES = ("followup", "marketing", "share")
+SPLIT_KEYS = ("tag", "exhibitor", "staff", "rating")
+
+
+@dataclass(frozen=True)
+class Column:
+    """One column of the follow-up list. `kind` decides how a value is written:
+    text, code (digits that must stay text: phones, postcodes, ids), email, url, datetime,
+    date, notes (wrapped), list (joined with ", "), status, int or bool."""
+
+    key: str
+    kind: str
+    en: str
+    de: str
+    ja: str
+
+    def label(self, lang: str) -> str:
+        return getattr(self, lang, self.en)
+
+
+def _col(key: str, kind: str, en: str, de: str, ja: str) -> Column:
+    return Column(key, kind, en, de, ja)
+
+
+# Order as a colleague reads a follow-up list: what to do first, who, how to reach them,
+# what was said; bookkeeping last and `uuid` always last (it identifies the lead on re-import).
+LEAD_COLUMNS: tuple[Column, ...] = (
+    _col("rating", "text", "Rating", "Bewertung", "評価"),
+    _col("status", "status", "Status", "Status", "ステータス"),
+    _col("owner", "text", "Owner", "Zuständig", "担当者"),
+    _col("due", "date", "Due", "Fällig", "期限"),
+    _col("captured_at", "datetime", "Captured", "Erfasst", "取得日時"),
+    _col("family_name", "text", "Family name", "Nachname", "姓"),
+    _col("given_name", "text", "Given name", "Vorname", "名"),
+    _col("full_name", "text", "Full name", "Name", "氏名"),
+    _col("name_reading", "text", "Reading", "Aussprache", "フリガナ"),
+    _col("company", "text", "Company", "Firma", "会社名"),
+    _col("department", "text", "Department", "Abteilung", "部署"),
+    _col("title", "text", "Title", "Position", "役職"),
+    _col("email", "email", "E-mail", "E-Mail", "メール"),
+    _col("phone", "code", "Phone", "Telefon", "電話"),
+    _col("mobile", "code", "Mobile", "Mobil", "携帯"),
+    _col("website", "url", "Website", "Website", "ウェブサイト"),
+    _col("street", "text", "Street", "Straße", "住所"),
+    _col("postal_code", "code", "Postal code", "PLZ", "郵便番号"),
+    _col("city", "text", "City", "Ort", "市区町村"),
+    _col("country", "text", "Country", "Land", "国"),
+    _col("tags", "list", "Tags", "Tags", "タグ"),
+    _col("notes", "notes", "Notes", "Notizen", "メモ"),
+    _col("consent_followup", "text", "Consent: follow-up", "Einw.: Nachfassen", "同意: フォロー"),
+    _col("consent_marketing", "text", "Consent: marketing", "Einw.: Marketing", "同意: マーケ"),
+    _col("consent_share", "text", "Consent: share", "Einw.: Weitergabe", "同意: 共有"),
+    _col("exhibitor", "text", "Exhibitor", "Aussteller", "出展者"),
+    _col("captured_by", "text", "Captured by", "Erfasst von", "取得者"),
+    _col("device", "text", "Device", "Gerät", "端末"),
+    _col("event", "text", "Event", "Messe", "イベント"),
+    _col("badge_id", "code", "Badge ID", "Badge-ID", "バッジID"),
+    _col("visits", "int", "Visits", "Besuche", "訪問回数"),
+    _col("needs_review", "bool", "Needs review", "Prüfen", "要確認"),
+    _col("review_reasons", "list", "Review reasons", "Prüfgründe", "確認理由"),
+    _col("source", "text", "Source", "Quelle", "取得元"),
+    _col("id", "code", "ID", "ID", "ID"),
+    _col("uuid", "text", "UUID", "UUID", "UUID"),
+)
+
+# Words on the summary sheet and in generated sheet names.
+SUMMARY_LABELS: dict[str, dict[str, str]] = {
+    "en": {
+        "summary": "Summary",
+        "leads": "Leads",
+        "event": "Event",
+        "timezone": "Time zone",
+        "exported_at": "Exported at",
+        "filters": "Filters",
+        "total": "Leads exported",
+        "per_group": "Leads per sheet",
+        "per_rating": "Leads per rating",
+        "per_day": "Leads per day",
+        "cut": "Cells cut at 32,767 characters (UUIDs)",
+        "no_links": "Rows without links (link limit reached)",
+        "no_tag": "(no tag)",
+        "none": "(none)",
+        "no_rating": "(no rating)",
+    },
+    "de": {
+        "summary": "Übersicht",
+        "leads": "Leads",
+        "event": "Messe",
+        "timezone": "Zeitzone",
+        "exported_at": "Exportiert am",
+        "filters": "Filter",
+        "total": "Exportierte Leads",
+        "per_group": "Leads pro Blatt",
+        "per_rating": "Leads pro Bewertung",
+        "per_day": "Leads pro Tag",
+        "cut": "Bei 32.767 Zeichen gekürzte Zellen (UUIDs)",
+        "no_links": "Zeilen ohne Links (Link-Limit erreicht)",
+        "no_tag": "(ohne Tag)",
+        "none": "(keine)",
+        "no_rating": "(ohne Bewertung)",
+    },
+    "ja": {
+        "summary": "概要",
+        "leads": "リード",
+        "event": "イベント",
+        "timezone": "タイムゾーン",
+        "exported_at": "出力日時",
+        "filters": "フィルター",
+        "total": "出力リード数",
+        "per_group": "シート別リード数",
+        "per_rating": "評価別リード数",
+        "per_day": "日別リード数",
+        "cut": "32,767文字で切り詰めたセル (UUID)",
+        "no_links": "リンクなしの行 (リンク上限)",
+        "no_tag": "(タグなし)",
+        "none": "(なし)",
+        "no_rating": "(評価なし)",
+    },
+}
+
+
+def lead_value(lead: dict, key: str) -> object:
+    """The raw value of a column for a lead; consent columns read the consent dict."""
+    if key.startswith("consent_"):
+        return (lead.get("consent") or {}).get(key.removeprefix("consent_"))
+    return lead.get(key)
+
+
+def joined(values: object) -> str | None:
+    """Tags and review reasons as one cell: "a, b"."""
+    if not values:
+        return None
+    if isinstance(values, str):
+        return values
+    return ", ".join(str(v) for v in values)
+
+
+# --- CRM import files -----------------------------------------------------------------------
+
+NOT_PROVIDED = "[not provided]"
+
+# leadcap status -> Salesforce default Lead Status picklist values.
+SALESFORCE_STATUS = {
+    "new": "Open - Not Contacted",
+    "contacted": "Working - Contacted",
+    "meeting": "Working - Contacted",
+    "offer": "Working - Contacted",
+    "won": "Closed - Converted",
+    "lost": "Closed - Not Converted",
+}
+# leadcap status -> HubSpot default "Lead status" options.
+HUBSPOT_STATUS = {
+    "new": "New",
+    "contacted": "Attempted to contact",
+    "meeting": "Connected",
+    "offer": "Open deal",
+    "won": "Open deal",
+    "lost": "Unqualified",
+}
+
+
+def description(lead: dict) -> str:
+    """Notes, interests (tags) and rating in one text, for CRMs without those fields."""
+    parts = []
+    if lead.get("notes"):
+        parts.append(str(lead["notes"]))
+    if lead.get("tags"):
+        parts.append("Interests: " + joined(lead["tags"]))
+    if lead.get("rating"):
+        parts.append("Rating: " + str(lead["rating"]))
+    return "\n".join(parts)
+
+
+def _opt_out(lead: dict) -> str:
+    """Salesforce Email Opt Out: "1" unless marketing consent was granted."""
+    return "0" if (lead.get("consent") or {}).get("marketing") == "granted" else "1"
+
+
+def _get(key: str) -> Callable[[dict], object]:
+    return lambda lead: lead.get(key)
+
+
+# Header -> how to get the value. Headers are the labels the Salesforce Data Import Wizard
+# maps automatically ("Field Mapping for Importing Leads"); Company is required there, so an
+# empty one becomes "[not provided]".
+SALESFORCE_COLUMNS: tuple[tuple[str, Callable[[dict], object]], ...] = (
+    ("First Name", _get("given_name")),
+    ("Last Name", lambda lead: lead.get("family_name") or lead.get("full_name")),
+    ("Company", lambda lead: lead.get("company") or NOT_PROVIDED),
+    ("Title", _get("title")),
+    ("Email", _get("email")),
+    ("Phone", _get("phone")),
+    ("Mobile Phone", _get("mobile")),
+    ("Street", _get("street")),
+    ("City", _get("city")),
+    ("Postal Code", _get("postal_code")),
+    ("Country", _get("country")),
+    ("Website", _get("website")),
+    ("Lead Source", _get("event")),
+    ("Lead Status", lambda lead: SALESFORCE_STATUS.get(lead.get("status") or "new")),
+    ("Rating", lambda lead: (lead.get("rating") or "").capitalize() or None),
+    ("Description", description),
+    ("Email Opt Out", _opt_out),
+)
+
+# HubSpot contact import: headers match HubSpot's default contact property labels so the
+# import wizard maps them; "Marketing consent" and "leadcap UUID" need a custom property.
+HUBSPOT_COLUMNS: tuple[tuple[str, Callable[[dict], object]], ...] = (
+    ("First Name", _get("given_name")),
+    ("Last Name", lambda lead: lead.get("family_name") or lead.get("full_name")),
+    ("Email", _get("email")),
+    ("Company Name", _get("company")),
+    ("Job Title", _get("title")),
+    ("Phone Number", _get("phone")),
+    ("Mobile Phone Number", _get("mobile")),
+    ("Street Address", _get("street")),
+    ("City", _get("city")),
+    ("Postal Code", _get("postal_code")),
+    ("Country/Region", _get("country")),
+    ("Website URL", _get("website")),
+    ("Lead Status", lambda lead: HUBSPOT_STATUS.get(lead.get("status") or "new")),
+    ("Message", description),
+    ("Marketing consent", lambda lead: (lead.get("consent") or {}).get("marketing")),
+    ("leadcap UUID", _get("uuid")),
+)

@@ -1,0 +1,75 @@
+"""Make lead data harmless in files that spreadsheets and address books open.
+
+Lead data comes from badges and QR codes that anyone can print, so every exported value is
+treated as hostile: no formula, no illegal XML, no `javascript:` link.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from urllib.parse import urlsplit
+
+# Characters that make Excel, LibreOffice or Google Sheets read a CSV cell as a formula
+# (OWASP "CSV Injection"), plus their full-width forms that Japanese IMEs type and that
+# Excel folds to the ASCII ones.
+_FORMULA_STARTS = frozenset("=+-@\t\r\n＝＋－＠")
+
+# XML 1.0 allows tab, LF, CR, U+0020-U+D7FF, U+E000-U+FFFD and the astral planes; lone
+# surrogates (which Python strings can hold after a lax decode) cannot be encoded at all.
+_ILLEGAL_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+_CONTROL_OR_SPACE = re.compile(r"[\x00-\x20\x7f-\x9f\s]")
+_EMAIL = re.compile(r"^[A-Za-z0-9.!#$%&*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?$")
+_FILENAME_BAD = re.compile(r'[<>:"/\\|?*\x00-\x1f\x7f]')
+_WINDOWS_RESERVED = {"CON", "PRN", "AUX", "NUL"} | {
+    f"{p}{i}" for p in ("COM", "LPT") for i in "123456789"
+}
+
+
+def neutralise(value: str) -> str:
+    """Prefix a single quote when a spreadsheet would run `value` as a formula.
+
+    Also catches formula characters hidden behind leading spaces, which Excel skips."""
+    stripped = value.lstrip(" \u3000")
+    if value and (value[0] in _FORMULA_STARTS or stripped[:1] in _FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
+def clean_xml(text: str) -> str:
+    """Replace characters that XML 1.0 cannot hold with U+FFFD, so a file still opens."""
+    return _ILLEGAL_XML.sub("\ufffd", text)
+
+
+def is_safe_url(url: str | None) -> bool:
+    """True for an http(s) URL with a host and no whitespace or control characters:
+    the only kind we make clickable."""
+    if not url or _CONTROL_OR_SPACE.search(url) or '"' in url:
+        return False
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname
+    except ValueError:
+        return False
+    return parts.scheme.lower() in ("http", "https") and bool(host)
+
+
+def is_safe_email(addr: str | None) -> bool:
+    """True for a plain `local@domain` address that can become a `mailto:` link as is."""
+    if not addr or len(addr) > 254:
+        return False
+    return bool(_EMAIL.match(addr)) and "." in addr.rsplit("@", 1)[1]
+
+
+def safe_filename(name: str, max_bytes: int = 120) -> str:
+    """A file name that works on Windows, macOS and Linux, keeping Japanese and German
+    letters; cut on a character boundary to `max_bytes` of UTF-8."""
+    name = unicodedata.normalize("NFC", clean_xml(name))
+    name = _FILENAME_BAD.sub("_", name).strip().strip(".")
+    encoded = name.encode("utf-8")[:max_bytes]
+    name = encoded.decode("utf-8", errors="ignore").rstrip(" .")
+    if not name:
+        return "_"
+    if name.split(".")[0].upper() in _WINDOWS_RESERVED:
+        name = "_" + name
+    return name
