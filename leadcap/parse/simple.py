@@ -221,7 +221,7 @@ def parse_json(text: str) -> list[ParsedContact] | None:
         return None
     try:
         data = json.loads(stripped)
-    except ValueError:
+    except (ValueError, RecursionError):
         return None
     objects = data if isinstance(data, list) else [data]
     contacts = [_contact_from_object(o) for o in objects if isinstance(o, dict)]
