@@ -1,0 +1,224 @@
+"""What every command shares: opening the database, turning errors into one line,
+and printing for people (rich) or for pipes and scripts (plain text, JSON)."""
+
+import functools
+import inspect
+import json
+import os
+import sqlite3
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, time, timedelta
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from leadcap.errors import LeadcapError, UsageError
+
+
+@dataclass
+class State:
+    """What the top-level options decided, handed to every command through ctx.obj."""
+
+    db_path: Path | None = None
+    _store: object = None
+
+    @property
+    def app_dir(self) -> Path:
+        home = os.environ.get("LEADCAP_HOME")
+        return Path(home) if home else Path(typer.get_app_dir("leadcap"))
+
+
+def device_config(ctx: typer.Context) -> dict:
+    from leadcap.config import load_device_config
+
+    return load_device_config(state(ctx).app_dir)
+
+
+def state(ctx: typer.Context) -> State:
+    root = ctx.find_root()
+    if root.obj is None:
+        root.obj = State()
+    return root.obj
+
+
+def open_db(ctx: typer.Context):
+    """The store for this invocation (opened once, closed when the command ends)."""
+    from leadcap.store import default_db_path, open_store
+
+    current = state(ctx)
+    if current._store is None:
+        config = device_config(ctx)
+        path = current.db_path or default_db_path(current.app_dir)
+        current._store = open_store(path, staff=config["staff"], device=config["device"])
+        ctx.find_root().call_on_close(current._store.close)
+    return current._store
+
+
+def fail(message: str, code: int = 1) -> typer.Exit:
+    """Print `Error: ...` on stderr; raise the returned Exit."""
+    message = message.rstrip(".")
+    typer.echo(f"Error: {message[0].upper()}{message[1:]}.", err=True)
+    return typer.Exit(code=code)
+
+
+def handle_errors(fn: Callable) -> Callable:
+    """Turn leadcap's and SQLite's exceptions into one actionable line and an exit code."""
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        try:
+            return fn(*args, **kwargs)
+        except UsageError as error:
+            raise fail(str(error), 2) from None
+        except LeadcapError as error:
+            raise fail(str(error)) from None
+        except sqlite3.Error as error:
+            from leadcap.store import translate_sqlite_error
+
+            ctx = typer.get_current_context(silent=True)
+            path = state(ctx).db_path if ctx else None
+            raise fail(str(translate_sqlite_error(error, path or Path("the database")))) from None
+        except KeyboardInterrupt:
+            raise typer.Exit(code=130) from None
+        except Exception as error:
+            if type(error).__module__.startswith("typer") or os.environ.get("LEADCAP_DEBUG"):
+                raise
+            raise fail(
+                f"unexpected {type(error).__name__}: {error}. This is a bug in leadcap: please"
+                " report it; LEADCAP_DEBUG=1 shows the details"
+            ) from None
+
+    return wrapper
+
+
+# -- output -----------------------------------------------------------------------
+
+
+def is_terminal() -> bool:
+    return sys.stdout.isatty()
+
+
+def console():
+    from rich.console import Console
+
+    return Console(highlight=False, no_color="NO_COLOR" in os.environ or None)
+
+
+def print_json(data) -> None:
+    typer.echo(json.dumps(data, ensure_ascii=False, indent=2))
+
+
+def print_table(columns: list[str], rows: list[list], *, title: str | None = None) -> None:
+    """A rich table on a terminal; tab-separated lines with a header row when piped."""
+    if is_terminal():
+        from rich import box
+        from rich.table import Table
+
+        plain = "NO_COLOR" in os.environ
+        table = Table(title=title, box=None if plain else box.SIMPLE_HEAD, show_edge=False)
+        for column in columns:
+            table.add_column(column)
+        for row in rows:
+            table.add_row(*("" if v is None else str(v) for v in row))
+        console().print(table)
+        return
+    typer.echo("\t".join(columns))
+    for row in rows:
+        typer.echo("\t".join(_plain(v) for v in row))
+
+
+def _plain(value) -> str:
+    if value is None:
+        return ""
+    return str(value).replace("\t", " ").replace("\r", " ").replace("\n", " | ")
+
+
+def show_time(store, timestamp: str | None) -> str:
+    """A stored time as people at the booth read it: event time zone, to the minute."""
+    if not timestamp:
+        return ""
+    moment = datetime.fromisoformat(timestamp).astimezone(store.zone())
+    return moment.strftime("%Y-%m-%d %H:%M")
+
+
+def time_bound(store, value: str | None, option: str, *, end: bool = False) -> str | None:
+    """`--since/--until` values as UTC ISO bounds. A bare date means the whole day in the
+    event's time zone, so `--until 2026-12-09` still includes that evening."""
+    if not value:
+        return None
+    from datetime import UTC
+
+    text = value.strip().lower()
+    today = store.now().date()
+    named = {"today": today, "yesterday": today - timedelta(days=1)}
+    try:
+        if text in named:
+            day = named[text]
+        elif len(text) == 10:
+            day = datetime.strptime(text, "%Y-%m-%d").date()
+        else:
+            moment = datetime.fromisoformat(value.strip())
+            if moment.tzinfo is None:
+                moment = moment.replace(tzinfo=store.zone())
+            return moment.astimezone(UTC).isoformat(timespec="seconds")
+    except ValueError:
+        raise UsageError(
+            f"{option} {value!r} is not a date."
+            " Use YYYY-MM-DD, an ISO date-time, today or yesterday"
+        ) from None
+    if end:
+        day = day + timedelta(days=1)
+    moment = datetime.combine(day, time(0), tzinfo=store.zone())
+    return moment.astimezone(UTC).isoformat(timespec="seconds")
+
+
+# -- one option per lead field ------------------------------------------------------
+
+FIELD_HELP = {
+    "badge_id": "Badge number from the organiser",
+    "given_name": "Given (first) name",
+    "family_name": "Family (last) name",
+    "full_name": "Name as written, when it should not be split",
+    "name_reading": "Reading of the name (kana), used for sorting",
+    "company": "Company or institute",
+    "department": "Department",
+    "title": "Job title",
+    "email": "E-mail address",
+    "phone": "Phone number (any format; stored as typed plus E.164)",
+    "mobile": "Mobile number",
+    "website": "Website",
+    "street": "Street address",
+    "city": "City",
+    "postal_code": "Postal code",
+    "country": "Country (ISO code such as JP or DE, or a name)",
+    "notes": "Notes (replaces; use `leadcap note` to append)",
+}
+
+
+def with_field_options(fields: tuple[str, ...]) -> Callable:
+    """Give a command one `--field-name` option per lead field. The values arrive in the
+    function's `**fields`; writing seventeen identical parameters out by hand would hide
+    the few that differ."""
+
+    def decorate(fn: Callable) -> Callable:
+        signature = inspect.signature(fn, eval_str=True)
+        params = [p for p in signature.parameters.values() if p.kind != p.VAR_KEYWORD]
+        for name in fields:
+            option = typer.Option(
+                f"--{name.replace('_', '-')}", help=FIELD_HELP[name], rich_help_panel="Fields"
+            )
+            params.append(
+                inspect.Parameter(
+                    name,
+                    inspect.Parameter.KEYWORD_ONLY,
+                    default=None,
+                    annotation=Annotated[str | None, option],
+                )
+            )
+        fn.__signature__ = signature.replace(parameters=params)
+        return fn
+
+    return decorate

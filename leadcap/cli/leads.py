@@ -1,0 +1,336 @@
+"""Commands that add, find, show and change leads by hand."""
+
+import sys
+from typing import Annotated
+
+import typer
+
+from leadcap import leads as core
+from leadcap import model
+from leadcap.cli.common import (
+    handle_errors,
+    is_terminal,
+    open_db,
+    print_json,
+    print_table,
+    show_time,
+    time_bound,
+    with_field_options,
+)
+from leadcap.errors import UsageError
+
+JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON (documented in README)")]
+LeadId = Annotated[str, typer.Argument(help="The lead's number (or uuid)")]
+PROMPTED_FIELDS = (
+    "family_name",
+    "given_name",
+    "name_reading",
+    "company",
+    "email",
+    "phone",
+)
+
+
+def parse_consent(value: str | None) -> dict[str, str]:
+    """`--consent followup,marketing` -> those purposes granted."""
+    if not value:
+        return {}
+    purposes = [p.strip().lower() for p in value.split(",") if p.strip()]
+    for purpose in purposes:
+        core.check_choice(purpose, model.CONSENT_PURPOSES, "consent purpose")
+    return dict.fromkeys(purposes, "granted")
+
+
+def lead_row(store, lead: dict) -> list:
+    flags = "review" if lead["needs_review"] else ""
+    if lead["visits"] and lead["visits"] > 1:
+        flags = f"{flags} x{lead['visits']}".strip()
+    return [
+        lead["id"],
+        show_time(store, lead["captured_at"]),
+        model.display_name(lead),
+        lead["company"],
+        lead["email"],
+        lead["rating"],
+        ", ".join(lead["tags"]),
+        flags,
+    ]
+
+
+LIST_COLUMNS = ["id", "captured", "name", "company", "email", "rating", "tags", "flags"]
+
+
+def print_leads(store, leads: list[dict], as_json: bool) -> None:
+    if as_json:
+        print_json(leads)
+    else:
+        print_table(LIST_COLUMNS, [lead_row(store, lead) for lead in leads])
+
+
+def print_lead(store, lead: dict) -> None:
+    rows = [["name", model.display_name(lead)]]
+    for key in core.JSON_KEYS:
+        value = lead[key]
+        if key in ("captured_at", "updated_at"):
+            value = show_time(store, value)
+        elif key == "tags":
+            value = ", ".join(value)
+        elif key == "consent":
+            value = ", ".join(f"{k}: {v}" for k, v in value.items())
+        elif key == "review_reasons":
+            value = "; ".join(value)
+        if value not in (None, "", [], False) or key in ("id", "rating", "tags"):
+            rows.append([key, value])
+    print_table(["field", "value"], rows)
+
+
+@with_field_options(model.LEAD_FIELDS)
+@handle_errors
+def add(
+    ctx: typer.Context,
+    *,
+    tag: Annotated[
+        list[str] | None, typer.Option("--tag", help="Interest tag (repeatable)")
+    ] = None,
+    rating: Annotated[str | None, typer.Option(help="hot, warm or cold")] = None,
+    note: Annotated[str | None, typer.Option(help="A first note")] = None,
+    consent: Annotated[
+        str | None, typer.Option(help="Purposes the visitor agreed to: followup[,marketing,share]")
+    ] = None,
+    exhibitor: Annotated[str | None, typer.Option(help="Co-exhibitor this lead belongs to")] = None,
+    as_json: JsonOption = False,
+    **fields: str | None,
+) -> None:
+    """Add a lead by hand. Prints its number. On a terminal with no name, company or
+    e-mail given, asks for the usual fields (Enter skips one)."""
+    store = open_db(ctx)
+    given = {k: v for k, v in fields.items() if v is not None}
+    if not given and not note and sys.stdin.isatty() and is_terminal():
+        for name in PROMPTED_FIELDS:
+            value = typer.prompt(name.replace("_", " "), default="", show_default=False)
+            if value.strip():
+                given[name] = value
+    if not given:
+        raise UsageError(
+            "nothing to add: give at least one field, e.g. leadcap add --family-name Yamada"
+        )
+    consent_state = parse_consent(consent)
+    lead = core.add_lead(
+        store,
+        given,
+        tags=tag or [],
+        rating=rating,
+        consent=consent_state,
+        exhibitor=exhibitor,
+        note=note,
+    )
+    if as_json:
+        print_json(lead)
+        return
+    typer.echo(lead["id"])
+    for reason in lead["review_reasons"]:
+        typer.echo(f"Saved, flagged for review: {reason}.", err=True)
+
+
+@handle_errors
+def list_(
+    ctx: typer.Context,
+    *,
+    tag: Annotated[list[str] | None, typer.Option("--tag", help="Only leads with this tag")] = None,
+    rating: Annotated[str | None, typer.Option(help="hot, warm or cold")] = None,
+    staff: Annotated[str | None, typer.Option(help="Captured by this staff member")] = None,
+    exhibitor: Annotated[str | None, typer.Option(help="Belonging to this co-exhibitor")] = None,
+    since: Annotated[str | None, typer.Option(help="From this date or time (or today)")] = None,
+    until: Annotated[str | None, typer.Option(help="Up to and including this date")] = None,
+    review: Annotated[bool, typer.Option("--review", help="Only leads needing review")] = False,
+    deleted: Annotated[bool, typer.Option("--deleted", help="Only deleted leads")] = False,
+    limit: Annotated[int | None, typer.Option(min=1, help="At most this many")] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """List leads, newest first."""
+    store = open_db(ctx)
+    flt = core.LeadFilter(
+        tags=tag or [],
+        rating=core.check_choice(rating, model.RATINGS, "rating"),
+        staff=staff,
+        exhibitor=exhibitor,
+        since=time_bound(store, since, "--since"),
+        until=time_bound(store, until, "--until", end=True),
+        review=review,
+        deleted=deleted,
+        limit=limit,
+    )
+    print_leads(store, list(core.iter_leads(store, flt)), as_json)
+
+
+@handle_errors
+def show(ctx: typer.Context, lead_id: LeadId, *, as_json: JsonOption = False) -> None:
+    """Show every field of one lead."""
+    store = open_db(ctx)
+    lead = core.get_lead(store, lead_id)
+    if as_json:
+        print_json(lead)
+    else:
+        print_lead(store, lead)
+
+
+@with_field_options(model.LEAD_FIELDS)
+@handle_errors
+def edit(
+    ctx: typer.Context,
+    lead_id: LeadId,
+    *,
+    exhibitor: Annotated[str | None, typer.Option(help="Co-exhibitor")] = None,
+    status: Annotated[
+        str | None, typer.Option(help="new, contacted, meeting, offer, won or lost")
+    ] = None,
+    owner: Annotated[str | None, typer.Option(help="Who follows up")] = None,
+    due: Annotated[str | None, typer.Option(help="Follow-up due date, YYYY-MM-DD")] = None,
+    reviewed: Annotated[
+        bool, typer.Option("--reviewed", help="Mark as checked: clears the review flag")
+    ] = False,
+    as_json: JsonOption = False,
+    **fields: str | None,
+) -> None:
+    """Change fields of a lead. Each change is logged (leadcap history) and can be undone."""
+    store = open_db(ctx)
+    changes = {k: v for k, v in fields.items() if v is not None}
+    extra = {"exhibitor": exhibitor, "owner": owner}
+    changes.update({k: v for k, v in extra.items() if v is not None})
+    if status is not None:
+        changes["status"] = core.check_choice(status, model.STATUSES, "status")
+    if due is not None:
+        changes["due"] = parse_due(due)
+    if reviewed:
+        changes["reviewed"] = True
+    if not changes:
+        raise UsageError("nothing to change: give a field, e.g. leadcap edit 12 --email a@b.jp")
+    lead = core.update_lead(store, lead_id, changes, command="edit")
+    report(store, lead, as_json)
+
+
+def parse_due(value: str) -> str | None:
+    from datetime import date
+
+    if not value.strip():
+        return None
+    try:
+        return date.fromisoformat(value.strip()).isoformat()
+    except ValueError:
+        raise UsageError(f"due date {value!r} is not a date. Use YYYY-MM-DD") from None
+
+
+def report(store, lead: dict, as_json: bool) -> None:
+    if as_json:
+        print_json(lead)
+    else:
+        print_table(LIST_COLUMNS, [lead_row(store, lead)])
+
+
+@handle_errors
+def tag(
+    ctx: typer.Context,
+    lead_id: LeadId,
+    tags: Annotated[list[str], typer.Argument(help="Tags to add (or remove)")],
+    *,
+    remove: Annotated[bool, typer.Option("--remove", help="Remove these tags instead")] = False,
+    as_json: JsonOption = False,
+) -> None:
+    """Add interest tags to a lead (or remove them)."""
+    store = open_db(ctx)
+    report(store, core.add_tags(store, lead_id, tags, remove=remove), as_json)
+
+
+@handle_errors
+def rate(
+    ctx: typer.Context,
+    lead_id: LeadId,
+    rating: Annotated[str, typer.Argument(help="hot, warm, cold, or none to clear")],
+    *,
+    as_json: JsonOption = False,
+) -> None:
+    """Rate a lead hot, warm or cold."""
+    store = open_db(ctx)
+    value = None if rating.lower() == "none" else core.check_choice(rating, model.RATINGS, "rating")
+    report(store, core.update_lead(store, lead_id, {"rating": value}, command="rate"), as_json)
+
+
+@handle_errors
+def note(
+    ctx: typer.Context,
+    lead_id: LeadId,
+    text: Annotated[str, typer.Argument(help="The note to append")],
+    *,
+    as_json: JsonOption = False,
+) -> None:
+    """Append a note to a lead, stamped with the time and your name."""
+    store = open_db(ctx)
+    report(store, core.append_note(store, lead_id, text), as_json)
+
+
+@handle_errors
+def delete(ctx: typer.Context, lead_id: LeadId) -> None:
+    """Delete a lead: hidden from lists and exports, kept for `leadcap restore` and undo."""
+    store = open_db(ctx)
+    lead = core.update_lead(store, lead_id, {"deleted": True}, command="delete")
+    typer.echo(f"Deleted lead {lead['id']} ({model.label(lead)}). Undo: leadcap undo")
+
+
+@handle_errors
+def restore(ctx: typer.Context, lead_id: LeadId) -> None:
+    """Bring back a deleted lead."""
+    store = open_db(ctx)
+    lead = core.update_lead(store, lead_id, {"deleted": False}, command="restore")
+    typer.echo(f"Restored lead {lead['id']} ({model.label(lead)}).")
+
+
+@handle_errors
+def history(ctx: typer.Context, lead_id: LeadId, *, as_json: JsonOption = False) -> None:
+    """Show every change made to a lead: field, old and new value, who, where, when."""
+    store = open_db(ctx)
+    changes = core.history(store, lead_id)
+    if as_json:
+        print_json(changes)
+        return
+    rows = [
+        [
+            show_time(store, c["changed_at"]),
+            c["staff"],
+            c["device"],
+            c["command"] + (" (undone)" if c["undone_by"] else ""),
+            c["field"],
+            c["old_value"],
+            c["new_value"],
+        ]
+        for c in changes
+    ]
+    print_table(["time", "staff", "device", "command", "field", "old", "new"], rows)
+
+
+@handle_errors
+def undo(ctx: typer.Context) -> None:
+    """Revert the most recent change made on this laptop. Repeat to go further back."""
+    store = open_db(ctx)
+    lead, changes = core.undo(store)
+    fields = ", ".join(dict.fromkeys(name for name, _old, _new in changes))
+    typer.echo(f"Undid {fields} on lead {lead['id']} ({model.label(lead)}).")
+
+
+@handle_errors
+def find(
+    ctx: typer.Context,
+    text: Annotated[str, typer.Argument(help="Text to look for (kanji, kana, Latin)")],
+    *,
+    limit: Annotated[int, typer.Option(min=1, help="At most this many")] = 50,
+    as_json: JsonOption = False,
+) -> None:
+    """Find leads by any part of name, reading, company, e-mail or notes."""
+    store = open_db(ctx)
+    print_leads(store, core.find(store, text, limit=limit), as_json)
+
+
+def register(app: typer.Typer) -> None:
+    app.command()(add)
+    app.command("list")(list_)
+    for command in (show, edit, tag, rate, note, delete, restore, history, undo, find):
+        app.command()(command)

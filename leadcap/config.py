@@ -1,0 +1,61 @@
+"""The per-device config: who uses this laptop and its device id. It stays on the laptop;
+event settings travel inside the database instead."""
+
+from __future__ import annotations
+
+import contextlib
+import getpass
+import json
+import os
+import socket
+import uuid
+from pathlib import Path
+
+from leadcap.errors import LeadcapError
+
+HOME_ENV = "LEADCAP_HOME"
+DEVICE_KEYS = ("staff", "device", "backups-keep")
+
+
+def config_path(app_dir: Path) -> Path:
+    return app_dir / "config.json"
+
+
+def os_user() -> str:
+    with contextlib.suppress(Exception):
+        return getpass.getuser()
+    return "staff"
+
+
+def load_device_config(app_dir: Path) -> dict:
+    """Read the config, creating a device id the first time: the id names this laptop in
+    every lead and change it makes, so it must stay the same from then on."""
+    path = config_path(app_dir)
+    config: dict = {}
+    if path.exists():
+        try:
+            config = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as error:
+            raise LeadcapError(
+                f"cannot read {path} ({error}). Fix or delete it; a new device id is then made"
+            ) from None
+    if not config.get("device"):
+        host = socket.gethostname().split(".")[0] or "laptop"
+        config["device"] = f"{host}-{uuid.uuid4().hex[:6]}"
+        save_device_config(app_dir, config)
+    config.setdefault("staff", os.environ.get("LEADCAP_STAFF") or os_user())
+    return config
+
+
+def save_device_config(app_dir: Path, config: dict) -> None:
+    """Write via a temporary file and rename, so a crash never leaves half a config."""
+    path = config_path(app_dir)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(".tmp")
+        tmp.write_text(json.dumps(config, indent=2, ensure_ascii=False), encoding="utf-8")
+        os.replace(tmp, path)
+    except OSError as error:
+        raise LeadcapError(
+            f"cannot write {path} ({error.strerror}). Set {HOME_ENV} to a writable folder"
+        ) from None

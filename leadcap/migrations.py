@@ -1,0 +1,86 @@
+"""The schema, as sqlite-utils migrations. Append-only: never edit or reorder one that
+has shipped; add m00N_... instead. Each runs in a transaction with its record."""
+
+from __future__ import annotations
+
+from sqlite_utils import Migrations
+
+migrations = Migrations("leadcap")
+
+LEAD_COLUMNS_SQL = """
+    id INTEGER PRIMARY KEY,
+    uuid TEXT NOT NULL UNIQUE,
+    event TEXT,
+    badge_id TEXT, given_name TEXT, family_name TEXT, full_name TEXT, name_reading TEXT,
+    company TEXT, department TEXT, title TEXT, email TEXT, phone TEXT, mobile TEXT,
+    website TEXT, street TEXT, city TEXT, postal_code TEXT, country TEXT, notes TEXT,
+    rating TEXT CHECK (rating IN ('hot', 'warm', 'cold')),
+    consent TEXT NOT NULL DEFAULT '{}',
+    captured_by TEXT, device TEXT,
+    captured_at TEXT NOT NULL, captured_utc TEXT NOT NULL, updated_at TEXT NOT NULL,
+    source TEXT NOT NULL DEFAULT 'manual',
+    raw_payload TEXT,
+    needs_review INTEGER NOT NULL DEFAULT 0,
+    review_reasons TEXT NOT NULL DEFAULT '[]',
+    visits INTEGER NOT NULL DEFAULT 1,
+    exhibitor TEXT,
+    status TEXT NOT NULL DEFAULT 'new',
+    owner TEXT, due TEXT,
+    deleted_at TEXT,
+    email_norm TEXT, phone_e164 TEXT, mobile_e164 TEXT, badge_norm TEXT,
+    sort_key TEXT, search_text TEXT NOT NULL DEFAULT ''
+"""
+
+
+@migrations()
+def m001_initial(db):
+    db.execute(f"CREATE TABLE leads ({LEAD_COLUMNS_SQL})")
+    for column in ("captured_utc", "badge_norm", "email_norm", "rating", "device"):
+        db.execute(f"CREATE INDEX idx_leads_{column} ON leads({column})")
+    db.execute(
+        "CREATE TABLE tags (id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE COLLATE NOCASE,"
+        " position INTEGER)"
+    )
+    db.execute(
+        "CREATE TABLE lead_tags ("
+        " lead_id INTEGER NOT NULL REFERENCES leads(id) ON DELETE CASCADE,"
+        " tag_id INTEGER NOT NULL REFERENCES tags(id) ON DELETE CASCADE,"
+        " PRIMARY KEY (lead_id, tag_id))"
+    )
+    db.execute("CREATE INDEX idx_lead_tags_tag ON lead_tags(tag_id)")
+    db.execute(
+        "CREATE TABLE changes (id INTEGER PRIMARY KEY, batch TEXT NOT NULL,"
+        " lead_uuid TEXT NOT NULL, field TEXT NOT NULL, old_value TEXT, new_value TEXT,"
+        " staff TEXT, device TEXT, changed_at TEXT NOT NULL, command TEXT NOT NULL,"
+        " undone_by TEXT)"
+    )
+    db.execute("CREATE INDEX idx_changes_lead ON changes(lead_uuid)")
+    db.execute("CREATE INDEX idx_changes_device ON changes(device, id)")
+    db.execute("CREATE TABLE settings (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
+    db.execute(
+        "CREATE TABLE consent_records (id INTEGER PRIMARY KEY, lead_uuid TEXT NOT NULL,"
+        " purpose TEXT NOT NULL, status TEXT NOT NULL, recorded_at TEXT NOT NULL,"
+        " staff TEXT, device TEXT, method TEXT, text_version TEXT)"
+    )
+    db.execute("CREATE INDEX idx_consent_lead ON consent_records(lead_uuid)")
+    # Trigram FTS over the folded search text: substring search in kanji and kana,
+    # kept in step with leads by triggers (external content, so no second copy of the text).
+    db.execute(
+        "CREATE VIRTUAL TABLE leads_fts USING fts5(search_text, content='leads',"
+        " content_rowid='id', tokenize='trigram')"
+    )
+    db.execute(
+        "CREATE TRIGGER leads_fts_insert AFTER INSERT ON leads BEGIN"
+        " INSERT INTO leads_fts(rowid, search_text) VALUES (new.id, new.search_text); END"
+    )
+    db.execute(
+        "CREATE TRIGGER leads_fts_delete AFTER DELETE ON leads BEGIN"
+        " INSERT INTO leads_fts(leads_fts, rowid, search_text)"
+        " VALUES ('delete', old.id, old.search_text); END"
+    )
+    db.execute(
+        "CREATE TRIGGER leads_fts_update AFTER UPDATE OF search_text ON leads BEGIN"
+        " INSERT INTO leads_fts(leads_fts, rowid, search_text)"
+        " VALUES ('delete', old.id, old.search_text);"
+        " INSERT INTO leads_fts(rowid, search_text) VALUES (new.id, new.search_text); END"
+    )

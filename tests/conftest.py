@@ -1,0 +1,55 @@
+"""Every test gets its own app folder and database, so no test touches real data, and
+output is plain (no colour, fixed width) so it is stable to assert on."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from typer.testing import CliRunner
+
+from leadcap.cli import app
+from leadcap.store import open_store
+
+
+@pytest.fixture(autouse=True)
+def isolated(tmp_path, monkeypatch):
+    monkeypatch.setenv("LEADCAP_HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("LEADCAP_DB", str(tmp_path / "leads.db"))
+    monkeypatch.setenv("LEADCAP_STAFF", "anna")
+    monkeypatch.setenv("NO_COLOR", "1")
+    monkeypatch.setenv("COLUMNS", "200")
+    monkeypatch.setenv("TZ", "Asia/Tokyo")
+    monkeypatch.delenv("LEADCAP_DEBUG", raising=False)
+    return tmp_path
+
+
+@pytest.fixture
+def db_path(tmp_path):
+    return tmp_path / "leads.db"
+
+
+@pytest.fixture
+def store(db_path):
+    store = open_store(db_path, staff="anna", device="laptop-a")
+    yield store
+    store.close()
+
+
+class Cli:
+    def __init__(self):
+        self.runner = CliRunner()
+
+    def __call__(self, *args: str, input: str | None = None, code: int = 0):
+        result = self.runner.invoke(app, list(args), input=input)
+        output = result.output + (result.stderr if result.stderr_bytes else "")
+        assert result.exit_code == code, output
+        return result
+
+    def json(self, *args: str):
+        return json.loads(self(*args, "--json").stdout)
+
+
+@pytest.fixture
+def cli():
+    return Cli()

@@ -1,0 +1,228 @@
+import json
+
+import pytest
+
+from leadcap.leads import JSON_KEYS
+
+CONTRACT = {
+    "id", "uuid", "event", "badge_id", "given_name", "family_name", "full_name", "name_reading",
+    "company", "department", "title", "email", "phone", "mobile", "website", "street", "city",
+    "postal_code", "country", "notes", "rating", "tags", "consent", "captured_by", "device",
+    "captured_at", "updated_at", "source", "raw_payload", "needs_review", "review_reasons",
+    "visits",
+}  # fmt: skip
+
+
+def add(cli, *args):
+    return int(cli("add", *args).stdout.strip())
+
+
+def test_add_prints_the_new_id(cli):
+    assert add(cli, "--family-name", "山田") == 1
+    assert add(cli, "--company", "Fraunhofer") == 2
+
+
+def test_json_contract(cli):
+    cli("init", "--event", "nano tech 2027", "--timezone", "Asia/Tokyo")
+    lead = cli.json(
+        "add",
+        "--family-name",
+        "山田",
+        "--tag",
+        "AI",
+        "--rating",
+        "hot",
+        "--consent",
+        "followup",
+        "--email",
+        "yamada@example.jp",
+    )
+    assert CONTRACT <= set(lead) and set(lead) == set(JSON_KEYS)
+    assert lead["event"] == "nano tech 2027"
+    assert lead["tags"] == ["AI"] and lead["rating"] == "hot" and lead["source"] == "manual"
+    assert lead["consent"] == {
+        "followup": "granted",
+        "marketing": "not_asked",
+        "share": "not_asked",
+    }
+    assert lead["captured_at"].endswith("+09:00") and lead["visits"] == 1
+    assert lead["needs_review"] is False and lead["review_reasons"] == []
+
+
+def test_add_with_bad_email_saves_and_warns(cli):
+    result = cli("add", "--email", "taro@@x")
+    assert "flagged for review" in result.stderr
+    assert cli.json("show", "1")["needs_review"] is True
+
+
+def test_add_with_nothing_is_a_usage_error(cli):
+    result = cli("add", code=2)
+    assert "Nothing to add" in result.stderr
+
+
+def test_list_is_newest_first_and_tab_separated(cli):
+    add(cli, "--company", "First")
+    add(cli, "--company", "Second")
+    lines = cli("list").stdout.splitlines()
+    assert lines[0].split("\t")[:4] == ["id", "captured", "name", "company"]
+    assert [line.split("\t")[3] for line in lines[1:]] == ["Second", "First"]
+
+
+def test_list_filters(cli):
+    add(cli, "--company", "A", "--tag", "AI", "--rating", "hot", "--exhibitor", "ACME")
+    add(cli, "--company", "B", "--rating", "cold", "--email", "bad@")
+    assert [x["company"] for x in cli.json("list", "--tag", "AI")] == ["A"]
+    assert [x["company"] for x in cli.json("list", "--rating", "cold")] == ["B"]
+    assert [x["company"] for x in cli.json("list", "--exhibitor", "ACME")] == ["A"]
+    assert [x["company"] for x in cli.json("list", "--review")] == ["B"]
+    assert [x["company"] for x in cli.json("list", "--staff", "anna", "--limit", "1")] == ["B"]
+    assert cli.json("list", "--since", "today", "--until", "today") != []
+    assert cli.json("list", "--until", "2020-01-01") == []
+
+
+def test_show_plain(cli):
+    add(cli, "--family-name", "Müller", "--given-name", "Jan")
+    assert "name\tJan Müller" in cli("show", "1").stdout
+
+
+def test_edit_tag_rate_note(cli):
+    add(cli, "--company", "ACME")
+    cli("edit", "1", "--company", "ACME GmbH", "--status", "meeting", "--due", "2026-12-20")
+    cli("tag", "1", "AI", "Sensors")
+    cli("tag", "1", "Sensors", "--remove")
+    cli("rate", "1", "warm")
+    cli("note", "1", "send the brochure")
+    lead = cli.json("show", "1")
+    assert (lead["company"], lead["status"], lead["due"]) == ("ACME GmbH", "meeting", "2026-12-20")
+    assert lead["tags"] == ["AI"] and lead["rating"] == "warm"
+    assert lead["notes"].endswith("anna] send the brochure")
+
+
+def test_edit_reviewed_clears_flag(cli):
+    add(cli, "--email", "taro@x")
+    assert cli.json("edit", "1", "--reviewed")["needs_review"] is False
+
+
+def test_delete_restore(cli):
+    add(cli, "--company", "ACME")
+    assert "Deleted lead 1" in cli("delete", "1").stdout
+    assert cli.json("list") == []
+    assert [x["id"] for x in cli.json("list", "--deleted")] == [1]
+    cli("restore", "1")
+    assert [x["id"] for x in cli.json("list")] == [1]
+
+
+def test_history_and_undo(cli):
+    add(cli, "--company", "ACME")
+    cli("edit", "1", "--company", "ACME GmbH")
+    history = cli.json("history", "1")
+    assert (history[-1]["field"], history[-1]["old_value"], history[-1]["new_value"]) == (
+        "company",
+        "ACME",
+        "ACME GmbH",
+    )
+    assert "Undid company on lead 1" in cli("undo").stdout
+    assert cli.json("show", "1")["company"] == "ACME"
+    assert "(undone)" in cli("history", "1").stdout
+    cli("undo")
+    assert "Nothing to undo" in cli("undo", code=1).stderr
+
+
+def test_find_japanese(cli):
+    add(cli, "--family-name", "山田", "--name-reading", "ﾔﾏﾀﾞ")
+    add(cli, "--family-name", "Schmidt")
+    assert [x["family_name"] for x in cli.json("find", "やまだ")] == ["山田"]
+    assert [x["family_name"] for x in cli.json("find", "山")] == ["山田"]
+
+
+def test_tags_list_rename_merge(cli):
+    add(cli, "--company", "A", "--tag", "KI")
+    add(cli, "--company", "B", "--tag", "AI", "--tag", "Sensors")
+    cli("tags", "merge", "KI", "AI")
+    cli("tags", "rename", "Sensors", "Sensorik")
+    assert cli.json("tags") == [
+        {"tag": "AI", "leads": 2, "predefined": False},
+        {"tag": "Sensorik", "leads": 1, "predefined": False},
+    ]
+    assert "AI\t2" in cli("tags").stdout
+
+
+@pytest.mark.parametrize(
+    ("args", "code", "message"),
+    [
+        (["show", "99"], 1, "Error: No lead with id 99."),
+        (["rate", "99", "hot"], 1, "No lead with id 99"),
+        (["add", "--company", "X", "--rating", "lukewarm"], 2, "Unknown rating 'lukewarm'"),
+        (["list", "--since", "2026-02-30"], 2, "--since '2026-02-30' is not a date"),
+        (["edit", "1", "--due", "2026-13-01"], 2, "is not a date"),
+        (["add", "--company", "X", "--consent", "newsletter"], 2, "Unknown consent purpose"),
+        (["tags", "merge", "nope", "AI"], 1, "No tag 'nope'"),
+        (["config", "set", "colour", "blue"], 2, "Unknown setting 'colour'"),
+        (["init", "--timezone", "Mars/Olympus"], 2, "Unknown time zone"),
+    ],
+)
+def test_bad_input_is_one_line_without_traceback(cli, args, code, message):
+    cli("add", "--company", "ACME")
+    result = cli(*args, code=code)
+    assert message in result.stderr
+    assert "Traceback" not in result.output + result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_not_a_database(cli, tmp_path):
+    path = tmp_path / "notes.txt"
+    path.write_text("hello\n" * 50)
+    result = cli("--db", str(path), "list", code=1)
+    assert "is not a leadcap database" in result.stderr
+
+
+def test_folder_that_cannot_be_created(cli, tmp_path):
+    blocker = tmp_path / "usb-stick"
+    blocker.write_text("a file where a folder should be")
+    result = cli("--db", str(blocker / "fair" / "leads.db"), "list", code=1)
+    assert "Choose a writable location" in result.stderr
+
+
+@pytest.mark.skipif(__import__("os").geteuid() == 0, reason="root writes anywhere")
+def test_unwritable_folder(cli, tmp_path):
+    folder = tmp_path / "ro"
+    folder.mkdir()
+    folder.chmod(0o500)
+    try:
+        result = cli("--db", str(folder / "leads.db"), "list", code=1)
+        assert "not writable" in result.stderr
+    finally:
+        folder.chmod(0o700)
+
+
+def test_lock_held_too_long(cli, db_path, monkeypatch):
+    import sqlite3
+
+    cli("add", "--company", "ACME")
+    monkeypatch.setenv("LEADCAP_BUSY_TIMEOUT", "0.2")
+    blocker = sqlite3.connect(db_path, isolation_level=None)
+    blocker.execute("BEGIN IMMEDIATE")
+    try:
+        result = cli("add", "--company", "B", code=1)
+    finally:
+        blocker.execute("ROLLBACK")
+        blocker.close()
+    assert "locked by another leadcap process" in result.stderr
+    assert [x["company"] for x in cli.json("list")] == ["ACME"]  # nothing half-written
+
+
+def test_corrupt_database(cli, db_path):
+    cli("add", "--company", "ACME")
+    data = bytearray(db_path.read_bytes())
+    data[100:4096] = b"\xff" * (4096 - 100)
+    db_path.write_bytes(bytes(data))
+    for suffix in ("-wal", "-shm"):
+        db_path.with_name(db_path.name + suffix).unlink(missing_ok=True)
+    result = cli("list", code=1)
+    assert "Error:" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_json_output_is_parseable_with_japanese(cli):
+    add(cli, "--family-name", "山田")
+    data = json.loads(cli("list", "--json").stdout)
+    assert data[0]["family_name"] == "山田"

@@ -1,0 +1,81 @@
+import json
+
+
+def test_works_without_setup(cli, db_path):
+    cli("add", "--company", "ACME")
+    assert db_path.exists()
+
+
+def test_default_database_lives_in_the_app_folder(cli, monkeypatch, tmp_path):
+    monkeypatch.delenv("LEADCAP_DB")
+    cli("add", "--company", "ACME")
+    assert (tmp_path / "home" / "leads.db").exists()
+
+
+def test_db_option_beats_env(cli, tmp_path):
+    other = tmp_path / "other" / "fair.db"
+    cli("--db", str(other), "add", "--company", "ACME")
+    assert other.exists()
+    assert cli.json("list") == []
+
+
+def test_init_stores_event_and_device_settings(cli, tmp_path):
+    cli(
+        "init",
+        "--event",
+        "nano tech 2027",
+        "--timezone",
+        "Asia/Tokyo",
+        "--country",
+        "jp",
+        "--staff",
+        "Jan",
+        "--tags",
+        "AI, Materials,Sensors",
+        "--exhibitor",
+        "Fraunhofer",
+        "--exhibitor",
+        "ACME GmbH",
+    )
+    settings = cli.json("config", "show")
+    assert settings["event"] == "nano tech 2027" and settings["country"] == "JP"
+    assert settings["tags"] == ["AI", "Materials", "Sensors"]
+    assert settings["exhibitors"] == ["Fraunhofer", "ACME GmbH"]
+    assert settings["staff"] == "Jan"
+    device = json.loads((tmp_path / "home" / "config.json").read_text())
+    assert device["staff"] == "Jan" and device["device"]
+
+
+def test_predefined_tags_keep_their_order(cli):
+    cli("init", "--tags", "Sensors,AI")
+    assert [t["tag"] for t in cli.json("tags")] == ["Sensors", "AI"]
+
+
+def test_config_set_staff_is_used_for_new_leads(cli):
+    cli("config", "set", "staff", "Mika")
+    assert cli.json("add", "--company", "A")["captured_by"] == "Mika"
+
+
+def test_device_id_stays_the_same(cli):
+    first = cli.json("add", "--company", "A")["device"]
+    assert cli.json("add", "--company", "B")["device"] == first
+
+
+def test_info(cli, db_path):
+    cli("init", "--event", "nano tech 2027")
+    cli("add", "--company", "A", "--rating", "hot")
+    info = cli.json("info")
+    assert info["database"] == str(db_path)
+    assert info["schema_version"] >= 1 and info["event"] == "nano tech 2027"
+    assert (info["leads"], info["hot"], info["today"]) == (1, 1, 1)
+    assert "schema version" in cli("info").stdout
+
+
+def test_phone_uses_event_country(cli):
+    cli("init", "--country", "JP")
+    cli("add", "--phone", "03-1234-5678")
+    assert cli.json("show", "1")["needs_review"] is False
+
+
+def test_version(cli):
+    assert cli("--version").stdout.startswith("leadcap ")

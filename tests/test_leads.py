@@ -1,0 +1,141 @@
+import pytest
+
+from leadcap import leads
+from leadcap.errors import NotFound, UsageError
+
+
+def add(store, **fields):
+    return leads.add_lead(store, fields)
+
+
+def test_add_keeps_what_was_typed_and_normalises_copies(store):
+    store.set_setting("country", "JP")
+    lead = add(
+        store, family_name="山田", name_reading="ﾔﾏﾀﾞ", email="Taro@Example.JP", phone="03-1234-5678"
+    )
+    row = store.conn.execute(
+        "SELECT email_norm, phone_e164 FROM leads WHERE id = ?", [lead["id"]]
+    ).fetchone()
+    assert lead["email"] == "Taro@Example.JP"
+    assert lead["name_reading"] == "ヤマダ"
+    assert row == ("taro@example.jp", "+81312345678")
+
+
+def test_invalid_email_is_saved_and_flagged(store):
+    lead = add(store, email="taro@@example")
+    assert lead["email"] == "taro@@example"
+    assert lead["needs_review"] is True
+    assert "e-mail" in lead["review_reasons"][0]
+
+
+def test_fixing_the_email_clears_its_review_reason(store):
+    lead = add(store, email="taro@example")
+    lead = leads.update_lead(store, lead["id"], {"email": "taro@example.jp"}, command="edit")
+    assert lead["needs_review"] is False and lead["review_reasons"] == []
+
+
+def test_unknown_rating_is_refused(store):
+    with pytest.raises(UsageError, match="rating"):
+        leads.add_lead(store, {"company": "X"}, rating="lukewarm")
+
+
+def test_unknown_id_is_not_found(store):
+    with pytest.raises(NotFound, match="no lead with id 42"):
+        leads.get_lead(store, 42)
+
+
+def test_every_change_is_logged(store):
+    lead = add(store, company="ACME")
+    leads.update_lead(store, lead["id"], {"company": "ACME GmbH", "rating": "hot"}, command="edit")
+    changes = [
+        (c["field"], c["old_value"], c["new_value"], c["command"])
+        for c in leads.history(store, lead["id"])
+    ]
+    assert ("company", "ACME", "ACME GmbH", "edit") in changes
+    assert ("rating", None, "hot", "edit") in changes
+    assert all(c["device"] == "laptop-a" for c in leads.history(store, lead["id"]))
+
+
+def test_undo_reverts_the_last_command_then_the_one_before(store):
+    lead = add(store, company="ACME")
+    leads.update_lead(store, lead["id"], {"company": "ACME GmbH"}, command="edit")
+    leads.add_tags(store, lead["id"], ["AI"])
+    assert leads.undo(store)[0]["tags"] == []
+    assert leads.undo(store)[0]["company"] == "ACME"
+    assert leads.undo(store)[0]["deleted"] is True  # undoing the capture hides it
+    with pytest.raises(NotFound, match="nothing to undo"):
+        leads.undo(store)
+
+
+def test_undo_only_touches_this_devices_changes(store, db_path):
+    from leadcap.store import open_store
+
+    lead = add(store, company="ACME")
+    other = open_store(db_path, staff="ben", device="laptop-b")
+    leads.update_lead(other, lead["id"], {"rating": "warm"}, command="rate")
+    assert leads.undo(store)[0]["rating"] == "warm"  # laptop-a's capture undone instead
+    other.close()
+
+
+def test_notes_are_appended_with_time_and_staff(store):
+    lead = add(store, company="ACME")
+    leads.append_note(store, lead["id"], "send brochure")
+    lead = leads.append_note(store, lead["id"], "call in January")
+    first, second = lead["notes"].splitlines()
+    assert first.endswith("anna] send brochure") and second.endswith("anna] call in January")
+
+
+def test_delete_hides_and_restore_brings_back(store):
+    lead = add(store, company="ACME")
+    leads.update_lead(store, lead["id"], {"deleted": True}, command="delete")
+    assert list(leads.iter_leads(store)) == []
+    assert [x["id"] for x in leads.iter_leads(store, leads.LeadFilter(deleted=True))] == [
+        lead["id"]
+    ]
+    leads.update_lead(store, lead["id"], {"deleted": False}, command="restore")
+    assert [x["id"] for x in leads.iter_leads(store)] == [lead["id"]]
+
+
+@pytest.mark.parametrize(
+    "query", ["山田", "ヤマダ", "ﾔﾏﾀﾞ", "やまだ", "ｙａｍａｄａ", "YAMADA@", "ナノテク", "brochure"]
+)
+def test_find_matches_kanji_kana_widths_and_notes(store, query):
+    leads.add_lead(
+        store,
+        {
+            "family_name": "山田",
+            "given_name": "太郎",
+            "name_reading": "ヤマダ タロウ",
+            "email": "yamada@example.jp",
+            "company": "ナノテク株式会社",
+        },
+        note="wants the brochure",
+    )
+    add(store, family_name="Müller", company="Fraunhofer")
+    assert [lead["family_name"] for lead in leads.find(store, query)] == ["山田"]
+
+
+def test_find_skips_deleted_leads(store):
+    lead = add(store, company="Fraunhofer")
+    leads.update_lead(store, lead["id"], {"deleted": True}, command="delete")
+    assert leads.find(store, "fraunhofer") == []
+
+
+def test_filter_by_tag_rating_and_exhibitor(store):
+    leads.add_lead(store, {"company": "A"}, tags=["AI"], rating="hot", exhibitor="ACME")
+    leads.add_lead(store, {"company": "B"}, tags=["Sensors"], rating="cold")
+    flt = leads.LeadFilter(tags=["ai"], rating="hot", exhibitor="acme")
+    assert [lead["company"] for lead in leads.iter_leads(store, flt)] == ["A"]
+
+
+def test_merge_tags_moves_leads_and_logs(store):
+    lead = leads.add_lead(store, {"company": "A"}, tags=["KI", "AI"])
+    assert leads.merge_tags(store, "KI", "AI") == 1
+    assert leads.get_lead(store, lead["id"])["tags"] == ["AI"]
+    assert [n for n, _c, _p in leads.tag_counts(store)] == ["AI"]
+
+
+def test_rename_tag_keeps_predefined_position(store):
+    leads.set_predefined_tags(store, ["AI", "Sensors"])
+    leads.rename_tag(store, "Sensors", "Sensorik")
+    assert [(n, p) for n, _c, p in leads.tag_counts(store)] == [("AI", True), ("Sensorik", True)]

@@ -1,0 +1,81 @@
+import sqlite3
+
+import pytest
+
+from leadcap.errors import DatabaseError
+from leadcap.migrations import migrations
+from leadcap.store import open_store
+
+
+def schema(path):
+    conn = sqlite3.connect(path)
+    try:
+        return sorted(conn.execute("SELECT type, name, sql FROM sqlite_master").fetchall())
+    finally:
+        conn.close()
+
+
+def test_blank_database_gets_every_migration(store):
+    applied = [m.name for m in migrations.applied(store.db)]
+    assert applied == [m.name for m in migrations._migrations]
+    assert store.schema_version() == len(applied)
+    assert {"leads", "tags", "lead_tags", "changes", "settings"} <= set(store.db.table_names())
+
+
+def test_applying_twice_changes_nothing(db_path):
+    open_store(db_path, staff="a", device="d").close()
+    before = schema(db_path)
+    open_store(db_path, staff="a", device="d").close()
+    assert schema(db_path) == before
+
+
+def test_pragmas_make_commits_durable_and_shared(store):
+    conn = store.conn
+    assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    assert conn.execute("PRAGMA synchronous").fetchone()[0] == 2  # FULL
+    assert conn.execute("PRAGMA foreign_keys").fetchone()[0] == 1
+    assert conn.execute("PRAGMA busy_timeout").fetchone()[0] >= 5000
+
+
+def test_missing_folders_are_created(tmp_path):
+    path = tmp_path / "a" / "b" / "leads.db"
+    open_store(path, staff="a", device="d").close()
+    assert path.exists()
+
+
+def test_newer_schema_is_refused_and_not_modified(db_path):
+    open_store(db_path, staff="a", device="d").close()
+    conn = sqlite3.connect(db_path)
+    conn.execute(
+        "INSERT INTO _sqlite_migrations (migration_set, name, applied_at)"
+        " VALUES ('leadcap', 'm999_from_the_future', '2030-01-01')"
+    )
+    conn.commit()
+    conn.close()
+    before = db_path.read_bytes()
+    with pytest.raises(DatabaseError, match="newer leadcap"):
+        open_store(db_path, staff="a", device="d")
+    assert db_path.read_bytes() == before
+
+
+def test_foreign_sqlite_file_is_refused(tmp_path):
+    path = tmp_path / "other.db"
+    conn = sqlite3.connect(path)
+    conn.execute("CREATE TABLE customers (id INTEGER)")
+    conn.commit()
+    conn.close()
+    with pytest.raises(DatabaseError, match="not a leadcap one"):
+        open_store(path, staff="a", device="d")
+
+
+def test_non_sqlite_file_is_refused(tmp_path):
+    path = tmp_path / "notes.db"
+    path.write_text("just some text, not a database\n" * 100)
+    with pytest.raises(DatabaseError, match="not a leadcap database"):
+        open_store(path, staff="a", device="d")
+    assert path.read_text().startswith("just some text")
+
+
+def test_settings_round_trip(store):
+    store.set_setting("exhibitors", ["Fraunhofer", "ACME GmbH"])
+    assert store.setting("exhibitors") == ["Fraunhofer", "ACME GmbH"]
