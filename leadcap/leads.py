@@ -169,10 +169,21 @@ def _derived(store: Store, lead: dict, reasons: list[str]) -> dict:
 
 def _log(store: Store, batch: str, lead_uuid: str, changes: list[tuple], command: str, at: str):
     store.conn.executemany(
-        "INSERT INTO changes (batch, lead_uuid, field, old_value, new_value, staff, device,"
-        " changed_at, command) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "INSERT INTO changes (uid, batch, lead_uuid, field, old_value, new_value, staff, device,"
+        " changed_at, command) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         [
-            (batch, lead_uuid, name, _text(old), _text(new), store.staff, store.device, at, command)
+            (
+                uuid.uuid4().hex,
+                batch,
+                lead_uuid,
+                name,
+                _text(old),
+                _text(new),
+                store.staff,
+                store.device,
+                at,
+                command,
+            )
             for name, old, new in changes
         ],
     )
@@ -281,6 +292,10 @@ def add_lead(
         if tag_names:
             changes.append(("tags", None, tag_names))
         _log(store, batch, row["uuid"], changes, command, now)
+        store.conn.execute(
+            "INSERT INTO visits (lead_uuid, device, count, last_at) VALUES (?, ?, 1, ?)",
+            [row["uuid"], store.device, now],
+        )
         for purpose, status in (consent or {}).items():
             record_consent(store, row["uuid"], purpose, status, method="verbal", at=now)
     return get_lead(store, lead_id)
@@ -290,9 +305,9 @@ def record_consent(
     store: Store, lead_uuid: str, purpose: str, status: str, *, method: str, at: str
 ) -> None:
     store.conn.execute(
-        "INSERT INTO consent_records (lead_uuid, purpose, status, recorded_at, staff, device,"
-        " method) VALUES (?, ?, ?, ?, ?, ?, ?)",
-        [lead_uuid, purpose, status, at, store.staff, store.device, method],
+        "INSERT INTO consent_records (uid, lead_uuid, purpose, status, recorded_at, staff,"
+        " device, method) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        [uuid.uuid4().hex, lead_uuid, purpose, status, at, store.staff, store.device, method],
     )
 
 
@@ -303,8 +318,10 @@ def update_lead(
     *,
     command: str,
     batch: str | None = None,
+    consent_method: str = "verbal",
 ) -> dict:
-    """Apply field changes (including rating, tags, consent, deleted) and log each one."""
+    """Apply field changes (including rating, tags, consent, deleted) and log each one.
+    `consent_method` (verbal, ticked, scanned code) goes into the consent record."""
     at = store.now().isoformat()
     batch = batch or store.new_batch()
     with store.transaction():
@@ -327,7 +344,9 @@ def update_lead(
                     logged.append(("consent", lead["consent"], merged))
                     for purpose, status in new.items():
                         if lead["consent"].get(purpose) != status:
-                            record_consent(store, lead["uuid"], purpose, status, "verbal", at)
+                            record_consent(
+                                store, lead["uuid"], purpose, status, method=consent_method, at=at
+                            )
                 continue
             if name == "deleted":
                 if bool(new) != lead["deleted"]:

@@ -84,3 +84,38 @@ def m001_initial(db):
         " VALUES ('delete', old.id, old.search_text);"
         " INSERT INTO leads_fts(rowid, search_text) VALUES (new.id, new.search_text); END"
     )
+
+
+@migrations()
+def m002_sync_and_privacy(db):
+    """What several laptops and erasure need: a global id per change so merging can union
+    change logs, visits counted per device, aliases for one person captured twice,
+    tombstones for forgotten people, the organiser's attendee list, export profiles."""
+    for table in ("changes", "consent_records"):
+        db.execute(f"ALTER TABLE {table} ADD COLUMN uid TEXT")
+        db.execute(f"UPDATE {table} SET uid = lower(hex(randomblob(16))) WHERE uid IS NULL")
+        db.execute(f"CREATE UNIQUE INDEX idx_{table}_uid ON {table}(uid)")
+    db.execute(
+        "CREATE TABLE visits (lead_uuid TEXT NOT NULL, device TEXT NOT NULL,"
+        " count INTEGER NOT NULL DEFAULT 1, last_at TEXT, PRIMARY KEY (lead_uuid, device))"
+    )
+    db.execute(
+        "INSERT INTO visits (lead_uuid, device, count, last_at)"
+        " SELECT uuid, coalesce(device, ''), visits, captured_at FROM leads"
+    )
+    db.execute(
+        "CREATE TABLE lead_aliases (alias_uuid TEXT PRIMARY KEY, lead_uuid TEXT NOT NULL,"
+        " linked_at TEXT)"
+    )
+    db.execute(
+        "CREATE TABLE tombstones (hash TEXT PRIMARY KEY, kind TEXT NOT NULL,"
+        " forgotten_at TEXT NOT NULL)"
+    )
+    db.execute(
+        "CREATE TABLE attendees (badge_norm TEXT PRIMARY KEY, badge_id TEXT NOT NULL,"
+        " data TEXT NOT NULL DEFAULT '{}', imported_at TEXT NOT NULL)"
+    )
+    db.execute(
+        "CREATE TABLE export_marks (profile TEXT NOT NULL, lead_uuid TEXT NOT NULL,"
+        " exported_at TEXT NOT NULL, PRIMARY KEY (profile, lead_uuid))"
+    )

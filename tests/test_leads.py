@@ -139,3 +139,24 @@ def test_rename_tag_keeps_predefined_position(store):
     leads.set_predefined_tags(store, ["AI", "Sensors"])
     leads.rename_tag(store, "Sensors", "Sensorik")
     assert [(n, p) for n, _c, p in leads.tag_counts(store)] == [("AI", True), ("Sensorik", True)]
+
+
+def test_consent_change_is_recorded_with_staff_and_time(store):
+    lead = add(store, company="ACME")
+    lead = leads.update_lead(
+        store, lead["id"], {"consent": {"followup": "granted"}}, command="scan"
+    )
+    assert lead["consent"]["followup"] == "granted"
+    records = store.conn.execute(
+        "SELECT purpose, status, staff, device FROM consent_records WHERE lead_uuid = ?",
+        [lead["uuid"]],
+    ).fetchall()
+    assert records == [("followup", "granted", "anna", "laptop-a")]
+
+
+def test_visits_are_counted_per_device(store):
+    lead = add(store, company="ACME")
+    rows = store.conn.execute(
+        "SELECT device, count FROM visits WHERE lead_uuid = ?", [lead["uuid"]]
+    ).fetchall()
+    assert rows == [("laptop-a", 1)]
