@@ -108,8 +108,8 @@ def m002_sync_and_privacy(db):
         " linked_at TEXT)"
     )
     db.execute(
-        "CREATE TABLE tombstones (hash TEXT PRIMARY KEY, kind TEXT NOT NULL,"
-        " forgotten_at TEXT NOT NULL)"
+        "CREATE TABLE tombstones (hash TEXT PRIMARY KEY, salt TEXT NOT NULL,"
+        " kind TEXT NOT NULL, forgotten_at TEXT NOT NULL)"
     )
     db.execute(
         "CREATE TABLE attendees (badge_norm TEXT PRIMARY KEY, badge_id TEXT NOT NULL,"

@@ -79,3 +79,15 @@ def test_non_sqlite_file_is_refused(tmp_path):
 def test_settings_round_trip(store):
     store.set_setting("exhibitors", ["Fraunhofer", "ACME GmbH"])
     assert store.setting("exhibitors") == ["Fraunhofer", "ACME GmbH"]
+
+
+def test_tombstone_matches_email_and_badge_but_keeps_nothing_readable(store):
+    from leadcap import tombstones
+
+    with store.transaction():
+        tombstones.bury(store, {"email": "Taro@Example.jp", "badge_id": "NT-0042"}, "2026-12-09")
+    assert tombstones.is_forgotten(store, {"email": "taro@example.jp"})
+    assert tombstones.is_forgotten(store, {"badge_id": "nt-0042"})
+    assert not tombstones.is_forgotten(store, {"email": "hanako@example.jp"})
+    dump = "\n".join(store.conn.iterdump())
+    assert "taro" not in dump.lower() and "0042" not in dump
