@@ -41,7 +41,8 @@ def snapshot(store, target: Path) -> Path:
     except (OSError, sqlite3.Error) as error:
         tmp.unlink(missing_ok=True)
         raise LeadcapError(
-            f"cannot write the backup {target} ({error}). Check the folder is writable and has space"
+            f"cannot write the backup {target} ({error})."
+            " Check the folder is writable and has space"
         ) from None
     return target
 
