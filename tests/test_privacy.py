@@ -1,8 +1,11 @@
+from datetime import datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 
 from leadcap import backup, leads, privacy, tombstones
+from leadcap.errors import UsageError
 
 CARD = (Path(__file__).parent / "data/vcard/rfc/rfc6350-8-example-simon-perreault.vcf").read_text()
 SIMON = {
@@ -127,3 +130,145 @@ def test_forget_inside_a_callers_transaction_commits_with_it(store):
         assert store.conn.in_transaction
     assert not report.checkpointed
     assert row_counts(store)["leads"] == 0
+
+
+# -- retention --------------------------------------------------------------------
+
+NOW = datetime(2026, 12, 9, 10, 0, tzinfo=ZoneInfo("Asia/Tokyo"))
+
+
+@pytest.mark.parametrize(
+    ("period", "expected"),
+    [
+        ("30d", datetime(2026, 11, 9, 10, 0)),
+        ("6w", datetime(2026, 10, 28, 10, 0)),
+        ("18m", datetime(2025, 6, 9, 10, 0)),
+        ("2Y", datetime(2024, 12, 9, 10, 0)),
+    ],
+)
+def test_retention_cutoff(period, expected):
+    assert privacy.retention_cutoff(NOW, period) == expected.replace(tzinfo=NOW.tzinfo)
+
+
+def test_retention_cutoff_clamps_to_the_end_of_a_short_month():
+    end_of_march = datetime(2026, 3, 31, tzinfo=NOW.tzinfo)
+    assert privacy.retention_cutoff(end_of_march, "1m").date().isoformat() == "2026-02-28"
+
+
+@pytest.mark.parametrize("period", ["18", "0d", "3h", "", "m18"])
+def test_retention_cutoff_rejects_unclear_periods(period):
+    with pytest.raises(UsageError, match="30d, 6w, 18m or 2y"):
+        privacy.retention_cutoff(NOW, period)
+
+
+def aged(store, company, *, when="2024-01-10T10:00:00+09:00", **columns):
+    lead = leads.add_lead(store, {"company": company}, captured_at=when)
+    if columns:
+        sets = ", ".join(f"{k} = ?" for k in columns)
+        store.conn.execute(f"UPDATE leads SET {sets} WHERE id = ?", [*columns.values(), lead["id"]])
+    return lead
+
+
+def test_purge_picks_finished_or_never_started_old_leads(store):
+    aged(store, "Won old", status="won")
+    aged(store, "Lost old", status="lost")
+    aged(store, "Untouched old")
+    aged(store, "Deleted old", status="contacted", deleted_at="2024-02-01T10:00:00+09:00")
+    aged(store, "Owned old", owner="ben")
+    aged(store, "Contacted old", status="contacted")
+    aged(store, "Won recently", when=store.now().isoformat(), status="won")
+    found = privacy.purge_candidates(store, "18m")
+    assert [lead["company"] for lead in found] == [
+        "Won old",
+        "Lost old",
+        "Untouched old",
+        "Deleted old",
+    ]
+
+
+def test_purge_erases_only_the_candidates(store):
+    old = aged(store, "Old AG", status="lost")
+    keep = aged(store, "Busy AG", status="offer")
+    report = privacy.purge_leads(store, privacy.purge_candidates(store, "1y"), at=AT)
+    assert report.lead_ids == [old["id"]]
+    assert [r[0] for r in store.conn.execute("SELECT id FROM leads")] == [keep["id"]]
+    assert store.conn.execute(
+        "SELECT COUNT(*) FROM changes WHERE lead_uuid = ?", [old["uuid"]]
+    ).fetchone() == (0,)
+
+
+def test_purge_buries_only_identities_no_kept_lead_carries(store):
+    aged(store, "Old AG", email="a@old.example", badge_id="X1", status="won")
+    kept = leads.add_lead(store, {"email": "A@old.example"})
+    report = privacy.purge_leads(store, privacy.purge_candidates(store, "1y"), at=AT)
+    assert report.identities == [("badge", "x1")]
+    assert not tombstones.is_forgotten(store, kept)
+    assert tombstones.is_forgotten(store, {"badge_id": "x1"})
+
+
+# -- consent ----------------------------------------------------------------------
+
+
+def set_texts(store, **texts):
+    for lang, text in texts.items():
+        store.set_setting(f"consent_text.{lang}", text)
+
+
+def test_consent_text_per_language_with_english_fallback(store):
+    set_texts(store, de="Ich willige ein.", en="I agree.", ja="同意します。")
+    text, version = privacy.consent_text(store, "ja")
+    assert text == "同意します。" and len(version) == 8
+    store.set_setting("consent_text.ja", "")
+    assert privacy.consent_text(store, "ja")[0] == "I agree."
+    assert privacy.consent_text(store, "ja")[1] != version
+
+
+def test_consent_text_when_none_is_configured(store):
+    assert privacy.consent_text(store, "de") == (None, None)
+    assert privacy.current_text_version(store) is None
+
+
+def test_consent_text_rejects_an_unknown_language(store):
+    with pytest.raises(UsageError, match="de, en, ja"):
+        privacy.consent_text(store, "fr")
+
+
+def test_record_consent_keeps_method_staff_and_text_version(store):
+    set_texts(store, en="We may follow up by e-mail.")
+    version = privacy.current_text_version(store)
+    lead = leads.add_lead(store, {"company": "ACME"})
+    record = privacy.record_consent(store, lead["id"], "marketing", "granted", method="ticked")
+    assert (record["purpose"], record["status"], record["method"]) == (
+        "marketing",
+        "granted",
+        "ticked",
+    )
+    assert (record["staff"], record["text_version"]) == ("anna", version)
+    assert leads.get_lead(store, lead["id"])["consent"]["marketing"] == "granted"
+    assert privacy.archived_text(store, version) == {"en": "We may follow up by e-mail."}
+
+
+def test_record_consent_history_keeps_every_change(store):
+    lead = leads.add_lead(store, {"company": "ACME"}, consent={"followup": "granted"})
+    privacy.record_consent(store, lead["id"], "followup", "withdrawn", method="verbal")
+    again = privacy.record_consent(store, lead["id"], "followup", "withdrawn", method="verbal")
+    assert again is None
+    history = privacy.consent_history(store, lead["id"])
+    assert [(r["purpose"], r["status"]) for r in history] == [
+        ("followup", "granted"),
+        ("followup", "withdrawn"),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("purpose", "status", "method", "message"),
+    [
+        ("newsletter", "granted", "verbal", "consent purpose"),
+        ("followup", "yes", "verbal", "consent status"),
+        ("followup", "granted", "email", "consent method"),
+    ],
+)
+def test_record_consent_rejects_unknown_values(store, purpose, status, method, message):
+    lead = leads.add_lead(store, {"company": "ACME"})
+    with pytest.raises(UsageError, match=message):
+        privacy.record_consent(store, lead["id"], purpose, status, method=method)
