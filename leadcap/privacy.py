@@ -75,10 +75,10 @@ def _uuids_of_person(store: Store, lead: dict, *, by_identity: bool = True) -> l
 def person_leads(store: Store, lead: dict) -> list[dict]:
     """The stored leads `forget_lead` would erase for this person (for a confirmation)."""
     uuids = _uuids_of_person(store, lead)
-    return [lead_store.get_lead(store, u) for u in uuids if _has_lead(store, u)]
+    return [lead_store.get_lead(store, u) for u in uuids if lead_exists(store, u)]
 
 
-def _has_lead(store: Store, lead_uuid: str) -> bool:
+def lead_exists(store: Store, lead_uuid: str) -> bool:
     row = store.conn.execute("SELECT 1 FROM leads WHERE uuid = ?", [lead_uuid]).fetchone()
     return row is not None
 
