@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from leadcap import __version__
-from leadcap.cli import attendees, leads, setup, tags
+from leadcap.cli import attendees, leads, scan, setup, tags
 from leadcap.cli.common import state
 
 app = typer.Typer(
@@ -44,6 +44,7 @@ def main_options(
 
 
 leads.register(app)
+scan.register(app)
 setup.register(app)
 app.add_typer(tags.app, name="tags")
 app.add_typer(attendees.app, name="attendees")

@@ -1,0 +1,394 @@
+"""`leadcap scan`: the counter loop. A scan is saved first, shown second, qualified last,
+and qualifying never holds up the next visitor."""
+
+import contextlib
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from leadcap import capture as core
+from leadcap import model
+from leadcap.cli.common import console, handle_errors, open_db, print_json, show_time
+from leadcap.errors import LeadcapError, UsageError
+
+LAYOUT_NAMES = {"de": "German", "jp": "Japanese"}
+RATING_KEYS = {"h": "hot", "w": "warm", "c": "cold"}
+
+
+class Session:
+    """Counts and output for one scan session; the screen part of the loop."""
+
+    def __init__(self, store, *, interactive: bool, as_json: bool):
+        self.store = store
+        self.interactive = interactive
+        self.as_json = as_json
+        self.out = console() if interactive else None
+        self.scans = self.new = self.duplicates = self.review = self.journaled = 0
+        self.last_lead: dict | None = None
+        self.last_journal_id: str | None = None
+        self.layout_told = False
+
+    def say(self, text: str, style: str | None = None, end: str = "\n") -> None:
+        if self.out:
+            self.out.print(text, style=style, markup=False, end=end)
+        else:
+            typer.echo(text, err=not self.as_json, nl=bool(end))
+
+    def counts_line(self) -> str:
+        counts = _counts(self.store)
+        return f"session {self.new} · today {counts['today']} · hot {counts['hot']}"
+
+    def record(self, outcome: core.Capture) -> None:
+        """Update the counts and show what the scan did."""
+        self.scans += 1
+        if outcome.kind == "journaled":
+            self.journaled += 1
+            self.last_journal_id = outcome.journal_id
+            self.say(f"! SAVED TO JOURNAL: {outcome.message}. Run leadcap recover later.", "bold")
+            return
+        self.last_journal_id = None
+        if outcome.lead:
+            self.last_lead = outcome.lead
+        if outcome.kind == "new":
+            self.new += len(outcome.leads)
+        elif outcome.kind == "duplicate":
+            self.duplicates += 1
+        self.review += sum(1 for lead in outcome.leads if lead["needs_review"])
+        if self.as_json:
+            print_json({"kind": outcome.kind, "message": outcome.message, "leads": outcome.leads})
+        elif outcome.kind == "command":
+            self.say(f"✓ {outcome.message}")
+        else:
+            for lead in outcome.leads:
+                self.show_lead(outcome, lead)
+        if outcome.keyboard_layout and not self.layout_told:
+            self.layout_told = True
+            host = LAYOUT_NAMES.get(outcome.keyboard_layout, outcome.keyboard_layout)
+            self.say(
+                f"! The scanner types with a US keyboard layout but this laptop uses {host}."
+                f" Set the scanner's keyboard country to {host} (see its manual's setup codes)."
+                " Until then scans are repaired and flagged for review.",
+                "bold",
+            )
+
+    def show_lead(self, outcome: core.Capture, lead: dict) -> None:
+        name = model.label(lead)
+        reading = f" ({lead['name_reading']})" if lead["name_reading"] else ""
+        parts = [p for p in (lead["company"], lead["email"], lead["source"]) if p]
+        mark = "↺" if outcome.kind == "duplicate" else "✓"
+        line = f"{mark} #{lead['id']} {name}{reading} · {' · '.join(parts)}"
+        if not self.interactive:
+            self.say(f"{outcome.kind}\t{lead['id']}\t{name}\t{lead['source']}")
+            return
+        self.say(f"{line}    [{self.counts_line()}]", "bold")
+        if outcome.kind == "duplicate" and outcome.first_seen:
+            first = outcome.first_seen
+            when = show_time(self.store, first["captured_at"])
+            known = [first["rating"] or "not rated", ", ".join(first["tags"]) or "no tags"]
+            self.say(
+                f"  Seen before: {when} by {first['captured_by']} on {first['device']};"
+                f" visit {lead['visits']} · {' · '.join(known)}"
+            )
+            if first["notes"]:
+                self.say("  Notes: " + first["notes"].replace("\n", " | "))
+        for reason in lead["review_reasons"]:
+            self.say(f"  ! needs review: {reason}")
+
+    def prompt(self) -> None:
+        tags = self.store.setting("tags") or []
+        numbered = " ".join(f"{i} {t}" for i, t in enumerate(tags[:9], start=1))
+        pieces = ["h/w/c rate", numbered, "n note", "y follow-up consent", "Enter next"]
+        self.say("  " + " · ".join(p for p in pieces if p), "dim")
+
+    def summary(self) -> str:
+        return (
+            f"Session ended: {self.scans} scans, {self.new} new leads, {self.duplicates} returning"
+            f" visitors, {self.review} to review"
+            + (f", {self.journaled} in the journal (run leadcap recover)" if self.journaled else "")
+            + "."
+        )
+
+
+def _counts(store) -> dict:
+    from leadcap.leads import counts
+
+    return counts(store)
+
+
+def consent_hint(store) -> str | None:
+    try:
+        from leadcap.privacy import consent_text
+    except ImportError:
+        return None
+    for lang in ("ja", "en", "de"):
+        with contextlib.suppress(LeadcapError):
+            text, _version = consent_text(store, lang)
+            if text:
+                return text
+    return None
+
+
+def run_capture(session: Session, payload, defaults, *, ask_forgotten) -> core.Capture:
+    outcome = core.capture(session.store, payload, defaults=defaults, last_lead=session.last_lead)
+    if outcome.kind == "forgotten":
+        session.say("! This person asked to be forgotten (GDPR/APPI erasure).", "bold")
+        if ask_forgotten():
+            outcome = core.capture(session.store, payload, defaults=defaults, allow_forgotten=True)
+        else:
+            session.say("  Not captured.")
+            return outcome
+    session.record(outcome)
+    return outcome
+
+
+def apply_key(session: Session, key: str, reader) -> str:
+    """One qualify keystroke. Returns 'done' (next visitor), 'more' or a scan's text."""
+    lead = session.last_lead
+    store = session.store
+    if key in ("\n", "\r", " "):
+        return "done"
+    action = value = None
+    if key.lower() in RATING_KEYS:
+        action, value = "rate", RATING_KEYS[key.lower()]
+    elif key.isdigit():
+        action, value = "tag", key
+    elif key.lower() == "y":
+        action, value = "consent", "followup"
+        hint = consent_hint(store)
+        if hint:
+            session.say(f"  Consent text: {hint}")
+    elif key.lower() == "n":
+        note = read_note(session, reader)
+        if note.startswith("\x00scan:"):
+            return note[len("\x00scan:") :]
+        if not note.strip():
+            return "more"
+        action, value = "note", note
+    else:
+        return "more"
+    if session.last_journal_id:
+        core.journal_qualify(store, session.last_journal_id, action, value)
+        session.say(f"  → {action} {value} (journal)")
+        return "more"
+    if lead is None:
+        return "more"
+    try:
+        session.last_lead = core.qualify(store, lead, action, value)
+    except UsageError as error:
+        session.say(f"  ! {error}")
+        return "more"
+    except LeadcapError as error:
+        session.say(f"  ! not saved: {error}")
+        return "more"
+    shown = value if action != "tag" else ", ".join(session.last_lead["tags"])
+    session.say(f"  → {action}: {shown}  (saved)")
+    return "more"
+
+
+def read_note(session: Session, reader) -> str:
+    """A note typed by a person. A scan arriving meanwhile is never taken as the note."""
+    session.say("  note (Enter to save, empty to cancel): ", end="")
+    text = ""
+    while True:
+        event = reader.next_event()
+        if event is None:
+            continue
+        if event.kind == "eof":
+            return text
+        if event.kind == "scan" and len(event.text.strip()) >= 4:
+            return "\x00scan:" + event.text
+        for ch in event.text:
+            if ch in "\r\n":
+                _echo("\n")
+                return text
+            if ch in ("\x7f", "\b"):
+                text = text[:-1]
+                _echo("\b \b")
+            elif ch.isprintable():
+                text += ch
+                _echo(ch)
+
+
+def _echo(text: str) -> None:
+    sys.stdout.write(text)
+    sys.stdout.flush()
+
+
+def interactive_loop(session: Session, defaults, *, qualify: bool, line_gap: float) -> None:
+    import termios
+    import tty
+
+    from leadcap.terminal import BurstReader
+
+    fd = sys.stdin.fileno()
+    saved = termios.tcgetattr(fd)
+    tty.setcbreak(fd)
+    reader = BurstReader(fd, line_gap=line_gap)
+
+    def ask_forgotten() -> bool:
+        session.say("  Capture them anew? [y/N]")
+        event = reader.next_event(timeout=30)
+        return bool(event and event.kind == "keys" and event.text.strip().lower() == "y")
+
+    try:
+        session.say(f"Ready to scan ({session.store.event or 'no event set'}). Ctrl-C ends.")
+        pending_scan: str | None = None
+        while True:
+            if pending_scan is not None:
+                payload, pending_scan = pending_scan, None
+            else:
+                event = reader.next_event()
+                if event is None:
+                    continue
+                if event.kind == "eof":
+                    break
+                if event.kind == "keys":
+                    continue  # stray key presses between visitors
+                payload = event.text
+            outcome = run_capture(session, payload, defaults, ask_forgotten=ask_forgotten)
+            if not qualify or outcome.kind in ("forgotten", "command"):
+                continue
+            session.prompt()
+            pending_scan = qualify_until_next(session, reader)
+    finally:
+        termios.tcsetattr(fd, termios.TCSADRAIN, saved)
+
+
+def qualify_until_next(session: Session, reader) -> str | None:
+    """Read qualify keys until Enter; a scan ends qualifying and is returned for processing."""
+    while True:
+        event = reader.next_event()
+        if event is None:
+            continue
+        if event.kind == "eof":
+            return None
+        if event.kind == "scan":
+            return event.text
+        for key in event.text:
+            result = apply_key(session, key, reader)
+            if result == "done":
+                return None
+            if result != "more":
+                return result
+
+
+def piped_loop(session: Session, lines, defaults) -> None:
+    from leadcap.terminal import payloads_from_lines
+
+    for payload in payloads_from_lines(lines):
+        run_capture(session, payload, defaults, ask_forgotten=lambda: False)
+
+
+def decoded_lines(stream):
+    """Lines of piped bytes as text: UTF-8, else cp932 (files from Japanese Windows)."""
+    from leadcap.parse import decode_payload
+
+    for raw in stream:
+        yield decode_payload(raw)
+
+
+def image_scan(session: Session, images: list[Path], defaults) -> int:
+    from leadcap.photo import decode_images
+
+    found = 0
+    for result in decode_images(images):
+        if result.error:
+            session.say(f"! {result.path}: {result.error}")
+            continue
+        if not result.codes:
+            session.say(f"! {result.path}: no code found. Retake the photo closer and sharper.")
+            continue
+        for code in result.codes:
+            found += 1
+            run_capture(session, code.payload, defaults, ask_forgotten=lambda: False)
+    return found
+
+
+@handle_errors
+def scan(
+    ctx: typer.Context,
+    *,
+    from_file: Annotated[
+        Path | None,
+        typer.Option("--from", help="Read payloads from this file (one per line; vCards span)"),
+    ] = None,
+    image: Annotated[
+        list[Path] | None,
+        typer.Option("--image", help="Decode codes in these photos or folders (repeatable)"),
+    ] = None,
+    tag: Annotated[
+        list[str] | None, typer.Option("--tag", help="Tag every scan of this session")
+    ] = None,
+    rating: Annotated[str | None, typer.Option(help="Rate every new lead: hot, warm, cold")] = None,
+    exhibitor: Annotated[str | None, typer.Option(help="Co-exhibitor for this session")] = None,
+    no_qualify: Annotated[
+        bool, typer.Option("--no-qualify", help="Skip the qualify step (pure speed)")
+    ] = False,
+    gap: Annotated[
+        int, typer.Option(min=20, max=2000, help="Lines closer than this (ms) are one scan")
+    ] = 200,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print each scan's result as JSON")
+    ] = False,
+) -> None:
+    """Capture leads from a badge scanner (or a pipe, a file, or photos). Each scan is
+    saved before anything else; then h/w/c rates, digits tag, n notes, y records follow-up
+    consent, Enter skips. Payloads starting LEADCAP: are command codes."""
+    from leadcap.backup import auto_backup
+    from leadcap.leads import check_choice
+
+    store = open_db(ctx)
+    defaults = core.SessionDefaults(
+        tags=tag or [],
+        rating=check_choice(rating, model.RATINGS, "rating"),
+        exhibitor=exhibitor,
+    )
+    interactive = from_file is None and not image and sys.stdin.isatty() and not as_json
+    with contextlib.suppress(LeadcapError):
+        auto_backup(store, "scan")
+    session = Session(store, interactive=interactive, as_json=as_json)
+    try:
+        if image:
+            if not image_scan(session, image, defaults):
+                raise LeadcapError("no code found in the photos given. Nothing was saved")
+        elif from_file is not None:
+            try:
+                handle = open(from_file, "rb")
+            except OSError as error:
+                raise LeadcapError(f"cannot read {from_file} ({error.strerror})") from None
+            with handle:
+                piped_loop(session, decoded_lines(handle), defaults)
+        elif interactive:
+            interactive_loop(session, defaults, qualify=not no_qualify, line_gap=gap / 1000)
+        else:
+            piped_loop(session, decoded_lines(sys.stdin.buffer), defaults)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        if not as_json:
+            typer.echo(session.summary(), err=not interactive)
+
+
+@handle_errors
+def recover(ctx: typer.Context) -> None:
+    """Import scans that went to the fallback journal while the database could not be
+    written. Safe to run again: each journal entry is imported exactly once."""
+    store = open_db(ctx)
+    path = core.journal_path(store)
+    if not path.exists():
+        typer.echo(f"No journal at {path}: nothing to recover.")
+        return
+    report = core.recover(store)
+    typer.echo(
+        f"Recovered {report.imported} journal entries ({len(report.leads)} leads);"
+        f" {report.already} were already imported."
+    )
+    if report.imported:
+        typer.echo(f"The journal {path.name} is kept; its entries will not be imported twice.")
+
+
+def register(app: typer.Typer) -> None:
+    app.command()(scan)
+    app.command()(recover)

@@ -1,0 +1,57 @@
+import json
+
+MECARD = "MECARD:N:山田,太郎;SOUND:ﾔﾏﾀﾞ,ﾀﾛｳ;ORG:ナノテク株式会社;EMAIL:taro@example.jp;;"
+VCARD = "BEGIN:VCARD\nVERSION:3.0\nN:Weber;Jan\nORG:ACME GmbH\nEMAIL:jan@acme.de\nEND:VCARD"
+
+
+def test_piped_scans(cli):
+    payloads = "\n".join(
+        [MECARD, VCARD, "LEADCAP:RATE:hot", "MECARD:N:Y;EMAIL:TARO@example.jp;;", "?? noise ??", ""]
+    )
+    result = cli("scan", input=payloads)
+    assert "5 scans, 3 new leads, 1 returning visitors, 1 to review" in result.stderr
+    rows = {x["family_name"] or x["source"]: x for x in cli.json("list")}
+    assert rows["Weber"]["rating"] == "hot"  # the command code acted on the vCard lead
+    assert rows["山田"]["visits"] == 2 and rows["unknown"]["raw_payload"] == "?? noise ??"
+
+
+def test_scan_from_file_with_session_defaults(cli, tmp_path):
+    source = tmp_path / "payloads.txt"
+    source.write_text(MECARD + "\n" + VCARD + "\n", encoding="utf-8")
+    cli("scan", "--from", str(source), "--tag", "AI", "--rating", "warm", "--exhibitor", "ACME")
+    assert [(x["tags"], x["rating"], x["exhibitor"]) for x in cli.json("list")] == [
+        (["AI"], "warm", "ACME")
+    ] * 2
+
+
+def test_scan_json_lines(cli):
+    result = cli("scan", "--json", input=MECARD + "\n")
+    outcome = json.loads(result.stdout)
+    assert outcome["kind"] == "new" and outcome["leads"][0]["source"] == "mecard"
+
+
+def test_scan_missing_file(cli, tmp_path):
+    result = cli("scan", "--from", str(tmp_path / "nope.txt"), code=1)
+    assert "Error: Cannot read" in result.stderr
+
+
+def test_scan_bad_rating_is_usage_error(cli):
+    assert "Unknown rating" in cli("scan", "--rating", "tepid", input="", code=2).stderr
+
+
+def test_recover_after_journal(cli, db_path):
+    from leadcap import capture
+    from leadcap.store import open_store
+
+    store = open_store(db_path, staff="anna", device="laptop-a")
+    capture.append_journal(
+        capture.journal_path(store), {"id": "x1", "type": "scan", "payload": MECARD}
+    )
+    store.close()
+    assert "Recovered 1 journal entries (1 leads)" in cli("recover").stdout
+    assert "0 journal entries (0 leads); 1 were already" in cli("recover").stdout
+    assert len(cli.json("list")) == 1
+
+
+def test_recover_without_journal(cli):
+    assert "nothing to recover" in cli("recover").stdout
