@@ -119,3 +119,18 @@ def m002_sync_and_privacy(db):
         "CREATE TABLE export_marks (profile TEXT NOT NULL, lead_uuid TEXT NOT NULL,"
         " exported_at TEXT NOT NULL, PRIMARY KEY (profile, lead_uuid))"
     )
+
+
+@migrations()
+def m003_merge(db):
+    """Merging replays change logs from several laptops: changes made on one device within
+    the same second need that device's own order, which random uids cannot give. `seq`
+    counts each device's changes; merged rows keep the seq their device gave them."""
+    db.execute("ALTER TABLE changes ADD COLUMN seq INTEGER")
+    db.execute("UPDATE changes SET seq = id")
+    db.execute("CREATE INDEX idx_changes_device_seq ON changes(device, seq)")
+    db.execute(
+        "CREATE TRIGGER changes_seq AFTER INSERT ON changes WHEN new.seq IS NULL BEGIN"
+        " UPDATE changes SET seq = (SELECT coalesce(max(seq), 0) + 1 FROM changes"
+        " WHERE device IS new.device) WHERE id = new.id; END"
+    )
