@@ -84,3 +84,16 @@ def auto_backup(store, reason: str, keep: int = DEFAULT_KEEP) -> Path | None:
 def list_backups(store) -> list[Path]:
     folder = backup_dir(store)
     return sorted(folder.glob(f"{store.path.stem}-*.db")) if folder.exists() else []
+
+
+def configured_keep(config: dict) -> int:
+    """How many automatic backups to keep: device config key `backups-keep` (default 10)."""
+    value = config.get("backups-keep", DEFAULT_KEEP)
+    try:
+        keep = int(value)
+    except (TypeError, ValueError):
+        raise LeadcapError(
+            f"the device setting backups-keep is {value!r}, not a number."
+            " Fix it: leadcap config set backups-keep 10"
+        ) from None
+    return max(keep, 1)

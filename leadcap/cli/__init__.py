@@ -46,6 +46,7 @@ def main_options(
 leads.register(app)
 scan.register(app)
 setup.register(app)
+safety.register(app)
 app.add_typer(tags.app, name="tags")
 app.add_typer(attendees.app, name="attendees")
 
