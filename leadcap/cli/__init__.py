@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from leadcap import __version__
-from leadcap.cli import attendees, leads, scan, setup, tags
+from leadcap.cli import attendees, leads, safety, scan, setup, tags
 from leadcap.cli.common import state
 
 app = typer.Typer(
