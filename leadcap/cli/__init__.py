@@ -8,6 +8,7 @@ import typer
 
 from leadcap import __version__
 from leadcap.cli import attendees, leads, safety, scan, setup, tags
+from leadcap.cli import sync as sync_cli
 from leadcap.cli.common import state
 
 app = typer.Typer(
@@ -47,6 +48,7 @@ leads.register(app)
 scan.register(app)
 setup.register(app)
 safety.register(app)
+sync_cli.register(app)
 app.add_typer(tags.app, name="tags")
 app.add_typer(attendees.app, name="attendees")
 
