@@ -182,6 +182,9 @@ def merge_source(store: Store, source: Source, *, dry_run: bool = False) -> Merg
                 raise _DryRun
     except _DryRun:
         pass
+    if report.erased and not dry_run:
+        # Erased rows must not survive in the write-ahead log either.
+        store.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     return report
 
 
@@ -285,14 +288,28 @@ class _Merge:
         if new:
             doomed = {u for u, row in self.ours.items() if forgotten(row)}
             doomed |= {a for a, target in self.our_aliases.items() if target in doomed}
-            if doomed:
-                self.report.erased = len(doomed & set(self.ours))
-                erase_leads(self.store, doomed)
-                for lead_uuid in doomed:
-                    self.ours.pop(lead_uuid, None)
-                    self.our_aliases.pop(lead_uuid, None)
-            skipped |= doomed
+            erased = self.erase(doomed)
+            self.report.erased = len(erased)
+            skipped |= doomed | erased
         return skipped
+
+    def erase(self, doomed: set[str]) -> set[str]:
+        """Forget our copies of people forgotten on the other laptop, the way `leadcap
+        forget` does (every row, aliases, same e-mail or badge). Returns the uuids erased."""
+        from leadcap.privacy import forget_lead
+
+        erased: set[str] = set()
+        at = self.store.now().isoformat()
+        for lead_uuid in sorted(doomed):
+            row = self.ours.get(lead_uuid)
+            if lead_uuid in erased or row is None:
+                continue
+            person = {"uuid": lead_uuid, "email": row["email_norm"], "badge_id": row["badge_norm"]}
+            erased |= set(forget_lead(self.store, person, at=at).lead_uuids)
+        for lead_uuid in erased | doomed:
+            self.ours.pop(lead_uuid, None)
+            self.our_aliases.pop(lead_uuid, None)
+        return erased
 
     # -- union of the append-only tables ---------------------------------------------
     def union_rows(self, skipped: set[str]) -> set[str]:
@@ -645,18 +662,3 @@ def merge_notes(texts: list[str | None]) -> str | None:
 def _note_order(entry: str) -> tuple[str, str]:
     found = _NOTE_START.match(entry)
     return (found.group(1) if found else "", entry)
-
-
-def erase_leads(store: Store, uuids: set[str]) -> None:
-    """Remove every trace of these leads (rows, tags, change log, consent, visits,
-    aliases, export marks). Used for people forgotten on another laptop."""
-    if not uuids:
-        return
-    values = [(u,) for u in uuids]
-    conn = store.conn
-    conn.executemany("DELETE FROM leads WHERE uuid = ?", values)  # lead_tags cascade
-    for table in ("changes", "consent_records", "visits", "export_marks"):
-        conn.executemany(f"DELETE FROM {table} WHERE lead_uuid = ?", values)
-    conn.executemany(
-        "DELETE FROM lead_aliases WHERE alias_uuid = ? OR lead_uuid = ?", [(u, u) for u in uuids]
-    )

@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from leadcap import leads, merge, tombstones
+from leadcap import leads, merge, privacy, tombstones
 from leadcap.store import open_store
 
 
@@ -304,9 +304,7 @@ def test_a_tombstone_from_the_source_erases_our_copy(laptop):
     fields = {"badge_id": "B-9", "company": "ACME"}
     lead = leads.add_lead(a, fields, consent={"followup": "granted"})
     merge.merge_file(b, a.path)
-    with b.transaction():  # what forgetting does on laptop b, minimally
-        tombstones.bury(b, lead, "2026-12-09T11:00:00+09:00")
-        merge.erase_leads(b, {lead["uuid"]})
+    privacy.forget_lead(b, lead, at="2026-12-09T11:00:00+09:00")
     report = merge.merge_file(a, b.path)
     assert report.erased == 1
     for table in ("leads", "changes", "consent_records", "visits"):
