@@ -27,6 +27,7 @@ NOT_IN_LIST_REASON = "badge id not found in the attendee list"
 ATTENDEE_FIELDS = tuple(name for name in model.LEAD_FIELDS if name != "notes")
 IMPORT_COMMAND = "attendees import"
 LAST_IMPORT_SETTING = "attendees.last_import"
+IGNORE = "-"  # --map COLUMN=- leaves out a column that would be recognised
 # Review reasons that update_lead recomputes from the fields (see leads._derived).
 _VALIDATION_PREFIXES = ("e-mail ", "phone ", "mobile ")
 
@@ -122,8 +123,8 @@ class ImportResult:
 # -- reading files ----------------------------------------------------------------
 
 
-def read_table(path: Path, *, sheet: str | None = None) -> tuple[list[str], list[list]]:
-    """(headers, rows) from a CSV or an Excel workbook, chosen by content, not by name."""
+def read_table(path: Path, *, sheet: str | None = None) -> list[list]:
+    """The non-empty rows of a CSV or an Excel workbook, chosen by content, not by name."""
     path = Path(path)
     try:
         data = path.read_bytes()
@@ -143,8 +144,23 @@ def read_table(path: Path, *, sheet: str | None = None) -> tuple[list[str], list
     rows = [row for row in table if any(cell not in (None, "") for cell in row)]
     if not rows:
         raise LeadcapError(f"{path.name} is empty. Export the attendee list again")
-    headers = [_cell(cell) or "" for cell in rows[0]]
-    return headers, rows[1:]
+    return rows
+
+
+def _header_row(rows: list[list], overrides: dict[str, str]) -> int:
+    """Where the headers are: exports often start with a title line or two ("来場者リスト
+    2026/12/09"), so the first of the top rows that names a badge column, else the first."""
+    wanted = {
+        header_key(column)
+        for column, name in overrides.items()
+        if name.strip().lower().replace("-", "_") == "badge_id"
+    }
+    for number, row in enumerate(rows[:10]):
+        for cell in row:
+            text = _cell(cell) or ""
+            if recognise_header(text) == "badge_id" or header_key(text) in wanted:
+                return number
+    return 0
 
 
 def _read_csv(path: Path, data: bytes) -> list[list]:
@@ -162,9 +178,10 @@ def _read_csv(path: Path, data: bytes) -> list[list]:
         raise LeadcapError(
             f"{path.name} is not UTF-8 or Shift_JIS (cp932) text. Save it as CSV UTF-8 or .xlsx"
         )
-    first_line = next((line for line in text.splitlines() if line.strip()), "")
-    # The header line decides: organisers' exports use , or ; (German Excel) or tabs.
-    delimiter = max((",", ";", "\t"), key=first_line.count)
+    # Organisers' exports use , or ; (German Excel) or tabs. The top lines decide (the
+    # busiest one: a title line above the headers has none).
+    top = text.splitlines()[:10]
+    delimiter = max((",", ";", "\t"), key=lambda d: max((line.count(d) for line in top), default=0))
     return list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
 
 
@@ -209,16 +226,17 @@ def _cell(value) -> str | None:
 
 def map_columns(headers: list[str], overrides: dict[str, str] | None = None) -> dict[int, str]:
     """Column index -> lead field: recognised headers, then `overrides` ({column: field}),
-    which win over a recognised column for the same field."""
+    which win over a recognised column for the same field. The field "-" drops a column
+    that would otherwise be recognised."""
     overrides = overrides or {}
     by_key = {header_key(h): i for i, h in enumerate(headers) if h}
     explicit: dict[int, str] = {}
     for column, name in overrides.items():
-        name = name.strip().lower().replace("-", "_")
-        if name not in ATTENDEE_FIELDS:
+        name = name.strip().lower().replace("-", "_") if name.strip() != "-" else IGNORE
+        if name not in (*ATTENDEE_FIELDS, IGNORE):
             raise LeadcapError(
                 f"unknown field {name!r} in --map {column}={name}. "
-                f"Fields: {', '.join(ATTENDEE_FIELDS)}"
+                f"Fields: {', '.join(ATTENDEE_FIELDS)}, or - to leave the column out"
             )
         index = headers.index(column) if column in headers else by_key.get(header_key(column))
         if index is None:
@@ -232,6 +250,7 @@ def map_columns(headers: list[str], overrides: dict[str, str] | None = None) -> 
         if (name := recognise_header(h)) and name not in explicit.values()
     }
     mapping.update(explicit)
+    mapping = {i: name for i, name in mapping.items() if name != IGNORE}
     fields = set(mapping.values())
     if "given_name" in fields and "family_name" not in fields:
         # German forms often say "Vorname" and "Name": there "Name" is the family name.
@@ -271,7 +290,9 @@ def import_attendees(
     """Read the list, upsert it by badge id and fill in leads captured before it arrived.
     One transaction: committed when this returns, nothing changed if it raises."""
     path = Path(path)
-    headers, rows = read_table(path, sheet=sheet)
+    table = read_table(path, sheet=sheet)
+    start = _header_row(table, mapping or {})
+    headers, rows = [_cell(cell) or "" for cell in table[start]], table[start + 1 :]
     columns = map_columns(headers, mapping)
     result = ImportResult(file=path.name, rows=len(rows))
     result.kept = {headers[i]: name for i, name in columns.items()}

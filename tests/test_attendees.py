@@ -170,6 +170,24 @@ def test_map_wins_over_a_recognised_column(store, tmp_path):
     assert lookup(store, "111") is None
 
 
+def test_map_dash_leaves_a_recognised_column_out(store, tmp_path):
+    path = tmp_path / "list.csv"
+    path.write_text("Badge ID,Company,Phone\n1,ACME,+49 511 123456\n", encoding="utf-8")
+    result = import_attendees(store, path, mapping={"Phone": "-"})
+    assert result.ignored == ["Phone"]
+    assert lookup(store, "1") == {"badge_id": "1", "company": "ACME"}
+
+
+@pytest.mark.parametrize("mapping", [None, {"Nr": "Badge-ID"}])
+def test_title_lines_above_the_headers_are_skipped(store, tmp_path, mapping):
+    path = tmp_path / "list.csv"
+    text = "Besucherliste Messe 2026\n\nNr;Badgenummer;Firma\n1;B-7;ACME\n"
+    path.write_text(text, encoding="utf-8")
+    result = import_attendees(store, path, mapping=mapping)
+    assert result.rows == 1
+    assert lookup(store, "1" if mapping else "B-7")["company"] == "ACME"
+
+
 def test_no_badge_column_asks_for_map(store, tmp_path):
     path = tmp_path / "list.csv"
     path.write_text("Code,Company\n1,ACME\n", encoding="utf-8")

@@ -50,7 +50,8 @@ def import_(
         typer.Option(
             "--map",
             metavar="COLUMN=FIELD",
-            help="Read COLUMN into a lead field, e.g. --map 'Reg-Code=badge_id' (repeatable)",
+            help="Read COLUMN into a lead field, e.g. --map 'Reg-Code=badge_id'; "
+            "COLUMN=- leaves a column out (repeatable)",
         ),
     ] = None,
     sheet: Annotated[
