@@ -304,10 +304,23 @@ def add_lead(
 def record_consent(
     store: Store, lead_uuid: str, purpose: str, status: str, *, method: str, at: str
 ) -> None:
+    """One consent decision with who, how and the version of the consent text on show."""
+    from leadcap.privacy import archive_texts
+
     store.conn.execute(
         "INSERT INTO consent_records (uid, lead_uuid, purpose, status, recorded_at, staff,"
-        " device, method) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-        [uuid.uuid4().hex, lead_uuid, purpose, status, at, store.staff, store.device, method],
+        " device, method, text_version) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [
+            uuid.uuid4().hex,
+            lead_uuid,
+            purpose,
+            status,
+            at,
+            store.staff,
+            store.device,
+            method,
+            archive_texts(store),
+        ],
     )
 
 

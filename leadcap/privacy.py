@@ -347,7 +347,7 @@ def consent_text(store: Store, lang: str) -> tuple[str | None, str | None]:
     return None, None
 
 
-def _archive_texts(store: Store) -> str | None:
+def archive_texts(store: Store) -> str | None:
     """Keep every wording that was ever shown, by version, so the proof can quote it."""
     texts = configured_texts(store)
     version = _version_of(texts)
@@ -379,7 +379,7 @@ def record_consent(
             command="consent",
             consent_method=method,
         )
-        version = _archive_texts(store)
+        version = archive_texts(store)
         store.conn.execute(
             "UPDATE consent_records SET text_version = ? WHERE id > ? AND lead_uuid = ?"
             " AND text_version IS NULL",

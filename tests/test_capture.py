@@ -191,3 +191,13 @@ def test_database_turned_read_only_sends_scan_to_journal(store):
     store.conn.execute("PRAGMA query_only = OFF")
     assert capture.recover(store).imported == 1
     assert [x["family_name"] for x in leads.iter_leads(store)] == ["山田"]
+
+
+def test_consent_in_the_scan_loop_records_the_text_version(store):
+    from leadcap import privacy
+
+    store.set_setting("consent-text.en", "I agree to be contacted about this conversation.")
+    lead = capture.capture(store, MECARD).lead
+    capture.qualify(store, lead, "consent", "followup")
+    version = store.conn.execute("SELECT text_version FROM consent_records").fetchone()[0]
+    assert version and version == privacy.current_text_version(store)

@@ -55,3 +55,36 @@ def test_recover_after_journal(cli, db_path):
 
 def test_recover_without_journal(cli):
     assert "nothing to recover" in cli("recover").stdout
+
+
+def test_scan_image_saves_each_code(cli, tmp_path):
+    import qrcode
+
+    qrcode.make(MECARD).save(tmp_path / "badge.png")
+    result = cli("scan", "--image", str(tmp_path / "badge.png"))
+    assert "1 new leads" in result.stderr
+    lead = cli.json("list")[0]
+    assert (lead["family_name"], lead["name_reading"], lead["source"]) == (
+        "山田",
+        "ヤマダ タロウ",
+        "mecard",
+    )
+
+
+def test_scan_image_without_code_saves_nothing(cli, tmp_path):
+    from PIL import Image
+
+    Image.new("RGB", (200, 200), "white").save(tmp_path / "floor.png")
+    result = cli("scan", "--image", str(tmp_path / "floor.png"), code=1)
+    assert "no code found" in result.stderr and "Nothing was saved" in result.stderr
+    assert cli.json("list") == []
+
+
+def test_scan_image_folder_reports_non_images(cli, tmp_path):
+    import qrcode
+
+    qrcode.make("NT26-004211").save(tmp_path / "a.png")
+    (tmp_path / "b.png").write_text("not an image")
+    result = cli("scan", "--image", str(tmp_path))
+    assert "b.png: not an image" in result.stderr
+    assert [x["badge_id"] for x in cli.json("list")] == ["NT26-004211"]

@@ -79,3 +79,8 @@ def test_phone_uses_event_country(cli):
 
 def test_version(cli):
     assert cli("--version").stdout.startswith("leadcap ")
+
+
+def test_consent_texts_are_shown_in_config(cli):
+    cli("config", "set", "consent-text.de", "Ich willige ein")
+    assert cli.json("config", "show")["consent-text.de"] == "Ich willige ein"

@@ -56,7 +56,7 @@ def apply_setting(ctx: typer.Context, key: str, value) -> None:
         config[key] = value
         save_device_config(app_dir, config)
         return
-    db_key = key.replace("-", "_")
+    db_key = key if key.startswith("consent-text.") else key.replace("-", "_")
     if db_key not in EVENT_SETTINGS and not key.startswith("consent-text."):
         known = ", ".join(sorted({*DEVICE_KEYS, *(k.replace("_", "-") for k in EVENT_SETTINGS)}))
         raise UsageError(f"unknown setting {key!r}. Settings: {known}")
