@@ -201,3 +201,20 @@ def test_consent_in_the_scan_loop_records_the_text_version(store):
     capture.qualify(store, lead, "consent", "followup")
     version = store.conn.execute("SELECT text_version FROM consent_records").fetchone()[0]
     assert version and version == privacy.current_text_version(store)
+
+
+def test_badge_scan_is_filled_from_the_attendee_list(store, tmp_path):
+    from leadcap import attendees
+
+    source = tmp_path / "attendees.csv"
+    source.write_text(
+        "登録番号,姓,名,会社名\nNT26-004211,鈴木,一郎,ナノ材料株式会社\n", encoding="utf-8"
+    )
+    attendees.import_attendees(store, source)
+    lead = capture.capture(store, "NT26-004211").lead
+    assert (lead["family_name"], lead["given_name"], lead["company"]) == (
+        "鈴木",
+        "一郎",
+        "ナノ材料株式会社",
+    )
+    assert lead["source"] == "badge" and not lead["needs_review"]
