@@ -289,7 +289,6 @@ class _Merge:
             doomed = {u for u, row in self.ours.items() if forgotten(row)}
             doomed |= {a for a, target in self.our_aliases.items() if target in doomed}
             erased = self.erase(doomed)
-            self.report.erased = len(erased)
             skipped |= doomed | erased
         return skipped
 
@@ -300,12 +299,16 @@ class _Merge:
 
         erased: set[str] = set()
         at = self.store.now().isoformat()
+        rows = 0
         for lead_uuid in sorted(doomed):
             row = self.ours.get(lead_uuid)
             if lead_uuid in erased or row is None:
                 continue
             person = {"uuid": lead_uuid, "email": row["email_norm"], "badge_id": row["badge_norm"]}
-            erased |= set(forget_lead(self.store, person, at=at).lead_uuids)
+            forgotten = forget_lead(self.store, person, at=at)
+            erased |= set(forgotten.lead_uuids)
+            rows += len(forgotten.lead_ids)
+        self.report.erased = rows
         for lead_uuid in erased | doomed:
             self.ours.pop(lead_uuid, None)
             self.our_aliases.pop(lead_uuid, None)
