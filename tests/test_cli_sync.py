@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import datetime
 
 import pytest
 
@@ -14,6 +15,7 @@ from leadcap.store import open_store
 def other(tmp_path):
     """A second laptop's database with two leads."""
     store = open_store(tmp_path / "laptop-b.db", staff="kenji", device="laptop-b")
+    store.now = lambda: datetime.fromisoformat("2024-12-09T10:00:00+09:00")  # before the test
     leads.add_lead(store, {"company": "ACME", "badge_id": "B-1"}, tags=["AI"])
     leads.add_lead(store, {"company": "Beta KK", "email": "sato@beta.jp"})
     store.close()
