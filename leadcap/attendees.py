@@ -16,7 +16,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from leadcap import model
+from leadcap import model, tombstones
 from leadcap.errors import LeadcapError, UsageError
 from leadcap.leads import update_lead
 from leadcap.store import Store
@@ -114,6 +114,7 @@ class ImportResult:
     unchanged: int = 0
     skipped: int = 0  # rows without a badge id
     duplicates: int = 0  # rows whose badge appeared again further down (last one wins)
+    forgotten: int = 0  # people who asked to be forgotten: not imported
     kept: dict[str, str] = field(default_factory=dict)  # column -> lead field
     ignored: list[str] = field(default_factory=list)
     leads_filled: int = 0
@@ -299,6 +300,7 @@ def import_attendees(
     result.ignored = [h or f"(column {i + 1})" for i, h in enumerate(headers) if i not in columns]
 
     incoming: dict[str, tuple[str, str]] = {}
+    emails: dict[str, str] = {}
     for row in rows:
         contact = _contact(row, columns)
         badge_id = contact.pop("badge_id", None)
@@ -309,9 +311,14 @@ def import_attendees(
         if badge_norm in incoming:
             result.duplicates += 1
         incoming[badge_norm] = (badge_id, _JSON.encode(contact))
+        if "email" in contact:
+            emails[badge_norm] = contact["email"]
 
     now = store.now().isoformat()
     with store.transaction():
+        for norm in _forgotten(store, incoming, emails):
+            del incoming[norm]
+            result.forgotten += 1
         existing = {
             norm: (badge_id, data)
             for norm, badge_id, data in store.conn.execute(
@@ -340,6 +347,22 @@ def import_attendees(
             LAST_IMPORT_SETTING, {"at": now, "file": path.name, "rows": len(incoming)}
         )
     return result
+
+
+def _forgotten(store: Store, incoming: dict, emails: dict[str, str]) -> list[str]:
+    """The badges of people who asked to be forgotten (by badge id or e-mail): an
+    organiser's list must not bring them back. Checked against every salt present."""
+    salts = [row[0] for row in store.conn.execute("SELECT DISTINCT salt FROM tombstones")]
+    if not salts:
+        return []
+    hashes = {row[0] for row in store.conn.execute("SELECT hash FROM tombstones")}
+    found = []
+    for norm, (badge_id, _data) in incoming.items():
+        person = {"badge_id": badge_id, "email": emails.get(norm)}
+        pairs = tombstones.identities(person)
+        if any(tombstones.digest(salt, *pair) in hashes for salt in salts for pair in pairs):
+            found.append(norm)
+    return found
 
 
 def _canonical(data: str) -> str:

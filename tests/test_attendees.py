@@ -11,6 +11,7 @@ from leadcap import attendees
 from leadcap.attendees import NOT_IN_LIST_REASON, import_attendees, lookup
 from leadcap.errors import LeadcapError, UsageError
 from leadcap.leads import add_lead, get_lead, history, undo, update_lead
+from leadcap.tombstones import bury
 
 DATA = Path(__file__).parent / "data" / "attendees"
 
@@ -337,6 +338,16 @@ def test_a_failed_import_changes_nothing(store, monkeypatch):
     with pytest.raises(LeadcapError):
         import_attendees(store, DATA / "en_utf8_bom.csv")
     assert stored_rows(store) == []
+
+
+@pytest.mark.parametrize("person", [{"badge_id": "a-1001"}, {"email": "JANE.DOE@example.com"}])
+def test_forgotten_people_are_not_imported(store, person):
+    with store.transaction():
+        bury(store, person, store.now().isoformat())
+    result = import_attendees(store, DATA / "en_utf8_bom.csv")
+    assert (result.added, result.forgotten) == (1, 1)
+    assert lookup(store, "A-1001") is None
+    assert lookup(store, "A-1002") is not None
 
 
 def test_status_and_clear(store):

@@ -82,6 +82,8 @@ def import_(
     )
     if result.skipped:
         line += f", {result.skipped:,} row(s) skipped without a badge id"
+    if result.forgotten:
+        line += f", {result.forgotten:,} left out (asked to be forgotten)"
     if result.duplicates:
         line += f", {result.duplicates:,} repeated badge id(s) (the last row counts)"
     typer.echo(line + ".")
