@@ -8,6 +8,8 @@ import typer
 
 from leadcap import __version__
 from leadcap.cli import attendees, leads, safety, scan, setup, tags
+from leadcap.cli import export as export_cli
+from leadcap.cli import imports as imports_cli
 from leadcap.cli import sync as sync_cli
 from leadcap.cli.common import state
 
@@ -51,6 +53,8 @@ safety.register(app)
 sync_cli.register(app)
 app.add_typer(tags.app, name="tags")
 app.add_typer(attendees.app, name="attendees")
+app.add_typer(export_cli.app, name="export")
+app.add_typer(imports_cli.app, name="import")
 
 
 def main() -> None:

@@ -1,0 +1,295 @@
+"""`leadcap export`: follow-up lists as Excel workbooks, CSV files for CRMs, and vCards."""
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from leadcap import model
+from leadcap.cli.common import handle_errors, is_terminal, open_db, time_bound
+from leadcap.errors import UsageError
+
+app = typer.Typer(
+    help="Write leads to Excel (follow-up lists), CSV (Salesforce, HubSpot) or vCard files.",
+    pretty_exceptions_show_locals=False,
+    no_args_is_help=True,
+)
+
+FILTERS = "Filters"
+Tag = Annotated[
+    list[str] | None,
+    typer.Option("--tag", help="Only leads with this tag (repeatable)", rich_help_panel=FILTERS),
+]
+Rating = Annotated[
+    str | None, typer.Option(help="Only hot, warm or cold leads", rich_help_panel=FILTERS)
+]
+Staff = Annotated[
+    str | None, typer.Option(help="Only leads captured by this colleague", rich_help_panel=FILTERS)
+]
+Exhibitor = Annotated[
+    str | None, typer.Option(help="Only this co-exhibitor's leads", rich_help_panel=FILTERS)
+]
+Since = Annotated[
+    str | None,
+    typer.Option(help="Captured from this date or time (or today)", rich_help_panel=FILTERS),
+]
+Until = Annotated[
+    str | None, typer.Option(help="Captured up to and including this date", rich_help_panel=FILTERS)
+]
+Consent = Annotated[
+    str | None,
+    typer.Option(
+        metavar="PURPOSE",
+        help="Only leads that granted this consent: followup, marketing or share",
+        rich_help_panel=FILTERS,
+    ),
+]
+Status = Annotated[
+    str | None,
+    typer.Option(
+        help="Only leads with this status: new, contacted, meeting, offer, won, lost",
+        rich_help_panel=FILTERS,
+    ),
+]
+Review = Annotated[
+    bool, typer.Option("--review", help="Only leads needing review", rich_help_panel=FILTERS)
+]
+New = Annotated[
+    bool,
+    typer.Option(
+        "--new",
+        help="Only leads not exported before under the same --profile",
+        rich_help_panel=FILTERS,
+    ),
+]
+Profile = Annotated[
+    str,
+    typer.Option(
+        help="Name under which exported leads are remembered for --new (e.g. crm, acme)",
+        rich_help_panel=FILTERS,
+    ),
+]
+Output = Annotated[Path | None, typer.Option("--output", "-o", help="File to write")]
+
+
+def _selection(ctx, store, tag, rating, staff, exhibitor, since, until, consent, status, review,
+               new, profile):  # fmt: skip
+    from leadcap.exporting import Selection
+    from leadcap.leads import LeadFilter, check_choice
+
+    if not profile.strip():
+        raise UsageError("--profile cannot be empty. Use e.g. --profile crm")
+    flt = LeadFilter(
+        tags=tag or [],
+        rating=check_choice(rating, model.RATINGS, "rating"),
+        staff=staff,
+        exhibitor=exhibitor,
+        since=time_bound(store, since, "--since"),
+        until=time_bound(store, until, "--until", end=True),
+        review=review,
+        status=check_choice(status, model.STATUSES, "status"),
+    )
+    purpose = check_choice(consent, model.CONSENT_PURPOSES, "consent purpose")
+    return Selection(filter=flt, consent=purpose, new_only=new, profile=profile.strip())
+
+
+def _need_output(output: Path | None, example: str) -> Path:
+    if output is None:
+        raise UsageError(f"say where to write: -o FILE, e.g. {example}")
+    return output
+
+
+def _empty(store, selection) -> bool:
+    from leadcap.exporting import nothing_to_export
+
+    if not nothing_to_export(store, selection):
+        return False
+    why = f" (--new: all were exported under profile {selection.profile})"
+    typer.echo("No leads match; no file written" + (why if selection.new_only else "") + ".")
+    return True
+
+
+def _report(result, *, folder: Path | None = None) -> None:
+    typer.echo(f"Wrote {result.total} lead(s) to {folder or result.paths[0]}.")
+    if len(result.counts) > 1 or folder is not None:
+        for name, count in result.counts.items():
+            typer.echo(f"  {name}: {count} lead(s)")
+    if result.cut_uuids:
+        typer.echo(
+            f"{len(result.cut_uuids)} lead(s) had a cell cut at 32,767 characters (Excel's"
+            " limit); their UUIDs are on the summary sheet:",
+            err=True,
+        )
+        for uuid in result.cut_uuids[:20]:
+            typer.echo(f"  {uuid}", err=True)
+
+
+class _ProgressBar:
+    """A rich progress bar on a terminal; nothing when output goes to a file or pipe."""
+
+    def __init__(self):
+        self.bar = None
+        self.task = None
+
+    def __enter__(self):
+        if is_terminal():
+            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+            self.bar = Progress(
+                TextColumn("Writing"), BarColumn(), MofNCompleteColumn(), transient=True
+            )
+            self.bar.start()
+            self.task = self.bar.add_task("export", total=None)
+        return self
+
+    def __call__(self, done: int, total: int | None) -> None:
+        if self.bar is not None:
+            self.bar.update(self.task, completed=done, total=total)
+
+    def __exit__(self, *exc) -> None:
+        if self.bar is not None:
+            self.bar.stop()
+
+
+@app.command()
+@handle_errors
+def xlsx(
+    ctx: typer.Context,
+    *,
+    output: Output = None,
+    files: Annotated[
+        Path | None,
+        typer.Option(
+            "--files",
+            metavar="DIR",
+            help="One workbook per --split-by group in DIR instead of one workbook",
+        ),
+    ] = None,
+    split_by: Annotated[
+        str | None,
+        typer.Option(help="One sheet (or file) per tag, exhibitor, staff or rating"),
+    ] = None,
+    lang: Annotated[str, typer.Option(help="Column headings: en, de or ja")] = "en",
+    tag: Tag = None,
+    rating: Rating = None,
+    staff: Staff = None,
+    exhibitor: Exhibitor = None,
+    since: Since = None,
+    until: Until = None,
+    consent: Consent = None,
+    status: Status = None,
+    review: Review = False,
+    new: New = False,
+    profile: Profile = "default",
+) -> None:
+    """Write a follow-up workbook: a summary sheet, then the leads, hot first and newest
+    first. With --split-by exhibitor --files DIR each co-exhibitor gets a file with only
+    their own leads, plus the organiser's leads tagged with their name whose visitors
+    granted share consent."""
+    from leadcap import exporting
+
+    store = open_db(ctx)
+    selection = _selection(ctx, store, tag, rating, staff, exhibitor, since, until, consent,
+                           status, review, new, profile)  # fmt: skip
+    filters = exporting.describe(selection)
+    exporting.check_xlsx_options(split_by, lang)
+    if files is None:
+        path = _need_output(output, "-o leads.xlsx (or --split-by exhibitor --files DIR)")
+    elif split_by is None:
+        raise UsageError("--files needs --split-by: tag, exhibitor, staff or rating")
+    elif output is not None:
+        raise UsageError("give either -o FILE (one workbook) or --files DIR (one per group)")
+    if _empty(store, selection):
+        return
+    with _ProgressBar() as progress:
+        if files is not None:
+            result = exporting.export_xlsx_files(
+                store, files, selection, split_by=split_by, lang=lang, filters=filters,
+                progress=progress,
+            )  # fmt: skip
+        else:
+            result = exporting.export_xlsx(
+                store, path, selection, split_by=split_by, lang=lang, filters=filters,
+                progress=progress,
+            )  # fmt: skip
+    _report(result, folder=files)
+
+
+@app.command()
+@handle_errors
+def csv(
+    ctx: typer.Context,
+    *,
+    output: Output = None,
+    delimiter: Annotated[
+        str, typer.Option(help="Field separator: , or ; (German Excel) or tab")
+    ] = ",",
+    format: Annotated[
+        str, typer.Option("--format", help="Column layout: leadcap, salesforce or hubspot")
+    ] = "leadcap",
+    tag: Tag = None,
+    rating: Rating = None,
+    staff: Staff = None,
+    exhibitor: Exhibitor = None,
+    since: Since = None,
+    until: Until = None,
+    consent: Consent = None,
+    status: Status = None,
+    review: Review = False,
+    new: New = False,
+    profile: Profile = "default",
+) -> None:
+    """Write a CSV file (UTF-8 with BOM, formulas neutralised) in leadcap's own layout or
+    ready for the Salesforce or HubSpot import wizard."""
+    from leadcap import exporting
+
+    store = open_db(ctx)
+    path = _need_output(output, "-o leads.csv")
+    selection = _selection(ctx, store, tag, rating, staff, exhibitor, since, until, consent,
+                           status, review, new, profile)  # fmt: skip
+    if delimiter.lower() in ("tab", "\\t"):
+        delimiter = "\t"
+    from leadcap.export.csv import FORMATS
+
+    if format not in FORMATS:
+        raise UsageError(f"unknown CSV format {format!r}. Use one of: {', '.join(FORMATS)}")
+    if len(delimiter) != 1 or delimiter in '"\r\n':
+        raise UsageError(f"the delimiter must be one character such as , or ; not {delimiter!r}")
+    if _empty(store, selection):
+        return
+    result = exporting.export_csv(store, path, selection, delimiter=delimiter, format=format)
+    _report(result)
+
+
+@app.command()
+@handle_errors
+def vcf(
+    ctx: typer.Context,
+    *,
+    output: Output = None,
+    version: Annotated[str, typer.Option("--version", help="vCard version: 3.0 or 4.0")] = "3.0",
+    tag: Tag = None,
+    rating: Rating = None,
+    staff: Staff = None,
+    exhibitor: Exhibitor = None,
+    since: Since = None,
+    until: Until = None,
+    consent: Consent = None,
+    status: Status = None,
+    review: Review = False,
+    new: New = False,
+    profile: Profile = "default",
+) -> None:
+    """Write one .vcf file with a card per lead, for phones and address books (3.0 keeps
+    name readings as X-PHONETIC-*, 4.0 as SORT-AS)."""
+    from leadcap import exporting
+
+    store = open_db(ctx)
+    path = _need_output(output, "-o leads.vcf")
+    selection = _selection(ctx, store, tag, rating, staff, exhibitor, since, until, consent,
+                           status, review, new, profile)  # fmt: skip
+    if version not in ("3.0", "4.0"):
+        raise UsageError(f"vCard version must be 3.0 or 4.0, not {version!r}")
+    if _empty(store, selection):
+        return
+    _report(exporting.export_vcf(store, path, selection, version=version))

@@ -1,0 +1,163 @@
+from __future__ import annotations
+
+import csv
+import os
+import subprocess
+import sys
+
+import openpyxl
+import pytest
+
+from leadcap.export.columns import LEAD_COLUMNS
+from leadcap.leads import add_lead
+
+KEYS = [c.key for c in LEAD_COLUMNS]
+
+
+def add(store, name: str, day: int = 9, **options):
+    at = f"2026-12-{day:02d}T10:00:00+09:00"
+    fields = {"family_name": name, "email": f"{name.lower()}@example.com"}
+    return add_lead(store, fields, captured_at=at, **options)
+
+
+def sheet_rows(path, sheet: str) -> list[dict]:
+    rows = list(openpyxl.load_workbook(path)[sheet].iter_rows(values_only=True))
+    return [dict(zip(KEYS, row, strict=True)) for row in rows[1:]]
+
+
+def family_names(path, sheet: str = "Leads") -> list[str]:
+    return [row["family_name"] for row in sheet_rows(path, sheet)]
+
+
+@pytest.fixture
+def fair(store):
+    add(store, "Cold", 10, rating="cold", tags=["IoT"], exhibitor="ACME")
+    add(store, "OldHot", 9, rating="hot", tags=["AI", "IoT"], consent={"followup": "granted"})
+    add(store, "NewHot", 10, rating="hot", tags=["AI"], consent={"followup": "granted"})
+    add(store, "Unrated", 11)
+    add(store, "Shared", 9, rating="warm", tags=["acme"], consent={"share": "granted"})
+    return store
+
+
+def test_xlsx_summary_first_then_hot_first_newest_first(cli, fair, tmp_path):
+    out = tmp_path / "leads.xlsx"
+    result = cli("export", "xlsx", "-o", str(out))
+    assert "Wrote 5 lead(s)" in result.output
+    assert openpyxl.load_workbook(out).sheetnames == ["Summary", "Leads"]
+    assert family_names(out) == ["NewHot", "OldHot", "Shared", "Cold", "Unrated"]
+
+
+def test_xlsx_filters_and_the_summary_lists_them(cli, fair, tmp_path):
+    out = tmp_path / "leads.xlsx"
+    cli(
+        "export", "xlsx", "-o", str(out), "--rating", "hot", "--consent", "followup", "--lang", "de"
+    )
+    assert family_names(out, "Leads") == ["NewHot", "OldHot"]
+    summary = {
+        r[0]: r[1] for r in openpyxl.load_workbook(out)["Übersicht"].iter_rows(values_only=True)
+    }
+    assert summary["Filter: rating"] == "hot" and summary["Filter: consent"] == "followup"
+    assert summary["Exportierte Leads"] == 2
+
+
+def test_split_by_tag_puts_a_lead_with_two_tags_on_both_sheets(cli, fair, tmp_path):
+    out = tmp_path / "tags.xlsx"
+    result = cli("export", "xlsx", "-o", str(out), "--split-by", "tag")
+    wb = openpyxl.load_workbook(out)
+    assert wb.sheetnames == ["Summary", "acme", "AI", "IoT", "(no tag)"]
+    assert family_names(out, "AI") == ["NewHot", "OldHot"]
+    assert family_names(out, "IoT") == ["OldHot", "Cold"]
+    assert "AI: 2 lead(s)" in result.output
+
+
+def test_files_per_exhibitor_follow_the_privacy_rule(cli, fair, tmp_path):
+    folder = tmp_path / "out"
+    result = cli("export", "xlsx", "--split-by", "exhibitor", "--files", str(folder))
+    assert sorted(p.name for p in folder.iterdir()) == ["(none).xlsx", "ACME.xlsx"]
+    # ACME: its own lead plus the organiser's lead tagged "acme" with share consent.
+    assert family_names(folder / "ACME.xlsx") == ["Shared", "Cold"]
+    assert family_names(folder / "(none).xlsx") == ["NewHot", "OldHot", "Shared", "Unrated"]
+    assert "ACME.xlsx: 2 lead(s)" in result.output
+
+
+def test_new_with_profile_exports_only_newer_leads(cli, store, tmp_path):
+    add(store, "First")
+    cli("export", "xlsx", "-o", str(tmp_path / "1.xlsx"), "--new", "--profile", "acme")
+    add(store, "Second")
+    cli("export", "xlsx", "-o", str(tmp_path / "2.xlsx"), "--new", "--profile", "acme")
+    assert family_names(tmp_path / "2.xlsx") == ["Second"]
+    result = cli("export", "xlsx", "-o", str(tmp_path / "3.xlsx"), "--new", "--profile", "acme")
+    assert "No leads match" in result.output and not (tmp_path / "3.xlsx").exists()
+
+
+def read_csv(path, delimiter=","):
+    with open(path, encoding="utf-8-sig", newline="") as f:
+        return list(csv.DictReader(f, delimiter=delimiter))
+
+
+def test_csv_leadcap_layout_with_semicolons(cli, fair, tmp_path):
+    out = tmp_path / "leads.csv"
+    cli("export", "csv", "-o", str(out), "--delimiter", ";", "--tag", "AI")
+    rows = read_csv(out, ";")
+    assert [r["family_name"] for r in rows] == ["NewHot", "OldHot"]
+    assert rows[0]["email"] == "newhot@example.com" and rows[0]["tags"] == "AI"
+
+
+@pytest.mark.parametrize(
+    ("format", "status_header", "status"),
+    [("salesforce", "Lead Status", "Open - Not Contacted"), ("hubspot", "Lead Status", "New")],
+)
+def test_csv_crm_layouts(cli, fair, tmp_path, format, status_header, status):
+    out = tmp_path / "crm.csv"
+    cli("export", "csv", "-o", str(out), "--format", format, "--rating", "cold")
+    (row,) = read_csv(out)
+    assert row["Last Name"] == "Cold" and row["Email"] == "cold@example.com"
+    assert row[status_header] == status
+
+
+@pytest.mark.parametrize("version", ["3.0", "4.0"])
+def test_vcf_cards(cli, fair, tmp_path, version):
+    out = tmp_path / "leads.vcf"
+    cli("export", "vcf", "-o", str(out), "--version", version, "--rating", "hot")
+    text = out.read_bytes().decode("utf-8")
+    assert text.count("BEGIN:VCARD") == 2 and f"VERSION:{version}\r\n" in text
+    assert "EMAIL;TYPE=" in text and "newhot@example.com" in text
+
+
+@pytest.mark.parametrize(
+    ("args", "code", "message"),
+    [
+        (["xlsx", "-o", "x.xlsx", "--split-by", "colour"], 2, "Cannot split by 'colour'"),
+        (["xlsx", "-o", "x.xlsx", "--lang", "fr"], 2, "Unknown language 'fr'"),
+        (["xlsx", "--files", "out"], 2, "--files needs --split-by"),
+        (["xlsx", "-o", "x.xlsx", "--rating", "lukewarm"], 2, "Unknown rating"),
+        (["csv", "-o", "x.csv", "--format", "pipedrive"], 2, "Unknown CSV format"),
+        (["vcf", "-o", "x.vcf", "--version", "2.1"], 2, "3.0 or 4.0"),
+        (["xlsx", "-o", "missing/dir/x.xlsx"], 1, "does not exist"),
+    ],
+)
+def test_bad_input_is_one_error_line(cli, fair, tmp_path, monkeypatch, args, code, message):
+    monkeypatch.chdir(tmp_path)
+    result = cli("export", *args, code=code)
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("Error: ") and message in lines[0]
+    assert not list(tmp_path.glob("x.*")) and not (tmp_path / "out").exists()
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root can write into read-only folders")
+def test_unwritable_folder_leaves_nothing(cli, fair, tmp_path):
+    folder = tmp_path / "locked"
+    folder.mkdir()
+    folder.chmod(0o500)
+    try:
+        result = cli("export", "xlsx", "-o", str(folder / "x.xlsx"), code=1)
+    finally:
+        folder.chmod(0o700)
+    assert result.stderr.startswith("Error: Cannot write") and list(folder.iterdir()) == []
+
+
+def test_cli_import_stays_light():
+    heavy = "('openpyxl', 'python_calamine')"
+    code = f"import sys, leadcap.cli; print(*(m in sys.modules for m in {heavy}))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["False", "False"]
