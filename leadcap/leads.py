@@ -83,12 +83,10 @@ def _select(where: str = "1", order: str = "captured_utc DESC, id DESC") -> str:
 
 
 def _rows(store: Store, sql: str, params: Iterable = ()) -> Iterator[dict]:
-    store.conn.row_factory = sqlite3.Row
-    try:
-        for row in store.conn.execute(sql, list(params)):
-            yield row_to_lead(row)
-    finally:
-        store.conn.row_factory = None
+    cursor = store.conn.cursor()
+    cursor.row_factory = sqlite3.Row  # on this cursor only: other queries keep plain tuples
+    for row in cursor.execute(sql, list(params)):
+        yield row_to_lead(row)
 
 
 def get_lead(store: Store, lead_id: int | str, *, include_deleted: bool = True) -> dict:
@@ -428,13 +426,9 @@ def note_line(store: Store, text: str) -> str:
 
 def history(store: Store, lead_id) -> list[dict]:
     lead = get_lead(store, lead_id)
-    store.conn.row_factory = sqlite3.Row
-    try:
-        rows = store.conn.execute(
-            "SELECT * FROM changes WHERE lead_uuid = ? ORDER BY id", [lead["uuid"]]
-        ).fetchall()
-    finally:
-        store.conn.row_factory = None
+    cursor = store.conn.cursor()
+    cursor.row_factory = sqlite3.Row
+    rows = cursor.execute("SELECT * FROM changes WHERE lead_uuid = ? ORDER BY id", [lead["uuid"]])
     return [dict(row) for row in rows]
 
 
