@@ -15,6 +15,8 @@ from leadcap.errors import LeadcapError
 
 HOME_ENV = "LEADCAP_HOME"
 DEVICE_KEYS = ("staff", "device", "backups-keep")
+# A staff member's own contact card for `leadcap qr card --mine`: `my-card.name`, ...
+DEVICE_KEY_PREFIXES = ("my-card.",)
 
 
 def config_path(app_dir: Path) -> Path:

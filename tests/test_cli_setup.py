@@ -84,3 +84,13 @@ def test_version(cli):
 def test_consent_texts_are_shown_in_config(cli):
     cli("config", "set", "consent-text.de", "Ich willige ein")
     assert cli.json("config", "show")["consent-text.de"] == "Ich willige ein"
+
+
+def test_prefixed_settings_go_to_the_right_place(cli, tmp_path):
+    cli("config", "set", "card.email", "booth@example.de")
+    cli("config", "set", "my-card.name", "Jan Weber")
+    settings = cli.json("config", "show")
+    assert settings["card.email"] == "booth@example.de"
+    assert settings["my-card.name"] == "Jan Weber"
+    device = json.loads((tmp_path / "home" / "config.json").read_text())
+    assert device["my-card.name"] == "Jan Weber" and "card.email" not in device

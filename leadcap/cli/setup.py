@@ -14,9 +14,9 @@ from leadcap.cli.common import (
     print_table,
     state,
 )
-from leadcap.config import DEVICE_KEYS, save_device_config
+from leadcap.config import DEVICE_KEY_PREFIXES, DEVICE_KEYS, save_device_config
 from leadcap.errors import UsageError
-from leadcap.store import EVENT_SETTINGS
+from leadcap.store import EVENT_SETTING_PREFIXES, EVENT_SETTINGS
 
 config_app = typer.Typer(
     help="Show or change settings (event settings live in the database, device ones here).",
@@ -50,15 +50,18 @@ def split_list(value: str) -> list[str]:
 def apply_setting(ctx: typer.Context, key: str, value) -> None:
     """Store one setting where it belongs: the database or this device's config."""
     key = key.replace("_", "-")
-    if key in DEVICE_KEYS:
+    if key in DEVICE_KEYS or key.startswith(DEVICE_KEY_PREFIXES):
         app_dir = state(ctx).app_dir
         config = device_config(ctx)
         config[key] = value
         save_device_config(app_dir, config)
         return
-    db_key = key if key.startswith("consent-text.") else key.replace("-", "_")
-    if db_key not in EVENT_SETTINGS and not key.startswith("consent-text."):
-        known = ", ".join(sorted({*DEVICE_KEYS, *(k.replace("_", "-") for k in EVENT_SETTINGS)}))
+    prefixed = key.startswith(EVENT_SETTING_PREFIXES)
+    db_key = key if prefixed else key.replace("-", "_")
+    if db_key not in EVENT_SETTINGS and not prefixed:
+        names = {*DEVICE_KEYS, *(k.replace("_", "-") for k in EVENT_SETTINGS)}
+        names |= {f"{p}..." for p in EVENT_SETTING_PREFIXES + DEVICE_KEY_PREFIXES}
+        known = ", ".join(sorted(names))
         raise UsageError(f"unknown setting {key!r}. Settings: {known}")
     store = open_db(ctx)
     if db_key == "timezone":
@@ -112,8 +115,11 @@ def all_settings(ctx: typer.Context) -> dict:
     config = device_config(ctx)
     settings = {key: store.setting(key) for key in EVENT_SETTINGS}
     settings["timezone"] = store.timezone
-    settings.update({k: v for k, v in store.settings.items() if k.startswith("consent-text.")})
+    settings.update(
+        {k: v for k, v in store.settings.items() if k.startswith(EVENT_SETTING_PREFIXES)}
+    )
     settings.update({key: config.get(key) for key in DEVICE_KEYS})
+    settings.update({k: v for k, v in config.items() if k.startswith(DEVICE_KEY_PREFIXES)})
     return settings
 
 
