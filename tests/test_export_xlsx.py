@@ -3,6 +3,7 @@ from __future__ import annotations
 import csv
 import shutil
 import subprocess
+import sys
 import zipfile
 from datetime import datetime
 from pathlib import Path
@@ -283,3 +284,85 @@ def test_libreoffice_reads_injected_cells_as_text(tmp_path):
     with open(tmp_path / "csv" / "leads-Leads.csv", encoding="utf-8", newline="") as f:
         rows = list(csv.reader(f))
     assert [r[KEYS.index("company")] for r in rows[1:]] == bad
+
+
+# --- the XML writer (sheetxml) ----------------------------------------------------------------
+
+
+def test_every_safe_address_is_a_link_beyond_the_old_cap(tmp_path):
+    # 6,000 leads with an e-mail and a website: 12,000 links, above the old 10,000 per workbook.
+    leads = [lead(i, email=f"user{i}@example-{i % 7}.com") for i in range(6000)]
+    path, summary = export(tmp_path, leads)
+    with zipfile.ZipFile(path) as archive:
+        sheet = archive.read("xl/worksheets/sheet2.xml").decode()
+        rels = archive.read("xl/worksheets/_rels/sheet2.xml.rels").decode()
+    column = KEYS.index("email") + 1
+    assert sheet.count("<hyperlink ") == 12000 and rels.count('TargetMode="External"') == 12000
+    parts = ["</sheetData>", "<autoFilter ", "<dataValidations ", "<hyperlinks>", "<pageMargins "]
+    assert [sheet.index(p) for p in parts] == sorted(sheet.index(p) for p in parts)  # schema order
+    last_email = sheet.index(f'<hyperlink ref="{chr(64 + column)}6001" r:id="rId11999"/>')
+    assert last_email > 0 and 'Id="rId11999" Type' in rels
+    assert 'Target="mailto:user5999@example-0.com"' in rels
+    assert summary.leads_without_links == 0
+
+
+def test_excel_link_limit_applies_per_sheet(tmp_path, monkeypatch):
+    monkeypatch.setattr("leadcap.export.xlsx.EXCEL_LINKS_PER_SHEET", 3)
+    path, summary = export(tmp_path, [lead(i) for i in range(4)], row_limit=2)
+    wb = load(path)
+    links = [
+        [r["email"].hyperlink is not None for r in data_rows(wb[t])] for t in wb.sheetnames[1:]
+    ]
+    assert links == [[True, False], [True, False]] and summary.leads_without_links == 2
+
+
+def test_links_on_tag_sheets_point_at_their_own_rows(tmp_path):
+    leads = [lead(1, tags=["AI"], email="a@x.jp"), lead(2, tags=["Robotics", "AI"], email="b@x.jp")]
+    path, _ = export(tmp_path, leads, split_by="tag")
+    wb = load(path)
+    emails = {
+        t: [r["email"].hyperlink.target for r in data_rows(wb[t])] for t in ("AI", "Robotics")
+    }
+    assert emails == {"AI": ["mailto:a@x.jp", "mailto:b@x.jp"], "Robotics": ["mailto:b@x.jp"]}
+
+
+def test_zip_is_sound_and_has_every_part(tmp_path):
+    path, _ = export(tmp_path, [lead(1), lead(2, website=None)], split_by="tag")
+    with zipfile.ZipFile(path) as archive:
+        assert archive.testzip() is None
+        names = set(archive.namelist())
+    assert {"[Content_Types].xml", "_rels/.rels", "xl/workbook.xml", "xl/styles.xml",
+            "xl/_rels/workbook.xml.rels", "docProps/core.xml", "docProps/app.xml",
+            "xl/worksheets/sheet1.xml", "xl/worksheets/sheet2.xml",
+            "xl/worksheets/_rels/sheet2.xml.rels"} <= names  # fmt: skip
+
+
+def test_openpyxl_reads_the_file_without_warnings(tmp_path):
+    import warnings
+
+    path, _ = export(tmp_path, [lead(1), lead(2)], split_by="tag", filters={"tag": "AI"})
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        wb = load(path)
+    assert wb.sheetnames == ["Summary", "AI"]
+
+
+@pytest.mark.parametrize("value", ["  leading and trailing  ", "a & b <c> \"d\" 'e'", "\u3000全角"])
+def test_spaces_and_markup_characters_read_back_exactly(tmp_path, value):
+    from python_calamine import CalamineWorkbook
+
+    path, _ = export(tmp_path, [lead(company=value)])
+    assert data_rows(load(path)["Leads"])[0]["company"].value == value
+    rows = CalamineWorkbook.from_path(str(path)).get_sheet_by_name("Leads").to_python()
+    assert rows[1][KEYS.index("company")] == value
+
+
+def test_exporting_does_not_import_openpyxl(tmp_path):
+    code = (
+        "import sys; from leadcap.export.xlsx import write_workbook; "
+        f"write_workbook({str(tmp_path / 'a.xlsx')!r}, [{{'uuid': 'u', 'email': 'a@b.jp'}}]); "
+        "print(sorted(m for m in ('openpyxl', 'xlsxwriter', 'pandas') if m in sys.modules))"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "[]" and (tmp_path / "a.xlsx").stat().st_size > 1000

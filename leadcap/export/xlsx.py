@@ -1,18 +1,17 @@
 """Excel follow-up lists: one workbook with a summary sheet and lead sheets, or one per group.
 
-Memory stays flat however many leads there are: openpyxl's write-only mode streams each sheet
-to a temporary file. The summary sheet must come first but says how many leads each sheet
-holds, and column widths must be known before the first row, so the leads are read twice.
-Pass a callable that returns a fresh iterator (a new store query) or a list; a one-shot
-iterator is first spooled to a temporary JSON-lines file. Leads are written in the order
-given: the caller sorts (hot first, then newest).
+The XML is written by `sheetxml` (no openpyxl): memory stays flat however many leads there
+are. The summary sheet must come first but says how many leads each sheet holds, and column
+widths must be known before the first row, so the leads are read twice. Pass a callable that
+returns a fresh iterator (a new store query) or a list; a one-shot iterator is first spooled
+to a temporary JSON-lines file. Leads are written in the order given: the caller sorts (hot
+first, then newest).
 """
 
 from __future__ import annotations
 
 import json
 import math
-import re
 import tempfile
 import unicodedata
 from collections import Counter
@@ -21,25 +20,22 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
 
+from . import sheetxml
 from .columns import (
     LEAD_COLUMNS,
     RATINGS,
     SPLIT_KEYS,
     STATUSES,
     SUMMARY_LABELS,
-    Column,
     joined,
-    lead_value,
 )
 from .safety import clean_xml, is_safe_email, is_safe_url, safe_filename
+from .sheetxml import EXCEL_LINKS_PER_SHEET, MAX_CELL_CHARS, STYLE_IDS, column_letter, text_cell
 
 MAX_DATA_ROWS = 1_048_575  # Excel's 1,048,576 rows less the header row
-MAX_CELL_CHARS = 32_767
-# Each clickable cell costs openpyxl about 1 KB until the file is saved, so big exports stop
-# making links after this many link cells and keep the address as plain text.
-LINK_LIMIT = 10_000
+# No cap on links per workbook by default; Excel's own 65,530 per sheet always applies.
+LINK_LIMIT: int | None = None
 MAX_WIDTH = 60
-_OOXML_ESCAPE = re.compile(r"_(x[0-9A-Fa-f]{4}_)")
 _SHEET_BAD = str.maketrans({c: "_" for c in "[]:*?/\\"})
 
 LeadSource = Callable[[], Iterable[dict]] | Iterable[dict]
@@ -116,17 +112,7 @@ def display_width(text: str) -> int:
     return widest
 
 
-def _cut(text: str) -> tuple[str, bool]:
-    """Text as Excel shows it typed: illegal XML replaced, line breaks as LF (XML readers turn
-    a bare CR into LF anyway), literal `_x0041_` escaped so Excel does not decode it, and at
-    most 32,767 UTF-16 units."""
-    text = clean_xml(text).replace("\r\n", "\n").replace("\r", "\n")
-    if "_x" in text:
-        text = _OOXML_ESCAPE.sub(r"_x005F_\1", text)
-    if len(text) <= MAX_CELL_CHARS // 2 or len(text.encode("utf-16-le")) <= 2 * MAX_CELL_CHARS:
-        return text, False
-    units = text.encode("utf-16-le")[: 2 * MAX_CELL_CHARS]
-    return units.decode("utf-16-le", errors="ignore"), True
+_cut = sheetxml.excel_text
 
 
 def _as_text(value: object) -> str | None:
@@ -178,6 +164,39 @@ def _group_order(groups: Iterable[str], split_by: str | None, words: dict[str, s
     return sorted(groups, key=lambda g: (g in fallbacks, g.casefold()))
 
 
+# --- links ----------------------------------------------------------------------------------
+
+
+class _LinkBudget:
+    """Decides which leads get clickable links, the same way in both passes: a lead's e-mail
+    and website are links on all its sheets or on none, within Excel's 65,530 per sheet and
+    the optional cap for the whole workbook."""
+
+    def __init__(self, limit: int | None, row_limit: int):
+        self.left = math.inf if limit is None else limit
+        self.row_limit = row_limit
+        self.group_rows: Counter = Counter()
+        self.per_sheet: Counter = Counter()  # (group, n-th sheet of the group) -> links
+
+    def allow(self, lead: dict, groups: list[str]) -> tuple[bool, bool] | bool | None:
+        """(e-mail is a link, website is a link); False: the lead has links but no room;
+        None: it has none."""
+        sheets = [(g, self.group_rows[g] // self.row_limit) for g in groups]
+        self.group_rows.update(groups)
+        safe = is_safe_email(lead.get("email")), is_safe_url(lead.get("website"))
+        needed = safe[0] + safe[1]
+        if not needed:
+            return None
+        if needed * len(groups) > self.left or any(
+            self.per_sheet[s] + needed > EXCEL_LINKS_PER_SHEET for s in sheets
+        ):
+            return False
+        self.left -= needed * len(groups)
+        for s in sheets:
+            self.per_sheet[s] += needed
+        return safe
+
+
 # --- pass 1: count --------------------------------------------------------------------------
 
 
@@ -189,20 +208,20 @@ class _Survey:
     per_day: Counter = field(default_factory=Counter)
     widths: list[int] = field(default_factory=list)
     cut_uuids: dict[str, None] = field(default_factory=dict)
-    links_used: int = 0
     leads_without_links: int = 0
+    text_chars: int = 0
 
 
 _FIXED_WIDTH = {"datetime": 16, "date": 10, "bool": 6, "status": 10}
 
 
-def _links_in(lead: dict) -> int:
-    return is_safe_email(lead.get("email")) + is_safe_url(lead.get("website"))
-
-
-def _survey(leads: Iterable[dict], split_by, words, tz, lang, link_limit) -> _Survey:
+def _survey(leads: Iterable[dict], split_by, words, lang, tz, links: _LinkBudget) -> _Survey:
     survey = _Survey(widths=[display_width(c.label(lang)) + 3 for c in LEAD_COLUMNS])
     widths = survey.widths
+    columns = [
+        (i, c.key, c.key.partition("consent_")[2] or None, _FIXED_WIDTH.get(c.kind))
+        for i, c in enumerate(LEAD_COLUMNS)
+    ]
     for lead in leads:
         survey.total += 1
         groups = _groups_of(lead, split_by, words)
@@ -211,21 +230,28 @@ def _survey(leads: Iterable[dict], split_by, words, tz, lang, link_limit) -> _Su
         captured = _local_datetime(lead.get("captured_at"), tz)
         if captured is not None:
             survey.per_day[captured.date().isoformat()] += 1
-        needed = _links_in(lead) * len(groups)
-        if survey.links_used + needed <= link_limit:
-            survey.links_used += needed
-        elif needed:
+        if links.allow(lead, groups) is False:
             survey.leads_without_links += 1
-        for i, column in enumerate(LEAD_COLUMNS):
-            text = _as_text(lead_value(lead, column.key))
-            if text is None:
+        consent = lead.get("consent") or {}
+        chars = 0
+        for i, key, consent_key, fixed in columns:
+            value = consent.get(consent_key) if consent_key else lead.get(key)
+            if value is None or value == "" or value == []:
                 continue
+            text = value if value.__class__ is str else _as_text(value)
+            chars += len(text)
             if len(text) > MAX_CELL_CHARS // 2 and _cut(text)[1]:
                 survey.cut_uuids[str(lead.get("uuid"))] = None
-            if column.kind in _FIXED_WIDTH:
-                widths[i] = max(widths[i], _FIXED_WIDTH[column.kind])
-            elif widths[i] < MAX_WIDTH and 2 * len(text) > widths[i]:
+            if fixed:
+                widths[i] = max(widths[i], fixed)
+            # An ASCII text is at most len() wide, so it can widen the column (to its width
+            # + 1) only if len() + 1 is more; that skips most display_width calls.
+            elif (
+                widths[i] < MAX_WIDTH
+                and (len(text) + 1 if text.isascii() else 2 * len(text)) > widths[i]
+            ):
                 widths[i] = max(widths[i], min(MAX_WIDTH, display_width(text) + 1))
+        survey.text_chars += chars * len(groups)
     return survey
 
 
@@ -251,80 +277,60 @@ class _SheetNamer:
             n += 1
 
 
-class _Writer:
-    """Builds row cells for one workbook; styles are made once and shared by every cell."""
+_STYLE = {name: f' s="{n}"' for name, n in STYLE_IDS.items()}
+_TEXT, _INT, _BOOL, _DATETIME, _DATE, _EMAIL, _URL = range(7)
+_STATUS_COLUMN = column_letter(1 + [c.key for c in LEAD_COLUMNS].index("status"))
+_KIND = {"int": _INT, "bool": _BOOL, "datetime": _DATETIME, "date": _DATE, "email": _EMAIL,
+         "url": _URL}  # fmt: skip
 
-    def __init__(self, wb, tz, link_limit: int):
-        from openpyxl.cell import WriteOnlyCell
-        from openpyxl.styles import Alignment, Font, PatternFill
 
-        self.cell_class = WriteOnlyCell
+class _LeadRows:
+    """Turns a lead into one `<row>` of XML. Per-column work (letters, styles, kinds) is done
+    once here; the loop in `__call__` runs for every cell of every lead, so it stays flat."""
+
+    def __init__(self, tz):
         self.tz = tz
-        self.link_limit = link_limit
-        self.links_used = 0
-        probe = wb.create_sheet("_probe")
-        self.styles = {}
-        for name, setup in {
-            "code": lambda c: setattr(c, "number_format", "@"),
-            "datetime": lambda c: setattr(c, "number_format", "yyyy-mm-dd hh:mm"),
-            "date": lambda c: setattr(c, "number_format", "yyyy-mm-dd"),
-            "notes": lambda c: setattr(c, "alignment", Alignment(wrap_text=True, vertical="top")),
-            "link": lambda c: setattr(c, "style", "Hyperlink"),
-            "header": lambda c: (
-                setattr(c, "font", Font(bold=True)),
-                setattr(c, "fill", PatternFill("solid", fgColor="DDEBF7")),
-            ),
-        }.items():
-            cell = WriteOnlyCell(probe)
-            setup(cell)
-            self.styles[name] = cell._style
-        wb.remove(probe)
+        self.plan = []
+        for i, column in enumerate(LEAD_COLUMNS, 1):
+            consent = column.key.partition("consent_")[2] or None
+            style = _STYLE.get(column.kind, "")
+            self.plan.append(
+                (column.key, consent, column_letter(i), _KIND.get(column.kind, _TEXT), style)
+            )
 
-    def text(self, ws, value: str, style: str | None = None):
-        """An explicit string cell: never a formula or an error value, whatever it says."""
-        cell = self.cell_class(ws)
-        if style:
-            cell._style = self.styles[style]
-        cell._value = value
-        cell.data_type = "s"
-        return cell
+    def __call__(self, lead: dict, r: int, links: list | None, safe=(False, False)) -> str:
+        """`links` collects (cell, target) for the e-mail and website if `safe` says they
+        are (see _LinkBudget.allow); None: no links."""
+        row = str(r)
+        cells = [f'<row r="{row}">']
+        add = cells.append
+        consent = lead.get("consent") or {}
+        for key, consent_key, letter, kind, style in self.plan:
+            value = consent.get(consent_key) if consent_key else lead.get(key)
+            if value is None or value == "" or value == []:
+                continue
+            ref = letter + row
+            if kind is _TEXT:
+                add(text_cell(ref, value if value.__class__ is str else _as_text(value), style))
+            elif kind is _INT and isinstance(value, int) and not isinstance(value, bool):
+                add(f'<c r="{ref}"><v>{value}</v></c>')
+            elif kind is _BOOL and isinstance(value, bool):
+                add(sheetxml.bool_cell(ref, value))
+            elif kind is _DATETIME or kind is _DATE:
+                add(self.moment(ref, kind, value))
+            elif links is not None and kind is _EMAIL and safe[0]:
+                links.append((ref, f"mailto:{value}"))
+                add(text_cell(ref, value, _STYLE["link"]))
+            elif links is not None and kind is _URL and safe[1]:
+                links.append((ref, value))
+                add(text_cell(ref, value, _STYLE["link"]))
+            else:
+                add(text_cell(ref, value if value.__class__ is str else _as_text(value)))
+        add("</row>")
+        return "".join(cells)
 
-    def plain(self, ws, value: str):
-        # openpyxl turns "=..." into a formula and "#N/A" into an error; anything else is a
-        # plain string and needs no cell object of its own (much faster).
-        return self.text(ws, value) if value[:1] in "=#" else value
-
-    def row(self, ws, lead: dict, with_links: bool) -> list:
-        row = []
-        for column in LEAD_COLUMNS:
-            row.append(self.value(ws, column, lead_value(lead, column.key), with_links))
-        return row
-
-    def value(self, ws, column: Column, raw: object, with_links: bool):
-        kind = column.kind
-        if raw is None or raw == "" or raw == []:
-            return None
-        if kind == "int" and isinstance(raw, int) and not isinstance(raw, bool):
-            return raw
-        if kind == "bool" and isinstance(raw, bool):
-            return raw
-        if kind == "datetime" or kind == "date":
-            return self.moment(ws, kind, raw)
-        text, _ = _cut(_as_text(raw))
-        if kind == "code":
-            return self.text(ws, text, "code")
-        if kind == "notes":
-            return self.text(ws, text, "notes")
-        if with_links and kind in ("email", "url"):
-            safe = is_safe_email(text) if kind == "email" else is_safe_url(text)
-            if safe:
-                cell = self.text(ws, text, "link")
-                cell.hyperlink = f"mailto:{text}" if kind == "email" else text
-                return cell
-        return self.plain(ws, text)
-
-    def moment(self, ws, kind: str, raw: object):
-        if kind == "date":
+    def moment(self, ref: str, kind: int, raw: object) -> str:
+        if kind is _DATE:
             try:
                 value = date.fromisoformat(str(raw)[:10])
             except ValueError:
@@ -332,53 +338,37 @@ class _Writer:
         else:
             value = _local_datetime(raw, self.tz)
         if value is None:  # not a time after all: keep what was stored, as text
-            return self.plain(ws, _cut(str(raw))[0])
-        cell = self.cell_class(ws)
-        cell._style = self.styles[kind]
-        cell.value = value
-        return cell
+            return text_cell(ref, str(raw))
+        style = _STYLE["date"] if kind is _DATE else _STYLE["datetime"]
+        return sheetxml.number_cell(ref, sheetxml.excel_serial(value), style)
 
 
-def _new_lead_sheet(wb, writer: _Writer, title: str, widths: list[int], lang: str):
-    from openpyxl.utils import get_column_letter
-
-    ws = wb.create_sheet(title)
-    for i, width in enumerate(widths, 1):
-        ws.column_dimensions[get_column_letter(i)].width = width
-    ws.freeze_panes = "A2"
-    ws.append([writer.text(ws, c.label(lang), "header") for c in LEAD_COLUMNS])
-    return ws
+def _header_row(labels: list[str]) -> str:
+    style = _STYLE["header"]
+    cells = (text_cell(f"{column_letter(i)}1", t, style) for i, t in enumerate(labels, 1))
+    return '<row r="1">' + "".join(cells) + "</row>"
 
 
-def _finish_lead_sheet(ws, rows: int) -> None:
-    """Autofilter and the status drop-down over the rows actually written."""
-    from openpyxl.utils import get_column_letter
-    from openpyxl.worksheet.datavalidation import DataValidation
-
-    last_col = get_column_letter(len(LEAD_COLUMNS))
-    ws.auto_filter.ref = f"A1:{last_col}{rows + 1}"
-    status_col = get_column_letter(1 + [c.key for c in LEAD_COLUMNS].index("status"))
-    allowed = DataValidation(type="list", formula1='"' + ",".join(STATUSES) + '"', allow_blank=True)
-    allowed.add(f"{status_col}2:{status_col}{max(rows, 1) + 1}")
-    ws.data_validations.append(allowed)
-
-
-def _write_summary(wb, writer, survey, *, event, filters, now, words, sheets):
-    ws = wb.create_sheet(words["summary"])
-    ws.column_dimensions["A"].width = 44
-    ws.column_dimensions["B"].width = 40
+def _write_summary(book, survey, *, event, filters, now, words, sheets) -> None:
+    ws = book.add_sheet(words["summary"], [44, 40])
+    lines = []
 
     def line(label: str, value: object = None, style: str | None = None) -> None:
-        if isinstance(value, str):
-            value = writer.text(ws, _cut(value)[0])
-        ws.append([writer.text(ws, label, style), value])
+        r = len(lines) + 1
+        cells = [text_cell(f"A{r}", label, _STYLE[style] if style else "")] if label else []
+        if isinstance(value, str) and value:
+            cells.append(text_cell(f"B{r}", value))
+        elif isinstance(value, datetime):
+            cells.append(
+                sheetxml.number_cell(f"B{r}", sheetxml.excel_serial(value), _STYLE["datetime"])
+            )
+        elif isinstance(value, int):
+            cells.append(f'<c r="B{r}"><v>{value}</v></c>')
+        lines.append(f'<row r="{r}">{"".join(cells)}</row>')
 
     line(words["event"], (event or {}).get("name") or "", "header")
     line(words["timezone"], (event or {}).get("timezone") or "")
-    exported = writer.cell_class(ws)
-    exported._style = writer.styles["datetime"]
-    exported.value = now.replace(tzinfo=None)
-    line(words["exported_at"], exported)
+    line(words["exported_at"], now.replace(tzinfo=None))
     line(words["total"], survey.total)
     for key, value in (filters or {}).items():
         line(f"{words['filters']}: {key}", str(value))
@@ -403,18 +393,38 @@ def _write_summary(wb, writer, survey, *, event, filters, now, words, sheets):
         line(words["cut"], len(survey.cut_uuids), "header")
         for uuid in survey.cut_uuids:
             line(uuid)
+    for xml in lines:
+        ws.add_row(xml)
+    ws.finish()
 
 
-def _sheet_with_room(sheets, group, rows, row_limit, namer, wb, writer, survey, lang):
-    """The group's sheet that still has room, adding "<name> (2)" when the last one is full
-    (or a new group's sheet, should the source have changed between the two passes)."""
-    chain = sheets.setdefault(group, [])
-    for ws in chain:
-        if rows[ws.title] < row_limit:
-            return ws
-    title = namer(chain[0].title, f" ({len(chain) + 1})") if chain else namer(group)
-    chain.append(_new_lead_sheet(wb, writer, title, survey.widths, lang))
-    return chain[-1]
+class _LeadSheets:
+    """The lead sheets of one workbook: which sheet a group's next row goes to, adding
+    "<name> (2)" when the last one is full (or a new group's sheet, should the source have
+    changed between the two passes), and the autofilter and status list when done."""
+
+    def __init__(self, book, namer, survey, lang: str, batch: int, row_limit: int):
+        self.book, self.namer, self.survey, self.lang = book, namer, survey, lang
+        self.batch, self.row_limit = batch, row_limit
+        self.chains: dict[str, list] = {}
+        self.header = _header_row([c.label(lang) for c in LEAD_COLUMNS])
+
+    def add(self, group: str, title: str, expected_rows: int = 0):
+        ws = self.book.add_sheet(
+            title, self.survey.widths, expected_rows=expected_rows, header=True,
+            list_column=_STATUS_COLUMN, allowed=STATUSES, batch=self.batch,
+        )  # fmt: skip
+        ws.add_row(self.header)
+        self.chains.setdefault(group, []).append(ws)
+        return ws
+
+    def with_room(self, group: str):
+        chain = self.chains.get(group) or []
+        for ws in chain:
+            if ws.rows - 1 < self.row_limit:
+                return ws
+        title = self.namer(chain[0].title, f" ({len(chain) + 1})") if chain else self.namer(group)
+        return self.add(group, title)
 
 
 def write_workbook(
@@ -427,15 +437,14 @@ def write_workbook(
     lang: str = "en",
     progress: Callable[[int], None] | None = None,
     row_limit: int = MAX_DATA_ROWS,
-    link_limit: int = LINK_LIMIT,
+    link_limit: int | None = LINK_LIMIT,
     now: datetime | None = None,
 ) -> ExportSummary:
     """Write one workbook: a summary sheet, then one lead sheet (or one per `split_by` group:
     tag, exhibitor, staff or rating; a lead with two tags is on both tag sheets).
 
-    `leads` is read twice (see the module docstring) and written in the given order."""
-    from openpyxl import Workbook
-
+    `leads` is read twice (see the module docstring) and written in the given order. Safe
+    e-mails and websites are links, up to Excel's 65,530 per sheet and `link_limit` in all."""
     if split_by not in (None, *SPLIT_KEYS):
         raise ValueError(f"split_by must be one of {SPLIT_KEYS}, not {split_by!r}")
     if lang not in SUMMARY_LABELS:
@@ -447,10 +456,7 @@ def write_workbook(
     path = Path(path)
     with tempfile.TemporaryDirectory(prefix="leadcap-export-") as tmpdir:
         source = _rereadable(leads, tmpdir)
-        survey = _survey(source(), split_by, words, tz, lang, link_limit)
-
-        wb = Workbook(write_only=True)
-        writer = _Writer(wb, tz, link_limit)
+        survey = _survey(source(), split_by, words, lang, tz, _LinkBudget(link_limit, row_limit))
         namer = _SheetNamer()
         namer(words["summary"])
         plan = []  # (group, [titles]) in sheet order
@@ -466,42 +472,60 @@ def write_workbook(
             for title in titles:
                 sheet_counts.append((title, min(left, row_limit)))
                 left -= row_limit
-        _write_summary(
-            wb, writer, survey, event=event, filters=filters, now=now, words=words,
-            sheets=sheet_counts,
-        )  # fmt: skip
 
-        sheets = {g: [_new_lead_sheet(wb, writer, t, survey.widths, lang) for t in titles]
-                  for g, titles in plan}  # fmt: skip
-        rows = Counter()  # per sheet title
-        summary = ExportSummary(path=path, per_group=dict(survey.per_group))
-        links_used = 0
-        for lead in source():
-            groups = _groups_of(lead, split_by, words)
-            needed = _links_in(lead) * len(groups)
-            with_links = links_used + needed <= link_limit
-            links_used += needed if with_links else 0
-            for group in groups:
-                ws = _sheet_with_room(
-                    sheets, group, rows, row_limit, namer, wb, writer, survey, lang
-                )
-                ws.append(writer.row(ws, lead, with_links))
-                rows[ws.title] += 1
-                summary.rows += 1
-            summary.total += 1
-            if progress and summary.total % 500 == 0:
-                progress(summary.total)
-        for chain in sheets.values():
-            for ws in chain:
-                _finish_lead_sheet(ws, rows[ws.title])
-                summary.sheets[ws.title] = rows[ws.title]
-        wb.save(path)
+        # Cell XML is ~5 bytes per character at worst (escapes, UTF-8) plus ~120 per cell.
+        big = (
+            5 * survey.text_chars + 120 * len(LEAD_COLUMNS) * sum(survey.per_group.values())
+            > sheetxml.ZIP64_FROM_BYTES
+        )
+        book = sheetxml.Workbook(path, Path(tmpdir), big=big)
+        try:
+            _write_summary(
+                book, survey, event=event, filters=filters, now=now, words=words,
+                sheets=sheet_counts,
+            )  # fmt: skip
+            # Rows wait in memory in batches; with many sheets open, smaller batches.
+            batch = max(16, 1000 // len(sheet_counts))
+            sheets = _LeadSheets(book, namer, survey, lang, batch, row_limit)
+            for (title, count), group in zip(
+                sheet_counts, [g for g, titles in plan for _ in titles], strict=True
+            ):
+                sheets.add(group, title, count)
+            summary = _write_leads(source(), sheets, split_by, words, tz, link_limit, progress)
+            summary.path = path
+            summary.per_group = dict(survey.per_group)
+            summary.sheets = {ws.title: ws.rows - 1 for c in sheets.chains.values() for ws in c}
+        finally:
+            book.close(created=now)
     if progress:
         progress(summary.total)
     summary.per_rating = dict(survey.per_rating)
     summary.per_day = dict(sorted(survey.per_day.items()))
     summary.cut_uuids = list(survey.cut_uuids)
     summary.leads_without_links = survey.leads_without_links
+    return summary
+
+
+def _write_leads(leads, sheets: _LeadSheets, split_by, words, tz, link_limit, progress):
+    """Pass 2: every lead as a row on each of its groups' sheets."""
+    summary = ExportSummary(path=Path())
+    budget = _LinkBudget(link_limit, sheets.row_limit)
+    build = _LeadRows(tz)
+    for lead in leads:
+        groups = _groups_of(lead, split_by, words)
+        safe = budget.allow(lead, groups)
+        for group in groups:
+            ws = sheets.with_room(group)
+            if safe:
+                ws.add_row(build(lead, ws.rows + 1, ws.links, safe))
+            else:
+                ws.add_row(build(lead, ws.rows + 1, None))
+            summary.rows += 1
+            if split_by is None and ws.rows - 1 == sheets.row_limit:
+                ws.finish()  # early, so the next sheet can stream straight into the zip
+        summary.total += 1
+        if progress and summary.total % 500 == 0:
+            progress(summary.total)
     return summary
 
 
