@@ -18,11 +18,12 @@ from datetime import datetime
 from pathlib import Path
 
 from leadcap import leads, model
+from leadcap.attendees import NOT_IN_LIST_REASON as NOT_IN_ATTENDEE_LIST
+from leadcap.attendees import lookup as attendee_lookup
 from leadcap.errors import DatabaseError, LeadcapError, NotFound, UsageError
 from leadcap.store import Store
 
 COMMAND_PREFIX = "LEADCAP:"
-NOT_IN_ATTENDEE_LIST = "badge id not found in the attendee list"
 UNREADABLE = "scan could not be read: saved as raw text"
 RECOVERED_SETTING = "journal_recovered"
 
@@ -109,7 +110,7 @@ def _capture_contacts(store, payload, defaults, allow_forgotten, received_at) ->
         if result.keyboard_layout:
             reasons.append(f"scanner keyboard layout mismatch ({result.keyboard_layout}) repaired")
         if fields.get("badge_id"):
-            found = _attendee(store, fields["badge_id"])
+            found = attendee_lookup(store, fields["badge_id"])
             if found is None and contact.source == "badge":
                 reasons.append(NOT_IN_ATTENDEE_LIST)
             for key, value in (found or {}).items():
@@ -144,14 +145,6 @@ def _capture_contacts(store, payload, defaults, allow_forgotten, received_at) ->
         if outcome.kind == "duplicate":
             outcome.kind = "new"
     return outcome
-
-
-def _attendee(store: Store, badge_id: str) -> dict | None:
-    try:
-        from leadcap.attendees import lookup
-    except ImportError:
-        return None
-    return lookup(store, badge_id)
 
 
 def find_same_person(store: Store, fields: dict) -> dict | None:
@@ -208,9 +201,10 @@ def run_command_code(store: Store, code: str, last_lead: dict | None) -> Capture
     verb = verb.strip().upper()
     argument = argument.strip()
     if verb == "UNDO":
-        lead, changes = leads.undo(store)
+        reverted, changes = leads.undo(store)
         undone = ", ".join(dict.fromkeys(name for name, _o, _n in changes))
-        return Capture("command", [lead], f"undid {undone} on lead {lead['id']}")
+        where = ", ".join(str(lead["id"]) for lead in reverted)
+        return Capture("command", reverted, f"undid {undone} on lead {where}")
     if last_lead is None:
         last_lead = most_recent_lead(store)
     if last_lead is None:

@@ -432,28 +432,34 @@ def history(store: Store, lead_id) -> list[dict]:
     return [dict(row) for row in rows]
 
 
-def undo(store: Store) -> tuple[dict, list[tuple[str, str | None, str | None]]]:
-    """Revert the most recent not-yet-undone command made on this device. Repeatable:
-    each call goes one command further back. Returns the lead and what was reverted."""
+def undo(store: Store) -> tuple[list[dict], list[tuple[str, str | None, str | None]]]:
+    """Revert the most recent not-yet-undone command made on this device, on every lead it
+    touched (a tag merge changes many). Repeatable: each call goes one command further back.
+    Returns the leads as they are now and the (field, old, new) changes that were reverted."""
     with store.transaction():
         row = store.conn.execute(
-            "SELECT batch, lead_uuid FROM changes WHERE device = ? AND command != 'undo'"
+            "SELECT batch FROM changes WHERE device = ? AND command != 'undo'"
             " AND undone_by IS NULL ORDER BY id DESC LIMIT 1",
             [store.device],
         ).fetchone()
         if not row:
             raise NotFound("nothing to undo on this device")
-        batch, lead_uuid = row
-        changes = store.conn.execute(
-            "SELECT field, old_value, new_value FROM changes WHERE batch = ? ORDER BY id DESC",
+        batch = row[0]
+        rows = store.conn.execute(
+            "SELECT lead_uuid, field, old_value, new_value FROM changes WHERE batch = ?"
+            " ORDER BY id DESC",
             [batch],
         ).fetchall()
-        lead = get_lead(store, lead_uuid)
-        revert = _reverting(changes)
+        by_lead: dict[str, list] = {}
+        for lead_uuid, *change in rows:
+            by_lead.setdefault(lead_uuid, []).append(tuple(change))
         undo_batch = store.new_batch()
-        lead = update_lead(store, lead["id"], revert, command="undo", batch=undo_batch)
+        reverted = [
+            update_lead(store, lead_uuid, _reverting(changes), command="undo", batch=undo_batch)
+            for lead_uuid, changes in by_lead.items()
+        ]
         store.conn.execute("UPDATE changes SET undone_by = ? WHERE batch = ?", [undo_batch, batch])
-    return lead, [tuple(c) for c in changes]
+    return reverted, [tuple(r[1:]) for r in rows]
 
 
 def _reverting(changes: list) -> dict:

@@ -60,9 +60,9 @@ def test_undo_reverts_the_last_command_then_the_one_before(store):
     lead = add(store, company="ACME")
     leads.update_lead(store, lead["id"], {"company": "ACME GmbH"}, command="edit")
     leads.add_tags(store, lead["id"], ["AI"])
-    assert leads.undo(store)[0]["tags"] == []
-    assert leads.undo(store)[0]["company"] == "ACME"
-    assert leads.undo(store)[0]["deleted"] is True  # undoing the capture hides it
+    assert leads.undo(store)[0][0]["tags"] == []
+    assert leads.undo(store)[0][0]["company"] == "ACME"
+    assert leads.undo(store)[0][0]["deleted"] is True  # undoing the capture hides it
     with pytest.raises(NotFound, match="nothing to undo"):
         leads.undo(store)
 
@@ -73,7 +73,7 @@ def test_undo_only_touches_this_devices_changes(store, db_path):
     lead = add(store, company="ACME")
     other = open_store(db_path, staff="ben", device="laptop-b")
     leads.update_lead(other, lead["id"], {"rating": "warm"}, command="rate")
-    assert leads.undo(store)[0]["rating"] == "warm"  # laptop-a's capture undone instead
+    assert leads.undo(store)[0][0]["rating"] == "warm"  # laptop-a's capture undone instead
     other.close()
 
 
@@ -160,3 +160,13 @@ def test_visits_are_counted_per_device(store):
         "SELECT device, count FROM visits WHERE lead_uuid = ?", [lead["uuid"]]
     ).fetchall()
     assert rows == [("laptop-a", 1)]
+
+
+def test_undo_of_a_tag_merge_restores_every_lead(store):
+    first = leads.add_lead(store, {"company": "A"}, tags=["KI"])
+    second = leads.add_lead(store, {"company": "B"}, tags=["KI", "Sensors"])
+    leads.merge_tags(store, "KI", "AI")
+    reverted, _changes = leads.undo(store)
+    assert len(reverted) == 2
+    assert leads.get_lead(store, first["id"])["tags"] == ["KI"]
+    assert leads.get_lead(store, second["id"])["tags"] == ["KI", "Sensors"]

@@ -311,9 +311,12 @@ def history(ctx: typer.Context, lead_id: LeadId, *, as_json: JsonOption = False)
 def undo(ctx: typer.Context) -> None:
     """Revert the most recent change made on this laptop. Repeat to go further back."""
     store = open_db(ctx)
-    lead, changes = core.undo(store)
+    reverted, changes = core.undo(store)
     fields = ", ".join(dict.fromkeys(name for name, _old, _new in changes))
-    typer.echo(f"Undid {fields} on lead {lead['id']} ({model.label(lead)}).")
+    if len(reverted) == 1:
+        typer.echo(f"Undid {fields} on lead {reverted[0]['id']} ({model.label(reverted[0])}).")
+    else:
+        typer.echo(f"Undid {fields} on {len(reverted)} leads.")
 
 
 @handle_errors
