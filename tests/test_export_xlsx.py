@@ -366,3 +366,25 @@ def test_exporting_does_not_import_openpyxl(tmp_path):
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "[]" and (tmp_path / "a.xlsx").stat().st_size > 1000
+
+
+def test_summary_dimension_covers_its_rows(tmp_path):
+    path, _ = export(tmp_path, [lead(1)])
+    with zipfile.ZipFile(path) as archive:
+        summary = archive.read("xl/worksheets/sheet1.xml").decode()
+        leads = archive.read("xl/worksheets/sheet2.xml").decode()
+    last_row = summary.count("<row ")
+    assert f'<dimension ref="A1:B{last_row}"/>' in summary
+    last_column = chr(64 + len(KEYS) // 26) + chr(64 + len(KEYS) % 26)  # 36 columns: AJ
+    assert f'<dimension ref="A1:{last_column}2"/>' in leads and 'ySplit="1"' in leads
+
+
+def test_a_failed_export_leaves_no_file(tmp_path):
+    def leads():
+        yield lead(1)
+        raise RuntimeError("database went away")
+
+    calls = iter([lambda: iter([lead(1)]), leads])
+    with pytest.raises(RuntimeError, match="went away"):
+        export(tmp_path, lambda: next(calls)())
+    assert not (tmp_path / "leads.xlsx").exists()

@@ -196,7 +196,8 @@ class Sheet:
         yield from self.links
 
     def _prologue(self, rows: int) -> str:
-        last = f"{column_letter(max(len(self.widths), 1))}{rows + 1}"
+        """Everything before the first row; `rows` (header included) sizes the dimension."""
+        last = f"{column_letter(max(len(self.widths), 1))}{max(rows, 1)}"
         selected = ' tabSelected="1"' if self.number == 1 else ""
         pane = (
             '<pane ySplit="1" topLeftCell="A2" activePane="bottomLeft" state="frozen"/>'
@@ -296,6 +297,7 @@ class Workbook:
     zipfile writes one entry at a time, so one sheet at a time holds the writing slot."""
 
     def __init__(self, path: Path, tmpdir: Path, *, big: bool = False):
+        self.path = path
         self.zip = zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED)
         self.tmpdir = Path(tmpdir)
         self.big = big  # force ZIP64 entries: the survey expects > 1 GiB of XML
@@ -304,8 +306,9 @@ class Workbook:
 
     def add_sheet(self, title: str, widths, *, expected_rows=0, header=False, list_column=None,
                   allowed=(), batch=500) -> Sheet:  # fmt: skip
-        """A sheet; with `header`, row 1 is frozen and has filter buttons; `list_column`
-        (a letter) gets a drop-down of the `allowed` values below the header."""
+        """A sheet of about `expected_rows` rows, header included (its dimension says so
+        if it streams straight into the zip). With `header`, row 1 is frozen and has filter
+        buttons; `list_column` (a letter) gets a drop-down of the `allowed` values."""
         sheet = Sheet(self, len(self.sheets) + 1, title, widths=widths, batch=batch,
                       expected_rows=expected_rows, header=header, list_column=list_column,
                       allowed=allowed)  # fmt: skip
@@ -329,6 +332,13 @@ class Workbook:
         # Forcing ZIP64 on every entry would be simplest, but some readers balk at ZIP64
         # records that are not needed; only sheets that may pass 2 GiB get them.
         return self.zip.open(info, "w", force_zip64=self.big and rows > 1000)
+
+    def abort(self) -> None:
+        """Give up after an error: no half-written workbook is left behind."""
+        if self._holder is not None and self._holder._out is not None:
+            self._holder._out.close()
+        self.zip.close()
+        self.path.unlink(missing_ok=True)
 
     def close(self, *, created: datetime) -> None:
         """Finish every sheet, write the package parts and close the zip."""

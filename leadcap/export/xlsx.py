@@ -350,7 +350,6 @@ def _header_row(labels: list[str]) -> str:
 
 
 def _write_summary(book, survey, *, event, filters, now, words, sheets) -> None:
-    ws = book.add_sheet(words["summary"], [44, 40])
     lines = []
 
     def line(label: str, value: object = None, style: str | None = None) -> None:
@@ -393,6 +392,7 @@ def _write_summary(book, survey, *, event, filters, now, words, sheets) -> None:
         line(words["cut"], len(survey.cut_uuids), "header")
         for uuid in survey.cut_uuids:
             line(uuid)
+    ws = book.add_sheet(words["summary"], [44, 40], expected_rows=len(lines))
     for xml in lines:
         ws.add_row(xml)
     ws.finish()
@@ -411,7 +411,7 @@ class _LeadSheets:
 
     def add(self, group: str, title: str, expected_rows: int = 0):
         ws = self.book.add_sheet(
-            title, self.survey.widths, expected_rows=expected_rows, header=True,
+            title, self.survey.widths, expected_rows=expected_rows + 1, header=True,
             list_column=_STATUS_COLUMN, allowed=STATUSES, batch=self.batch,
         )  # fmt: skip
         ws.add_row(self.header)
@@ -495,8 +495,10 @@ def write_workbook(
             summary.path = path
             summary.per_group = dict(survey.per_group)
             summary.sheets = {ws.title: ws.rows - 1 for c in sheets.chains.values() for ws in c}
-        finally:
             book.close(created=now)
+        except BaseException:
+            book.abort()
+            raise
     if progress:
         progress(summary.total)
     summary.per_rating = dict(survey.per_rating)
