@@ -13,6 +13,7 @@ list validation, external hyperlinks.
 from __future__ import annotations
 
 import re
+import unicodedata
 import zipfile
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -26,6 +27,7 @@ EXCEL_LINKS_PER_SHEET = 65_530
 STYLE_IDS = {"header": 1, "code": 2, "datetime": 3, "date": 4, "notes": 5, "link": 6}
 ZIP64_FROM_BYTES = 1 << 30  # well below zipfile's 2 GiB switch; see Workbook.add_sheet
 
+_SHEET_BAD = str.maketrans({c: "_" for c in "[]:*?/\\"})
 _OOXML_ESCAPE = re.compile(r"_(x[0-9A-Fa-f]{4}_)")
 _NS_MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 _NS_REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
@@ -99,6 +101,37 @@ def excel_text(text: str) -> tuple[str, bool]:
     return units.decode("utf-16-le", errors="ignore"), True
 
 
+def display_width(text: str) -> int:
+    """Columns a text takes in a spreadsheet: CJK and full-width characters count double."""
+    widest = 0
+    for line in text.split("\n"):
+        if line.isascii():
+            width = len(line)
+        else:
+            width = sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in line)
+        widest = max(widest, width)
+    return widest
+
+
+class SheetNamer:
+    """Valid, unique sheet names: at most 31 characters, none of []:*?/\\, not "History",
+    not empty, unique ignoring case (as Excel compares them)."""
+
+    def __init__(self):
+        self.used: set[str] = {"history"}
+
+    def __call__(self, wanted: str, suffix: str = "") -> str:
+        base = clean_xml(wanted).translate(_SHEET_BAD).strip().strip("'") or "_"
+        n = 1
+        while True:
+            tail = suffix if n == 1 else f"{suffix} ({n})"
+            title = base[: 31 - len(tail)].rstrip().strip("'") + tail
+            if title.casefold() not in self.used:
+                self.used.add(title.casefold())
+                return title
+            n += 1
+
+
 def text_cell(ref: str, text: str, style: str = "") -> str:
     """An inline-string cell (`style` is "" or ' s="N"'). The fast path skips the regexes
     for the usual short, printable text without `_x`."""
@@ -132,6 +165,20 @@ def number_cell(ref: str, value: float, style: str = "") -> str:
 
 def bool_cell(ref: str, value: bool) -> str:
     return f'<c r="{ref}" t="b"><v>{int(value)}</v></c>'
+
+
+def value_cell(ref: str, value: object, style: str | None = None) -> str:
+    """A cell for a text, number or date-time (with the date-time format); "" for none."""
+    attr = f' s="{STYLE_IDS[style]}"' if style else ""
+    if isinstance(value, str):
+        return text_cell(ref, value, attr) if value else ""
+    if isinstance(value, bool):
+        return bool_cell(ref, value)
+    if isinstance(value, datetime):
+        return number_cell(ref, excel_serial(value), attr or f' s="{STYLE_IDS["datetime"]}"')
+    if isinstance(value, int | float):
+        return number_cell(ref, value, attr)
+    return ""
 
 
 class Sheet:

@@ -13,7 +13,6 @@ from __future__ import annotations
 import json
 import math
 import tempfile
-import unicodedata
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -29,14 +28,22 @@ from .columns import (
     SUMMARY_LABELS,
     joined,
 )
-from .safety import clean_xml, is_safe_email, is_safe_url, safe_filename
-from .sheetxml import EXCEL_LINKS_PER_SHEET, MAX_CELL_CHARS, STYLE_IDS, column_letter, text_cell
+from .safety import is_safe_email, is_safe_url, safe_filename
+from .sheetxml import (
+    EXCEL_LINKS_PER_SHEET,
+    MAX_CELL_CHARS,
+    STYLE_IDS,
+    SheetNamer,
+    column_letter,
+    display_width,
+    text_cell,
+    value_cell,
+)
 
 MAX_DATA_ROWS = 1_048_575  # Excel's 1,048,576 rows less the header row
 # No cap on links per workbook by default; Excel's own 65,530 per sheet always applies.
 LINK_LIMIT: int | None = None
 MAX_WIDTH = 60
-_SHEET_BAD = str.maketrans({c: "_" for c in "[]:*?/\\"})
 
 LeadSource = Callable[[], Iterable[dict]] | Iterable[dict]
 
@@ -98,18 +105,6 @@ def _rereadable(leads: LeadSource, tmpdir: str) -> Callable[[], Iterable[dict]]:
 
 
 # --- values ---------------------------------------------------------------------------------
-
-
-def display_width(text: str) -> int:
-    """Columns a text takes in a spreadsheet: CJK and full-width characters count double."""
-    widest = 0
-    for line in text.split("\n"):
-        if line.isascii():
-            width = len(line)
-        else:
-            width = sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in line)
-        widest = max(widest, width)
-    return widest
 
 
 _cut = sheetxml.excel_text
@@ -257,26 +252,6 @@ def _survey(leads: Iterable[dict], split_by, words, lang, tz, links: _LinkBudget
 
 # --- sheets ---------------------------------------------------------------------------------
 
-
-class _SheetNamer:
-    """Valid, unique sheet names: at most 31 characters, none of []:*?/\\, not "History",
-    not empty, unique ignoring case (as Excel compares them)."""
-
-    def __init__(self):
-        self.used: set[str] = {"history"}
-
-    def __call__(self, wanted: str, suffix: str = "") -> str:
-        base = clean_xml(wanted).translate(_SHEET_BAD).strip().strip("'") or "_"
-        n = 1
-        while True:
-            tail = suffix if n == 1 else f"{suffix} ({n})"
-            title = base[: 31 - len(tail)].rstrip().strip("'") + tail
-            if title.casefold() not in self.used:
-                self.used.add(title.casefold())
-                return title
-            n += 1
-
-
 _STYLE = {name: f' s="{n}"' for name, n in STYLE_IDS.items()}
 _TEXT, _INT, _BOOL, _DATETIME, _DATE, _EMAIL, _URL = range(7)
 _STATUS_COLUMN = column_letter(1 + [c.key for c in LEAD_COLUMNS].index("status"))
@@ -310,18 +285,18 @@ class _LeadRows:
             if value is None or value == "" or value == []:
                 continue
             ref = letter + row
-            if kind is _TEXT:
+            if kind == _TEXT:
                 add(text_cell(ref, value if value.__class__ is str else _as_text(value), style))
-            elif kind is _INT and isinstance(value, int) and not isinstance(value, bool):
+            elif kind == _INT and isinstance(value, int) and not isinstance(value, bool):
                 add(f'<c r="{ref}"><v>{value}</v></c>')
-            elif kind is _BOOL and isinstance(value, bool):
+            elif kind == _BOOL and isinstance(value, bool):
                 add(sheetxml.bool_cell(ref, value))
-            elif kind is _DATETIME or kind is _DATE:
+            elif kind == _DATETIME or kind == _DATE:
                 add(self.moment(ref, kind, value))
-            elif links is not None and kind is _EMAIL and safe[0]:
+            elif links is not None and kind == _EMAIL and safe[0]:
                 links.append((ref, f"mailto:{value}"))
                 add(text_cell(ref, value, _STYLE["link"]))
-            elif links is not None and kind is _URL and safe[1]:
+            elif links is not None and kind == _URL and safe[1]:
                 links.append((ref, value))
                 add(text_cell(ref, value, _STYLE["link"]))
             else:
@@ -330,7 +305,7 @@ class _LeadRows:
         return "".join(cells)
 
     def moment(self, ref: str, kind: int, raw: object) -> str:
-        if kind is _DATE:
+        if kind == _DATE:
             try:
                 value = date.fromisoformat(str(raw)[:10])
             except ValueError:
@@ -339,7 +314,7 @@ class _LeadRows:
             value = _local_datetime(raw, self.tz)
         if value is None:  # not a time after all: keep what was stored, as text
             return text_cell(ref, str(raw))
-        style = _STYLE["date"] if kind is _DATE else _STYLE["datetime"]
+        style = _STYLE["date"] if kind == _DATE else _STYLE["datetime"]
         return sheetxml.number_cell(ref, sheetxml.excel_serial(value), style)
 
 
@@ -354,16 +329,8 @@ def _write_summary(book, survey, *, event, filters, now, words, sheets) -> None:
 
     def line(label: str, value: object = None, style: str | None = None) -> None:
         r = len(lines) + 1
-        cells = [text_cell(f"A{r}", label, _STYLE[style] if style else "")] if label else []
-        if isinstance(value, str) and value:
-            cells.append(text_cell(f"B{r}", value))
-        elif isinstance(value, datetime):
-            cells.append(
-                sheetxml.number_cell(f"B{r}", sheetxml.excel_serial(value), _STYLE["datetime"])
-            )
-        elif isinstance(value, int):
-            cells.append(f'<c r="B{r}"><v>{value}</v></c>')
-        lines.append(f'<row r="{r}">{"".join(cells)}</row>')
+        cells = value_cell(f"A{r}", label, style) + value_cell(f"B{r}", value)
+        lines.append(f'<row r="{r}">{cells}</row>')
 
     line(words["event"], (event or {}).get("name") or "", "header")
     line(words["timezone"], (event or {}).get("timezone") or "")
@@ -457,7 +424,7 @@ def write_workbook(
     with tempfile.TemporaryDirectory(prefix="leadcap-export-") as tmpdir:
         source = _rereadable(leads, tmpdir)
         survey = _survey(source(), split_by, words, lang, tz, _LinkBudget(link_limit, row_limit))
-        namer = _SheetNamer()
+        namer = SheetNamer()
         namer(words["summary"])
         plan = []  # (group, [titles]) in sheet order
         for group in _group_order(survey.per_group, split_by, words):
