@@ -11,6 +11,7 @@ from leadcap.cli import attendees, leads, safety, scan, setup, tags
 from leadcap.cli import export as export_cli
 from leadcap.cli import followup as followup_cli
 from leadcap.cli import imports as imports_cli
+from leadcap.cli import report as report_cli
 from leadcap.cli import qr as qr_cli
 from leadcap.cli import report as report_cli
 from leadcap.cli import sync as sync_cli
@@ -54,6 +55,7 @@ scan.register(app)
 setup.register(app)
 safety.register(app)
 sync_cli.register(app)
+report_cli.register(app)
 report_cli.register(app)
 followup_cli.register(app)
 app.add_typer(tags.app, name="tags")

@@ -1,0 +1,157 @@
+"""Dashboard counts on a fair with known numbers: 12 live leads over three days in Tokyo,
+one deleted lead, one returning visitor, one lead captured at 23:30 UTC (next day in Tokyo).
+
+`fair` is shared with test_debrief.py and test_cli_report.py (they import it from here)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from leadcap import stats
+from leadcap.capture import SessionDefaults, count_visit
+from leadcap.leads import add_lead, get_lead, update_lead
+from leadcap.store import Store, open_store
+
+TOKYO = ZoneInfo("Asia/Tokyo")
+# "Now" for every test using the fair: the third day, in the afternoon.
+NOW = datetime(2026, 12, 10, 15, 0, tzinfo=TOKYO)
+
+# (staff, captured_at, fields, tags, rating, consent, exhibitor)
+FAIR = [
+    ("anna", "2026-12-08T10:15:00+09:00", {"family_name": "Yamada", "email": "y@a.jp"},
+     ["AI"], "hot", ["followup", "marketing"], None),
+    ("anna", "2026-12-08T11:40:00+09:00", {"family_name": "Suzuki", "email": "s@a.jp"},
+     ["AI", "Robotics"], "warm", ["followup"], None),
+    ("ben", "2026-12-08T14:05:00+09:00", {"family_name": "Tanaka", "email": "t@a.jp"},
+     ["Robotics"], "cold", ["followup"], None),
+    # 23:30 UTC on the 8th is 08:30 on the 9th in Tokyo.
+    ("ben", "2026-12-08T23:30:00+00:00", {"family_name": "Kato", "email": "k@a.jp"},
+     ["Sensors"], "warm", ["followup"], "PartnerCo"),
+    ("anna", "2026-12-09T09:10:00+09:00", {"family_name": "Ito", "email": "i@a.jp"},
+     ["AI"], "hot", ["followup", "marketing"], "PartnerCo"),
+    ("anna", "2026-12-09T13:00:00+09:00", {"family_name": "Sato", "company": "Sato KK"},
+     ["Sensors"], None, [], None),
+    ("ben", "2026-12-09T16:45:00+09:00", {"family_name": "Deleted", "email": "d@a.jp"},
+     ["AI"], "cold", ["followup"], None),
+    ("ben", "2026-12-09T17:20:00+09:00", {"family_name": "Mori", "email": "m@a.jp"},
+     ["AI"], "warm", ["followup"], None),
+    ("anna", "2026-12-10T09:05:00+09:00", {"family_name": "Abe", "email": "a@a.jp"},
+     ["AI"], "hot", ["followup", "marketing"], None),
+    ("anna", "2026-12-10T10:30:00+09:00", {"family_name": "Ono", "company": "Ono GmbH"},
+     [], None, [], None),
+    ("ben", "2026-12-10T11:15:00+09:00", {"family_name": "Ueda", "email": "bad@"},
+     ["Robotics"], "warm", ["followup"], None),
+    ("ben", "2026-12-10T12:00:00+09:00", {"family_name": "Kudo", "email": "ku@a.jp"},
+     ["Sensors"], "cold", [], None),
+    ("anna", "2026-12-10T14:00:00+09:00", {"family_name": "Endo", "email": "e@a.jp"},
+     ["AI", "Robotics"], "hot", ["followup"], None),
+]  # fmt: skip
+DELETED_ID = 7
+RETURNING_ID = 1
+
+
+def build_fair(store: Store) -> Store:
+    store.set_setting("timezone", "Asia/Tokyo")
+    store.set_setting("event", "fair")
+    for staff, at, fields, tags, rating, consent, exhibitor in FAIR:
+        store.staff = staff
+        add_lead(store, fields, tags=tags, rating=rating, exhibitor=exhibitor,
+                 consent=dict.fromkeys(consent, "granted"), captured_at=at)  # fmt: skip
+    store.staff = "anna"
+    update_lead(store, DELETED_ID, {"deleted": True}, command="delete")
+    count_visit(store, get_lead(store, RETURNING_ID), SessionDefaults())  # scanned again today
+    return store
+
+
+@pytest.fixture
+def fair(store, monkeypatch):
+    """The fair above, with the clock stopped at NOW (also for CLI commands run in-process)."""
+    monkeypatch.setattr(Store, "now", lambda self: NOW.astimezone(self.zone()))
+    return build_fair(store)
+
+
+def test_totals_leave_out_the_deleted_lead(fair):
+    data = stats.compute(fair)
+    assert (data["total"], data["today"], data["needs_review"], data["returning_visitors"]) == (
+        12, 5, 1, 1)  # fmt: skip
+
+
+def test_days_are_tokyo_days(fair):
+    # By UTC date the 23:30 lead would make it 4 / 3 / 5.
+    per_day, _ = stats.timeline(fair)
+    assert per_day == {"2026-12-08": 3, "2026-12-09": 4, "2026-12-10": 5}
+
+
+def test_hours_are_tokyo_hours(fair):
+    _, per_hour = stats.timeline(fair)
+    busy = {hour: n for hour, n in per_hour.items() if n}
+    assert busy == {"08": 1, "09": 2, "10": 2, "11": 2, "12": 1, "13": 1, "14": 2, "17": 1}
+    assert list(per_hour) == [f"{h:02d}" for h in range(24)]
+
+
+def test_breakdowns(fair):
+    data = stats.compute(fair)
+    assert data["per_staff"] == {"anna": 7, "ben": 5}
+    assert data["per_tag"] == {"AI": 6, "Robotics": 4, "Sensors": 3}
+    assert data["untagged"] == 1
+    assert data["per_exhibitor"] == {"PartnerCo": 2}
+    assert data["per_rating"] == {"hot": 4, "warm": 4, "cold": 2, "unrated": 2}
+
+
+def test_consent_rates(fair):
+    data = stats.compute(fair)
+    assert data["consent_granted"] == {"followup": 9, "marketing": 3, "share": 0}
+    assert data["consent_rate"] == {"followup": 0.75, "marketing": 0.25, "share": 0.0}
+
+
+def test_bounds_select_one_tokyo_day(fair):
+    since, until = stats.day_bounds(TOKYO, date(2026, 12, 9))
+    data = stats.compute(fair, since, until)
+    assert (data["total"], data["per_day"], data["per_staff"]) == (
+        4, {"2026-12-09": 4}, {"anna": 2, "ben": 2})  # fmt: skip
+
+
+def test_no_leads_gives_zeros_and_no_rates(store):
+    data = stats.compute(store)
+    assert (data["total"], data["per_day"], data["consent_rate"]["followup"]) == (0, {}, None)
+
+
+@pytest.mark.parametrize(
+    ("day", "hours", "start"),
+    [
+        (date(2026, 3, 29), 23, "2026-03-28T23:00:00+00:00"),  # clocks go forward
+        (date(2026, 10, 25), 25, "2026-10-24T22:00:00+00:00"),  # clocks go back
+        (date(2026, 7, 1), 24, "2026-06-30T22:00:00+00:00"),
+    ],
+)
+def test_day_bounds_across_dst(day, hours, start):
+    since, until = stats.day_bounds(ZoneInfo("Europe/Berlin"), day)
+    length = datetime.fromisoformat(until) - datetime.fromisoformat(since)
+    assert (since, length.total_seconds() / 3600) == (start, hours)
+
+
+def test_dst_day_groups_by_the_offset_of_each_moment(store):
+    """Berlin, 25 Oct 2026: 00:30 UTC is 02:30 CEST (+2), 01:30 UTC is 02:30 CET (+1),
+    22:30 UTC is 23:30 CET - still the 25th, where a fixed +2 would say the 26th."""
+    store.set_setting("timezone", "Europe/Berlin")
+    for at in ("2026-10-25T00:30:00+00:00", "2026-10-25T01:30:00+00:00",
+               "2026-10-25T22:30:00+00:00", "2026-10-24T21:50:00+00:00"):  # fmt: skip
+        add_lead(store, {"company": "X"}, captured_at=at)
+    per_day, per_hour = stats.timeline(store)
+    assert per_day == {"2026-10-24": 1, "2026-10-25": 3}
+    assert {h: n for h, n in per_hour.items() if n} == {"02": 2, "23": 2}
+
+
+def test_a_scan_from_another_connection_appears_on_the_next_refresh(fair, db_path):
+    before = stats.compute(fair)["total"]
+    other = open_store(db_path, staff="ben", device="laptop-b")
+    try:
+        add_lead(other, {"company": "Late KK"}, captured_at="2026-12-10T14:55:00+09:00")
+    finally:
+        other.close()
+    after = stats.compute(fair)
+    assert (before, after["total"], after["today"]) == (12, 13, 6)
+    assert not fair.conn.in_transaction
