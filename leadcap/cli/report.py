@@ -124,7 +124,7 @@ def rich_stats(data: dict):
     return Group(f"[bold]{title}[/bold]", headline, "", spark, "", Columns(blocks, padding=(0, 3)))
 
 
-def watch_loop(refresh, show, interval: float, iterations: int | None, sleep=time.sleep) -> int:
+def watch_loop(refresh, show, interval: float, iterations: int | None) -> int:
     """Call `show(refresh())` every `interval` seconds until Ctrl-C (or `iterations`
     times). Each refresh is a fresh query: nothing is held open while waiting."""
     done = 0
@@ -134,7 +134,7 @@ def watch_loop(refresh, show, interval: float, iterations: int | None, sleep=tim
             done += 1
             if iterations is not None and done >= iterations:
                 break
-            sleep(interval)
+            time.sleep(interval)
     except KeyboardInterrupt:
         pass
     return done
