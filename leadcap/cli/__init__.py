@@ -11,6 +11,7 @@ from leadcap.cli import attendees, leads, safety, scan, setup, tags
 from leadcap.cli import export as export_cli
 from leadcap.cli import followup as followup_cli
 from leadcap.cli import imports as imports_cli
+from leadcap.cli import qr as qr_cli
 from leadcap.cli import report as report_cli
 from leadcap.cli import sync as sync_cli
 from leadcap.cli.common import state
@@ -59,6 +60,7 @@ app.add_typer(tags.app, name="tags")
 app.add_typer(attendees.app, name="attendees")
 app.add_typer(export_cli.app, name="export")
 app.add_typer(imports_cli.app, name="import")
+app.add_typer(qr_cli.app, name="qr")
 
 
 def main() -> None:
