@@ -43,7 +43,6 @@ PROMISE_WORDS = re.compile(
     re.IGNORECASE,
 )
 _NOTE_STAMP = re.compile(r"^\[\d{4}-\d{2}-\d{2} \d{2}:\d{2}[^\]]*\]\s*")
-_EMAIL_SERIALISATION = policy.default.clone(linesep="\r\n")
 
 WORDS = {
     "en": {
@@ -341,7 +340,7 @@ def write_drafts(
             out.mkdir(parents=True, exist_ok=True)
             for lead, message in messages:
                 path = out / f"{lead['id']}-{safe_name(lead)}.eml"
-                _write_atomic(path, message.as_bytes(policy=_EMAIL_SERIALISATION))
+                _write_atomic(path, message.as_bytes())
                 run.paths.append(path)
     except OSError as error:
         raise LeadcapError(

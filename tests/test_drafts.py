@@ -1,0 +1,229 @@
+import email
+import email.policy
+import mailbox
+from pathlib import Path
+
+import pytest
+
+from leadcap import drafts
+from leadcap.errors import UsageError
+from leadcap.leads import add_lead
+
+TEMPLATES = Path(__file__).parent / "data" / "templates"
+GRANTED = {"followup": "granted"}
+
+
+@pytest.fixture
+def fair(store):
+    """Three leads who agreed to follow-up (ja, de, en) and three who get no draft."""
+    store.set_setting("timezone", "Asia/Tokyo")
+    store.set_setting("event", "nano tech 2027")
+    people = [
+        ({"family_name": "山田", "given_name": "太郎", "company": "山田製作所",
+          "email": "taro@yamada.co.jp", "notes": "[2027-01-29 10:02 anna] カタログと見積を送る\n"
+          "[2027-01-29 10:03 anna] 来月訪問希望"}, ["センサー", "AI"], GRANTED),
+        ({"family_name": "Schmidt", "given_name": "Anna", "company": "Müller GmbH",
+          "email": "anna.schmidt@mueller.de", "notes": "Muster schicken"}, ["Sensorik", "KI"],
+         GRANTED),
+        ({"family_name": "Doe", "given_name": "Jane", "company": "Acme Ltd", "country": "US",
+          "email": "jane@acme.com", "notes": "send brochure and price list\nlikes golf"}, ["AI"],
+         GRANTED),
+        ({"family_name": "Muster", "email": "max@muster.de"}, [], {}),
+        ({"family_name": "Refuser", "email": "no@thanks.com"}, [], {"followup": "refused"}),
+        ({"family_name": "Nomail", "company": "Post Only"}, [], GRANTED),
+    ]  # fmt: skip
+    for fields, tags, consent in people:
+        add_lead(store, fields, tags=tags, consent=consent)
+    return store
+
+
+def read(path: Path) -> email.message.EmailMessage:
+    return email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
+
+
+def run(cli, tmp_path, *args):
+    result = cli("drafts", "-o", str(tmp_path / "out"), *args)
+    return result, sorted((tmp_path / "out").glob("*.eml"))
+
+
+def test_one_eml_per_consenting_lead_with_email(cli, fair, tmp_path):
+    result, files = run(cli, tmp_path)
+    assert [f.name for f in files] == ["1-山田-太郎.eml", "2-Anna-Schmidt.eml", "3-Jane-Doe.eml"]
+    assert "Wrote 3 draft(s)" in result.stdout
+    assert "Skipped 2 lead(s) without follow-up consent" in result.stderr
+    assert "Skipped 1 lead(s) without a usable e-mail: 6" in result.stderr
+
+
+def test_japanese_draft(cli, fair, tmp_path):
+    message = read(run(cli, tmp_path)[1][0])
+    assert message["To"].addresses[0].addr_spec == "taro@yamada.co.jp"
+    assert message["To"].addresses[0].display_name == "山田 太郎"
+    assert message["Subject"] == "nano tech 2027ご来場のお礼"
+    assert message["X-Unsent"] == "1"
+    assert (message.get_content_type(), message.get_content_charset()) == ("text/plain", "utf-8")
+    body = message.get_content()
+    assert body.startswith("山田製作所\n山田様\n")
+    assert "AI、センサーにご関心" in body and "- カタログと見積を送る\n" in body
+    assert "来月訪問希望" not in body
+
+
+def test_german_draft(cli, fair, tmp_path):
+    message = read(run(cli, tmp_path)[1][1])
+    assert message["Subject"] == "Vielen Dank für Ihren Besuch auf der nano tech 2027"
+    body = message.get_content()
+    assert body.startswith("Guten Tag Anna Schmidt,\n\nvielen Dank")
+    assert "Interesse an KI und Sensorik." in body and "anbei:\n- Muster schicken\n" in body
+
+
+def test_english_draft(cli, fair, tmp_path):
+    message = read(run(cli, tmp_path)[1][2])
+    assert message["To"].addresses[0].addr_spec == "jane@acme.com"
+    assert message["Subject"] == "Thank you for visiting us at nano tech 2027"
+    body = message.get_content()
+    assert body.startswith("Dear Jane Doe,\n") and "interest in AI." in body
+    assert "attached:\n- send brochure and price list\n\nI would" in body
+
+
+def test_headers_of_a_draft(cli, fair, tmp_path):
+    cli("config", "set", "card.email", "sales@example.org")
+    cli("config", "set", "card.name", "Ken Sato")
+    message = read(run(cli, tmp_path)[1][0])
+    assert message["From"].addresses[0].addr_spec == "sales@example.org"
+    assert message["From"].addresses[0].display_name == "Ken Sato"
+    assert message["Message-ID"].endswith("@example.org>")
+    assert message["Date"].datetime.utcoffset().total_seconds() == 9 * 3600
+    assert message.get_content().rstrip().endswith("Ken Sato")
+
+
+def test_sender_from_this_laptops_card(cli, fair, tmp_path):
+    cli("config", "set", "my-card.email", "anna@example.org")
+    result, files = run(cli, tmp_path)
+    assert read(files[0])["From"].addresses[0].addr_spec == "anna@example.org"
+    assert "Warning" not in result.stderr
+
+
+def test_no_sender_warns_and_uses_a_placeholder(cli, fair, tmp_path):
+    result, files = run(cli, tmp_path)
+    assert "Warning: no sender address set" in result.stderr
+    assert read(files[0])["From"].addresses[0].addr_spec == "you@example.com"
+
+
+def test_mbox_holds_exactly_the_consenting_leads(cli, fair, tmp_path):
+    cli("drafts", "-o", str(tmp_path / "out"), "--mbox")
+    box = mailbox.mbox(tmp_path / "out" / "drafts.mbox")
+    to = sorted(email.message_from_bytes(m.as_bytes(), policy=email.policy.default)["To"]
+                .addresses[0].addr_spec for m in box)  # fmt: skip
+    assert to == ["anna.schmidt@mueller.de", "jane@acme.com", "taro@yamada.co.jp"]
+    assert not list((tmp_path / "out").glob("*.eml"))
+
+
+def test_custom_template_keeps_unknown_placeholders(cli, fair, tmp_path):
+    _result, files = run(cli, tmp_path, "--template", str(TEMPLATES / "visit-en.txt"), "3")
+    message = read(files[0])
+    assert message["Subject"] == "Your visit to nano tech 2027: Acme Ltd"
+    assert message.get_content() == (
+        "Dear Jane Doe,\n\nyou asked us about AI.\n\n"
+        "As promised at our booth, please find attached:\n- send brochure and price list\n\n"
+        "{signature}\nanna\n"
+    )
+
+
+def test_windows_saved_japanese_template(cli, fair, tmp_path):
+    _result, files = run(cli, tmp_path, "--template", str(TEMPLATES / "visit-ja-windows.txt"))
+    message = read(files[0])
+    assert message["Subject"] == "nano tech 2027 お礼（山田製作所）"
+    assert message.get_content() == (
+        "山田製作所\n山田様\n\nAI、センサーについてご案内いたします。\n- カタログと見積を送る\n"
+    )
+
+
+def test_forced_language(cli, fair, tmp_path):
+    _result, files = run(cli, tmp_path, "--lang", "en", "1")
+    assert read(files[0]).get_content().startswith("Dear 山田 太郎,\n")
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--lang", "fr"], "Error: Unknown language 'fr'."),
+        (["--template", "missing.txt"], "Error: Cannot read template missing.txt"),
+    ],
+)
+def test_drafts_usage_errors(cli, fair, tmp_path, args, message):
+    result = cli("drafts", "-o", str(tmp_path), *args, code=2)
+    assert result.stderr.startswith(message)
+
+
+@pytest.mark.parametrize(
+    ("lead", "expected"),
+    [
+        ({"family_name": "Yamada", "company": "株式会社ヤマダ"}, "ja"),
+        ({"full_name": "ﾔﾏﾀﾞ"}, "ja"),
+        ({"family_name": "Huber", "country": "AT"}, "de"),
+        ({"family_name": "Keller", "country": "Schweiz"}, "de"),
+        ({"family_name": "Weber", "email": "weber@firma.ch"}, "de"),
+        ({"family_name": "Smith", "email": "smith@firma.de.example.com"}, "en"),
+        ({"family_name": "Tanaka", "country": "JP"}, "en"),
+    ],
+)
+def test_language(lead, expected):
+    assert drafts.language(lead) == expected
+
+
+@pytest.mark.parametrize(
+    ("lead", "lang", "expected"),
+    [
+        ({"family_name": "山田", "given_name": "太郎"}, "ja", "山田様"),
+        ({"family_name": "Yamada"}, "ja", "Yamada様"),
+        ({"company": "山田製作所"}, "ja", "ご担当者様"),
+        ({"family_name": "Schmidt", "given_name": "Anna"}, "de", "Guten Tag Anna Schmidt"),
+        ({"company": "Müller GmbH"}, "de", "Sehr geehrte Damen und Herren"),
+        ({"family_name": "Doe", "given_name": "Jane"}, "en", "Dear Jane Doe"),
+        ({}, "en", "Dear Sir or Madam"),
+    ],
+)
+def test_salutation(lead, lang, expected):
+    assert drafts.salutation(lead, lang) == expected
+
+
+@pytest.mark.parametrize(
+    ("tags", "lang", "expected"),
+    [
+        (["A", "B", "C"], "en", "A, B and C"),
+        (["A", "B"], "de", "A und B"),
+        (["センサー", "AI"], "ja", "センサー、AI"),
+        (["A"], "en", "A"),
+    ],
+)
+def test_join_words(tags, lang, expected):
+    assert drafts.join_words(tags, lang) == expected
+
+
+def test_promised_material_finds_keyword_lines_without_stamps():
+    notes = (
+        "[2027-01-29 10:02 anna] wants a QUOTE for 50 units\nmet at the booth\n"
+        "Datenblatt Sensor X\n[2027-01-29 11:00 ken] サンプル希望"
+    )
+    assert drafts.promised_material(notes) == [
+        "wants a QUOTE for 50 units",
+        "Datenblatt Sensor X",
+        "サンプル希望",
+    ]
+
+
+@pytest.mark.parametrize(
+    "text", ["Dear {name}\n\nbody", "Subject: Hi\nno blank line\nbody", "Hello"]
+)
+def test_parse_template_rejects(text):
+    with pytest.raises(UsageError):
+        drafts.parse_template(text)
+
+
+def test_stray_brace_in_template_is_a_usage_error():
+    with pytest.raises(UsageError, match="literal braces"):
+        drafts.render(drafts.Template("Hi", "{0} {"), {})
+
+
+def test_nothing_in_leadcap_can_send_mail():
+    sources = Path(drafts.__file__).parent.rglob("*.py")
+    assert not [path.name for path in sources if "smtplib" in path.read_text(encoding="utf-8")]
