@@ -44,7 +44,38 @@ def load_device_config(app_dir: Path) -> dict:
     if not config.get("device"):
         host = socket.gethostname().split(".")[0] or "laptop"
         config["device"] = f"{host}-{uuid.uuid4().hex[:6]}"
-        save_device_config(app_dir, config)
+        if path.exists():
+            save_device_config(app_dir, config)
+        else:
+            # Two leadcap processes starting at once on a new laptop must agree on one id.
+            config = _create_once(app_dir, config)
+    config.setdefault("staff", os.environ.get("LEADCAP_STAFF") or os_user())
+    return config
+
+
+def _write_temporary(app_dir: Path, config: dict) -> Path:
+    path = config_path(app_dir)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{uuid.uuid4().hex[:6]}.tmp")
+    tmp.write_text(json.dumps(config, indent=2, ensure_ascii=False), encoding="utf-8")
+    return tmp
+
+
+def _create_once(app_dir: Path, config: dict) -> dict:
+    """Create the config file unless another process just did; then use theirs."""
+    path = config_path(app_dir)
+    try:
+        tmp = _write_temporary(app_dir, config)
+        try:
+            os.link(tmp, path)  # atomic, and fails if the file exists
+        except FileExistsError:
+            config = json.loads(path.read_text(encoding="utf-8"))
+        finally:
+            tmp.unlink(missing_ok=True)
+    except OSError as error:
+        raise LeadcapError(
+            f"cannot write {path} ({error.strerror}). Set {HOME_ENV} to a writable folder"
+        ) from None
     config.setdefault("staff", os.environ.get("LEADCAP_STAFF") or os_user())
     return config
 
@@ -53,10 +84,7 @@ def save_device_config(app_dir: Path, config: dict) -> None:
     """Write via a temporary file and rename, so a crash never leaves half a config."""
     path = config_path(app_dir)
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(".tmp")
-        tmp.write_text(json.dumps(config, indent=2, ensure_ascii=False), encoding="utf-8")
-        os.replace(tmp, path)
+        os.replace(_write_temporary(app_dir, config), path)
     except OSError as error:
         raise LeadcapError(
             f"cannot write {path} ({error.strerror}). Set {HOME_ENV} to a writable folder"

@@ -94,3 +94,15 @@ def test_prefixed_settings_go_to_the_right_place(cli, tmp_path):
     assert settings["my-card.name"] == "Jan Weber"
     device = json.loads((tmp_path / "home" / "config.json").read_text())
     assert device["my-card.name"] == "Jan Weber" and "card.email" not in device
+
+
+def test_processes_starting_together_agree_on_one_device_id(tmp_path):
+    from concurrent.futures import ThreadPoolExecutor
+
+    from leadcap.config import load_device_config
+
+    home = tmp_path / "fresh"
+    with ThreadPoolExecutor(8) as pool:
+        ids = set(pool.map(lambda _: load_device_config(home)["device"], range(16)))
+    assert len(ids) == 1
+    assert load_device_config(home)["device"] in ids
