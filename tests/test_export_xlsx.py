@@ -363,7 +363,8 @@ def test_exporting_does_not_import_openpyxl(tmp_path):
         f"write_workbook({str(tmp_path / 'a.xlsx')!r}, [{{'uuid': 'u', 'email': 'a@b.jp'}}]); "
         "print(sorted(m for m in ('openpyxl', 'xlsxwriter', 'pandas') if m in sys.modules))"
     )
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    repo = Path(__file__).parent.parent
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=repo)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "[]" and (tmp_path / "a.xlsx").stat().st_size > 1000
 
@@ -388,3 +389,33 @@ def test_a_failed_export_leaves_no_file(tmp_path):
     with pytest.raises(RuntimeError, match="went away"):
         export(tmp_path, lambda: next(calls)())
     assert not (tmp_path / "leads.xlsx").exists()
+
+
+def test_zip64_entries_read_back(tmp_path, monkeypatch):
+    from python_calamine import CalamineWorkbook
+
+    monkeypatch.setattr("leadcap.export.sheetxml.ZIP64_FROM_BYTES", 0)  # as for a huge export
+    path, _ = export(tmp_path, [lead(i) for i in range(1200)])
+    with zipfile.ZipFile(path) as archive:
+        assert archive.testzip() is None
+    rows = CalamineWorkbook.from_path(str(path)).get_sheet_by_name("Leads").to_python()
+    assert len(rows) == 1201 and rows[-1][KEYS.index("uuid")] == "uuid-1199"
+
+
+@pytest.mark.skipif(shutil.which("soffice") is None, reason="LibreOffice (soffice) not installed")
+def test_libreoffice_reads_sheets_that_were_spooled(tmp_path):
+    # Robotics fills its first batch of rows first and streams into the zip; AI's rows wait in
+    # a temporary file meanwhile, so AI's part comes after Robotics' in the archive.
+    leads = [lead(i, tags=["AI", "Robotics"] if i % 2 else ["Robotics"]) for i in range(700)]
+    path, _ = export(tmp_path, leads, split_by="tag")
+    with zipfile.ZipFile(path) as archive:
+        names = archive.namelist()
+    assert names.index("xl/worksheets/sheet3.xml") < names.index("xl/worksheets/sheet2.xml")
+    profile = f"-env:UserInstallation=file://{tmp_path}/lo-profile"
+    csv_filter = "csv:Text - txt - csv (StarCalc):44,34,76,1,,0,false,true,false,false,false,2"
+    cmd = ["soffice", profile, "--headless", "--convert-to", csv_filter]
+    subprocess.run([*cmd, "--outdir", str(tmp_path / "csv"), str(path)], check=True, timeout=180)
+    with open(tmp_path / "csv" / "leads-AI.csv", encoding="utf-8", newline="") as f:
+        rows = list(csv.reader(f))
+    assert [r[KEYS.index("uuid")] for r in rows[1:]] == [f"uuid-{i}" for i in range(1, 700, 2)]
+    assert rows[1][KEYS.index("captured_at")] == "2026-12-09 10:15:00"
