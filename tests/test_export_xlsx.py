@@ -419,3 +419,12 @@ def test_libreoffice_reads_sheets_that_were_spooled(tmp_path):
         rows = list(csv.reader(f))
     assert [r[KEYS.index("uuid")] for r in rows[1:]] == [f"uuid-{i}" for i in range(1, 700, 2)]
     assert rows[1][KEYS.index("captured_at")] == "2026-12-09 10:15:00"
+
+
+def test_websites_longer_than_excel_allows_stay_text(tmp_path):
+    long_url = "https://example.jp/" + "a" * 2100
+    path, summary = export(tmp_path, [lead(1, website=long_url), lead(2)])
+    rows = data_rows(load(path)["Leads"])
+    assert rows[0]["website"].value == long_url and rows[0]["website"].hyperlink is None
+    assert rows[1]["website"].hyperlink.target == "https://example.co.jp"
+    assert rows[0]["email"].hyperlink.target == "mailto:taro@example.co.jp"

@@ -23,6 +23,8 @@ from .safety import clean_xml
 MAX_CELL_CHARS = 32_767
 # Excel's specification limits a worksheet to 65,530 hyperlinks; more and it repairs the file.
 EXCEL_LINKS_PER_SHEET = 65_530
+# ...and a link's address to 2,079 characters (xlsxwriter enforces both, too).
+EXCEL_MAX_URL = 2_079
 # Style ids: positions in <cellXfs> of STYLES_XML below.
 STYLE_IDS = {"header": 1, "code": 2, "datetime": 3, "date": 4, "notes": 5, "link": 6}
 ZIP64_FROM_BYTES = 1 << 30  # well below zipfile's 2 GiB switch; see Workbook.add_sheet
@@ -256,11 +258,12 @@ class Sheet:
             f'<col min="{i}" max="{i}" width="{w}" customWidth="1"/>'
             for i, w in enumerate(self.widths, 1)
         )
+        cols = f"<cols>{cols}</cols>" if cols else ""  # an empty <cols> is invalid
         return (
             f'{_XML_HEAD}<worksheet xmlns="{_NS_MAIN}" xmlns:r="{_NS_REL}">'
             f'<dimension ref="A1:{last}"/>'
             f'<sheetViews><sheetView workbookViewId="0"{selected}>{pane}</sheetView></sheetViews>'
-            f'<sheetFormatPr defaultRowHeight="15"/><cols>{cols}</cols><sheetData>'
+            f'<sheetFormatPr defaultRowHeight="15"/>{cols}<sheetData>'
         )
 
     @property

@@ -39,6 +39,9 @@ from .sheetxml import (
     text_cell,
     value_cell,
 )
+from .sheetxml import (
+    EXCEL_MAX_URL as MAX_URL,
+)
 
 MAX_DATA_ROWS = 1_048_575  # Excel's 1,048,576 rows less the header row
 # No cap on links per workbook by default; Excel's own 65,530 per sheet always applies.
@@ -178,7 +181,8 @@ class _LinkBudget:
         None: it has none."""
         sheets = [(g, self.group_rows[g] // self.row_limit) for g in groups]
         self.group_rows.update(groups)
-        safe = is_safe_email(lead.get("email")), is_safe_url(lead.get("website"))
+        website = lead.get("website")
+        safe = is_safe_email(lead.get("email")), is_safe_url(website) and len(website) <= MAX_URL
         needed = safe[0] + safe[1]
         if not needed:
             return None
