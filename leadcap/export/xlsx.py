@@ -31,6 +31,7 @@ from .columns import (
 from .safety import is_safe_email, is_safe_url, safe_filename
 from .sheetxml import (
     EXCEL_LINKS_PER_SHEET,
+    EXCEL_MAX_URL,
     MAX_CELL_CHARS,
     STYLE_IDS,
     SheetNamer,
@@ -38,9 +39,6 @@ from .sheetxml import (
     display_width,
     text_cell,
     value_cell,
-)
-from .sheetxml import (
-    EXCEL_MAX_URL as MAX_URL,
 )
 
 MAX_DATA_ROWS = 1_048_575  # Excel's 1,048,576 rows less the header row
@@ -182,7 +180,10 @@ class _LinkBudget:
         sheets = [(g, self.group_rows[g] // self.row_limit) for g in groups]
         self.group_rows.update(groups)
         website = lead.get("website")
-        safe = is_safe_email(lead.get("email")), is_safe_url(website) and len(website) <= MAX_URL
+        safe = (
+            is_safe_email(lead.get("email")),
+            is_safe_url(website) and len(website) <= EXCEL_MAX_URL,
+        )
         needed = safe[0] + safe[1]
         if not needed:
             return None
