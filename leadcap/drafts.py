@@ -266,7 +266,8 @@ def _address(name: str, email: str | None) -> Address | None:
     local, domain = email.split("@")
     try:
         domain = domain.encode("idna").decode("ascii")
-        return Address(display_name=name or "", addr_spec=f"{local}@{domain}")
+        # A line break typed into a name must not end the header (or the lead's draft).
+        return Address(display_name=" ".join((name or "").split()), addr_spec=f"{local}@{domain}")
     except (UnicodeError, ValueError, IndexError):
         return None
 

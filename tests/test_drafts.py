@@ -137,6 +137,27 @@ def test_windows_saved_japanese_template(cli, fair, tmp_path):
     )
 
 
+@pytest.mark.parametrize(
+    ("email", "addr_spec"),
+    [("Taro@Yamada.co.jp", "Taro@Yamada.co.jp"), ("info@bücher.de", "info@xn--bcher-kva.de")],
+)
+def test_address_in_to_header(store, email, addr_spec):
+    lead = add_lead(store, {"family_name": "A\nB", "email": email}, consent=GRANTED)
+    sender = drafts.Sender("Ken", "ken@example.org")
+    message = drafts.build_message(store, lead, drafts.builtin_template("en"), sender, "en")
+    assert (message["To"].addresses[0].addr_spec, message["To"].addresses[0].display_name) == (
+        addr_spec,
+        "A B",
+    )
+
+
+@pytest.mark.parametrize("email", ["taro@@x", "山田@example.jp", "no-at-sign"])
+def test_unusable_address_gives_no_message(store, email):
+    lead = add_lead(store, {"family_name": "A", "email": email}, consent=GRANTED)
+    sender = drafts.Sender("Ken", "ken@example.org")
+    assert drafts.build_message(store, lead, drafts.builtin_template("en"), sender, "en") is None
+
+
 def test_forced_language(cli, fair, tmp_path):
     _result, files = run(cli, tmp_path, "--lang", "en", "1")
     assert read(files[0]).get_content().startswith("Dear 山田 太郎,\n")
