@@ -30,7 +30,7 @@ def returning_visitors(store: Store, since: str, until: str) -> int:
         " AND strftime('%Y-%m-%dT%H:%M:%S+00:00', c.changed_at) >= ?"
         " AND strftime('%Y-%m-%dT%H:%M:%S+00:00', c.changed_at) < ?",
         [since, until],
-    ).fetchone()
+    ).fetchall()[0]
     return row[0]
 
 

@@ -61,7 +61,7 @@ def totals(store: Store, since: str | None = None, until: str | None = None) -> 
         f" COUNT(*) FILTER (WHERE NOT EXISTS (SELECT 1 FROM lead_tags lt WHERE lt.lead_id = l.id))"
         f"{consent_sql} FROM leads l WHERE {where}",
         params,
-    ).fetchone()
+    ).fetchall()[0]
     total, review, returning, hot, warm, cold, unrated, untagged, *granted = row
     granted = dict(zip(purposes, granted, strict=True))
     return {
@@ -137,7 +137,7 @@ def compute(store: Store, since: str | None = None, until: str | None = None) ->
         "SELECT COUNT(*) FROM leads WHERE deleted_at IS NULL"
         " AND captured_utc >= ? AND captured_utc < ?",
         [today_start, today_end],
-    ).fetchone()[0]
+    ).fetchall()[0][0]
     counts = totals(store, since, until)
     per_day, per_hour = timeline(store, since, until)
     return {

@@ -169,3 +169,29 @@ def test_debrief_writes_a_workbook(cli, fair, tmp_path):
 def test_debrief_refuses_an_output_that_is_not_xlsx(cli, tmp_path):
     result = cli("debrief", "-o", str(tmp_path / "debrief.csv"), code=2)
     assert "does not end in .xlsx" in result.output
+
+
+def test_terminal_dashboard_shows_names_literally(fair):
+    from io import StringIO
+
+    from rich.console import Console
+
+    from leadcap import stats
+    from leadcap.cli.report import rich_stats
+
+    at = "2026-12-10T15:00:00+09:00"
+    add_lead(fair, {"company": "X"}, tags=["[/x] [bold]AI"], captured_at=at)
+    out = StringIO()
+    Console(file=out, width=200, no_color=True).print(rich_stats(stats.compute(fair)))
+    assert "[/x] [bold]AI" in out.getvalue()
+    # 08:1 09:2 10:2 11:2 12:1 13:1 14:2 15:1 17:1
+    assert "hours 00-23  ▁▁▁▁▁▁▁▁▅███▅▅█▅▁▅▁▁▁▁▁▁  (busiest 2)" in out.getvalue()
+
+
+def test_terminal_debrief_shows_names_literally(cli, fair, monkeypatch):
+    from leadcap.cli import common, report
+
+    add_lead(fair, {"family_name": "[/x]"}, captured_at="2026-12-10T15:00:00+09:00")
+    for module in (common, report):
+        monkeypatch.setattr(module, "is_terminal", lambda: True)
+    assert "[/x]" in cli("debrief").stdout

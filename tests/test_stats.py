@@ -154,4 +154,14 @@ def test_a_scan_from_another_connection_appears_on_the_next_refresh(fair, db_pat
         other.close()
     after = stats.compute(fair)
     assert (before, after["total"], after["today"]) == (12, 13, 6)
-    assert not fair.conn.in_transaction
+
+
+def test_no_read_transaction_is_left_open_after_a_refresh(fair, db_path):
+    stats.compute(fair)
+    other = open_store(db_path, staff="ben", device="laptop-b")
+    try:
+        # A reader holding a snapshot would make a TRUNCATE checkpoint report "busy".
+        busy, _log, _done = other.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()[0]
+    finally:
+        other.close()
+    assert busy == 0
