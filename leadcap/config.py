@@ -44,7 +44,7 @@ def load_device_config(app_dir: Path) -> dict:
     if not config.get("device"):
         host = socket.gethostname().split(".")[0] or "laptop"
         config["device"] = f"{host}-{uuid.uuid4().hex[:6]}"
-        if path.exists():
+        if config:  # an existing file without an id (edited by hand)
             save_device_config(app_dir, config)
         else:
             # Two leadcap processes starting at once on a new laptop must agree on one id.

@@ -571,15 +571,23 @@ def set_predefined_tags(store: Store, names: list[str]) -> None:
     store.set_setting("tags", names)
 
 
+def today_bounds(store: Store) -> tuple[str, str]:
+    """Today in the event's time zone, as UTC bounds for captured_utc."""
+    from datetime import time, timedelta
+
+    start = datetime.combine(store.now().date(), time(0), tzinfo=store.zone())
+    end = start + timedelta(days=1)
+    return _utc(start.isoformat()), _utc(end.isoformat())
+
+
 def counts(store: Store) -> dict:
-    today = store.now().date().isoformat()
     row = store.conn.execute(
         "SELECT COUNT(*) FILTER (WHERE deleted_at IS NULL),"
         " COUNT(*) FILTER (WHERE deleted_at IS NOT NULL),"
         " COUNT(*) FILTER (WHERE deleted_at IS NULL AND needs_review),"
         " COUNT(*) FILTER (WHERE deleted_at IS NULL AND rating = 'hot'),"
-        " COUNT(*) FILTER (WHERE deleted_at IS NULL AND substr(captured_at, 1, 10) = ?)"
+        " COUNT(*) FILTER (WHERE deleted_at IS NULL AND captured_utc >= ? AND captured_utc < ?)"
         " FROM leads",
-        [today],
+        today_bounds(store),
     ).fetchone()
     return dict(zip(("leads", "deleted", "needs_review", "hot", "today"), row, strict=True))

@@ -226,3 +226,33 @@ def test_json_output_is_parseable_with_japanese(cli):
     add(cli, "--family-name", "山田")
     data = json.loads(cli("list", "--json").stdout)
     assert data[0]["family_name"] == "山田"
+
+
+def test_output_into_a_closed_pipe_is_quiet(store, db_path):
+    import os
+    import subprocess
+    import sys
+
+    from leadcap import leads
+
+    with store.transaction():  # more output than a pipe buffers, so `head` leaves mid-write
+        for i in range(3000):
+            leads.add_lead(store, {"company": f"Company {i}", "email": f"p{i}@example.jp"})
+    env = {**os.environ, "LEADCAP_DB": str(db_path)}
+    result = subprocess.run(
+        f"{sys.executable} -m leadcap list | head -1",
+        shell=True,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    assert result.stdout.startswith("id\t")
+    assert result.stderr == ""
+
+
+def test_values_that_look_like_rich_markup_are_shown_as_typed(cli, monkeypatch):
+    from leadcap.cli import common
+
+    monkeypatch.setattr(common, "is_terminal", lambda: True)
+    cli("add", "--company", "[/x] [bold]ACME[/bold]")
+    assert "[/x] [bold]ACME[/bold]" in cli("list").stdout

@@ -1,3 +1,5 @@
+from datetime import UTC
+
 import pytest
 
 from leadcap import leads
@@ -170,3 +172,11 @@ def test_undo_of_a_tag_merge_restores_every_lead(store):
     assert len(reverted) == 2
     assert leads.get_lead(store, first["id"])["tags"] == ["KI"]
     assert leads.get_lead(store, second["id"])["tags"] == ["KI", "Sensors"]
+
+
+def test_today_is_the_event_zones_day(store):
+    store.set_setting("timezone", "Asia/Tokyo")
+    now = store.now()
+    # Captured "today" in Tokyo but written with a UTC offset by a laptop set to UTC.
+    leads.add_lead(store, {"company": "A"}, captured_at=now.astimezone(UTC).isoformat())
+    assert leads.counts(store)["today"] == 1

@@ -83,6 +83,11 @@ def handle_errors(fn: Callable) -> Callable:
             raise fail(str(translate_sqlite_error(error, path or Path("the database")))) from None
         except KeyboardInterrupt:
             raise typer.Exit(code=130) from None
+        except BrokenPipeError:
+            # `leadcap list | head`: the reader left; say nothing, as Unix tools do.
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+            raise typer.Exit(code=141) from None
         except Exception as error:
             if type(error).__module__.startswith("typer") or os.environ.get("LEADCAP_DEBUG"):
                 raise
@@ -116,13 +121,15 @@ def print_table(columns: list[str], rows: list[list], *, title: str | None = Non
     if is_terminal():
         from rich import box
         from rich.table import Table
+        from rich.text import Text
 
         plain = "NO_COLOR" in os.environ
         table = Table(title=title, box=None if plain else box.SIMPLE_HEAD, show_edge=False)
         for column in columns:
             table.add_column(column)
         for row in rows:
-            table.add_row(*("" if v is None else str(v) for v in row))
+            # Text(), not str: a company called "[bold]" is data, never rich markup.
+            table.add_row(*(Text("" if v is None else str(v)) for v in row))
         console().print(table)
         return
     typer.echo("\t".join(columns))
