@@ -32,7 +32,7 @@ def followups(
     exported workbook (any sheet, split files too), matched by the UUID column. Each change
     is logged (leadcap history) and can be undone one lead at a time (leadcap undo). Cells
     changed in the database since the export, and unknown UUIDs, are listed and skipped."""
-    from leadcap import followups as core
+    from leadcap import workbook_import as core
     from leadcap.errors import LeadcapError
 
     if not file.is_file():

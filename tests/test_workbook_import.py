@@ -7,7 +7,7 @@ import openpyxl
 import pytest
 
 from leadcap.export.columns import LEAD_COLUMNS
-from leadcap.followups import _due, added_note
+from leadcap.workbook_import import _due, added_note
 from leadcap.leads import add_lead, get_lead, history, update_lead
 
 KEYS = [c.key for c in LEAD_COLUMNS]
