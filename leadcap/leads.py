@@ -489,21 +489,34 @@ _TRIGRAM_SAFE = re.compile(r'"')
 
 
 def find(store: Store, text: str, *, limit: int | None = 50, deleted: bool = False):
-    """Substring search over names, readings, company, e-mail and notes. Three or more
-    characters use the trigram index; shorter ones (two kanji are a whole surname) scan."""
+    """Substring search over names, readings, company, e-mail and notes, most recently
+    stored first. Three or more characters use the trigram index; shorter ones (two kanji
+    are a whole surname) scan the folded text, newest first, and stop at the limit."""
     needle = model.fold(text).strip()
     if not needle:
         raise UsageError("give some text to search for")
     deleted_sql = "deleted_at IS NOT NULL" if deleted else "deleted_at IS NULL"
-    limit_sql = f" LIMIT {int(limit)}" if limit else ""
-    if len(needle) >= 3:
-        phrase = '"' + _TRIGRAM_SAFE.sub('""', needle) + '"'
-        where = f"id IN (SELECT rowid FROM leads_fts WHERE leads_fts MATCH ?) AND {deleted_sql}"
-        params = [phrase]
-    else:
+    order = "id DESC"
+    if len(needle) < 3:
         where = f"instr(search_text, ?) > 0 AND {deleted_sql}"
-        params = [needle]
-    return list(_rows(store, _select(where) + limit_sql, params))
+        limit_sql = f" LIMIT {int(limit)}" if limit else ""
+        return list(_rows(store, _select(where, order) + limit_sql, [needle]))
+    phrase = '"' + _TRIGRAM_SAFE.sub('""', needle) + '"'
+    # Ask the index for the newest matches only: a common word matches thousands of
+    # leads, and sorting them all is what made a search slow. Widen if deleted leads
+    # used up the window.
+    window = (limit or 0) * 2 + 50 if limit else None
+    while True:
+        inner = "SELECT rowid FROM leads_fts WHERE leads_fts MATCH ? ORDER BY rowid DESC"
+        if window:
+            inner += f" LIMIT {window}"
+        found = list(_rows(store, _select(f"id IN ({inner}) AND {deleted_sql}", order), [phrase]))
+        if not limit or len(found) >= limit or window is None:
+            return found[:limit] if limit else found
+        matches = store.conn.execute(f"SELECT COUNT(*) FROM ({inner})", [phrase]).fetchone()[0]
+        if matches < window:
+            return found
+        window *= 4
 
 
 # -- tags -------------------------------------------------------------------------

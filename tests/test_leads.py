@@ -180,3 +180,12 @@ def test_today_is_the_event_zones_day(store):
     # Captured "today" in Tokyo but written with a UTC offset by a laptop set to UTC.
     leads.add_lead(store, {"company": "A"}, captured_at=now.astimezone(UTC).isoformat())
     assert leads.counts(store)["today"] == 1
+
+
+def test_find_looks_past_many_deleted_matches(store):
+    live = add(store, company="Fraunhofer IPA")
+    with store.transaction():
+        for _ in range(60):
+            gone = add(store, company="Fraunhofer IPA")
+            leads.update_lead(store, gone["id"], {"deleted": True}, command="delete")
+    assert [lead["id"] for lead in leads.find(store, "fraunhofer", limit=1)] == [live["id"]]
