@@ -284,7 +284,7 @@ class _Merge:
 
         skipped = {u for u, row in self.source.leads.items() if forgotten(row)}
         self.report.forgotten_skipped = len(skipped)
-        skipped |= {alias for alias, target in self.source.aliases if target in skipped}
+        skipped |= {alias for alias, target, _at in self.source.aliases if target in skipped}
         if new:
             doomed = {u for u, row in self.ours.items() if forgotten(row)}
             doomed |= {a for a, target in self.our_aliases.items() if target in doomed}

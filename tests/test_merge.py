@@ -389,3 +389,18 @@ def test_a_truncated_file_is_refused(laptop, tmp_path):
     half.write_bytes(b.path.read_bytes()[: b.path.stat().st_size // 2])
     with pytest.raises(merge.SourceError, match="damaged or only partly copied"):
         merge.merge_file(a, half)
+
+
+def test_a_tombstone_and_aliases_in_one_merge_erase_the_person(laptop):
+    a, b = laptop("laptop-a"), laptop("laptop-b")
+    kept = leads.add_lead(a, {"badge_id": "B-17", "company": "ACME"})
+    leads.add_lead(b, {"badge_id": "b-17", "title": "CTO"})
+    gone = leads.add_lead(b, {"email": "x@y.de", "company": "Gone"})
+    merge.merge_file(a, b.path)
+    merge.merge_file(b, a.path)
+    assert b.conn.execute("SELECT COUNT(*) FROM lead_aliases").fetchone()[0] == 1
+    privacy.forget_lead(b, gone, at="2026-12-09T11:00:00+09:00")
+    report = merge.merge_file(a, b.path)
+    assert report.erased == 1
+    assert [lead["uuid"] for lead in leads.iter_leads(a)] == [kept["uuid"]]
+    assert tombstones.is_forgotten(a, {"email": "x@y.de"})
