@@ -134,3 +134,18 @@ def m003_merge(db):
         " UPDATE changes SET seq = (SELECT coalesce(max(seq), 0) + 1 FROM changes"
         " WHERE device IS new.device) WHERE id = new.id; END"
     )
+
+
+@migrations()
+def m004_search_names(db):
+    """`find` now also looks through the name as displayed ("Jan Müller", "山田太郎"):
+    recompute the stored search text; the update trigger refreshes the index."""
+    from leadcap import model
+
+    columns = ("full_name", "given_name", "family_name", "name_reading", "company")
+    columns += ("department", "email", "notes")
+    rows = db.execute(f"SELECT id, search_text, {', '.join(columns)} FROM leads").fetchall()
+    for lead_id, old, *values in rows:
+        new = model.search_text(dict(zip(columns, values, strict=True)))
+        if new != old:
+            db.execute("UPDATE leads SET search_text = ? WHERE id = ?", [new, lead_id])

@@ -125,7 +125,9 @@ def sort_key(lead: dict) -> str:
 
 
 def search_text(lead: dict) -> str:
-    """Everything `find` looks through, folded, in one string."""
+    """Everything `find` looks through, folded, in one string. The name is also there as it
+    is displayed ("Jan Müller", "山田 太郎"), and Japanese names run together as well
+    ("山田太郎"), because that is how people type them into a search."""
     parts = [
         lead.get(k)
         for k in (
@@ -139,4 +141,10 @@ def search_text(lead: dict) -> str:
             "notes",
         )
     ]
-    return "\n".join(fold(p) for p in parts if p)
+    name = display_name(lead)
+    parts.append(name)
+    for text in (name, lead.get("name_reading")):
+        if text and _CJK.search(text):
+            parts.append(re.sub(r"\s+", "", text))
+    folded = [fold(p) for p in parts if p]
+    return "\n".join(dict.fromkeys(folded))

@@ -256,3 +256,10 @@ def test_values_that_look_like_rich_markup_are_shown_as_typed(cli, monkeypatch):
     monkeypatch.setattr(common, "is_terminal", lambda: True)
     cli("add", "--company", "[/x] [bold]ACME[/bold]")
     assert "[/x] [bold]ACME[/bold]" in cli("list").stdout
+
+
+def test_find_by_full_name_of_a_manual_add(cli):
+    add(cli, "--family-name", "山田", "--given-name", "太郎")
+    add(cli, "--given-name", "Jan", "--family-name", "Müller")
+    assert [x["family_name"] for x in cli.json("find", "山田太郎")] == ["山田"]
+    assert [x["family_name"] for x in cli.json("find", "Jan Müller")] == ["Müller"]

@@ -189,3 +189,31 @@ def test_find_looks_past_many_deleted_matches(store):
             gone = add(store, company="Fraunhofer IPA")
             leads.update_lead(store, gone["id"], {"deleted": True}, command="delete")
     assert [lead["id"] for lead in leads.find(store, "fraunhofer", limit=1)] == [live["id"]]
+
+
+@pytest.mark.parametrize(
+    "fields, query",
+    [
+        ({"family_name": "山田", "given_name": "太郎"}, "山田太郎"),
+        ({"family_name": "山田", "given_name": "太郎"}, "山田 太郎"),
+        ({"family_name": "山田", "given_name": "太郎"}, "田太"),
+        ({"given_name": "Jan", "family_name": "Müller"}, "Jan Müller"),
+        ({"given_name": "Jan", "family_name": "Müller"}, "n mü"),
+    ],
+)
+def test_find_matches_the_name_as_displayed(store, fields, query):
+    lead = leads.add_lead(store, fields)
+    add(store, company="Other")
+    assert [x["id"] for x in leads.find(store, query)] == [lead["id"]]
+
+
+def test_migration_recomputes_search_text_of_old_leads(store):
+    from leadcap.migrations import m004_search_names
+
+    lead = add(store, family_name="山田", given_name="太郎")
+    with store.transaction():  # as an older leadcap stored it; the trigger updates the index
+        store.conn.execute("UPDATE leads SET search_text = '山田\n太郎'")
+    assert leads.find(store, "山田太郎") == []
+    with store.transaction():
+        m004_search_names(store.db)
+    assert [x["id"] for x in leads.find(store, "山田太郎")] == [lead["id"]]

@@ -61,3 +61,9 @@ def test_display_name_is_family_first_for_japanese():
 
 def test_sort_key_prefers_reading():
     assert model.sort_key({"family_name": "山田", "name_reading": "ヤマダ"}) == "やまだ"
+
+
+def test_search_text_holds_the_displayed_name_and_the_run_together_kanji():
+    text = model.search_text({"family_name": "山田", "given_name": "太郎"}).split("\n")
+    assert "山田 太郎" in text and "山田太郎" in text
+    assert "jan müller" in model.search_text({"given_name": "Jan", "family_name": "Müller"})
