@@ -14,6 +14,7 @@ from pathlib import Path
 from leadcap.errors import LeadcapError
 
 DEFAULT_KEEP = 10
+MANUAL = "manual"  # the reason of `leadcap backup`: such copies are never rotated away
 
 
 def backup_dir(store) -> Path:
@@ -60,23 +61,39 @@ def _fsync_dir(folder: Path) -> None:
         os.close(fd)
 
 
-def backup(store, to: Path | None = None, *, reason: str = "manual") -> Path:
-    """A timestamped backup in `to` (default: the automatic backup folder)."""
+def backup(store, to: Path | None = None, *, reason: str = MANUAL) -> Path:
+    """A timestamped backup in `to` (default: the automatic backup folder). `to` must
+    exist: a USB stick that is not mounted must not turn into a folder on the laptop."""
+    if to is not None and not Path(to).is_dir():
+        raise LeadcapError(
+            f"the folder {to} does not exist. Plug in and mount the drive, or create the folder"
+        )
     folder = Path(to) if to else backup_dir(store)
     stamp = datetime.now().strftime("%Y%m%d-%H%M%S-%f")
     safe_reason = re.sub(r"[^a-z0-9]+", "-", reason.lower()).strip("-") or "backup"
     return snapshot(store, folder / f"{store.path.stem}-{stamp}-{safe_reason}.db")
 
 
-def auto_backup(store, reason: str, keep: int = DEFAULT_KEEP) -> Path | None:
-    """Back up before a risky operation and keep only the newest `keep` automatic ones.
-    Returns None when there is nothing worth backing up (an empty, new database)."""
+def auto_backup(
+    store, reason: str, keep: int | None = None, *, protect: Path | None = None
+) -> Path | None:
+    """Back up before a risky operation and keep only the newest `keep` automatic ones
+    (default: the device's `backups-keep`). Backups made by `leadcap backup` and the file
+    in `protect` (a backup being restored) are never rotated away. Returns None when
+    there is nothing worth backing up (an empty, new database)."""
     if store.conn.execute("SELECT COUNT(*) FROM leads").fetchone()[0] == 0:
         return None
+    if keep is None:
+        keep = getattr(store, "backups_keep", DEFAULT_KEEP)
     path = backup(store, reason=reason)
     if keep > 0:
-        backups = sorted(backup_dir(store).glob(f"{store.path.stem}-*.db"))
-        for old in backups[:-keep]:
+        kept = Path(protect).resolve() if protect else None
+        automatic = [
+            p
+            for p in list_backups(store)
+            if not p.stem.endswith(f"-{MANUAL}") and p.resolve() != kept
+        ]
+        for old in automatic[:-keep]:
             old.unlink(missing_ok=True)
     return path
 

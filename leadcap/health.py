@@ -305,7 +305,7 @@ def restore(store: Store, source: Path, *, keep: int = backup.DEFAULT_KEEP) -> R
     if source.exists() and source.resolve() == store.path.resolve():
         raise UsageError(f"{source} is the database in use. Give a backup file to restore")
     check_restorable(source)
-    made = backup.auto_backup(store, "restore", keep=keep)
+    made = backup.auto_backup(store, "restore", keep=keep, protect=source)
     buried = store.conn.execute("SELECT hash, salt, kind, forgotten_at FROM tombstones").fetchall()
     try:
         origin = sqlite3.connect(source.resolve().as_uri() + "?mode=ro", uri=True)

@@ -89,6 +89,7 @@ class Store:
         self.db = sqlite_utils.Database(conn)
         self.staff = staff
         self.device = device
+        self.backups_keep = 10  # automatic backups kept (device setting backups-keep)
         self._settings: dict | None = None
 
     # -- transactions -------------------------------------------------------------

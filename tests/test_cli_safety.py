@@ -18,6 +18,7 @@ def count(db_path, sql):
 
 def test_backup_to_a_folder(cli, tmp_path):
     add(cli, "--company", "ACME")
+    (tmp_path / "usb").mkdir()
     result = cli("backup", "--to", str(tmp_path / "usb"))
     made = list((tmp_path / "usb").glob("leads-*-manual.db"))
     assert result.stdout.strip() == f"Backed up to {made[0]}."
@@ -60,6 +61,7 @@ def test_doctor_json_and_fix_repair_an_orphan_and_the_search_index(cli, db_path)
 
 def test_restore_round_trip_with_yes(cli, tmp_path):
     add(cli, "--company", "Before")
+    (tmp_path / "usb").mkdir()
     cli("backup", "--to", str(tmp_path / "usb"))
     add(cli, "--company", "After")
     saved = next((tmp_path / "usb").glob("leads-*.db"))
@@ -70,6 +72,7 @@ def test_restore_round_trip_with_yes(cli, tmp_path):
 
 def test_restore_asks_first_and_no_changes_nothing(cli, tmp_path):
     add(cli, "--company", "Before")
+    (tmp_path / "usb").mkdir()
     cli("backup", "--to", str(tmp_path / "usb"))
     add(cli, "--company", "After")
     saved = next((tmp_path / "usb").glob("leads-*.db"))
@@ -217,8 +220,12 @@ def test_backups_keep_setting_limits_automatic_backups(cli, db_path):
     assert len(kept) == 2 and all(path.name.endswith("-forget.db") for path in kept)
 
 
-def test_backups_keep_must_be_a_number(cli):
-    cli("config", "set", "backups-keep", "many")
-    lead_id = add(cli, "--company", "ACME")
-    result = cli("forget", str(lead_id), "--yes", code=1)
+def test_backups_keep_edited_by_hand_to_nonsense_is_reported(cli, tmp_path):
+    import json
+
+    add(cli, "--company", "ACME")
+    config_file = tmp_path / "home" / "config.json"
+    config = json.loads(config_file.read_text())
+    config_file.write_text(json.dumps({**config, "backups-keep": "many"}))
+    result = cli("list", code=1)
     assert "Error: The device setting backups-keep is 'many', not a number." in result.stderr

@@ -99,7 +99,7 @@ def test_low_disk_space_is_a_problem(store, monkeypatch):
 
 def test_restore_round_trip(store, tmp_path):
     leads.add_lead(store, {"company": "Before"})
-    saved = backup.backup(store, tmp_path / "usb")
+    saved = backup.backup(store, usb_stick(tmp_path))
     leads.add_lead(store, {"company": "After"})
     report = health.restore(store, saved)
     assert [r[0] for r in store.conn.execute("SELECT company FROM leads")] == ["Before"]
@@ -110,7 +110,7 @@ def test_restore_round_trip(store, tmp_path):
 def test_restore_keeps_people_forgotten_since_the_backup_forgotten(store, tmp_path):
     lead = leads.add_lead(store, {"company": "ACME", "email": "gone@acme.example"})
     leads.add_lead(store, {"company": "Stays"})
-    saved = backup.backup(store, tmp_path / "usb")
+    saved = backup.backup(store, usb_stick(tmp_path))
     privacy.forget_lead(store, lead, at=store.now().isoformat())
     report = health.restore(store, saved)
     assert report.reforgotten == 1
@@ -132,7 +132,7 @@ def test_restore_refuses_bad_files_and_changes_nothing(store, tmp_path, content,
     if content == "sqlite":
         sqlite3.connect(bad).execute("CREATE TABLE t (x)").connection.commit()
     elif content == "truncated":
-        good = backup.backup(store, tmp_path / "usb").read_bytes()
+        good = backup.backup(store, usb_stick(tmp_path)).read_bytes()
         bad.write_bytes(good[: len(good) // 2])
     else:
         bad.write_bytes(content)
@@ -143,7 +143,7 @@ def test_restore_refuses_bad_files_and_changes_nothing(store, tmp_path, content,
 
 def test_restore_refuses_a_file_from_a_newer_leadcap(store, tmp_path):
     leads.add_lead(store, {"company": "Current"})
-    newer = backup.backup(store, tmp_path / "usb")
+    newer = backup.backup(store, usb_stick(tmp_path))
     conn = sqlite3.connect(newer)
     conn.execute(
         "INSERT INTO _sqlite_migrations (migration_set, name, applied_at)"
@@ -153,3 +153,10 @@ def test_restore_refuses_a_file_from_a_newer_leadcap(store, tmp_path):
     conn.close()
     with pytest.raises(DatabaseError, match="newer leadcap wrote it .schema m999_future"):
         health.restore(store, newer)
+
+
+def usb_stick(tmp_path):
+    """A mounted drive: `backup --to` refuses folders that do not exist."""
+    folder = tmp_path / "usb"
+    folder.mkdir(exist_ok=True)
+    return folder

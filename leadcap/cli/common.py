@@ -53,6 +53,9 @@ def open_db(ctx: typer.Context):
         config = device_config(ctx)
         path = current.db_path or default_db_path(current.app_dir)
         current._store = open_store(path, staff=config["staff"], device=config["device"])
+        from leadcap.backup import configured_keep
+
+        current._store.backups_keep = configured_keep(config)
         ctx.find_root().call_on_close(current._store.close)
     return current._store
 
