@@ -3,9 +3,9 @@ date and added notes, applied by uuid as ordinary logged changes (history, undo)
 
 Which cells did a colleague change, and which changed in the database meanwhile? The
 workbook's summary sheet says when it was exported. A sheet value that differs from the
-database is the colleague's change, unless the database's value of that field was changed
-after the export by something other than this import: then both sides changed it, and the
-cell is listed as a conflict and left alone unless `force`. Notes never conflict: a
+database is the colleague's change, unless that field was changed after the export to some
+other value, by any command (an import of another workbook too): then both sides changed it,
+and the cell is listed as a conflict and left alone unless `force`. Notes never conflict: a
 colleague's added lines are appended (stamped, like `leadcap note`), nothing is replaced.
 Importing the same file again changes nothing, because every value then equals the database.
 
@@ -267,25 +267,28 @@ def _resolve(store: Store, uuid: str) -> dict | None:
 
 
 def _since_export(store: Store, lead_uuid: str, name: str, moment: datetime | None):
-    """(the field's value when the workbook was exported, whether anything but this import
-    changed it since). The value at export time is the old value of the first change after
-    it, else today's value. An unknown export time counts as changed: better to ask for
-    --force than to overwrite a colleague's change."""
+    """(the field's value when the workbook was exported, the values it was changed to since).
+    The value at export time is the old value of the first change after it, else today's
+    value. Every command counts, imports too: a colleague's imported workbook is as much a
+    change as an edit. An unknown export time yields `_unknown`: better to ask for --force
+    than to overwrite a colleague's change."""
     if moment is None:
-        return _missing, True
+        return _missing, [_unknown]
     rows = store.conn.execute(
-        "SELECT changed_at, old_value, command FROM changes WHERE lead_uuid = ? AND field = ?"
+        "SELECT changed_at, old_value, new_value FROM changes WHERE lead_uuid = ? AND field = ?"
         " ORDER BY id",
         [lead_uuid, name],
     ).fetchall()
-    later = [(old, command) for at, old, command in rows if datetime.fromisoformat(at) > moment]
+    later = [(old, new) for at, old, new in rows if datetime.fromisoformat(at) > moment]
     if not later:
-        return _missing, False
-    exported = _db_due(later[0][0]) if name == "due" else later[0][0]
-    return exported, any(command != COMMAND for _old, command in later)
+        return _missing, []
+    if name == "due":
+        later = [(_db_due(old), _db_due(new)) for old, new in later]
+    return later[0][0], [new for _old, new in later]
 
 
 _missing = object()  # "no change since the export": the exported value is today's value
+_unknown = object()  # a change of unknown value (no export time): differs from any cell
 
 
 def _show(value) -> str | None:
@@ -339,7 +342,7 @@ def _plan_lead(store, plan: FollowupPlan, lead: dict, rows: list[Row], force: bo
                 wanted.setdefault(value, where)
         if not wanted:
             continue
-        exported, changed = _since_export(store, lead["uuid"], name, plan.exported_at)
+        exported, changed_to = _since_export(store, lead["uuid"], name, plan.exported_at)
         # A cell left as exported is no change, even if the database moved on since.
         wanted = {v: w for v, w in wanted.items() if exported is _missing or v != exported}
         if not wanted:
@@ -352,7 +355,7 @@ def _plan_lead(store, plan: FollowupPlan, lead: dict, rows: list[Row], force: bo
             )
             continue
         (value,) = wanted
-        if changed and not force:
+        if any(new != value for new in changed_to) and not force:
             reason = "changed in the database since the export"
             plan.conflicts.append(Problem(where, lead["id"], name, value, current, reason))
             continue

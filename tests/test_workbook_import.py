@@ -7,8 +7,8 @@ import openpyxl
 import pytest
 
 from leadcap.export.columns import LEAD_COLUMNS
-from leadcap.workbook_import import _due, added_note
 from leadcap.leads import add_lead, get_lead, history, update_lead
+from leadcap.workbook_import import _due, added_note
 
 KEYS = [c.key for c in LEAD_COLUMNS]
 
@@ -181,3 +181,26 @@ def test_added_note_takes_only_new_lines(cell, db, expected):
 )
 def test_due_cells_as_dates_or_typed_text(cell, expected):
     assert _due(cell) == expected
+
+
+def later_by_an_hour(store, command: str) -> None:
+    """Move `command`'s logged changes one hour on, well after the export's second."""
+    for uid, at in store.conn.execute(
+        "SELECT uid, changed_at FROM changes WHERE command = ?", [command]
+    ).fetchall():
+        later = (datetime.fromisoformat(at) + timedelta(hours=1)).isoformat()
+        store.conn.execute("UPDATE changes SET changed_at = ? WHERE uid = ?", [later, uid])
+
+
+def test_a_colleagues_earlier_import_is_a_conflict(cli, store, exported, tmp_path):
+    path, _, b = exported
+    stale = tmp_path / "tag.xlsx"
+    cli("export", "xlsx", "-o", str(stale), "--split-by", "tag")
+    edit(path, b["uuid"], status="won")
+    imported(cli, path)
+    later_by_an_hour(store, "import followups")
+    edit(stale, b["uuid"], sheet="AI", status="contacted")
+    output = imported(cli, stale)
+    assert "changed in the database since the export" in output
+    assert get_lead(store, b["id"])["status"] == "won"
+    assert "Nothing to change" in imported(cli, path)
