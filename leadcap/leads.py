@@ -454,6 +454,9 @@ def undo(store: Store) -> tuple[list[dict], list[tuple[str, str | None, str | No
         for lead_uuid, *change in rows:
             by_lead.setdefault(lead_uuid, []).append(tuple(change))
         undo_batch = store.new_batch()
+        for _lead_uuid, name, old, new in rows:
+            if name == "tags" and old and new:
+                _restore_tag_spelling(store, json.loads(old), json.loads(new))
         reverted = [
             update_lead(store, lead_uuid, _reverting(changes), command="undo", batch=undo_batch)
             for lead_uuid, changes in by_lead.items()
@@ -539,28 +542,41 @@ def rename_tag(store: Store, old: str, new: str) -> int:
 
 
 def merge_tags(store: Store, source: str, target: str, *, command: str = "tags merge") -> int:
-    """Move every lead tagged `source` to `target`, logging each lead's change. Returns
-    how many leads changed."""
-    row = store.conn.execute(
-        "SELECT id, name FROM tags WHERE name = ? COLLATE NOCASE", [source]
-    ).fetchone()
-    if not row:
-        raise NotFound(f"no tag {source!r}. `leadcap tags` lists the tags in use")
-    source_id, source_name = row
-    lead_ids = [
-        r[0]
-        for r in store.conn.execute("SELECT lead_id FROM lead_tags WHERE tag_id = ?", [source_id])
-    ]
+    """Move every lead tagged `source` to `target`, logging each lead's change (so that
+    `undo` takes back this command and no other). The event's predefined list follows the
+    new name. Returns how many leads changed."""
+    target = target.strip()
     batch = store.new_batch()
     with store.transaction():
-        if source_name.casefold() == target.strip().casefold():
-            # A change of spelling only: rename in place, nothing to move.
-            store.conn.execute("UPDATE tags SET name = ? WHERE id = ?", [target.strip(), source_id])
+        row = store.conn.execute(
+            "SELECT id, name FROM tags WHERE name = ? COLLATE NOCASE", [source]
+        ).fetchone()
+        if not row:
+            raise NotFound(f"no tag {source!r}. `leadcap tags` lists the tags in use")
+        source_id, source_name = row
+        lead_ids = [
+            r[0]
+            for r in store.conn.execute(
+                "SELECT lead_id FROM lead_tags WHERE tag_id = ? ORDER BY lead_id", [source_id]
+            )
+        ]
+        if source_name.casefold() == target.casefold():
+            # A change of spelling only: rename in place, nothing to move, but log it.
+            before = {lead_id: _lead_tags(store, lead_id) for lead_id in lead_ids}
+            store.conn.execute("UPDATE tags SET name = ? WHERE id = ?", [target, source_id])
+            _rename_predefined(store, source_name, target)
+            at = store.now().isoformat()
+            for lead_id, old in before.items():
+                lead_uuid = store.conn.execute(
+                    "UPDATE leads SET updated_at = ? WHERE id = ? RETURNING uuid", [at, lead_id]
+                ).fetchone()[0]
+                new = _lead_tags(store, lead_id)
+                _log(store, batch, lead_uuid, [("tags", old, new)], command, at)
             return len(lead_ids)
         target_id = tag_id(store, target)
         for lead_id in lead_ids:
             lead = get_lead(store, lead_id)
-            new = [target.strip() if t == source_name else t for t in lead["tags"]]
+            new = [target if t == source_name else t for t in lead["tags"]]
             update_lead(
                 store, lead_id, {"tags": list(dict.fromkeys(new))}, command=command, batch=batch
             )
@@ -570,7 +586,38 @@ def merge_tags(store: Store, source: str, target: str, *, command: str = "tags m
             [source_id, target_id],
         )
         store.conn.execute("DELETE FROM tags WHERE id = ?", [source_id])
+        target_name = store.conn.execute("SELECT name FROM tags WHERE id = ?", [target_id])
+        _rename_predefined(store, source_name, target_name.fetchone()[0])
     return len(lead_ids)
+
+
+def _rename_predefined(store: Store, old: str, new: str) -> None:
+    """Rewrite a name in the event's predefined tag list (the scan loop numbers it): in place,
+    or dropped when `new` is on the list already (a merge)."""
+    names = store.setting("tags") or []
+    if old.casefold() not in {n.casefold() for n in names}:
+        return
+    merging = old.casefold() != new.casefold() and new.casefold() in {n.casefold() for n in names}
+    if merging:
+        names = [n for n in names if n.casefold() != old.casefold()]
+    else:
+        names = [new if n.casefold() == old.casefold() else n for n in names]
+    store.set_setting("tags", names)
+
+
+def _restore_tag_spelling(store: Store, old_tags: list[str], new_tags: list[str]) -> None:
+    """Undo of a spelling-only rename: the lead's tags are the same tags, so put back the
+    name itself (only if the tag still carries the spelling that command gave it)."""
+    before = {name.casefold(): name for name in old_tags}
+    for name in new_tags:
+        old = before.get(name.casefold())
+        if old is None or old == name:
+            continue
+        renamed = store.conn.execute(
+            "UPDATE tags SET name = ? WHERE name = ? COLLATE BINARY", [old, name]
+        ).rowcount
+        if renamed:
+            _rename_predefined(store, name, old)
 
 
 def set_predefined_tags(store: Store, names: list[str]) -> None:

@@ -263,3 +263,9 @@ def test_find_by_full_name_of_a_manual_add(cli):
     add(cli, "--given-name", "Jan", "--family-name", "Müller")
     assert [x["family_name"] for x in cli.json("find", "山田太郎")] == ["山田"]
     assert [x["family_name"] for x in cli.json("find", "Jan Müller")] == ["Müller"]
+
+
+def test_renamed_predefined_tag_is_shown_in_config(cli):
+    cli("config", "set", "tags", "AI,Materials")
+    cli("tags", "rename", "Materials", "Werkstoffe")
+    assert cli.json("config", "show")["tags"] == ["AI", "Werkstoffe"]

@@ -217,3 +217,30 @@ def test_migration_recomputes_search_text_of_old_leads(store):
     with store.transaction():
         m004_search_names(store.db)
     assert [x["id"] for x in leads.find(store, "山田太郎")] == [lead["id"]]
+
+
+def test_spelling_only_rename_is_logged_and_undone_first(store):
+    lead = leads.add_lead(store, {"company": "A"}, tags=["ai"])
+    leads.update_lead(store, lead["id"], {"company": "ACME"}, command="edit")
+    leads.rename_tag(store, "ai", "Ai")
+    assert leads.get_lead(store, lead["id"])["tags"] == ["Ai"]
+    _reverted, changes = leads.undo(store)
+    assert [name for name, _old, _new in changes] == ["tags"]
+    lead = leads.get_lead(store, lead["id"])
+    assert (lead["company"], lead["tags"]) == ("ACME", ["ai"])
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "expected"),
+    [
+        ("Materials", "Werkstoffe", ["AI", "Werkstoffe", "Sensors"]),
+        ("materials", "MATERIALS", ["AI", "MATERIALS", "Sensors"]),
+        ("Materials", "Sensors", ["AI", "Sensors"]),
+        ("Materials", "ai", ["AI", "Sensors"]),
+    ],
+)
+def test_rename_and_merge_rewrite_the_predefined_tag_list(store, old, new, expected):
+    leads.set_predefined_tags(store, ["AI", "Materials", "Sensors"])
+    leads.rename_tag(store, old, new)
+    assert store.setting("tags") == expected
+    assert [n for n, _c, _p in leads.tag_counts(store)] == expected
