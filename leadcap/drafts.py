@@ -133,6 +133,7 @@ class DraftRun:
     paths: list[Path] = field(default_factory=list)
     no_consent: list[int] = field(default_factory=list)
     no_email: list[int] = field(default_factory=list)
+    removed: list[Path] = field(default_factory=list)  # outdated drafts of an earlier run
 
 
 class _KeepUnknown(dict):
@@ -317,7 +318,9 @@ def write_drafts(
 ) -> DraftRun:
     """One `<id>-<name>.eml` per consenting lead with an e-mail in `out` (replacing a file
     of the same name), or with `mbox` one `drafts.mbox` (or `out` itself if it ends in
-    .mbox). Leads without follow-up consent get nothing and are counted."""
+    .mbox). Leads without follow-up consent get nothing and are counted. Drafts an earlier
+    run wrote to the folder and this one did not (consent withdrawn, lead deleted or
+    renamed) are removed, so nothing outdated is left ready to send."""
     run = DraftRun()
     messages: list[tuple[dict, EmailMessage]] = []
     for lead in leads:
@@ -337,18 +340,63 @@ def write_drafts(
             path = out if out.suffix == ".mbox" else out / "drafts.mbox"
             _write_mbox(path, [message for _lead, message in messages])
             run.paths.append(path)
+            if out.suffix != ".mbox":
+                run.removed = _remove_outdated(out, [])
         else:
             out.mkdir(parents=True, exist_ok=True)
-            for lead, message in messages:
-                path = out / f"{lead['id']}-{safe_name(lead)}.eml"
-                _write_atomic(path, message.as_bytes())
-                run.paths.append(path)
+            names = [f"{lead['id']}-{safe_name(lead)}.eml" for lead, _message in messages]
+            # Listed before writing: a run cut short still knows every file it wrote.
+            _write_manifest(out, sorted(set(names) | set(_read_manifest(out))))
+            for name, (_lead, message) in zip(names, messages, strict=True):
+                _write_atomic(out / name, message.as_bytes())
+                run.paths.append(out / name)
+            run.removed = _remove_outdated(out, names)
     except OSError as error:
         raise LeadcapError(
             f"cannot write the drafts to {out} ({error.strerror}). Choose another folder with -o"
         ) from None
     run.written = len(messages)
     return run
+
+
+MANIFEST = ".leadcap-drafts"  # in the drafts folder: the .eml files leadcap wrote there
+
+
+def _read_manifest(folder: Path) -> list[str]:
+    """The draft files an earlier run wrote here. Only plain `.eml` names count, so an
+    edited manifest cannot point leadcap at a file outside the folder or of another kind."""
+    try:
+        lines = (folder / MANIFEST).read_text(encoding="utf-8").splitlines()
+    except FileNotFoundError:
+        return []
+    return [
+        name
+        for name in (line.strip() for line in lines)
+        if name.endswith(".eml")
+        and not name.startswith(".")
+        and Path(name).name == name
+        and "\\" not in name
+    ]
+
+
+def _write_manifest(folder: Path, names: list[str]) -> None:
+    header = "# Drafts leadcap wrote here; the next run removes those it does not write again.\n"
+    _write_atomic(folder / MANIFEST, (header + "".join(f"{n}\n" for n in names)).encode())
+
+
+def _remove_outdated(folder: Path, written: list[str]) -> list[Path]:
+    """Remove the drafts an earlier run listed and this one did not write; never a file
+    leadcap did not write. Returns the files removed."""
+    earlier = _read_manifest(folder)
+    removed = []
+    for name in sorted(set(earlier) - set(written)):
+        path = folder / name
+        if path.is_file() and not path.is_symlink():
+            path.unlink()
+            removed.append(path)
+    if earlier or written:
+        _write_manifest(folder, sorted(set(written)))
+    return removed
 
 
 def _write_atomic(path: Path, data: bytes) -> None:

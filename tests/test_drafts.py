@@ -248,3 +248,32 @@ def test_stray_brace_in_template_is_a_usage_error():
 def test_nothing_in_leadcap_can_send_mail():
     sources = Path(drafts.__file__).parent.rglob("*.py")
     assert not [path.name for path in sources if "smtplib" in path.read_text(encoding="utf-8")]
+
+
+def test_a_withdrawn_consent_removes_the_old_draft(cli, fair, tmp_path):
+    run(cli, tmp_path)
+    cli("consent", "2", "followup", "withdrawn")
+    result, files = run(cli, tmp_path)
+    assert [f.name for f in files] == ["1-山田-太郎.eml", "3-Jane-Doe.eml"]
+    assert "Removed 1 outdated draft(s)" in result.stdout
+
+
+def test_drafts_never_remove_files_leadcap_did_not_write(cli, fair, tmp_path):
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "9-Mine.eml").write_text("my own draft")
+    (out / "notes.txt").write_text("keep")
+    (out / ".leadcap-drafts").write_text("../outside.eml\nnotes.txt\n")
+    (tmp_path / "outside.eml").write_text("keep")
+    cli("consent", "2", "followup", "withdrawn")
+    result, files = run(cli, tmp_path)
+    assert [f.name for f in files] == ["1-山田-太郎.eml", "3-Jane-Doe.eml", "9-Mine.eml"]
+    assert (out / "notes.txt").exists() and (tmp_path / "outside.eml").exists()
+    assert "Removed" not in result.stdout
+
+
+def test_an_mbox_run_removes_the_drafts_of_an_eml_run(cli, fair, tmp_path):
+    run(cli, tmp_path)
+    result, files = run(cli, tmp_path, "--mbox")
+    assert files == [] and (tmp_path / "out" / "drafts.mbox").exists()
+    assert "Removed 3 outdated draft(s)" in result.stdout

@@ -202,6 +202,8 @@ def drafts(
     )
     where = run.paths[0] if mbox and run.paths else output
     typer.echo(f"Wrote {run.written} draft(s) to {where}.")
+    if run.removed:
+        typer.echo(f"Removed {len(run.removed)} outdated draft(s) from {output}.")
     if run.no_consent:
         typer.echo(f"Skipped {len(run.no_consent)} lead(s) without follow-up consent.", err=True)
     if run.no_email:
