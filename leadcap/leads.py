@@ -457,12 +457,34 @@ def undo(store: Store) -> tuple[list[dict], list[tuple[str, str | None, str | No
         for _lead_uuid, name, old, new in rows:
             if name == "tags" and old and new:
                 _restore_tag_spelling(store, json.loads(old), json.loads(new))
-        reverted = [
-            update_lead(store, lead_uuid, _reverting(changes), command="undo", batch=undo_batch)
-            for lead_uuid, changes in by_lead.items()
-        ]
+        reverted = []
+        for lead_uuid, changes in by_lead.items():
+            revert = _reverting(changes)
+            if "visits" in revert:
+                revert["visits"] = _uncount_visits(store, lead_uuid, changes, revert["visits"])
+            reverted.append(update_lead(store, lead_uuid, revert, command="undo", batch=undo_batch))
         store.conn.execute("UPDATE changes SET undone_by = ? WHERE batch = ?", [undo_batch, batch])
     return reverted, [tuple(r[1:]) for r in rows]
+
+
+def _uncount_visits(store: Store, lead_uuid: str, changes: list, fallback: int) -> int:
+    """Take the undone visits off this device's count in the visits table (the source of
+    truth that merging adds up), so the next visit counts from the right number. Returns
+    the lead's new total."""
+    counted = sum(int(new or 0) - int(old or 1) for name, old, new in changes if name == "visits")
+    if counted > 0:
+        store.conn.execute(
+            "UPDATE visits SET count = max(count - ?, 0) WHERE lead_uuid = ? AND device = ?",
+            [counted, lead_uuid, store.device],
+        )
+        store.conn.execute(
+            "DELETE FROM visits WHERE lead_uuid = ? AND device = ? AND count = 0",
+            [lead_uuid, store.device],
+        )
+    total = store.conn.execute(
+        "SELECT SUM(count) FROM visits WHERE lead_uuid = ?", [lead_uuid]
+    ).fetchone()[0]
+    return fallback if total is None else total
 
 
 def _reverting(changes: list) -> dict:

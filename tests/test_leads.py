@@ -244,3 +244,18 @@ def test_rename_and_merge_rewrite_the_predefined_tag_list(store, old, new, expec
     leads.rename_tag(store, old, new)
     assert store.setting("tags") == expected
     assert [n for n, _c, _p in leads.tag_counts(store)] == expected
+
+
+def test_undoing_a_returning_visit_uncounts_it_in_the_visits_table(store):
+    from leadcap import capture
+
+    capture.capture(store, "NT26-004211")
+    lead = capture.capture(store, "NT26-004211").lead
+    assert lead["visits"] == 2
+    leads.undo(store)
+    assert leads.get_lead(store, lead["id"])["visits"] == 1
+    lead = capture.capture(store, "NT26-004211").lead
+    rows = store.conn.execute(
+        "SELECT device, count FROM visits WHERE lead_uuid = ?", [lead["uuid"]]
+    ).fetchall()
+    assert (lead["visits"], rows) == (2, [("laptop-a", 2)])
