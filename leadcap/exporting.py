@@ -266,7 +266,8 @@ def file_groups(lead: dict, split_by: str, words: dict[str, str], exhibitors: di
     co-exhibitor's file. The organiser's own leads (no exhibitor) go to the organiser's file
     ("(none)"), and also to a co-exhibitor's file when the visitor granted `share` consent
     AND the lead carries a tag with that co-exhibitor's name (the booth staff's way of saying
-    "this visitor asked about ACME"). `exhibitors` maps folded names to spellings."""
+    "this visitor asked about ACME"). `exhibitors` maps `exhibitor_key`s to spellings, so
+    "acme gmbh" and "ACME GmbH" go to one file."""
     if split_by == "tag":
         tags = [t.strip() for t in lead.get("tags") or [] if t and t.strip()]
         return list(dict.fromkeys(tags)) or [words["no_tag"]]
@@ -276,22 +277,35 @@ def file_groups(lead: dict, split_by: str, words: dict[str, str], exhibitors: di
         return [model.clean(lead.get("owner") or lead.get("captured_by")) or words["none"]]
     own = model.clean(lead.get("exhibitor"))
     if own:
-        return [own]
+        return [exhibitors.get(exhibitor_key(own), own)]
     groups = [words["none"]]
     if (lead.get("consent") or {}).get("share") == "granted":
         for tag in lead.get("tags") or []:
-            name = exhibitors.get(model.fold(tag))
+            name = exhibitors.get(exhibitor_key(tag))
             if name and name not in groups:
                 groups.append(name)
     return groups
 
 
+def exhibitor_key(name: str | None) -> str:
+    """One key for the spellings of one exhibitor: case-folded, spaces collapsed."""
+    return " ".join(model.fold(name).split())
+
+
 def _exhibitor_names(store: Store) -> dict[str, str]:
+    """Exhibitor key -> the file's name: as the event's configured exhibitors spell it,
+    else as the first-captured lead spells it."""
+    names: dict[str, str] = {}
+    for name in store.setting("exhibitors") or []:
+        if model.clean(name):
+            names.setdefault(exhibitor_key(name), model.clean(name))
     rows = store.conn.execute(
-        "SELECT DISTINCT trim(exhibitor) FROM leads WHERE trim(exhibitor) != ''"
-        " AND deleted_at IS NULL ORDER BY 1"
+        "SELECT trim(exhibitor) FROM leads WHERE trim(exhibitor) != '' AND deleted_at IS NULL"
+        " GROUP BY trim(exhibitor) ORDER BY min(captured_utc), min(id)"
     )
-    return {model.fold(name): name for (name,) in rows}
+    for (name,) in rows:
+        names.setdefault(exhibitor_key(name), name)
+    return names
 
 
 class _GroupSpools:

@@ -161,3 +161,23 @@ def test_cli_import_stays_light():
     code = f"import sys, leadcap.cli; print(*(m in sys.modules for m in {heavy}))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.split() == ["False", "False"]
+
+
+def test_spelling_variants_of_an_exhibitor_share_one_file(cli, store, tmp_path):
+    add(store, "Lower", exhibitor="acme gmbh")
+    add(store, "Upper", exhibitor="ACME GmbH")
+    add(store, "Spaced", exhibitor=" Acme GmbH ")
+    folder = tmp_path / "out"
+    cli("export", "xlsx", "--split-by", "exhibitor", "--files", str(folder))
+    assert [p.name for p in folder.iterdir()] == ["acme gmbh.xlsx"]
+    assert sorted(family_names(folder / "acme gmbh.xlsx")) == ["Lower", "Spaced", "Upper"]
+
+
+def test_an_exhibitors_file_is_spelled_as_configured(cli, store, tmp_path):
+    store.set_setting("exhibitors", ["ACME GmbH", "Bolt AG"])
+    add(store, "Lower", exhibitor="acme gmbh")
+    add(store, "Shared", tags=["acme GMBH"], consent={"share": "granted"})
+    folder = tmp_path / "out"
+    cli("export", "xlsx", "--split-by", "exhibitor", "--files", str(folder))
+    assert sorted(p.name for p in folder.iterdir()) == ["(none).xlsx", "ACME GmbH.xlsx"]
+    assert sorted(family_names(folder / "ACME GmbH.xlsx")) == ["Lower", "Shared"]
