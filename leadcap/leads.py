@@ -111,9 +111,12 @@ def iter_leads(store: Store, flt: LeadFilter | None = None, *, order: str | None
             " WHERE lt.lead_id = leads.id AND t.name = ? COLLATE NOCASE)"
         )
         params.append(tag)
+    if flt.staff:
+        # "anna" finds Anna Schmidt: the first word(s) of a name, or the whole name.
+        where.append("(captured_by = ? COLLATE NOCASE OR captured_by LIKE ? ESCAPE '\\')")
+        params += [flt.staff, re.sub(r"([\\%_])", r"\\\1", flt.staff) + " %"]
     for column, value in (
         ("rating", flt.rating),
-        ("captured_by", flt.staff),
         ("exhibitor", flt.exhibitor),
         ("status", flt.status),
     ):

@@ -259,3 +259,27 @@ def test_undoing_a_returning_visit_uncounts_it_in_the_visits_table(store):
         "SELECT device, count FROM visits WHERE lead_uuid = ?", [lead["uuid"]]
     ).fetchall()
     assert (lead["visits"], rows) == (2, [("laptop-a", 2)])
+
+
+@pytest.mark.parametrize(
+    ("staff", "expected"),
+    [
+        ("anna", ["Anna Schmidt"]),
+        ("ANNA SCHMIDT", ["Anna Schmidt"]),
+        ("Anna_Schmidt", ["Anna_Schmidt"]),
+        ("ann", []),
+        ("Anna S", []),
+        ("Jan%", []),  # a LIKE wildcard is a character here
+    ],
+)
+def test_staff_filter_matches_the_first_name_or_the_whole_name(db_path, staff, expected):
+    from leadcap.store import open_store
+
+    for name in ("Anna Schmidt", "Annabel Ko", "Jan Anna", "Anna_Schmidt"):
+        other = open_store(db_path, staff=name, device="laptop-a")
+        add(other, company=name)
+        other.close()
+    reader = open_store(db_path, staff="x", device="d")
+    found = leads.iter_leads(reader, leads.LeadFilter(staff=staff))
+    assert [lead["captured_by"] for lead in found] == expected
+    reader.close()
