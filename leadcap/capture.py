@@ -285,7 +285,7 @@ def _journal(store, payload, received_at, error, kind: str = "scan") -> Capture:
     entry = {
         "id": entry_id,
         "type": kind,
-        "received_at": received_at or datetime.now().astimezone().isoformat(timespec="seconds"),
+        "received_at": received_at or _now(store),
         "staff": store.staff,
         "device": store.device,
         "error": str(error),
@@ -300,6 +300,14 @@ def _journal(store, payload, received_at, error, kind: str = "scan") -> Capture:
         message=f"database not writable ({error}); scan kept in {journal_path(store).name}",
         journal_id=entry_id,
     )
+
+
+def _now(store: Store) -> str:
+    """The event's time if the settings can still be read, else the laptop's."""
+    try:
+        return store.now().isoformat()
+    except (sqlite3.Error, LeadcapError):
+        return datetime.now().astimezone().isoformat(timespec="seconds")
 
 
 def journal_qualify(store: Store, journal_id: str, action: str, value: str | None) -> None:

@@ -83,10 +83,17 @@ class BurstReader:
         burst = self._burst(first)
         if "\x04" in burst and not burst.replace("\x04", "").strip():
             return Event("eof")  # Ctrl-D on its own line
-        ends_line = burst.endswith(("\n", "\r"))
-        if not (ends_line and len(burst.strip()) >= self.min_scan_length) and len(burst) < 8:
+        if not self._looks_scanned(burst):
             return Event("keys", burst)
         return Event("scan", self._rest_of_scan(burst))
+
+    def _looks_scanned(self, burst: str) -> bool:
+        """A scanner ends its payload with Enter. A long ASCII burst without one is a
+        scanner set to send no suffix; a long non-ASCII burst without one is a phrase
+        that the Japanese input method committed, i.e. a person typing a note."""
+        if burst.endswith(("\n", "\r")):
+            return len(burst.strip()) >= self.min_scan_length
+        return len(burst) >= 8 and burst.isascii()
 
     def _rest_of_scan(self, text: str) -> str:
         """Further lines of the same scan: bursts within `line_gap`, and everything up to

@@ -88,3 +88,39 @@ def test_scan_image_folder_reports_non_images(cli, tmp_path):
     result = cli("scan", "--image", str(tmp_path))
     assert "b.png: not an image" in result.stderr
     assert [x["badge_id"] for x in cli.json("list")] == ["NT26-004211"]
+
+
+def test_a_bad_command_code_does_not_end_the_session(cli):
+    result = cli("scan", input="NT26-000001\nLEADCAP:RATE:hott\nLEADCAP:TAG:\nNT26-000002\n")
+    assert "Unknown rating 'hott'" in result.stderr or "unknown rating 'hott'" in result.stderr
+    assert sorted(x["badge_id"] for x in cli.json("list")) == ["NT26-000001", "NT26-000002"]
+
+
+def test_json_lines_one_object_per_scan_errors_included(cli):
+    result = cli("scan", "--json", input=MECARD + "\nLEADCAP:RATE:hott\n")
+    kinds = [json.loads(line)["kind"] for line in result.stdout.splitlines()]
+    assert kinds == ["new", "error"]
+
+
+def test_codes_after_undo_go_to_the_newest_live_lead(cli):
+    cli("scan", input="NT26-000071\nNT26-000070\nLEADCAP:UNDO\nLEADCAP:RATE:hot\n")
+    leads = {x["badge_id"]: x for x in cli.json("list")}
+    assert leads["NT26-000071"]["rating"] == "hot" and "NT26-000070" not in leads
+
+
+def test_journaled_scan_is_reported_in_json(cli, db_path, monkeypatch):
+    import sqlite3
+
+    cli("add", "--company", "seed")
+    monkeypatch.setenv("LEADCAP_BUSY_TIMEOUT", "0.2")
+    blocker = sqlite3.connect(db_path, isolation_level=None)
+    blocker.execute("BEGIN IMMEDIATE")
+    try:
+        result = cli("scan", "--json", input="NT26-000020\n")
+    finally:
+        blocker.execute("ROLLBACK")
+        blocker.close()
+    assert json.loads(result.stdout)["kind"] == "journaled"
+    cli("recover")
+    lead = [x for x in cli.json("list") if x["badge_id"] == "NT26-000020"][0]
+    assert lead["captured_at"].endswith("+09:00")  # the event's zone, not the laptop's

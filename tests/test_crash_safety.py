@@ -27,15 +27,11 @@ def spawn_scan(db_path):
 
 
 def read_ack(proc) -> dict:
-    """One JSON object per scan, printed after the commit."""
-    lines = []
-    while True:
-        line = proc.stdout.readline()
-        if not line:
-            raise EOFError
-        lines.append(line)
-        if line.rstrip() == "}":
-            return json.loads("".join(lines))
+    """One JSON line per scan, printed after the commit."""
+    line = proc.stdout.readline()
+    if not line:
+        raise EOFError
+    return json.loads(line)
 
 
 @pytest.mark.parametrize("seed", [1, 2, 3])

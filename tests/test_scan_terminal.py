@@ -43,7 +43,7 @@ def loop(db_path):
         ["-m", "leadcap", "scan"],
         env=env,
         encoding="utf-8",
-        timeout=15,
+        timeout=40,
         dimensions=(40, 150),
     )
     child.expect("Ready to scan")

@@ -76,3 +76,12 @@ def test_piped_payloads(lines, expected):
 def test_vcard_open_counts_begin_and_end():
     assert vcard_open("item1.BEGIN:VCARD\nN:X")
     assert not vcard_open("begin:vcard\nend:vcard")
+
+
+def test_a_phrase_from_the_japanese_input_method_is_typing():
+    found = events(typed([("カタログを送付してください", 0.3), ("\n", 0.3)]))
+    assert found == [("keys", "カタログを送付してください"), ("keys", "\n")]
+
+
+def test_a_scanner_without_enter_suffix_still_scans():
+    assert events(typed([("NT26-004211", 0.4)])) == [("scan", "NT26-004211")]

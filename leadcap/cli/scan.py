@@ -2,6 +2,7 @@
 and qualifying never holds up the next visitor."""
 
 import contextlib
+import json
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -10,7 +11,7 @@ import typer
 
 from leadcap import capture as core
 from leadcap import model
-from leadcap.cli.common import console, handle_errors, open_db, print_json, show_time
+from leadcap.cli.common import console, handle_errors, open_db, show_time
 from leadcap.errors import LeadcapError, UsageError
 
 LAYOUT_NAMES = {"de": "German", "jp": "Japanese"}
@@ -34,7 +35,7 @@ class Session:
         if self.out:
             self.out.print(text, style=style, markup=False, end=end)
         else:
-            typer.echo(text, err=not self.as_json, nl=bool(end))
+            typer.echo(text, err=True, nl=bool(end))  # stdout is for results only
 
     def counts_line(self) -> str:
         counts = _counts(self.store)
@@ -43,6 +44,11 @@ class Session:
     def record(self, outcome: core.Capture) -> None:
         """Update the counts and show what the scan did."""
         self.scans += 1
+        if self.as_json:
+            print_json_line(outcome)
+        if outcome.kind == "error":
+            self.say(f"! {outcome.message}", "bold")
+            return
         if outcome.kind == "journaled":
             self.journaled += 1
             self.last_journal_id = outcome.journal_id
@@ -50,14 +56,15 @@ class Session:
             return
         self.last_journal_id = None
         if outcome.lead:
-            self.last_lead = outcome.lead
+            # After LEADCAP:UNDO hid a capture, codes go to the newest live lead instead.
+            self.last_lead = None if outcome.lead["deleted"] else outcome.lead
         if outcome.kind == "new":
             self.new += len(outcome.leads)
         elif outcome.kind == "duplicate":
             self.duplicates += 1
         self.review += sum(1 for lead in outcome.leads if lead["needs_review"])
         if self.as_json:
-            print_json({"kind": outcome.kind, "message": outcome.message, "leads": outcome.leads})
+            pass
         elif outcome.kind == "command":
             self.say(f"✓ {outcome.message}")
         else:
@@ -111,6 +118,12 @@ class Session:
         )
 
 
+def print_json_line(outcome: core.Capture) -> None:
+    """One JSON object per line (JSON Lines), written after the scan was committed."""
+    data = {"kind": outcome.kind, "message": outcome.message, "leads": outcome.leads}
+    typer.echo(json.dumps(data, ensure_ascii=False))
+
+
 def _counts(store) -> dict:
     from leadcap.leads import counts
 
@@ -131,13 +144,23 @@ def consent_hint(store) -> str | None:
 
 
 def run_capture(session: Session, payload, defaults, *, ask_forgotten) -> core.Capture:
-    outcome = core.capture(session.store, payload, defaults=defaults, last_lead=session.last_lead)
+    try:
+        outcome = core.capture(
+            session.store, payload, defaults=defaults, last_lead=session.last_lead
+        )
+    except LeadcapError as error:
+        # A mistyped command code must not end the session: the next visitor is waiting.
+        outcome = core.Capture("error", message=str(error))
+        session.record(outcome)
+        return outcome
     if outcome.kind == "forgotten":
         session.say("! This person asked to be forgotten (GDPR/APPI erasure).", "bold")
         if ask_forgotten():
             outcome = core.capture(session.store, payload, defaults=defaults, allow_forgotten=True)
         else:
             session.say("  Not captured.")
+            if session.as_json:
+                print_json_line(outcome)
             return outcome
     session.record(outcome)
     return outcome
