@@ -22,13 +22,18 @@ MAX_CELL_CHARS = 32_767  # Excel's limit for one cell
 
 
 def returning_visitors(store: Store, since: str, until: str) -> int:
-    """Live leads scanned again in [since, until): a repeat scan logs a `visits` change."""
+    """Live leads with a visit in [since, until) that are returning visitors. "Returning"
+    is what `leadcap stats` counts: the lead's visits (every device's, merged ones and
+    linked duplicates included, from the `visits` table) number more than one. Stats counts
+    such leads by capture time; the debrief by their latest visit, so a visitor captured
+    yesterday and scanned again today is one of today's returning visitors."""
     row = store.conn.execute(
-        "SELECT COUNT(DISTINCT c.lead_uuid) FROM changes c JOIN leads l ON l.uuid = c.lead_uuid"
-        " WHERE c.field = 'visits' AND c.command != 'undo' AND c.undone_by IS NULL"
-        " AND l.deleted_at IS NULL"
-        " AND strftime('%Y-%m-%dT%H:%M:%S+00:00', c.changed_at) >= ?"
-        " AND strftime('%Y-%m-%dT%H:%M:%S+00:00', c.changed_at) < ?",
+        "SELECT COUNT(*) FROM ("
+        " SELECT coalesce(a.lead_uuid, v.lead_uuid) AS lead_uuid,"
+        " max(strftime('%Y-%m-%dT%H:%M:%S+00:00', v.last_at)) AS latest"
+        " FROM visits v LEFT JOIN lead_aliases a ON a.alias_uuid = v.lead_uuid"
+        " GROUP BY 1) seen JOIN leads l ON l.uuid = seen.lead_uuid"
+        " WHERE l.deleted_at IS NULL AND l.visits > 1 AND seen.latest >= ? AND seen.latest < ?",
         [since, until],
     ).fetchall()[0]
     return row[0]

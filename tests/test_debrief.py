@@ -92,3 +92,21 @@ def test_workbook_sheets_rows_and_no_formulas(fair, tmp_path):
     assert not [c.coordinate for c in cells if c.data_type == "f"]
     summary = dict(book["Summary"].iter_rows(values_only=True))
     assert (summary["new leads"], summary["leads to fix"]) == (6, 4)
+
+
+def test_a_visit_that_came_in_by_merge_is_a_returning_visitor(fair, tmp_path):
+    from leadcap import merge, stats
+    from leadcap.store import open_store
+
+    other = open_store(tmp_path / "laptop-b.db", staff="ben", device="laptop-b")
+    try:  # Abe, captured today on this laptop, was scanned on laptop b too
+        other.set_setting("event", "fair")
+        fields = {"family_name": "Abe", "email": "a@a.jp"}
+        add_lead(other, fields, captured_at="2026-12-10T13:00:00+09:00")
+        assert merge.merge_file(fair, other.path).linked == 1
+    finally:
+        other.close()
+    since, until = stats.day_bounds(fair.zone(), TODAY)
+    assert stats.totals(fair, since, until)["returning_visitors"] == 1  # Abe, captured today
+    assert debrief.debrief(fair, TODAY)["returning_visitors"] == 2  # Abe, and Yamada scanned again
+    assert debrief.debrief(fair, YESTERDAY)["returning_visitors"] == 0
