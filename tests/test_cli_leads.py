@@ -269,3 +269,33 @@ def test_renamed_predefined_tag_is_shown_in_config(cli):
     cli("config", "set", "tags", "AI,Materials")
     cli("tags", "rename", "Materials", "Werkstoffe")
     assert cli.json("config", "show")["tags"] == ["AI", "Werkstoffe"]
+
+
+def test_a_forgotten_person_is_not_added_silently(cli):
+    cli("add", "--family-name", "Forgetme", "--email", "forget@x.de")
+    cli("forget", "forget@x.de", "--yes")
+    result = cli("add", "--family-name", "Forgetme", "--email", " Forget@X.de ", code=1)
+    assert "asked to be forgotten" in result.stderr and "--force" in result.stderr
+    assert cli.json("list") == []
+    cli("add", "--family-name", "Forgetme", "--email", "forget@x.de", "--force")
+    assert len(cli.json("list")) == 1
+
+
+@pytest.mark.parametrize(
+    ("message", "shown"),
+    [
+        ("no lead with id 9", "No lead with id 9"),
+        ("vCard version 5 is unknown", "vCard version 5 is unknown"),
+        ("usb/leads.db cannot be restored", "usb/leads.db cannot be restored"),
+    ],
+)
+def test_error_sentences_keep_names_as_written(message, shown):
+    from leadcap.cli.common import sentence_case
+
+    assert sentence_case(message) == shown
+
+
+def test_error_naming_an_existing_folder_keeps_its_case(cli, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "out").mkdir()
+    assert "Error: out is a folder" in cli("--db", "out", "list", code=1).stderr

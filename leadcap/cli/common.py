@@ -63,8 +63,17 @@ def open_db(ctx: typer.Context):
 def fail(message: str, code: int = 1) -> typer.Exit:
     """Print `Error: ...` on stderr; raise the returned Exit."""
     message = message.rstrip(".")
-    typer.echo(f"Error: {message[0].upper()}{message[1:]}.", err=True)
+    typer.echo(f"Error: {sentence_case(message)}.", err=True)
     return typer.Exit(code=code)
+
+
+def sentence_case(message: str) -> str:
+    """Capitalise a message's first word unless it is a name that must stay as written:
+    a path (`out`, `usb/leads.db`) or a mixed-case word (`vCard`)."""
+    first = message.split(" ", 1)[0]
+    if first.isalpha() and first.islower() and not os.path.exists(first):
+        return first.capitalize() + message[len(first) :]
+    return message
 
 
 def handle_errors(fn: Callable) -> Callable:

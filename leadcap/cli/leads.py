@@ -17,7 +17,7 @@ from leadcap.cli.common import (
     time_bound,
     with_field_options,
 )
-from leadcap.errors import UsageError
+from leadcap.errors import LeadcapError, UsageError
 
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON (documented in README)")]
 LeadId = Annotated[str, typer.Argument(help="The lead's number (or uuid)")]
@@ -98,6 +98,9 @@ def add(
         str | None, typer.Option(help="Purposes the visitor agreed to: followup[,marketing,share]")
     ] = None,
     exhibitor: Annotated[str | None, typer.Option(help="Co-exhibitor this lead belongs to")] = None,
+    force: Annotated[
+        bool, typer.Option("--force", help="Add even a person who asked to be forgotten")
+    ] = False,
     as_json: JsonOption = False,
     **fields: str | None,
 ) -> None:
@@ -115,6 +118,7 @@ def add(
             "nothing to add: give at least one field, e.g. leadcap add --family-name Yamada"
         )
     consent_state = parse_consent(consent)
+    check_not_forgotten(store, given, force=force)
     lead = core.add_lead(
         store,
         given,
@@ -130,6 +134,21 @@ def add(
     typer.echo(lead["id"])
     for reason in lead["review_reasons"]:
         typer.echo(f"Saved, flagged for review: {reason}.", err=True)
+
+
+def check_not_forgotten(store, fields: dict, *, force: bool) -> None:
+    """A person erased on request is not captured again without a word."""
+    from leadcap.tombstones import is_forgotten
+
+    if force or not is_forgotten(store, fields):
+        return
+    question = "This person asked to be forgotten (GDPR/APPI erasure). Capture them anew?"
+    if sys.stdin.isatty() and typer.confirm(question, default=False):
+        return
+    raise LeadcapError(
+        "this person asked to be forgotten (GDPR/APPI erasure) and was not added."
+        " If they asked to be captured again, add --force"
+    )
 
 
 @handle_errors
