@@ -56,6 +56,8 @@ def test_stats_plain_text_when_piped(cli, fair):
         ["leads", "12"],
         ["today", "5"],
         ["consent", "followup", "9", "(75%)"],
+        ["consent", "marketing", "3", "(25%)"],
+        ["consent", "share", "0", "(0%)"],
         ["2026-12-09", "4", "####"],
         ["08", "1", "#"],
         ["anna", "7", "#######"],

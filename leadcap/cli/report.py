@@ -72,8 +72,8 @@ def stats_headline(data: dict) -> list[tuple[str, object]]:
         ("needs review", data["needs_review"]),
         ("returning visitors", data["returning_visitors"]),
     ]
-    for purpose in ("followup", "marketing"):
-        granted, rate = data["consent_granted"][purpose], data["consent_rate"][purpose]
+    for purpose, granted in data["consent_granted"].items():  # every purpose, share too
+        rate = data["consent_rate"][purpose]
         rows.append((f"consent {purpose}", percent(granted, rate)))
     return rows
 
