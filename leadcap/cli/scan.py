@@ -221,6 +221,9 @@ def read_note(session: Session, reader) -> str:
         if event.kind == "eof":
             return text
         if event.kind == "scan" and len(event.text.strip()) >= 4:
+            if text.strip():
+                _echo("\n")
+                session.say(f"  ! note not saved, a badge arrived: {text}")
             return "\x00scan:" + event.text
         for ch in event.text:
             if ch in "\r\n":
