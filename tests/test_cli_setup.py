@@ -1,5 +1,7 @@
 import json
 
+import pytest
+
 
 def test_works_without_setup(cli, db_path):
     cli("add", "--company", "ACME")
@@ -106,3 +108,40 @@ def test_processes_starting_together_agree_on_one_device_id(tmp_path):
         ids = set(pool.map(lambda _: load_device_config(home)["device"], range(16)))
     assert len(ids) == 1
     assert load_device_config(home)["device"] in ids
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "message"),
+    [
+        ("badge-pattern", "([", "badge-pattern is not a valid regular expression: "),
+        ("backups-keep", "abc", "backups-keep must be a whole number of at least 1"),
+        ("backups-keep", "0", "backups-keep must be a whole number of at least 1"),
+        ("followup-days.hot", "two", "followup-days.hot must be a whole number of 0 or more"),
+        ("followup-days.warm", "1.5", "followup-days.warm must be a whole number of 0 or more"),
+        ("card.email", "booth(at)example.de", "card.email: e-mail 'booth(at)example.de' does not"),
+        ("my-card.email", "jan@", "my-card.email: e-mail 'jan@' does not look valid"),
+    ],
+)
+def test_config_set_refuses_values_that_would_break_later(cli, key, value, message):
+    result = cli("config", "set", key, value, code=2)
+    assert message in result.stderr
+    assert shown(cli, key) is None
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "stored"),
+    [
+        ("badge-pattern", r"^NT\d{2}-\d{6}$", r"^NT\d{2}-\d{6}$"),
+        ("backups-keep", " 3 ", 3),
+        ("followup-days.cold", "0", 0),
+        ("card.email", "booth@example.de", "booth@example.de"),
+    ],
+)
+def test_config_set_keeps_good_values(cli, key, value, stored):
+    cli("config", "set", key, value)
+    assert shown(cli, key) == stored
+
+
+def shown(cli, key):
+    settings = cli.json("config", "show")
+    return settings.get(key, settings.get(key.replace("-", "_")))

@@ -43,6 +43,44 @@ def check_country(value: str) -> str:
     return value
 
 
+def whole_number(key: str, value, minimum: int, example: int) -> int:
+    try:
+        number = int(str(value).strip())
+    except ValueError:
+        number = minimum - 1
+    if number < minimum:
+        at_least = "at least 1" if minimum == 1 else f"{minimum} or more"
+        raise UsageError(
+            f"{key} must be a whole number of {at_least}, not {value!r}."
+            f" For example: leadcap config set {key} {example}"
+        )
+    return number
+
+
+def check_value(key: str, value):
+    """Refuse now what would otherwise break scanning, backups or follow-ups later."""
+    if not isinstance(value, str):
+        return value
+    if key == "badge-pattern":
+        import re
+
+        try:
+            re.compile(value)
+        except re.error as error:
+            raise UsageError(f"badge-pattern is not a valid regular expression: {error}") from None
+    elif key == "backups-keep":
+        return whole_number(key, value, 1, 10)
+    elif key.startswith("followup-days."):
+        return whole_number(key, value, 0, 7)
+    elif key in ("card.email", "my-card.email"):
+        from leadcap.model import email_problem
+
+        problem = email_problem(value)
+        if problem:
+            raise UsageError(f"{key}: {problem}. Give an address like booth@example.com")
+    return value
+
+
 def split_list(value: str) -> list[str]:
     return [item.strip() for item in value.split(",") if item.strip()]
 
@@ -50,6 +88,7 @@ def split_list(value: str) -> list[str]:
 def apply_setting(ctx: typer.Context, key: str, value) -> None:
     """Store one setting where it belongs: the database or this device's config."""
     key = key.replace("_", "-")
+    value = check_value(key, value)
     if key in DEVICE_KEYS or key.startswith(DEVICE_KEY_PREFIXES):
         app_dir = state(ctx).app_dir
         config = device_config(ctx)
