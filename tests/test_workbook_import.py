@@ -144,7 +144,7 @@ def test_a_workbook_not_exported_by_leadcap_is_refused(cli, store, tmp_path):
     wb.active.append(["Name", "Company"])
     wb.save(path)
     result = cli("import", "followups", str(path), code=1)
-    assert result.stderr.startswith("Error: Other.xlsx is not a workbook exported by leadcap")
+    assert result.stderr.startswith("Error: other.xlsx is not a workbook exported by leadcap")
 
 
 def test_a_file_that_is_no_workbook_is_refused(cli, store, tmp_path):
