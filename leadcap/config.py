@@ -42,9 +42,10 @@ def load_device_config(app_dir: Path) -> dict:
                 f"cannot read {path} ({error}). Fix or delete it; a new device id is then made"
             ) from None
     if not config.get("device"):
+        edited_by_hand = bool(config)  # a file exists but has no id
         host = socket.gethostname().split(".")[0] or "laptop"
         config["device"] = f"{host}-{uuid.uuid4().hex[:6]}"
-        if config:  # an existing file without an id (edited by hand)
+        if edited_by_hand:
             save_device_config(app_dir, config)
         else:
             # Two leadcap processes starting at once on a new laptop must agree on one id.
