@@ -299,3 +299,9 @@ def test_error_naming_an_existing_folder_keeps_its_case(cli, tmp_path, monkeypat
     monkeypatch.chdir(tmp_path)
     (tmp_path / "out").mkdir()
     assert "Error: out is a folder" in cli("--db", "out", "list", code=1).stderr
+
+
+def test_restoring_a_live_lead_says_so(cli):
+    add(cli, "--company", "ACME")
+    assert "is not deleted" in cli("restore", "1").stdout
+    assert [c["command"] for c in cli.json("history", "1")].count("restore") == 0

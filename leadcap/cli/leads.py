@@ -299,6 +299,9 @@ def delete(ctx: typer.Context, lead_id: LeadId) -> None:
 def restore(ctx: typer.Context, lead_id: LeadId) -> None:
     """Bring back a deleted lead."""
     store = open_db(ctx)
+    if not core.get_lead(store, lead_id)["deleted"]:
+        typer.echo(f"Lead {lead_id} is not deleted: nothing to restore.")
+        return
     lead = core.update_lead(store, lead_id, {"deleted": False}, command="restore")
     typer.echo(f"Restored lead {lead['id']} ({model.label(lead)}).")
 
