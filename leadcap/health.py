@@ -250,7 +250,7 @@ class RestoreReport:
 def check_restorable(source: Path) -> int:
     """Refuse a file that is missing, damaged, not leadcap's, or from a newer leadcap.
     Returns how many leads it holds."""
-    from leadcap.migrations import migrations
+    from leadcap.migrations import applied_names, unknown_names
 
     source = Path(source)
     if not source.is_file():
@@ -259,15 +259,7 @@ def check_restorable(source: Path) -> int:
         conn = sqlite3.connect(source.resolve().as_uri() + "?mode=ro", uri=True)
         try:
             problems = [row[0] for row in conn.execute("PRAGMA integrity_check(5)")]
-            tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master")}
-            applied = set()
-            if "_sqlite_migrations" in tables:
-                applied = {
-                    row[0]
-                    for row in conn.execute(
-                        "SELECT name FROM _sqlite_migrations WHERE migration_set = 'leadcap'"
-                    )
-                }
+            applied = applied_names(conn)
             count = conn.execute("SELECT COUNT(*) FROM leads").fetchone()[0] if applied else 0
         finally:
             conn.close()
@@ -286,7 +278,7 @@ def check_restorable(source: Path) -> int:
             f"{source} cannot be restored: it is not a leadcap database."
             " Nothing was changed; pick a file made by `leadcap backup`"
         )
-    newer = applied - {m.name for m in migrations._migrations}
+    newer = unknown_names(applied)
     if newer:
         raise DatabaseError(
             f"{source} cannot be restored: a newer leadcap wrote it (schema {sorted(newer)[-1]})."

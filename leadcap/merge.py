@@ -113,20 +113,12 @@ def read_source(path: Path) -> Source:
 
 
 def _read(conn: sqlite3.Connection, path: Path) -> Source:
-    from leadcap.migrations import migrations
+    from leadcap.migrations import applied_names, unknown_names
 
-    tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
-    applied = set()
-    if "_sqlite_migrations" in tables:
-        applied = {
-            r[0]
-            for r in conn.execute(
-                "SELECT name FROM _sqlite_migrations WHERE migration_set = 'leadcap'"
-            )
-        }
+    applied = applied_names(conn)
     if not applied:
         raise SourceError(f"{path} is an SQLite file but not a leadcap database; skipped")
-    unknown = applied - {m.name for m in migrations._migrations}
+    unknown = unknown_names(applied)
     if unknown:
         raise SourceError(
             f"{path} was written by a newer leadcap (schema {sorted(unknown)[-1]}); skipped."

@@ -7,6 +7,21 @@ from sqlite_utils import Migrations
 
 migrations = Migrations("leadcap")
 
+
+def applied_names(conn) -> set[str]:
+    """The leadcap migrations a database file has had (empty: not a leadcap file)."""
+    tables = {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+    if "_sqlite_migrations" not in tables:
+        return set()
+    rows = conn.execute("SELECT name FROM _sqlite_migrations WHERE migration_set = 'leadcap'")
+    return {row[0] for row in rows}
+
+
+def unknown_names(applied: set[str]) -> set[str]:
+    """Migrations this leadcap does not know: the file was written by a newer one."""
+    return applied - {m.name for m in migrations._migrations}
+
+
 LEAD_COLUMNS_SQL = """
     id INTEGER PRIMARY KEY,
     uuid TEXT NOT NULL UNIQUE,

@@ -181,26 +181,17 @@ def _busy_timeout() -> float:
 
 def _check_is_leadcap(conn: sqlite3.Connection, path: Path) -> None:
     """Refuse files that are not ours, or that a newer leadcap wrote, before changing them."""
-    from leadcap.migrations import migrations
+    from leadcap.migrations import applied_names, unknown_names
 
-    tables = {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
-    if not tables:
-        return
-    applied = set()
-    if "_sqlite_migrations" in tables:
-        applied = {
-            row[0]
-            for row in conn.execute(
-                "SELECT name FROM _sqlite_migrations WHERE migration_set = 'leadcap'"
-            )
-        }
+    if conn.execute("SELECT COUNT(*) FROM sqlite_master").fetchone()[0] == 0:
+        return  # a new, empty file
+    applied = applied_names(conn)
     if not applied:
         raise DatabaseError(
             f"{path} is an SQLite database, but not a leadcap one. "
             "Point --db at a leadcap database, or at a new file name to start one"
         )
-    known = {m.name for m in migrations._migrations}
-    unknown = applied - known
+    unknown = unknown_names(applied)
     if unknown:
         raise DatabaseError(
             f"{path} was written by a newer leadcap (schema {sorted(unknown)[-1]}). "

@@ -4,28 +4,13 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 
-SOURCES = ("manual", "vcard", "mecard", "bizcard", "url", "json", "kv", "badge", "unknown")
+from leadcap.model import LEAD_FIELDS
+from leadcap.model import SOURCES as model_sources
 
-# Contact fields a parser may fill; the same names as the lead's JSON contract.
-CONTACT_FIELDS = (
-    "badge_id",
-    "given_name",
-    "family_name",
-    "full_name",
-    "name_reading",
-    "company",
-    "department",
-    "title",
-    "email",
-    "phone",
-    "mobile",
-    "website",
-    "street",
-    "city",
-    "postal_code",
-    "country",
-    "notes",
-)
+SOURCES = model_sources
+
+# Contact fields a parser may fill: the lead's own contact fields, same names as its JSON.
+CONTACT_FIELDS = LEAD_FIELDS
 
 
 @dataclass
