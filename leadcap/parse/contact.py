@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 
-from leadcap.model import LEAD_FIELDS
-from leadcap.model import SOURCES as model_sources
+from leadcap.model import LEAD_FIELDS, SOURCES
 
-SOURCES = model_sources
+__all__ = ["CONTACT_FIELDS", "SOURCES", "ParseResult", "ParsedContact"]
 
 # Contact fields a parser may fill: the lead's own contact fields, same names as its JSON.
 CONTACT_FIELDS = LEAD_FIELDS
