@@ -169,9 +169,14 @@ def _derived(store: Store, lead: dict, reasons: list[str]) -> dict:
 
 
 def _log(store: Store, batch: str, lead_uuid: str, changes: list[tuple], command: str, at: str):
+    """Record changes (inside the caller's transaction). `seq` numbers this device's
+    changes in order; setting it here spares the m003 trigger an UPDATE per row."""
+    last = store.conn.execute(
+        "SELECT coalesce(max(seq), 0) FROM changes WHERE device IS ?", [store.device]
+    ).fetchone()[0]
     store.conn.executemany(
         "INSERT INTO changes (uid, batch, lead_uuid, field, old_value, new_value, staff, device,"
-        " changed_at, command) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        " changed_at, command, seq) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         [
             (
                 uuid.uuid4().hex,
@@ -184,8 +189,9 @@ def _log(store: Store, batch: str, lead_uuid: str, changes: list[tuple], command
                 store.device,
                 at,
                 command,
+                last + number,
             )
-            for name, old, new in changes
+            for number, (name, old, new) in enumerate(changes, start=1)
         ],
     )
 

@@ -5,6 +5,7 @@ Lead reads and writes live in `leadcap.leads`; this module knows nothing about t
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import os
 import sqlite3
@@ -33,6 +34,7 @@ def default_db_path(app_dir: Path) -> Path:
     return Path(env) if env else app_dir / "leads.db"
 
 
+@functools.cache
 def system_timezone() -> str:
     """The machine's IANA zone name (Area/City), falling back to UTC."""
     name = os.environ.get("TZ", "").lstrip(":")
@@ -90,6 +92,7 @@ class Store:
         self.staff = staff
         self.device = device
         self.backups_keep = 10  # automatic backups kept (device setting backups-keep)
+        self._deferred = False  # checkpoints left to checkpoint() (the scan loop)
         self._settings: dict | None = None
 
     # -- transactions -------------------------------------------------------------
@@ -116,6 +119,20 @@ class Store:
             if self.conn.in_transaction:
                 self.conn.execute("ROLLBACK")
             raise translate_sqlite_error(error, self.path) from None
+
+    def defer_checkpoints(self) -> None:
+        """For the scan loop: SQLite would otherwise copy the WAL back into the database
+        inside some commits, making that visitor wait. `checkpoint()` does it between
+        visitors instead."""
+        self.conn.execute("PRAGMA wal_autocheckpoint = 0")
+        self._deferred = True
+
+    def checkpoint(self) -> None:
+        """Move committed pages from the WAL into the database file, without waiting for
+        readers (PASSIVE). Nothing uncommitted is involved; a failure only means later."""
+        if self._deferred:
+            with contextlib.suppress(sqlite3.Error):
+                self.conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
 
     def new_batch(self) -> str:
         return uuid.uuid4().hex

@@ -283,3 +283,11 @@ def test_staff_filter_matches_the_first_name_or_the_whole_name(db_path, staff, e
     found = leads.iter_leads(reader, leads.LeadFilter(staff=staff))
     assert [lead["captured_by"] for lead in found] == expected
     reader.close()
+
+
+def test_changes_are_numbered_in_order_per_device(store):
+    lead = add(store, company="A", email="a@example.jp")
+    leads.update_lead(store, lead["id"], {"company": "B"}, command="edit")
+    rows = store.conn.execute("SELECT seq FROM changes WHERE device = 'laptop-a' ORDER BY id")
+    seqs = [row[0] for row in rows]
+    assert seqs == list(range(1, len(seqs) + 1))

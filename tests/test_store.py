@@ -91,3 +91,14 @@ def test_tombstone_matches_email_and_badge_but_keeps_nothing_readable(store):
     assert not tombstones.is_forgotten(store, {"email": "hanako@example.jp"})
     dump = "\n".join(store.conn.iterdump())
     assert "taro" not in dump.lower() and "0042" not in dump
+
+
+def test_the_scan_loop_checkpoints_between_visitors(store):
+    from leadcap import leads
+
+    store.defer_checkpoints()
+    assert store.conn.execute("PRAGMA wal_autocheckpoint").fetchone()[0] == 0
+    leads.add_lead(store, {"company": "ACME"})
+    store.checkpoint()
+    busy, wal_frames, moved = store.conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+    assert busy == 0 and wal_frames == moved

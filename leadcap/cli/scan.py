@@ -163,6 +163,7 @@ def run_capture(session: Session, payload, defaults, *, ask_forgotten) -> core.C
                 print_json_line(outcome)
             return outcome
     session.record(outcome)
+    session.store.checkpoint()  # the visitor has their answer; tidy the WAL now
     return outcome
 
 
@@ -371,6 +372,7 @@ def scan(
         rating=check_choice(rating, model.RATINGS, "rating"),
         exhibitor=exhibitor,
     )
+    store.defer_checkpoints()
     interactive = from_file is None and not image and sys.stdin.isatty() and not as_json
     with contextlib.suppress(LeadcapError):
         auto_backup(store, "scan")

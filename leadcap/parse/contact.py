@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 
 from leadcap.model import LEAD_FIELDS, SOURCES
 
@@ -42,7 +42,8 @@ class ParsedContact:
 
     def fields(self) -> dict[str, str]:
         """The non-empty contract fields, for building a lead."""
-        return {k: v for k, v in asdict(self).items() if k in CONTACT_FIELDS and v}
+        values = ((name, getattr(self, name)) for name in CONTACT_FIELDS)
+        return {name: value for name, value in values if value}
 
     def is_empty(self) -> bool:
         return not self.fields()
