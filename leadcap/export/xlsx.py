@@ -5,7 +5,7 @@ are. The summary sheet must come first but says how many leads each sheet holds,
 widths must be known before the first row, so the leads are read twice. Pass a callable that
 returns a fresh iterator (a new store query) or a list; a one-shot iterator is first spooled
 to a temporary JSON-lines file. Leads are written in the order given: the caller sorts (hot
-first, then newest).
+first, then newest). Each lead's row of cells is built in `xlsxcells`.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ import tempfile
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from pathlib import Path
 
 from . import sheetxml
@@ -26,20 +26,18 @@ from .columns import (
     SPLIT_KEYS,
     STATUSES,
     SUMMARY_LABELS,
-    joined,
 )
 from .safety import is_safe_email, is_safe_url, safe_filename
 from .sheetxml import (
     EXCEL_LINKS_PER_SHEET,
     EXCEL_MAX_URL,
     MAX_CELL_CHARS,
-    STYLE_IDS,
     SheetNamer,
     column_letter,
     display_width,
-    text_cell,
     value_cell,
 )
+from .xlsxcells import LeadRows, as_text, header_row, local_datetime
 
 MAX_DATA_ROWS = 1_048_575  # Excel's 1,048,576 rows less the header row
 # No cap on links per workbook by default; Excel's own 65,530 per sheet always applies.
@@ -109,25 +107,6 @@ def _rereadable(leads: LeadSource, tmpdir: str) -> Callable[[], Iterable[dict]]:
 
 
 _cut = sheetxml.excel_text
-
-
-def _as_text(value: object) -> str | None:
-    if value is None or value == "" or value == []:
-        return None
-    if isinstance(value, list | tuple):
-        return joined(value)
-    return str(value)
-
-
-def _local_datetime(value: object, tz) -> datetime | None:
-    """An ISO 8601 time as naive wall-clock time in the event's zone (Excel has no zones)."""
-    try:
-        moment = datetime.fromisoformat(str(value))
-    except ValueError:
-        return None
-    if tz is not None and moment.tzinfo is not None:
-        moment = moment.astimezone(tz)
-    return moment.replace(tzinfo=None)
 
 
 def _event_zone(event: dict):
@@ -227,7 +206,7 @@ def _survey(leads: Iterable[dict], split_by, words, lang, tz, links: _LinkBudget
         groups = _groups_of(lead, split_by, words)
         survey.per_group.update(groups)
         survey.per_rating[lead.get("rating") or words["no_rating"]] += 1
-        captured = _local_datetime(lead.get("captured_at"), tz)
+        captured = local_datetime(lead.get("captured_at"), tz)
         if captured is not None:
             survey.per_day[captured.date().isoformat()] += 1
         if links.allow(lead, groups) is False:
@@ -238,7 +217,7 @@ def _survey(leads: Iterable[dict], split_by, words, lang, tz, links: _LinkBudget
             value = consent.get(consent_key) if consent_key else lead.get(key)
             if value is None or value == "" or value == []:
                 continue
-            text = value if value.__class__ is str else _as_text(value)
+            text = value if value.__class__ is str else as_text(value)
             chars += len(text)
             if len(text) > MAX_CELL_CHARS // 2 and _cut(text)[1]:
                 survey.cut_uuids[str(lead.get("uuid"))] = None
@@ -253,80 +232,6 @@ def _survey(leads: Iterable[dict], split_by, words, lang, tz, links: _LinkBudget
                 widths[i] = max(widths[i], min(MAX_WIDTH, display_width(text) + 1))
         survey.text_chars += chars * len(groups)
     return survey
-
-
-# --- sheets ---------------------------------------------------------------------------------
-
-_STYLE = {name: f' s="{n}"' for name, n in STYLE_IDS.items()}
-_TEXT, _INT, _BOOL, _DATETIME, _DATE, _EMAIL, _URL = range(7)
-_STATUS_COLUMN = column_letter(1 + [c.key for c in LEAD_COLUMNS].index("status"))
-_KIND = {"int": _INT, "bool": _BOOL, "datetime": _DATETIME, "date": _DATE, "email": _EMAIL,
-         "url": _URL}  # fmt: skip
-
-
-class _LeadRows:
-    """Turns a lead into one `<row>` of XML. Per-column work (letters, styles, kinds) is done
-    once here; the loop in `__call__` runs for every cell of every lead, so it stays flat."""
-
-    def __init__(self, tz):
-        self.tz = tz
-        self.plan = []
-        for i, column in enumerate(LEAD_COLUMNS, 1):
-            consent = column.key.partition("consent_")[2] or None
-            style = _STYLE.get(column.kind, "")
-            self.plan.append(
-                (column.key, consent, column_letter(i), _KIND.get(column.kind, _TEXT), style)
-            )
-
-    def __call__(self, lead: dict, r: int, links: list | None, safe=(False, False)) -> str:
-        """`links` collects (cell, target) for the e-mail and website if `safe` says they
-        are (see _LinkBudget.allow); None: no links."""
-        row = str(r)
-        cells = [f'<row r="{row}">']
-        add = cells.append
-        consent = lead.get("consent") or {}
-        for key, consent_key, letter, kind, style in self.plan:
-            value = consent.get(consent_key) if consent_key else lead.get(key)
-            if value is None or value == "" or value == []:
-                continue
-            ref = letter + row
-            if kind == _TEXT:
-                add(text_cell(ref, value if value.__class__ is str else _as_text(value), style))
-            elif kind == _INT and isinstance(value, int) and not isinstance(value, bool):
-                add(f'<c r="{ref}"><v>{value}</v></c>')
-            elif kind == _BOOL and isinstance(value, bool):
-                add(sheetxml.bool_cell(ref, value))
-            elif kind == _DATETIME or kind == _DATE:
-                add(self.moment(ref, kind, value))
-            elif links is not None and kind == _EMAIL and safe[0]:
-                links.append((ref, f"mailto:{value}"))
-                add(text_cell(ref, value, _STYLE["link"]))
-            elif links is not None and kind == _URL and safe[1]:
-                links.append((ref, value))
-                add(text_cell(ref, value, _STYLE["link"]))
-            else:
-                add(text_cell(ref, value if value.__class__ is str else _as_text(value)))
-        add("</row>")
-        return "".join(cells)
-
-    def moment(self, ref: str, kind: int, raw: object) -> str:
-        if kind == _DATE:
-            try:
-                value = date.fromisoformat(str(raw)[:10])
-            except ValueError:
-                value = None
-        else:
-            value = _local_datetime(raw, self.tz)
-        if value is None:  # not a time after all: keep what was stored, as text
-            return text_cell(ref, str(raw))
-        style = _STYLE["date"] if kind == _DATE else _STYLE["datetime"]
-        return sheetxml.number_cell(ref, sheetxml.excel_serial(value), style)
-
-
-def _header_row(labels: list[str]) -> str:
-    style = _STYLE["header"]
-    cells = (text_cell(f"{column_letter(i)}1", t, style) for i, t in enumerate(labels, 1))
-    return '<row r="1">' + "".join(cells) + "</row>"
 
 
 def _write_summary(book, survey, *, event, filters, now, words, sheets) -> None:
@@ -370,6 +275,11 @@ def _write_summary(book, survey, *, event, filters, now, words, sheets) -> None:
     ws.finish()
 
 
+# --- sheets ---------------------------------------------------------------------------------
+
+_STATUS_COLUMN = column_letter(1 + [c.key for c in LEAD_COLUMNS].index("status"))
+
+
 class _LeadSheets:
     """The lead sheets of one workbook: which sheet a group's next row goes to, adding
     "<name> (2)" when the last one is full (or a new group's sheet, should the source have
@@ -379,7 +289,7 @@ class _LeadSheets:
         self.book, self.namer, self.survey, self.lang = book, namer, survey, lang
         self.batch, self.row_limit = batch, row_limit
         self.chains: dict[str, list] = {}
-        self.header = _header_row([c.label(lang) for c in LEAD_COLUMNS])
+        self.header = header_row([c.label(lang) for c in LEAD_COLUMNS])
 
     def add(self, group: str, title: str, expected_rows: int = 0):
         ws = self.book.add_sheet(
@@ -484,7 +394,7 @@ def _write_leads(leads, sheets: _LeadSheets, split_by, words, tz, link_limit, pr
     """Pass 2: every lead as a row on each of its groups' sheets."""
     summary = ExportSummary(path=Path())
     budget = _LinkBudget(link_limit, sheets.row_limit)
-    build = _LeadRows(tz)
+    build = LeadRows(tz)
     for lead in leads:
         groups = _groups_of(lead, split_by, words)
         safe = budget.allow(lead, groups)
