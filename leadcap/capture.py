@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-from leadcap import leads, model
+from leadcap import history, leads, model
 from leadcap.attendees import NOT_IN_LIST_REASON as NOT_IN_ATTENDEE_LIST
 from leadcap.attendees import lookup as attendee_lookup
 from leadcap.errors import DatabaseError, LeadcapError, NotFound, UsageError
@@ -201,7 +201,7 @@ def run_command_code(store: Store, code: str, last_lead: dict | None) -> Capture
     verb = verb.strip().upper()
     argument = argument.strip()
     if verb == "UNDO":
-        reverted, changes = leads.undo(store)
+        reverted, changes = history.undo(store)
         undone = ", ".join(dict.fromkeys(name for name, _o, _n in changes))
         where = ", ".join(str(lead["id"]) for lead in reverted)
         return Capture("command", reverted, f"undid {undone} on lead {where}")

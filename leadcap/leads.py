@@ -168,7 +168,9 @@ def _derived(store: Store, lead: dict, reasons: list[str]) -> dict:
     }
 
 
-def _log(store: Store, batch: str, lead_uuid: str, changes: list[tuple], command: str, at: str):
+def log_changes(
+    store: Store, batch: str, lead_uuid: str, changes: list[tuple], command: str, at: str
+):
     """Record changes (inside the caller's transaction). `seq` numbers this device's
     changes in order; setting it here spares the m003 trigger an UPDATE per row."""
     last = store.conn.execute(
@@ -212,7 +214,7 @@ def tag_id(store: Store, name: str) -> int:
     return store.conn.execute("INSERT INTO tags (name) VALUES (?)", [name]).lastrowid
 
 
-def _lead_tags(store: Store, lead_id: int) -> list[str]:
+def lead_tags(store: Store, lead_id: int) -> list[str]:
     rows = store.conn.execute(
         "SELECT t.name FROM lead_tags lt JOIN tags t ON t.id = lt.tag_id WHERE lt.lead_id = ?"
         " ORDER BY t.position IS NULL, t.position, t.name",
@@ -298,7 +300,7 @@ def add_lead(
             changes.append(("rating", None, rating))
         if tag_names:
             changes.append(("tags", None, tag_names))
-        _log(store, batch, row["uuid"], changes, command, now)
+        log_changes(store, batch, row["uuid"], changes, command, now)
         store.conn.execute(
             "INSERT INTO visits (lead_uuid, device, count, last_at) VALUES (?, ?, 1, ?)",
             [row["uuid"], store.device, now],
@@ -397,7 +399,7 @@ def update_lead(
         store.conn.execute(
             f"UPDATE leads SET {assignments} WHERE id = ?", [*columns.values(), lead["id"]]
         )
-        _log(store, batch, lead["uuid"], logged, command, at)
+        log_changes(store, batch, lead["uuid"], logged, command, at)
     return get_lead(store, lead["id"])
 
 
@@ -428,93 +430,6 @@ def append_note(
 
 def note_line(store: Store, text: str) -> str:
     return f"[{store.now().strftime('%Y-%m-%d %H:%M')} {store.staff}] {text.strip()}"
-
-
-# -- history and undo -------------------------------------------------------------
-
-
-def history(store: Store, lead_id) -> list[dict]:
-    lead = get_lead(store, lead_id)
-    cursor = store.conn.cursor()
-    cursor.row_factory = sqlite3.Row
-    rows = cursor.execute("SELECT * FROM changes WHERE lead_uuid = ? ORDER BY id", [lead["uuid"]])
-    return [dict(row) for row in rows]
-
-
-def undo(store: Store) -> tuple[list[dict], list[tuple[str, str | None, str | None]]]:
-    """Revert the most recent not-yet-undone command made on this device, on every lead it
-    touched (a tag merge changes many). Repeatable: each call goes one command further back.
-    Returns the leads as they are now and the (field, old, new) changes that were reverted."""
-    with store.transaction():
-        row = store.conn.execute(
-            "SELECT batch FROM changes WHERE device = ? AND command != 'undo'"
-            " AND undone_by IS NULL ORDER BY id DESC LIMIT 1",
-            [store.device],
-        ).fetchone()
-        if not row:
-            raise NotFound("nothing to undo on this device")
-        batch = row[0]
-        rows = store.conn.execute(
-            "SELECT lead_uuid, field, old_value, new_value FROM changes WHERE batch = ?"
-            " ORDER BY id DESC",
-            [batch],
-        ).fetchall()
-        by_lead: dict[str, list] = {}
-        for lead_uuid, *change in rows:
-            by_lead.setdefault(lead_uuid, []).append(tuple(change))
-        undo_batch = store.new_batch()
-        for _lead_uuid, name, old, new in rows:
-            if name == "tags" and old and new:
-                _restore_tag_spelling(store, json.loads(old), json.loads(new))
-        reverted = []
-        for lead_uuid, changes in by_lead.items():
-            revert = _reverting(changes)
-            if "visits" in revert:
-                revert["visits"] = _uncount_visits(store, lead_uuid, changes, revert["visits"])
-            reverted.append(update_lead(store, lead_uuid, revert, command="undo", batch=undo_batch))
-        store.conn.execute("UPDATE changes SET undone_by = ? WHERE batch = ?", [undo_batch, batch])
-    return reverted, [tuple(r[1:]) for r in rows]
-
-
-def _uncount_visits(store: Store, lead_uuid: str, changes: list, fallback: int) -> int:
-    """Take the undone visits off this device's count in the visits table (the source of
-    truth that merging adds up), so the next visit counts from the right number. Returns
-    the lead's new total."""
-    counted = sum(int(new or 0) - int(old or 1) for name, old, new in changes if name == "visits")
-    if counted > 0:
-        store.conn.execute(
-            "UPDATE visits SET count = max(count - ?, 0) WHERE lead_uuid = ? AND device = ?",
-            [counted, lead_uuid, store.device],
-        )
-        store.conn.execute(
-            "DELETE FROM visits WHERE lead_uuid = ? AND device = ? AND count = 0",
-            [lead_uuid, store.device],
-        )
-    total = store.conn.execute(
-        "SELECT SUM(count) FROM visits WHERE lead_uuid = ?", [lead_uuid]
-    ).fetchone()[0]
-    return fallback if total is None else total
-
-
-def _reverting(changes: list) -> dict:
-    """The update that puts back the old values of a batch of changes."""
-    if any(name == "created" for name, _old, _new in changes):
-        return {"deleted": True}  # undoing a capture hides the lead, keeping what was typed
-    revert: dict = {}
-    for name, old, _new in changes:
-        if name == "tags":
-            revert["tags"] = json.loads(old) if old else []
-        elif name == "consent":
-            revert["consent"] = json.loads(old) if old else {}
-        elif name == "deleted":
-            revert["deleted"] = old == "true"
-        elif name == "review_reasons":
-            continue  # marking reviewed is not worth an undo of its own
-        elif name == "visits":
-            revert["visits"] = int(old) if old else 1
-        elif name in model.EDITABLE_FIELDS or name == "rating":
-            revert[name] = old
-    return revert
 
 
 # -- search -----------------------------------------------------------------------
@@ -551,115 +466,6 @@ def find(store: Store, text: str, *, limit: int | None = 50, deleted: bool = Fal
         if matches < window:
             return found
         window *= 4
-
-
-# -- tags -------------------------------------------------------------------------
-
-
-def tag_counts(store: Store) -> list[tuple[str, int, bool]]:
-    """(name, live leads carrying it, predefined?) in the event's order, then by name."""
-    rows = store.conn.execute(
-        "SELECT t.name, COUNT(l.id), t.position IS NOT NULL FROM tags t"
-        " LEFT JOIN lead_tags lt ON lt.tag_id = t.id"
-        " LEFT JOIN leads l ON l.id = lt.lead_id AND l.deleted_at IS NULL"
-        " GROUP BY t.id ORDER BY t.position IS NULL, t.position, t.name COLLATE NOCASE"
-    )
-    return [(name, count, bool(predefined)) for name, count, predefined in rows]
-
-
-def rename_tag(store: Store, old: str, new: str) -> int:
-    """Rename a tag everywhere; if `new` exists already the two are merged."""
-    return merge_tags(store, old, new, command="tags rename")
-
-
-def merge_tags(store: Store, source: str, target: str, *, command: str = "tags merge") -> int:
-    """Move every lead tagged `source` to `target`, logging each lead's change (so that
-    `undo` takes back this command and no other). The event's predefined list follows the
-    new name. Returns how many leads changed."""
-    target = target.strip()
-    batch = store.new_batch()
-    with store.transaction():
-        row = store.conn.execute(
-            "SELECT id, name FROM tags WHERE name = ? COLLATE NOCASE", [source]
-        ).fetchone()
-        if not row:
-            raise NotFound(f"no tag {source!r}. `leadcap tags` lists the tags in use")
-        source_id, source_name = row
-        lead_ids = [
-            r[0]
-            for r in store.conn.execute(
-                "SELECT lead_id FROM lead_tags WHERE tag_id = ? ORDER BY lead_id", [source_id]
-            )
-        ]
-        if source_name.casefold() == target.casefold():
-            # A change of spelling only: rename in place, nothing to move, but log it.
-            before = {lead_id: _lead_tags(store, lead_id) for lead_id in lead_ids}
-            store.conn.execute("UPDATE tags SET name = ? WHERE id = ?", [target, source_id])
-            _rename_predefined(store, source_name, target)
-            at = store.now().isoformat()
-            for lead_id, old in before.items():
-                lead_uuid = store.conn.execute(
-                    "UPDATE leads SET updated_at = ? WHERE id = ? RETURNING uuid", [at, lead_id]
-                ).fetchone()[0]
-                new = _lead_tags(store, lead_id)
-                _log(store, batch, lead_uuid, [("tags", old, new)], command, at)
-            return len(lead_ids)
-        target_id = tag_id(store, target)
-        for lead_id in lead_ids:
-            lead = get_lead(store, lead_id)
-            new = [target if t == source_name else t for t in lead["tags"]]
-            update_lead(
-                store, lead_id, {"tags": list(dict.fromkeys(new))}, command=command, batch=batch
-            )
-        store.conn.execute(
-            "UPDATE tags SET position = coalesce(position, (SELECT position FROM tags"
-            " WHERE id = ?)) WHERE id = ?",
-            [source_id, target_id],
-        )
-        store.conn.execute("DELETE FROM tags WHERE id = ?", [source_id])
-        target_name = store.conn.execute("SELECT name FROM tags WHERE id = ?", [target_id])
-        _rename_predefined(store, source_name, target_name.fetchone()[0])
-    return len(lead_ids)
-
-
-def _rename_predefined(store: Store, old: str, new: str) -> None:
-    """Rewrite a name in the event's predefined tag list (the scan loop numbers it): in place,
-    or dropped when `new` is on the list already (a merge)."""
-    names = store.setting("tags") or []
-    if old.casefold() not in {n.casefold() for n in names}:
-        return
-    merging = old.casefold() != new.casefold() and new.casefold() in {n.casefold() for n in names}
-    if merging:
-        names = [n for n in names if n.casefold() != old.casefold()]
-    else:
-        names = [new if n.casefold() == old.casefold() else n for n in names]
-    store.set_setting("tags", names)
-
-
-def _restore_tag_spelling(store: Store, old_tags: list[str], new_tags: list[str]) -> None:
-    """Undo of a spelling-only rename: the lead's tags are the same tags, so put back the
-    name itself (only if the tag still carries the spelling that command gave it)."""
-    before = {name.casefold(): name for name in old_tags}
-    for name in new_tags:
-        old = before.get(name.casefold())
-        if old is None or old == name:
-            continue
-        renamed = store.conn.execute(
-            "UPDATE tags SET name = ? WHERE name = ? COLLATE BINARY", [old, name]
-        ).rowcount
-        if renamed:
-            _rename_predefined(store, name, old)
-
-
-def set_predefined_tags(store: Store, names: list[str]) -> None:
-    """The event's interest areas, in order: the scan loop numbers them 1, 2, 3..."""
-    with store.transaction():
-        store.conn.execute("UPDATE tags SET position = NULL")
-        for position, name in enumerate(names, start=1):
-            store.conn.execute(
-                "UPDATE tags SET position = ? WHERE id = ?", [position, tag_id(store, name)]
-            )
-    store.set_setting("tags", names)
 
 
 def today_bounds(store: Store) -> tuple[str, str]:

@@ -10,7 +10,8 @@ import pytest
 from leadcap import attendees
 from leadcap.attendees import NOT_IN_LIST_REASON, import_attendees, lookup
 from leadcap.errors import LeadcapError, UsageError
-from leadcap.leads import add_lead, get_lead, history, undo, update_lead
+from leadcap.history import history, undo
+from leadcap.leads import add_lead, get_lead, update_lead
 from leadcap.tombstones import bury
 
 DATA = Path(__file__).parent / "data" / "attendees"

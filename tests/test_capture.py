@@ -1,6 +1,6 @@
 import pytest
 
-from leadcap import capture, leads
+from leadcap import capture, leads, tags
 from leadcap.capture import SessionDefaults
 
 MECARD = "MECARD:N:山田,太郎;SOUND:ﾔﾏﾀﾞ,ﾀﾛｳ;ORG:ナノテク株式会社;EMAIL:taro@example.jp;;"
@@ -107,7 +107,7 @@ def test_unknown_command_code_is_refused(store):
 
 
 def test_qualify_by_tag_number(store):
-    leads.set_predefined_tags(store, ["AI", "Materials", "Sensors"])
+    tags.set_predefined_tags(store, ["AI", "Materials", "Sensors"])
     lead = capture.capture(store, MECARD).lead
     assert capture.qualify(store, lead, "tag", "3")["tags"] == ["Sensors"]
 

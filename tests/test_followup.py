@@ -4,7 +4,8 @@ import pytest
 
 from leadcap import followup
 from leadcap.errors import LeadcapError, NotFound, UsageError
-from leadcap.leads import add_lead, get_lead, history, undo, update_lead
+from leadcap.history import history, undo
+from leadcap.leads import add_lead, get_lead, update_lead
 
 TODAY = date(2026, 12, 20)
 

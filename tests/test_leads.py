@@ -2,7 +2,7 @@ from datetime import UTC
 
 import pytest
 
-from leadcap import leads
+from leadcap import history, leads, tags
 from leadcap.errors import NotFound, UsageError
 
 
@@ -51,22 +51,22 @@ def test_every_change_is_logged(store):
     leads.update_lead(store, lead["id"], {"company": "ACME GmbH", "rating": "hot"}, command="edit")
     changes = [
         (c["field"], c["old_value"], c["new_value"], c["command"])
-        for c in leads.history(store, lead["id"])
+        for c in history.history(store, lead["id"])
     ]
     assert ("company", "ACME", "ACME GmbH", "edit") in changes
     assert ("rating", None, "hot", "edit") in changes
-    assert all(c["device"] == "laptop-a" for c in leads.history(store, lead["id"]))
+    assert all(c["device"] == "laptop-a" for c in history.history(store, lead["id"]))
 
 
 def test_undo_reverts_the_last_command_then_the_one_before(store):
     lead = add(store, company="ACME")
     leads.update_lead(store, lead["id"], {"company": "ACME GmbH"}, command="edit")
     leads.add_tags(store, lead["id"], ["AI"])
-    assert leads.undo(store)[0][0]["tags"] == []
-    assert leads.undo(store)[0][0]["company"] == "ACME"
-    assert leads.undo(store)[0][0]["deleted"] is True  # undoing the capture hides it
+    assert history.undo(store)[0][0]["tags"] == []
+    assert history.undo(store)[0][0]["company"] == "ACME"
+    assert history.undo(store)[0][0]["deleted"] is True  # undoing the capture hides it
     with pytest.raises(NotFound, match="nothing to undo"):
-        leads.undo(store)
+        history.undo(store)
 
 
 def test_undo_only_touches_this_devices_changes(store, db_path):
@@ -75,7 +75,7 @@ def test_undo_only_touches_this_devices_changes(store, db_path):
     lead = add(store, company="ACME")
     other = open_store(db_path, staff="ben", device="laptop-b")
     leads.update_lead(other, lead["id"], {"rating": "warm"}, command="rate")
-    assert leads.undo(store)[0][0]["rating"] == "warm"  # laptop-a's capture undone instead
+    assert history.undo(store)[0][0]["rating"] == "warm"  # laptop-a's capture undone instead
     other.close()
 
 
@@ -132,15 +132,15 @@ def test_filter_by_tag_rating_and_exhibitor(store):
 
 def test_merge_tags_moves_leads_and_logs(store):
     lead = leads.add_lead(store, {"company": "A"}, tags=["KI", "AI"])
-    assert leads.merge_tags(store, "KI", "AI") == 1
+    assert tags.merge_tags(store, "KI", "AI") == 1
     assert leads.get_lead(store, lead["id"])["tags"] == ["AI"]
-    assert [n for n, _c, _p in leads.tag_counts(store)] == ["AI"]
+    assert [n for n, _c, _p in tags.tag_counts(store)] == ["AI"]
 
 
 def test_rename_tag_keeps_predefined_position(store):
-    leads.set_predefined_tags(store, ["AI", "Sensors"])
-    leads.rename_tag(store, "Sensors", "Sensorik")
-    assert [(n, p) for n, _c, p in leads.tag_counts(store)] == [("AI", True), ("Sensorik", True)]
+    tags.set_predefined_tags(store, ["AI", "Sensors"])
+    tags.rename_tag(store, "Sensors", "Sensorik")
+    assert [(n, p) for n, _c, p in tags.tag_counts(store)] == [("AI", True), ("Sensorik", True)]
 
 
 def test_consent_change_is_recorded_with_staff_and_time(store):
@@ -167,8 +167,8 @@ def test_visits_are_counted_per_device(store):
 def test_undo_of_a_tag_merge_restores_every_lead(store):
     first = leads.add_lead(store, {"company": "A"}, tags=["KI"])
     second = leads.add_lead(store, {"company": "B"}, tags=["KI", "Sensors"])
-    leads.merge_tags(store, "KI", "AI")
-    reverted, _changes = leads.undo(store)
+    tags.merge_tags(store, "KI", "AI")
+    reverted, _changes = history.undo(store)
     assert len(reverted) == 2
     assert leads.get_lead(store, first["id"])["tags"] == ["KI"]
     assert leads.get_lead(store, second["id"])["tags"] == ["KI", "Sensors"]
@@ -222,9 +222,9 @@ def test_migration_recomputes_search_text_of_old_leads(store):
 def test_spelling_only_rename_is_logged_and_undone_first(store):
     lead = leads.add_lead(store, {"company": "A"}, tags=["ai"])
     leads.update_lead(store, lead["id"], {"company": "ACME"}, command="edit")
-    leads.rename_tag(store, "ai", "Ai")
+    tags.rename_tag(store, "ai", "Ai")
     assert leads.get_lead(store, lead["id"])["tags"] == ["Ai"]
-    _reverted, changes = leads.undo(store)
+    _reverted, changes = history.undo(store)
     assert [name for name, _old, _new in changes] == ["tags"]
     lead = leads.get_lead(store, lead["id"])
     assert (lead["company"], lead["tags"]) == ("ACME", ["ai"])
@@ -240,10 +240,10 @@ def test_spelling_only_rename_is_logged_and_undone_first(store):
     ],
 )
 def test_rename_and_merge_rewrite_the_predefined_tag_list(store, old, new, expected):
-    leads.set_predefined_tags(store, ["AI", "Materials", "Sensors"])
-    leads.rename_tag(store, old, new)
+    tags.set_predefined_tags(store, ["AI", "Materials", "Sensors"])
+    tags.rename_tag(store, old, new)
     assert store.setting("tags") == expected
-    assert [n for n, _c, _p in leads.tag_counts(store)] == expected
+    assert [n for n, _c, _p in tags.tag_counts(store)] == expected
 
 
 def test_undoing_a_returning_visit_uncounts_it_in_the_visits_table(store):
@@ -252,7 +252,7 @@ def test_undoing_a_returning_visit_uncounts_it_in_the_visits_table(store):
     capture.capture(store, "NT26-004211")
     lead = capture.capture(store, "NT26-004211").lead
     assert lead["visits"] == 2
-    leads.undo(store)
+    history.undo(store)
     assert leads.get_lead(store, lead["id"])["visits"] == 1
     lead = capture.capture(store, "NT26-004211").lead
     rows = store.conn.execute(

@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from leadcap import leads
+from leadcap import leads, tags
 from leadcap.store import open_store
 
 pexpect = pytest.importorskip("pexpect")
@@ -36,7 +36,7 @@ def person(child, key):
 def loop(db_path):
     env = {**os.environ, "LEADCAP_DB": str(db_path), "COLUMNS": "150", "PYTHONUTF8": "1"}
     store = open_store(db_path, staff="anna", device="laptop-a")
-    leads.set_predefined_tags(store, ["AI", "Materials", "Sensors"])
+    tags.set_predefined_tags(store, ["AI", "Materials", "Sensors"])
     store.close()
     child = pexpect.spawn(
         sys.executable,

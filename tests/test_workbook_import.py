@@ -7,7 +7,8 @@ import openpyxl
 import pytest
 
 from leadcap.export.columns import LEAD_COLUMNS
-from leadcap.leads import add_lead, get_lead, history, update_lead
+from leadcap.history import history
+from leadcap.leads import add_lead, get_lead, update_lead
 from leadcap.workbook_import import _due, added_note
 
 KEYS = [c.key for c in LEAD_COLUMNS]

@@ -5,6 +5,7 @@ from typing import Annotated
 
 import typer
 
+from leadcap import history as history_core
 from leadcap import leads as core
 from leadcap import model
 from leadcap.cli.common import (
@@ -310,7 +311,7 @@ def restore(ctx: typer.Context, lead_id: LeadId) -> None:
 def history(ctx: typer.Context, lead_id: LeadId, *, as_json: JsonOption = False) -> None:
     """Show every change made to a lead: field, old and new value, who, where, when."""
     store = open_db(ctx)
-    changes = core.history(store, lead_id)
+    changes = history_core.history(store, lead_id)
     if as_json:
         print_json(changes)
         return
@@ -333,7 +334,7 @@ def history(ctx: typer.Context, lead_id: LeadId, *, as_json: JsonOption = False)
 def undo(ctx: typer.Context) -> None:
     """Revert the most recent change made on this laptop. Repeat to go further back."""
     store = open_db(ctx)
-    reverted, changes = core.undo(store)
+    reverted, changes = history_core.undo(store)
     fields = ", ".join(dict.fromkeys(name for name, _old, _new in changes))
     if len(reverted) == 1:
         typer.echo(f"Undid {fields} on lead {reverted[0]['id']} ({model.label(reverted[0])}).")

@@ -6,6 +6,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import typer
 
 from leadcap import leads as core
+from leadcap import tags as tags_core
 from leadcap.cli.common import (
     device_config,
     handle_errors,
@@ -108,7 +109,7 @@ def apply_setting(ctx: typer.Context, key: str, value) -> None:
     elif db_key == "country":
         value = check_country(value)
     elif db_key == "tags":
-        core.set_predefined_tags(store, split_list(value) if isinstance(value, str) else value)
+        tags_core.set_predefined_tags(store, split_list(value) if isinstance(value, str) else value)
         return
     elif db_key in LIST_SETTINGS and isinstance(value, str):
         value = split_list(value)

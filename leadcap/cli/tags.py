@@ -4,7 +4,7 @@ from typing import Annotated
 
 import typer
 
-from leadcap import leads as core
+from leadcap import tags as core
 from leadcap.cli.common import handle_errors, open_db, print_json, print_table
 
 app = typer.Typer(
