@@ -207,7 +207,7 @@ class FixReport:
     actions: list[str] = field(default_factory=list)
 
 
-def fix(store: Store, findings: list[Finding], *, keep: int = backup.DEFAULT_KEEP) -> FixReport:
+def fix(store: Store, findings: list[Finding], *, keep: int | None = None) -> FixReport:
     """The safe repairs for the problems found, after an automatic backup. Damage to
     the file itself is not repaired here: restoring a backup is the safe way."""
     todo = {f.check for f in findings if not f.ok and f.fixable}
@@ -287,7 +287,7 @@ def check_restorable(source: Path) -> int:
     return count
 
 
-def restore(store: Store, source: Path, *, keep: int = backup.DEFAULT_KEEP) -> RestoreReport:
+def restore(store: Store, source: Path, *, keep: int | None = None) -> RestoreReport:
     """Replace the open database's contents with a backup, through SQLite's backup API
     into the open connection (the WAL and other processes stay consistent). The current
     contents are backed up first; people forgotten since the backup stay forgotten."""

@@ -5,7 +5,7 @@ from typing import Annotated
 
 import typer
 
-from leadcap.cli.common import device_config, handle_errors, open_db, print_table
+from leadcap.cli.common import handle_errors, open_db, print_table
 
 app = typer.Typer(
     help="Read back follow-up workbooks that colleagues edited.",
@@ -60,9 +60,9 @@ def followups(
     if not plan.changes:
         typer.echo(f"Nothing to change: {plan.rows} row(s) read from {file.name}.")
         return
-    from leadcap.backup import auto_backup, configured_keep
+    from leadcap.backup import auto_backup
 
-    auto_backup(store, "import", keep=configured_keep(device_config(ctx)))
+    auto_backup(store, "import")  # keeps the device's backups-keep
     changed = core.apply_followups(store, plan)
     typer.echo(
         f"Applied {len(plan.changes)} change(s) to {changed} lead(s) from {file.name}."

@@ -7,7 +7,6 @@ import typer
 
 from leadcap import model
 from leadcap.cli.common import (
-    device_config,
     handle_errors,
     open_db,
     print_json,
@@ -18,12 +17,6 @@ from leadcap.errors import UsageError
 
 YesOption = Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation")]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON")]
-
-
-def keep(ctx: typer.Context) -> int:
-    from leadcap.backup import configured_keep
-
-    return configured_keep(device_config(ctx))
 
 
 def confirm(question: str, yes: bool, refusal: str) -> None:
@@ -81,7 +74,7 @@ def restore(
         yes,
         "Nothing restored.",
     )
-    report = health.restore(store, source, keep=keep(ctx))
+    report = health.restore(store, source)
     typer.echo(f"Restored {report.leads} lead(s) from {source}.")
     if report.backup:
         typer.echo(f"The previous contents are in {report.backup}.")
@@ -116,7 +109,7 @@ def doctor(
     findings = health.run_checks(store)
     repaired = None
     if fix:
-        repaired = health.fix(store, findings, keep=keep(ctx))
+        repaired = health.fix(store, findings)
         findings = health.run_checks(store)
     healthy = all(f.ok for f in findings)
     if as_json:
@@ -207,7 +200,7 @@ def forget(
     else:
         question = f"No lead matches {who!r}. Record it as forgotten so no merge brings it in?"
     confirm(f"{question} This cannot be undone.", yes, "Nothing erased.")
-    made = backups.auto_backup(store, "forget", keep=keep(ctx))
+    made = backups.auto_backup(store, "forget")
     report = privacy.forget_lead(store, person, at=store.now().isoformat())
     typer.echo(
         f"Erased {len(report.lead_ids)} lead(s) and {sum(report.rows.values())} row(s) in all;"
@@ -246,7 +239,7 @@ def purge(
         typer.echo(f"Would erase {len(found)} lead(s) (dry run: nothing changed).")
         return
     confirm(f"Erase these {len(found)} lead(s) for good?", yes, "Nothing erased.")
-    made = backups.auto_backup(store, "purge", keep=keep(ctx))
+    made = backups.auto_backup(store, "purge")
     report = privacy.purge_leads(store, found, at=store.now().isoformat())
     typer.echo(
         f"Erased {len(report.lead_ids)} lead(s) older than {older_than};"
