@@ -86,8 +86,8 @@ def read_openpyxl(path: Path) -> int:
 
 def seed_leads(db: Path, count: int) -> None:
     """Leads captured by badge id before the list arrived (every 50th attendee)."""
-    from leadcap import leads
-    from leadcap.store import open_store
+    from leadcap.store import leads
+    from leadcap.store.database import open_store
 
     store = open_store(db, staff="bench", device="bench")
     with store.transaction():
@@ -107,8 +107,8 @@ def best(fn, runs: int) -> tuple[float, object]:
 
 def core_import(seeded: Path, folder: Path, path: Path, *, again: bool = False):
     """One import into a fresh copy of the seeded database (timed: the import only)."""
-    from leadcap.attendees import import_attendees
-    from leadcap.store import open_store
+    from leadcap.intake.attendees import import_attendees
+    from leadcap.store.database import open_store
 
     db = folder / f"run-{time.perf_counter_ns()}.db"
     shutil.copy(seeded, db)

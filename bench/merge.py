@@ -21,8 +21,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from leadcap import leads, merge  # noqa: E402
-from leadcap.store import open_store  # noqa: E402
+from leadcap.laptops import merge
+from leadcap.store import leads  # noqa: E402
+from leadcap.store.database import open_store  # noqa: E402
 
 FAMILY = ["Müller", "Schmidt", "山田", "佐藤", "鈴木", "Weber", "田中", "Becker"]
 GIVEN = ["Anna", "Jörg", "太郎", "花子", "健一", "Lea", "由美", "Lukas"]

@@ -1,6 +1,6 @@
 """Time from Enter to committed lead, with 100,000 leads already stored.
 
-Measures `leadcap.capture.capture()` (parse, attendee lookup, duplicate check, insert, change
+Measures `leadcap.intake.capture.capture()` (parse, attendee lookup, duplicate check, insert, change
 log, FTS update, commit) for realistic payloads, against the floor: a bare sqlite3 INSERT of
 one row + COMMIT into the same kind of file with the same pragmas (WAL, synchronous=FULL).
 Both run interleaved in one process so disk and CPU noise hit them alike; quote the ratios.
@@ -39,8 +39,8 @@ def payload(i: int) -> str:
 
 def seed(db: Path, count: int) -> None:
     """Fill quickly with plain SQL inserts that keep the indexes and FTS as real use does."""
-    from leadcap import leads
-    from leadcap.store import open_store
+    from leadcap.store import leads
+    from leadcap.store.database import open_store
 
     store = open_store(db, staff="bench", device="seed")
     with store.transaction():
@@ -79,8 +79,8 @@ def main() -> None:
     parser.add_argument("--keep", type=Path, help="Seeded database to reuse (made if missing)")
     args = parser.parse_args()
 
-    from leadcap import capture
-    from leadcap.store import open_store
+    from leadcap.intake import capture
+    from leadcap.store.database import open_store
 
     work = Path(tempfile.mkdtemp(prefix="leadcap-scan-bench-"))
     db = work / "leads.db"

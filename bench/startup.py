@@ -30,8 +30,8 @@ app()
 
 def seed(db: Path, count: int) -> None:
     """Fill the database through the core (quickly, in one transaction)."""
-    from leadcap import leads
-    from leadcap.store import open_store
+    from leadcap.store import leads
+    from leadcap.store.database import open_store
 
     store = open_store(db, staff="bench", device="bench")
     families = ["山田", "佐藤", "鈴木", "Müller", "Schmidt", "高橋", "Weber", "田中"]

@@ -9,7 +9,7 @@ import pytest
 from typer.testing import CliRunner
 
 from leadcap.cli import app
-from leadcap.store import open_store
+from leadcap.store.database import open_store
 
 
 @pytest.fixture(autouse=True)

@@ -7,12 +7,12 @@ from pathlib import Path
 
 import pytest
 
-from leadcap import attendees
-from leadcap.attendees import NOT_IN_LIST_REASON, import_attendees, lookup
 from leadcap.errors import LeadcapError, UsageError
-from leadcap.history import history, undo
-from leadcap.leads import add_lead, get_lead, update_lead
-from leadcap.tombstones import bury
+from leadcap.intake import attendees
+from leadcap.intake.attendees import NOT_IN_LIST_REASON, import_attendees, lookup
+from leadcap.store.history import history, undo
+from leadcap.store.leads import add_lead, get_lead, update_lead
+from leadcap.store.tombstones import bury
 
 DATA = Path(__file__).parent / "data" / "attendees"
 

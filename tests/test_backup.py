@@ -1,6 +1,7 @@
 import sqlite3
 
-from leadcap import backup, leads
+from leadcap.store import backups as backup
+from leadcap.store import leads
 
 
 def test_snapshot_is_a_consistent_copy(store, tmp_path):
@@ -33,7 +34,7 @@ def test_rotation_never_removes_manual_backups(store):
 
 
 def test_restoring_the_oldest_backup_keeps_it(store):
-    from leadcap import health
+    from leadcap.store import health
 
     leads.add_lead(store, {"company": "ACME"})
     oldest = backup.auto_backup(store, "scan", keep=2)

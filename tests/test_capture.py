@@ -1,7 +1,8 @@
 import pytest
 
-from leadcap import capture, leads, tags
-from leadcap.capture import SessionDefaults
+from leadcap.intake import capture
+from leadcap.intake.capture import SessionDefaults
+from leadcap.store import leads, tags
 
 MECARD = "MECARD:N:山田,太郎;SOUND:ﾔﾏﾀﾞ,ﾀﾛｳ;ORG:ナノテク株式会社;EMAIL:taro@example.jp;;"
 
@@ -113,7 +114,7 @@ def test_qualify_by_tag_number(store):
 
 
 def test_forgotten_person_is_not_captured_silently(store):
-    from leadcap import tombstones
+    from leadcap.store import tombstones
 
     with store.transaction():
         tombstones.bury(store, {"email": "taro@example.jp"}, "2026-12-09")
@@ -173,7 +174,7 @@ def test_torn_last_journal_line_is_skipped(store):
 def test_read_only_database_file_goes_to_journal(tmp_path):
     import os
 
-    from leadcap.store import open_store
+    from leadcap.store.database import open_store
 
     if os.geteuid() == 0:
         pytest.skip("root can write read-only files")
@@ -194,17 +195,17 @@ def test_database_turned_read_only_sends_scan_to_journal(store):
 
 
 def test_consent_in_the_scan_loop_records_the_text_version(store):
-    from leadcap import privacy
+    from leadcap.store import consent_texts
 
     store.set_setting("consent-text.en", "I agree to be contacted about this conversation.")
     lead = capture.capture(store, MECARD).lead
     capture.qualify(store, lead, "consent", "followup")
     version = store.conn.execute("SELECT text_version FROM consent_records").fetchone()[0]
-    assert version and version == privacy.current_text_version(store)
+    assert version and version == consent_texts.current_text_version(store)
 
 
 def test_badge_scan_is_filled_from_the_attendee_list(store, tmp_path):
-    from leadcap import attendees
+    from leadcap.intake import attendees
 
     source = tmp_path / "attendees.csv"
     source.write_text(

@@ -9,7 +9,7 @@ import openpyxl
 import pytest
 
 from leadcap.export.columns import LEAD_COLUMNS
-from leadcap.leads import add_lead
+from leadcap.store.leads import add_lead
 
 KEYS = [c.key for c in LEAD_COLUMNS]
 

@@ -1,6 +1,6 @@
 import pytest
 
-from leadcap.leads import add_lead, update_lead
+from leadcap.store.leads import add_lead, update_lead
 
 PAST = "2026-01-{}T{}:00:00+09:00"
 

@@ -2,7 +2,7 @@ import json
 
 import pytest
 
-from leadcap.leads import JSON_KEYS
+from leadcap.store.leads import JSON_KEYS
 
 CONTRACT = {
     "id", "uuid", "event", "badge_id", "given_name", "family_name", "full_name", "name_reading",
@@ -233,7 +233,7 @@ def test_output_into_a_closed_pipe_is_quiet(store, db_path):
     import subprocess
     import sys
 
-    from leadcap import leads
+    from leadcap.store import leads
 
     with store.transaction():  # more output than a pipe buffers, so `head` leaves mid-write
         for i in range(3000):

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from leadcap.parse import parse_payload
-from leadcap.parse.vcard import parse_vcard
-from leadcap.photo import decode_image, decode_images
+from leadcap.intake.parse import parse_payload
+from leadcap.intake.parse.vcard import parse_vcard
+from leadcap.intake.photo import decode_image, decode_images
 
 CELL = {" ": (False, False), "▀": (True, False), "▄": (False, True), "█": (True, True)}
 

@@ -7,8 +7,8 @@ import time
 import pytest
 import test_stats
 
-from leadcap.leads import add_lead, get_lead
-from leadcap.store import open_store
+from leadcap.store.database import open_store
+from leadcap.store.leads import add_lead, get_lead
 
 fair = test_stats.fair  # the fair with known counts, shared with test_stats.py
 
@@ -178,8 +178,8 @@ def test_terminal_dashboard_shows_names_literally(fair):
 
     from rich.console import Console
 
-    from leadcap import stats
     from leadcap.cli.report import rich_stats
+    from leadcap.reports import stats
 
     at = "2026-12-10T15:00:00+09:00"
     add_lead(fair, {"company": "X"}, tags=["[/x] [bold]AI"], captured_at=at)

@@ -1,7 +1,7 @@
 import json
 import sqlite3
 
-from leadcap.store import open_store
+from leadcap.store.database import open_store
 
 
 def add(cli, *args):

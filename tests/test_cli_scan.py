@@ -40,8 +40,8 @@ def test_scan_bad_rating_is_usage_error(cli):
 
 
 def test_recover_after_journal(cli, db_path):
-    from leadcap import capture
-    from leadcap.store import open_store
+    from leadcap.intake import capture
+    from leadcap.store.database import open_store
 
     store = open_store(db_path, staff="anna", device="laptop-a")
     capture.append_journal(

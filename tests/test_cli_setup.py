@@ -101,7 +101,7 @@ def test_prefixed_settings_go_to_the_right_place(cli, tmp_path):
 def test_processes_starting_together_agree_on_one_device_id(tmp_path):
     from concurrent.futures import ThreadPoolExecutor
 
-    from leadcap.config import load_device_config
+    from leadcap.store.settings import load_device_config
 
     home = tmp_path / "fresh"
     with ThreadPoolExecutor(8) as pool:

@@ -7,8 +7,8 @@ from datetime import datetime
 
 import pytest
 
-from leadcap import leads
-from leadcap.store import open_store
+from leadcap.store import leads
+from leadcap.store.database import open_store
 
 
 @pytest.fixture

@@ -5,8 +5,8 @@ from datetime import date
 import pytest
 import test_stats
 
-from leadcap import debrief
-from leadcap.leads import add_lead
+from leadcap.reports import debrief
+from leadcap.store.leads import add_lead
 
 fair = test_stats.fair  # the fair with known counts, shared with test_stats.py
 
@@ -95,8 +95,9 @@ def test_workbook_sheets_rows_and_no_formulas(fair, tmp_path):
 
 
 def test_a_visit_that_came_in_by_merge_is_a_returning_visitor(fair, tmp_path):
-    from leadcap import merge, stats
-    from leadcap.store import open_store
+    from leadcap.laptops import merge
+    from leadcap.reports import stats
+    from leadcap.store.database import open_store
 
     other = open_store(tmp_path / "laptop-b.db", staff="ben", device="laptop-b")
     try:  # Abe, captured today on this laptop, was scanned on laptop b too

@@ -5,9 +5,9 @@ from pathlib import Path
 
 import pytest
 
-from leadcap import drafts
 from leadcap.errors import UsageError
-from leadcap.leads import add_lead
+from leadcap.output import drafts
+from leadcap.store.leads import add_lead
 
 TEMPLATES = Path(__file__).parent / "data" / "templates"
 GRANTED = {"followup": "granted"}

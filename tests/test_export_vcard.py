@@ -72,7 +72,7 @@ def test_card_without_names_still_has_fn():
 
 @pytest.mark.parametrize("version", ["3.0", "4.0"])
 def test_round_trip_through_leadcap_parser(tmp_path, version):
-    parser = pytest.importorskip("leadcap.parse.vcard")
+    parser = pytest.importorskip("leadcap.intake.parse.vcard")
     path = tmp_path / "leads.vcf"
     write_vcf(path, [LEAD], version=version)
     (contact,) = parser.parse_vcard(path.read_bytes())

@@ -4,11 +4,11 @@ import csv
 
 import pytest
 
-from leadcap import exporting
 from leadcap.errors import LeadcapError, UsageError
+from leadcap.export import run as exporting
 from leadcap.export.columns import SUMMARY_LABELS
-from leadcap.exporting import Selection, file_groups, select_leads
-from leadcap.leads import LeadFilter, add_lead
+from leadcap.export.run import Selection, file_groups, select_leads
+from leadcap.store.leads import LeadFilter, add_lead
 
 WORDS = SUMMARY_LABELS["en"]
 

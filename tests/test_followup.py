@@ -2,10 +2,10 @@ from datetime import date
 
 import pytest
 
-from leadcap import followup
 from leadcap.errors import LeadcapError, NotFound, UsageError
-from leadcap.history import history, undo
-from leadcap.leads import add_lead, get_lead, update_lead
+from leadcap.reports import worklist as followup
+from leadcap.store.history import history, undo
+from leadcap.store.leads import add_lead, get_lead, update_lead
 
 TODAY = date(2026, 12, 20)
 

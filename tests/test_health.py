@@ -5,8 +5,9 @@ from collections import namedtuple
 
 import pytest
 
-from leadcap import backup, health, leads, privacy, tombstones
 from leadcap.errors import DatabaseError
+from leadcap.store import backups as backup
+from leadcap.store import erasure, health, leads, tombstones
 
 
 def problems(store):
@@ -111,7 +112,7 @@ def test_restore_keeps_people_forgotten_since_the_backup_forgotten(store, tmp_pa
     lead = leads.add_lead(store, {"company": "ACME", "email": "gone@acme.example"})
     leads.add_lead(store, {"company": "Stays"})
     saved = backup.backup(store, usb_stick(tmp_path))
-    privacy.forget_lead(store, lead, at=store.now().isoformat())
+    erasure.forget_lead(store, lead, at=store.now().isoformat())
     report = health.restore(store, saved)
     assert report.reforgotten == 1
     assert [r[0] for r in store.conn.execute("SELECT company FROM leads")] == ["Stays"]

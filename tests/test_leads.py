@@ -2,8 +2,8 @@ from datetime import UTC
 
 import pytest
 
-from leadcap import history, leads, tags
 from leadcap.errors import NotFound, UsageError
+from leadcap.store import history, leads, tags
 
 
 def add(store, **fields):
@@ -70,7 +70,7 @@ def test_undo_reverts_the_last_command_then_the_one_before(store):
 
 
 def test_undo_only_touches_this_devices_changes(store, db_path):
-    from leadcap.store import open_store
+    from leadcap.store.database import open_store
 
     lead = add(store, company="ACME")
     other = open_store(db_path, staff="ben", device="laptop-b")
@@ -208,7 +208,7 @@ def test_find_matches_the_name_as_displayed(store, fields, query):
 
 
 def test_migration_recomputes_search_text_of_old_leads(store):
-    from leadcap.migrations import m004_search_names
+    from leadcap.store.migrations import m004_search_names
 
     lead = add(store, family_name="山田", given_name="太郎")
     with store.transaction():  # as an older leadcap stored it; the trigger updates the index
@@ -247,7 +247,7 @@ def test_rename_and_merge_rewrite_the_predefined_tag_list(store, old, new, expec
 
 
 def test_undoing_a_returning_visit_uncounts_it_in_the_visits_table(store):
-    from leadcap import capture
+    from leadcap.intake import capture
 
     capture.capture(store, "NT26-004211")
     lead = capture.capture(store, "NT26-004211").lead
@@ -273,7 +273,7 @@ def test_undoing_a_returning_visit_uncounts_it_in_the_visits_table(store):
     ],
 )
 def test_staff_filter_matches_the_first_name_or_the_whole_name(db_path, staff, expected):
-    from leadcap.store import open_store
+    from leadcap.store.database import open_store
 
     for name in ("Anna Schmidt", "Annabel Ko", "Jan Anna", "Anna_Schmidt"):
         other = open_store(db_path, staff=name, device="laptop-a")

@@ -8,9 +8,10 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from leadcap import history as change_log
-from leadcap import leads, merge, privacy, tombstones
-from leadcap.store import open_store
+from leadcap.laptops import merge
+from leadcap.store import erasure, leads, tombstones
+from leadcap.store import history as change_log
+from leadcap.store.database import open_store
 
 
 class Clock:
@@ -305,7 +306,7 @@ def test_a_tombstone_from_the_source_erases_our_copy(laptop):
     fields = {"badge_id": "B-9", "company": "ACME"}
     lead = leads.add_lead(a, fields, consent={"followup": "granted"})
     merge.merge_file(b, a.path)
-    privacy.forget_lead(b, lead, at="2026-12-09T11:00:00+09:00")
+    erasure.forget_lead(b, lead, at="2026-12-09T11:00:00+09:00")
     report = merge.merge_file(a, b.path)
     assert report.erased == 1
     for table in ("leads", "changes", "consent_records", "visits"):
@@ -400,7 +401,7 @@ def test_a_tombstone_and_aliases_in_one_merge_erase_the_person(laptop):
     merge.merge_file(a, b.path)
     merge.merge_file(b, a.path)
     assert b.conn.execute("SELECT COUNT(*) FROM lead_aliases").fetchone()[0] == 1
-    privacy.forget_lead(b, gone, at="2026-12-09T11:00:00+09:00")
+    erasure.forget_lead(b, gone, at="2026-12-09T11:00:00+09:00")
     report = merge.merge_file(a, b.path)
     assert report.erased == 1
     assert [lead["uuid"] for lead in leads.iter_leads(a)] == [kept["uuid"]]

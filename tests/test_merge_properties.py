@@ -10,8 +10,10 @@ from pathlib import Path
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from leadcap import backup, leads, merge
-from leadcap.store import open_store
+from leadcap.laptops import merge
+from leadcap.store import backups as backup
+from leadcap.store import leads
+from leadcap.store.database import open_store
 
 BADGES = ["B-1", "B-2", "B-3", None, None]
 EMAILS = ["ken@acme.jp", "sato@beta.jp", None, None]

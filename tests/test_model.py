@@ -2,7 +2,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from leadcap import model
+from leadcap.store import model
 
 
 @pytest.mark.parametrize(

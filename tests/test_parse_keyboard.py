@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pytest
 
-import leadcap.parse.keyboard
-from leadcap.parse import parse_payload
-from leadcap.parse.keyboard import detect_layout, repair
+import leadcap.intake.parse.keyboard
+from leadcap.intake.parse import parse_payload
+from leadcap.intake.parse.keyboard import detect_layout, repair
 
-LAYOUTS_FILE = Path(leadcap.parse.keyboard.__file__).with_name("keyboard_layouts.json")
+LAYOUTS_FILE = Path(leadcap.intake.parse.keyboard.__file__).with_name("keyboard_layouts.json")
 EXAMPLES = json.loads(LAYOUTS_FILE.read_text("utf-8"))["examples"]
 MECARD, URL, JSON = EXAMPLES
 CASES = [(example, layout) for example in EXAMPLES for layout in ("de", "jp")]

@@ -8,8 +8,13 @@ from pathlib import Path
 
 import pytest
 
-from leadcap.parse import parse_payload
-from leadcap.parse.mecard import parse_au_memory, parse_bizcard, parse_mecard, split_unescaped
+from leadcap.intake.parse import parse_payload
+from leadcap.intake.parse.mecard import (
+    parse_au_memory,
+    parse_bizcard,
+    parse_mecard,
+    split_unescaped,
+)
 
 DATA = Path(__file__).parent / "data" / "zxing"
 

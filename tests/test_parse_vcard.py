@@ -10,8 +10,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from leadcap.parse.contact import ParsedContact
-from leadcap.parse.vcard import looks_like_vcard, parse_vcard
+from leadcap.intake.parse.contact import ParsedContact
+from leadcap.intake.parse.vcard import looks_like_vcard, parse_vcard
 
 DATA = Path(__file__).parent / "data" / "vcard"
 ALL_FILES = sorted(

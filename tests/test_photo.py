@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from leadcap.parse import parse_payload
-from leadcap.photo import best_text, decode_images, payload_for_parser
+from leadcap.intake.parse import parse_payload
+from leadcap.intake.photo import best_text, decode_images, payload_for_parser
 
 DATA = Path(__file__).parent / "data" / "qr"
 ZXING_PHOTOS = sorted((p.stem for p in DATA.glob("*.png")), key=int)

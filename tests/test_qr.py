@@ -9,11 +9,14 @@ from xml.etree import ElementTree
 
 import pytest
 
-from leadcap import capture, leads, qr
 from leadcap.errors import LeadcapError, UsageError
-from leadcap.parse import DEFAULT_BADGE_PATTERN, parse_payload
-from leadcap.parse.vcard import parse_vcard
-from leadcap.photo import decode_image, decode_images
+from leadcap.intake import capture
+from leadcap.intake.parse import DEFAULT_BADGE_PATTERN, parse_payload
+from leadcap.intake.parse.vcard import parse_vcard
+from leadcap.intake.photo import decode_image, decode_images
+from leadcap.output import badges as badges_core
+from leadcap.output import qr
+from leadcap.store import leads
 
 CARD = {
     "name": "Anna Schmidt",
@@ -184,8 +187,8 @@ def test_html_sheet_embeds_decodable_codes(tmp_path):
 @pytest.mark.parametrize("japanese", [False, True])
 @pytest.mark.parametrize("badge_format", ["vcard", "mecard", "id"])
 def test_badge_pngs_decode_and_parse(tmp_path, badge_format, japanese):
-    badges = qr.sample_badges(3, japanese=japanese)
-    paths = qr.save_badge_pngs(badges, badge_format, tmp_path / "badges")
+    badges = badges_core.sample_badges(3, japanese=japanese)
+    paths = badges_core.save_badge_pngs(badges, badge_format, tmp_path / "badges")
     for badge, path in zip(badges, paths, strict=True):
         [code] = decode_image(path).codes
         result = parse_payload(code.payload)
@@ -199,8 +202,8 @@ def test_badge_pngs_decode_and_parse(tmp_path, badge_format, japanese):
 
 
 def test_japanese_badge_names_and_readings_round_trip(tmp_path):
-    [badge] = qr.sample_badges(1, japanese=True)
-    qr.save_badge_pngs([badge], "vcard", tmp_path)
+    [badge] = badges_core.sample_badges(1, japanese=True)
+    badges_core.save_badge_pngs([badge], "vcard", tmp_path)
     [code] = decode_image(tmp_path / "badge-001.png").codes
     [contact] = parse_payload(code.payload).contacts
     assert contact.full_name == "中村 翔太" == badge.full_name
@@ -209,11 +212,11 @@ def test_japanese_badge_names_and_readings_round_trip(tmp_path):
 
 
 def test_sample_badges_are_the_same_for_the_same_seed():
-    assert qr.sample_badges(5) == qr.sample_badges(5)
-    assert qr.sample_badges(5) != qr.sample_badges(5, seed=1)
+    assert badges_core.sample_badges(5) == badges_core.sample_badges(5)
+    assert badges_core.sample_badges(5) != badges_core.sample_badges(5, seed=1)
 
 
 def test_badge_ids_look_like_bare_badge_ids():
-    ids = [b.badge_id for b in qr.sample_badges(12)]
+    ids = [b.badge_id for b in badges_core.sample_badges(12)]
     assert ids[0] == "NT27-000001" and ids[-1] == "NT27-000012"
     assert all(re.match(DEFAULT_BADGE_PATTERN, badge_id) for badge_id in ids)

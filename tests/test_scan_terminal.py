@@ -6,8 +6,8 @@ import time
 
 import pytest
 
-from leadcap import leads, tags
-from leadcap.store import open_store
+from leadcap.store import leads, tags
+from leadcap.store.database import open_store
 
 pexpect = pytest.importorskip("pexpect")
 

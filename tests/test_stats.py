@@ -10,10 +10,10 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from leadcap import stats
-from leadcap.capture import SessionDefaults, count_visit
-from leadcap.leads import add_lead, get_lead, update_lead
-from leadcap.store import Store, open_store
+from leadcap.intake.capture import SessionDefaults, count_visit
+from leadcap.reports import stats
+from leadcap.store.database import Store, open_store
+from leadcap.store.leads import add_lead, get_lead, update_lead
 
 TOKYO = ZoneInfo("Asia/Tokyo")
 # "Now" for every test using the fair: the third day, in the afternoon.

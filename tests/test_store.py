@@ -3,8 +3,8 @@ import sqlite3
 import pytest
 
 from leadcap.errors import DatabaseError
-from leadcap.migrations import migrations
-from leadcap.store import open_store
+from leadcap.store.database import open_store
+from leadcap.store.migrations import migrations
 
 
 def schema(path):
@@ -82,7 +82,7 @@ def test_settings_round_trip(store):
 
 
 def test_tombstone_matches_email_and_badge_but_keeps_nothing_readable(store):
-    from leadcap import tombstones
+    from leadcap.store import tombstones
 
     with store.transaction():
         tombstones.bury(store, {"email": "Taro@Example.jp", "badge_id": "NT-0042"}, "2026-12-09")
@@ -94,7 +94,7 @@ def test_tombstone_matches_email_and_badge_but_keeps_nothing_readable(store):
 
 
 def test_the_scan_loop_checkpoints_between_visitors(store):
-    from leadcap import leads
+    from leadcap.store import leads
 
     store.defer_checkpoints()
     assert store.conn.execute("PRAGMA wal_autocheckpoint").fetchone()[0] == 0

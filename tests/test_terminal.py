@@ -4,7 +4,7 @@ import time
 
 import pytest
 
-from leadcap.terminal import BurstReader, payloads_from_lines, vcard_open
+from leadcap.intake.terminal import BurstReader, payloads_from_lines, vcard_open
 
 
 def typed(chunks):

@@ -7,9 +7,9 @@ import openpyxl
 import pytest
 
 from leadcap.export.columns import LEAD_COLUMNS
-from leadcap.history import history
-from leadcap.leads import add_lead, get_lead, update_lead
-from leadcap.workbook_import import _due, added_note
+from leadcap.output.followups_import import _due, added_note
+from leadcap.store.history import history
+from leadcap.store.leads import add_lead, get_lead, update_lead
 
 KEYS = [c.key for c in LEAD_COLUMNS]
 

@@ -6,8 +6,8 @@ from typing import Annotated
 
 import typer
 
-from leadcap import attendees as core
 from leadcap.cli.common import handle_errors, open_db, print_json, show_time
+from leadcap.intake import attendees as core
 
 app = typer.Typer(
     help="The organiser's attendee list: badge scans are looked up in it.",

@@ -32,7 +32,7 @@ class State:
 
 
 def device_config(ctx: typer.Context) -> dict:
-    from leadcap.config import load_device_config
+    from leadcap.store.settings import load_device_config
 
     return load_device_config(state(ctx).app_dir)
 
@@ -46,14 +46,14 @@ def state(ctx: typer.Context) -> State:
 
 def open_db(ctx: typer.Context):
     """The store for this invocation (opened once, closed when the command ends)."""
-    from leadcap.store import default_db_path, open_store
+    from leadcap.store.database import default_db_path, open_store
 
     current = state(ctx)
     if current._store is None:
         config = device_config(ctx)
         path = current.db_path or default_db_path(current.app_dir)
         current._store = open_store(path, staff=config["staff"], device=config["device"])
-        from leadcap.backup import configured_keep
+        from leadcap.store.backups import configured_keep
 
         current._store.backups_keep = configured_keep(config)
         ctx.find_root().call_on_close(current._store.close)
@@ -88,7 +88,7 @@ def handle_errors(fn: Callable) -> Callable:
         except LeadcapError as error:
             raise fail(str(error)) from None
         except sqlite3.Error as error:
-            from leadcap.store import translate_sqlite_error
+            from leadcap.store.database import translate_sqlite_error
 
             ctx = typer.get_current_context(silent=True)
             path = state(ctx).db_path if ctx else None

@@ -5,9 +5,9 @@ from typing import Annotated
 
 import typer
 
-from leadcap import model
 from leadcap.cli.common import handle_errors, is_terminal, open_db, time_bound
 from leadcap.errors import UsageError
+from leadcap.store import model
 
 app = typer.Typer(
     help="Write leads to Excel (follow-up lists), CSV (Salesforce, HubSpot) or vCard files.",
@@ -74,22 +74,22 @@ Output = Annotated[Path | None, typer.Option("--output", "-o", help="File to wri
 
 def _selection(ctx, store, tag, rating, staff, exhibitor, since, until, consent, status, review,
                new, profile):  # fmt: skip
-    from leadcap.exporting import Selection
-    from leadcap.leads import LeadFilter, check_choice
+    from leadcap.export.run import Selection
+    from leadcap.store.leads import LeadFilter
 
     if not profile.strip():
         raise UsageError("--profile cannot be empty. Use e.g. --profile crm")
     flt = LeadFilter(
         tags=tag or [],
-        rating=check_choice(rating, model.RATINGS, "rating"),
+        rating=model.check_choice(rating, model.RATINGS, "rating"),
         staff=staff,
         exhibitor=exhibitor,
         since=time_bound(store, since, "--since"),
         until=time_bound(store, until, "--until", end=True),
         review=review,
-        status=check_choice(status, model.STATUSES, "status"),
+        status=model.check_choice(status, model.STATUSES, "status"),
     )
-    purpose = check_choice(consent, model.CONSENT_PURPOSES, "consent purpose")
+    purpose = model.check_choice(consent, model.CONSENT_PURPOSES, "consent purpose")
     return Selection(filter=flt, consent=purpose, new_only=new, profile=profile.strip())
 
 
@@ -100,7 +100,7 @@ def _need_output(output: Path | None, example: str) -> Path:
 
 
 def _empty(store, selection) -> bool:
-    from leadcap.exporting import nothing_to_export
+    from leadcap.export.run import nothing_to_export
 
     if not nothing_to_export(store, selection):
         return False
@@ -186,7 +186,7 @@ def xlsx(
     first. With --split-by exhibitor --files DIR each co-exhibitor gets a file with only
     their own leads, plus the organiser's leads tagged with their name whose visitors
     granted share consent."""
-    from leadcap import exporting
+    from leadcap.export import run as exporting
 
     store = open_db(ctx)
     selection = _selection(ctx, store, tag, rating, staff, exhibitor, since, until, consent,
@@ -241,7 +241,7 @@ def csv(
 ) -> None:
     """Write a CSV file (UTF-8 with BOM, formulas neutralised) in leadcap's own layout or
     ready for the Salesforce or HubSpot import wizard."""
-    from leadcap import exporting
+    from leadcap.export import run as exporting
 
     store = open_db(ctx)
     path = _need_output(output, "-o leads.csv")
@@ -282,7 +282,7 @@ def vcf(
 ) -> None:
     """Write one .vcf file with a card per lead, for phones and address books (3.0 keeps
     name readings as X-PHONETIC-*, 4.0 as SORT-AS)."""
-    from leadcap import exporting
+    from leadcap.export import run as exporting
 
     store = open_db(ctx)
     path = _need_output(output, "-o leads.vcf")

@@ -5,8 +5,6 @@ from typing import Annotated
 
 import typer
 
-from leadcap import followup as core
-from leadcap import model
 from leadcap.cli.common import (
     device_config,
     handle_errors,
@@ -16,6 +14,8 @@ from leadcap.cli.common import (
     show_time,
 )
 from leadcap.errors import UsageError
+from leadcap.reports import worklist as core
+from leadcap.store import model
 
 app = typer.Typer(
     pretty_exceptions_show_locals=False,
@@ -173,8 +173,8 @@ def drafts(
 ) -> None:
     """Write a first follow-up e-mail per lead as a draft (.eml, opened by Outlook and
     Thunderbird as unsent). Only leads who agreed to follow-up get one. Sends nothing."""
-    from leadcap import drafts as core_drafts
-    from leadcap import leads
+    from leadcap.output import drafts as core_drafts
+    from leadcap.store import leads
 
     store = open_db(ctx)
     chosen = core_drafts.check_language(lang)

@@ -32,8 +32,8 @@ def followups(
     exported workbook (any sheet, split files too), matched by the UUID column. Each change
     is logged (leadcap history) and can be undone one lead at a time (leadcap undo). Cells
     changed in the database since the export, and unknown UUIDs, are listed and skipped."""
-    from leadcap import workbook_import as core
     from leadcap.errors import LeadcapError
+    from leadcap.output import followups_import as core
 
     if not file.is_file():
         raise LeadcapError(f"no file {file}. Give the .xlsx file that `leadcap export xlsx` wrote")
@@ -60,7 +60,7 @@ def followups(
     if not plan.changes:
         typer.echo(f"Nothing to change: {plan.rows} row(s) read from {file.name}.")
         return
-    from leadcap.backup import auto_backup
+    from leadcap.store.backups import auto_backup
 
     auto_backup(store, "import")  # keeps the device's backups-keep
     changed = core.apply_followups(store, plan)

@@ -5,9 +5,6 @@ from typing import Annotated
 
 import typer
 
-from leadcap import history as history_core
-from leadcap import leads as core
-from leadcap import model
 from leadcap.cli.common import (
     handle_errors,
     is_terminal,
@@ -19,6 +16,9 @@ from leadcap.cli.common import (
     with_field_options,
 )
 from leadcap.errors import LeadcapError, UsageError
+from leadcap.store import history as history_core
+from leadcap.store import leads as core
+from leadcap.store import model
 
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON (documented in README)")]
 LeadId = Annotated[str, typer.Argument(help="The lead's number (or uuid)")]
@@ -38,7 +38,7 @@ def parse_consent(value: str | None) -> dict[str, str]:
         return {}
     purposes = [p.strip().lower() for p in value.split(",") if p.strip()]
     for purpose in purposes:
-        core.check_choice(purpose, model.CONSENT_PURPOSES, "consent purpose")
+        model.check_choice(purpose, model.CONSENT_PURPOSES, "consent purpose")
     return dict.fromkeys(purposes, "granted")
 
 
@@ -139,7 +139,7 @@ def add(
 
 def check_not_forgotten(store, fields: dict, *, force: bool) -> None:
     """A person erased on request is not captured again without a word."""
-    from leadcap.tombstones import is_forgotten
+    from leadcap.store.tombstones import is_forgotten
 
     if force or not is_forgotten(store, fields):
         return
@@ -171,7 +171,7 @@ def list_(
     store = open_db(ctx)
     flt = core.LeadFilter(
         tags=tag or [],
-        rating=core.check_choice(rating, model.RATINGS, "rating"),
+        rating=model.check_choice(rating, model.RATINGS, "rating"),
         staff=staff,
         exhibitor=exhibitor,
         since=time_bound(store, since, "--since"),
@@ -218,7 +218,7 @@ def edit(
     extra = {"exhibitor": exhibitor, "owner": owner}
     changes.update({k: v for k, v in extra.items() if v is not None})
     if status is not None:
-        changes["status"] = core.check_choice(status, model.STATUSES, "status")
+        changes["status"] = model.check_choice(status, model.STATUSES, "status")
     if due is not None:
         changes["due"] = parse_due(due)
     if reviewed:
@@ -271,7 +271,9 @@ def rate(
 ) -> None:
     """Rate a lead hot, warm or cold."""
     store = open_db(ctx)
-    value = None if rating.lower() == "none" else core.check_choice(rating, model.RATINGS, "rating")
+    value = (
+        None if rating.lower() == "none" else model.check_choice(rating, model.RATINGS, "rating")
+    )
     report(store, core.update_lead(store, lead_id, {"rating": value}, command="rate"), as_json)
 
 

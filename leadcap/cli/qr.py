@@ -21,7 +21,7 @@ OUTPUT_HELP = "Write {} instead of drawing in the terminal"
 def show_in_terminal(payload: str, label: str = "") -> None:
     """Draw a code with half blocks. On a colour terminal it is forced black on white, so a dark
     theme cannot invert it; with NO_COLOR or when piped, a block is a dark module as drawn."""
-    from leadcap import qr
+    from leadcap.output import qr
 
     lines = qr.terminal_lines(qr.qr_matrix(payload, error_correction="L"))
     if label:
@@ -45,7 +45,7 @@ def show_in_terminal(payload: str, label: str = "") -> None:
 
 
 def _sheet_or_terminal(items, output: Path | None, title: str, subtitle: str = "") -> None:
-    from leadcap import qr
+    from leadcap.output import qr
 
     if output is None:
         for item in items:
@@ -74,7 +74,7 @@ def card(
     ] = None,
 ) -> None:
     """Show the booth's contact card (card.* settings) as a vCard QR code for visitors' phones."""
-    from leadcap import qr
+    from leadcap.output import qr
 
     if output is not None:
         qr.check_suffix(output, qr.CODE_SUFFIXES)
@@ -101,7 +101,7 @@ def commands(
     ] = None,
 ) -> None:
     """A printable sheet of the scan loop's command codes: interest tags, ratings, consent, undo."""
-    from leadcap import qr
+    from leadcap.output import qr
 
     if output is not None:
         qr.check_suffix(output, qr.SHEET_SUFFIXES)
@@ -132,17 +132,18 @@ def badge(
     ] = None,
 ) -> None:
     """Invented test badges (the same ones every time) to rehearse the scanner set-up."""
-    from leadcap import qr
+    from leadcap.output import badges as badges_core
+    from leadcap.output import qr
 
     badge_format = badge_format.lower()
-    if badge_format not in qr.BADGE_FORMATS:
+    if badge_format not in badges_core.BADGE_FORMATS:
         raise UsageError(f"unknown --format {badge_format!r}. Use vcard, mecard or id")
     suffix = output.suffix.lower() if output is not None else ""
     if output is not None and suffix and not output.is_dir():
         qr.check_suffix(output, qr.SHEET_SUFFIXES)
-    badges = qr.sample_badges(count, japanese=japanese, seed=seed)
+    badges = badges_core.sample_badges(count, japanese=japanese, seed=seed)
     if output is not None and (not suffix or output.is_dir()):
-        paths = qr.save_badge_pngs(badges, badge_format, output)
+        paths = badges_core.save_badge_pngs(badges, badge_format, output)
         typer.echo(f"Wrote {len(paths)} badge(s) to {output}.")
         return
     items = [b.sheet_item(badge_format) for b in badges]

@@ -171,7 +171,7 @@ def stats(
     """Lead counts for the booth: total and today; per day, hour, staff, tag,
     co-exhibitor and rating; consent rates; leads needing review; returning visitors.
     Days and hours are in the event's time zone; deleted leads never count."""
-    from leadcap import stats as core
+    from leadcap.reports import stats as core
 
     store = open_db(ctx)
     if date:
@@ -233,7 +233,7 @@ def print_literal_table(columns: list[str], rows: list[list]) -> None:
 
 
 def print_debrief(report: dict) -> None:
-    from leadcap.debrief import summary_rows
+    from leadcap.reports.debrief import summary_rows
 
     typer.echo(f"Debrief {report['date']} ({report['timezone']})")
     print_literal_table(["", "value"], [list(row) for row in summary_rows(report)[2:]])
@@ -271,7 +271,7 @@ def debrief(
     """End-of-day report: the day's counts, then every lead of the day that lacks an
     e-mail, follow-up consent, a rating or a tag, or is flagged for review, each with the
     command that fixes it."""
-    from leadcap import debrief as core
+    from leadcap.reports import debrief as core
 
     store = open_db(ctx)
     day_only(date)

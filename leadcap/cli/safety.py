@@ -5,7 +5,6 @@ from typing import Annotated
 
 import typer
 
-from leadcap import model
 from leadcap.cli.common import (
     handle_errors,
     open_db,
@@ -14,6 +13,7 @@ from leadcap.cli.common import (
     show_time,
 )
 from leadcap.errors import UsageError
+from leadcap.store import model
 
 YesOption = Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation")]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON")]
@@ -43,7 +43,7 @@ def backup(
     ] = None,
 ) -> None:
     """Write a consistent copy of the database, even while others are capturing."""
-    from leadcap import backup as core
+    from leadcap.store import backups as core
 
     path = core.backup(open_db(ctx), to)
     typer.echo(f"Backed up to {path}.")
@@ -58,7 +58,7 @@ def restore(
 ) -> None:
     """Replace the database with a backup FILE (the current one is backed up first and
     checked files only), or bring back a deleted lead by its number."""
-    from leadcap import health
+    from leadcap.store import health
 
     if not Path(target).exists() and (target.isdigit() or _looks_like_uuid(target)):
         from leadcap.cli import leads
@@ -102,8 +102,7 @@ def doctor(
     as_json: JsonOption = False,
 ) -> None:
     """Check the database and say what to do about each problem (exit 1 if any)."""
-    from leadcap import backup as backups
-    from leadcap import health
+    from leadcap.store import backups, health
 
     store = open_db(ctx)
     findings = health.run_checks(store)
@@ -159,10 +158,9 @@ def print_leads_brief(store, found: list[dict]) -> None:
 
 def remind(store, report) -> None:
     """Erasure reaches the database only: say where copies of the person remain."""
-    from leadcap import backup as backups
-    from leadcap import privacy
+    from leadcap.store import backups, erasure
 
-    holding = privacy.backups_holding(store, backups.list_backups(store), report)
+    holding = erasure.backups_holding(store, backups.list_backups(store), report)
     for path in holding:
         typer.echo(f"Still in backup: {path}")
     for profile, exported_at in report.exports:
@@ -188,12 +186,11 @@ def forget(
 ) -> None:
     """Erase a person for good (GDPR/APPI erasure): all their leads, history, consent
     records and attendee-list row. A tombstone stops merges and imports bringing them back."""
-    from leadcap import backup as backups
-    from leadcap import privacy
+    from leadcap.store import backups, erasure
 
     store = open_db(ctx)
-    person = privacy.resolve_person(store, who, badge=badge)
-    found = privacy.person_leads(store, person)
+    person = erasure.resolve_person(store, who, badge=badge)
+    found = erasure.person_leads(store, person)
     if found:
         print_leads_brief(store, found)
         question = f"Erase these {len(found)} lead(s) and everything about this person?"
@@ -201,7 +198,7 @@ def forget(
         question = f"No lead matches {who!r}. Record it as forgotten so no merge brings it in?"
     confirm(f"{question} This cannot be undone.", yes, "Nothing erased.")
     made = backups.auto_backup(store, "forget")
-    report = privacy.forget_lead(store, person, at=store.now().isoformat())
+    report = erasure.forget_lead(store, person, at=store.now().isoformat())
     typer.echo(
         f"Erased {len(report.lead_ids)} lead(s) and {sum(report.rows.values())} row(s) in all;"
         f" wrote {report.tombstones} tombstone(s)."
@@ -226,11 +223,10 @@ def purge(
 ) -> None:
     """Retention: erase leads whose follow-up is finished (won, lost), never started
     (new, no owner) or that were deleted, and that nobody changed for the period."""
-    from leadcap import backup as backups
-    from leadcap import privacy
+    from leadcap.store import backups, erasure
 
     store = open_db(ctx)
-    found = privacy.purge_candidates(store, older_than)
+    found = erasure.purge_candidates(store, older_than)
     if not found:
         typer.echo(f"Nothing to purge: no finished or unstarted lead older than {older_than}.")
         return
@@ -240,7 +236,7 @@ def purge(
         return
     confirm(f"Erase these {len(found)} lead(s) for good?", yes, "Nothing erased.")
     made = backups.auto_backup(store, "purge")
-    report = privacy.purge_leads(store, found, at=store.now().isoformat())
+    report = erasure.purge_leads(store, found, at=store.now().isoformat())
     typer.echo(
         f"Erased {len(report.lead_ids)} lead(s) older than {older_than};"
         f" wrote {report.tombstones} tombstone(s)."
@@ -268,7 +264,7 @@ def consent(
 ) -> None:
     """Record a consent decision for one purpose, or show a lead's consent history
     (time, staff, method, consent-text version): the proof of what was agreed."""
-    from leadcap import privacy
+    from leadcap.store import consent as consent_core
 
     store = open_db(ctx)
     if purpose is not None:
@@ -277,7 +273,7 @@ def consent(
                 f"say what the visitor decided for {purpose}: leadcap consent {lead_id}"
                 f" {purpose} granted|refused|withdrawn|not_asked"
             )
-        record = privacy.record_consent(store, lead_id, purpose, status, method=method)
+        record = consent_core.record_consent(store, lead_id, purpose, status, method=method)
         if as_json:
             print_json(record)
         elif record is None:
@@ -289,7 +285,7 @@ def consent(
                 f" ({record['method']}, consent text version {version})."
             )
         return
-    history = privacy.consent_history(store, lead_id)
+    history = consent_core.consent_history(store, lead_id)
     if as_json:
         print_json(history)
         return

@@ -9,10 +9,10 @@ from typing import Annotated
 
 import typer
 
-from leadcap import capture as core
-from leadcap import model
 from leadcap.cli.common import console, handle_errors, open_db, show_time
 from leadcap.errors import LeadcapError, UsageError
+from leadcap.intake import capture as core
+from leadcap.store import model
 
 LAYOUT_NAMES = {"de": "German", "jp": "Japanese"}
 RATING_KEYS = {"h": "hot", "w": "warm", "c": "cold"}
@@ -125,14 +125,14 @@ def print_json_line(outcome: core.Capture) -> None:
 
 
 def _counts(store) -> dict:
-    from leadcap.leads import counts
+    from leadcap.store.leads import counts
 
     return counts(store)
 
 
 def consent_hint(store) -> str | None:
     try:
-        from leadcap.privacy import consent_text
+        from leadcap.store.consent_texts import consent_text
     except ImportError:
         return None
     for lang in ("ja", "en", "de"):
@@ -247,7 +247,7 @@ def interactive_loop(session: Session, defaults, *, qualify: bool, line_gap: flo
     import termios
     import tty
 
-    from leadcap.terminal import BurstReader
+    from leadcap.intake.terminal import BurstReader
 
     fd = sys.stdin.fileno()
     saved = termios.tcgetattr(fd)
@@ -302,7 +302,7 @@ def qualify_until_next(session: Session, reader) -> str | None:
 
 
 def piped_loop(session: Session, lines, defaults) -> None:
-    from leadcap.terminal import payloads_from_lines
+    from leadcap.intake.terminal import payloads_from_lines
 
     for payload in payloads_from_lines(lines):
         run_capture(session, payload, defaults, ask_forgotten=lambda: False)
@@ -310,14 +310,14 @@ def piped_loop(session: Session, lines, defaults) -> None:
 
 def decoded_lines(stream):
     """Lines of piped bytes as text: UTF-8, else cp932 (files from Japanese Windows)."""
-    from leadcap.parse import decode_payload
+    from leadcap.intake.parse import decode_payload
 
     for raw in stream:
         yield decode_payload(raw)
 
 
 def image_scan(session: Session, images: list[Path], defaults) -> int:
-    from leadcap.photo import decode_images
+    from leadcap.intake.photo import decode_images
 
     found = 0
     for result in decode_images(images):
@@ -363,13 +363,12 @@ def scan(
     """Capture leads from a badge scanner (or a pipe, a file, or photos). Each scan is
     saved before anything else; then h/w/c rates, digits tag, n notes, y records follow-up
     consent, Enter skips. Payloads starting LEADCAP: are command codes."""
-    from leadcap.backup import auto_backup
-    from leadcap.leads import check_choice
+    from leadcap.store.backups import auto_backup
 
     store = open_db(ctx)
     defaults = core.SessionDefaults(
         tags=tag or [],
-        rating=check_choice(rating, model.RATINGS, "rating"),
+        rating=model.check_choice(rating, model.RATINGS, "rating"),
         exhibitor=exhibitor,
     )
     store.defer_checkpoints()

@@ -5,8 +5,6 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import typer
 
-from leadcap import leads as core
-from leadcap import tags as tags_core
 from leadcap.cli.common import (
     device_config,
     handle_errors,
@@ -15,9 +13,11 @@ from leadcap.cli.common import (
     print_table,
     state,
 )
-from leadcap.config import DEVICE_KEY_PREFIXES, DEVICE_KEYS, save_device_config
 from leadcap.errors import UsageError
-from leadcap.store import EVENT_SETTING_PREFIXES, EVENT_SETTINGS
+from leadcap.store import leads as core
+from leadcap.store import tags as tags_core
+from leadcap.store.database import EVENT_SETTING_PREFIXES, EVENT_SETTINGS
+from leadcap.store.settings import DEVICE_KEY_PREFIXES, DEVICE_KEYS, save_device_config
 
 config_app = typer.Typer(
     help="Show or change settings (event settings live in the database, device ones here).",
@@ -74,7 +74,7 @@ def check_value(key: str, value):
     elif key.startswith("followup-days."):
         return whole_number(key, value, 0, 7)
     elif key in ("card.email", "my-card.email"):
-        from leadcap.model import email_problem
+        from leadcap.store.model import email_problem
 
         problem = email_problem(value)
         if problem:

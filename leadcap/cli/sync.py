@@ -37,8 +37,8 @@ def merge(
     change; tags and notes from both are kept; one person captured on two laptops (same
     badge, else same e-mail) becomes one lead. Merging again changes nothing. Exits 1 only
     if no file could be merged."""
-    from leadcap.backup import auto_backup
-    from leadcap.merge import SourceError, merge_file
+    from leadcap.laptops.merge import SourceError, merge_file
+    from leadcap.store.backups import auto_backup
 
     store = open_db(ctx)
     if not dry_run:
@@ -80,7 +80,7 @@ def sync(
     Writes this laptop's snapshot there as leadcap-DEVICE.db, then merges every other
     laptop's snapshot found. Run it on each laptop in turn (then once more on the first)
     and all hold the same leads. Half-copied or foreign files are reported and skipped."""
-    from leadcap.sync import sync_folder
+    from leadcap.laptops.sync import sync_folder
 
     store = open_db(ctx)
     report = sync_folder(store, folder, dry_run=dry_run)

@@ -4,8 +4,8 @@ from typing import Annotated
 
 import typer
 
-from leadcap import tags as core
 from leadcap.cli.common import handle_errors, open_db, print_json, print_table
+from leadcap.store import tags as core
 
 app = typer.Typer(
     help="List interest tags with counts; rename or merge them.",

@@ -1,0 +1,448 @@
+"""From the store to export files: which leads, in which order, into which file, and which
+leads count as exported afterwards.
+
+The writers in `leadcap.export` know nothing about the database; this module feeds them.
+Every file is written under a temporary name and renamed into place, and export marks are
+recorded only after that rename, so a crash never leaves half a file and never marks leads
+as exported that are not in a file."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from leadcap.errors import LeadcapError, UsageError
+from leadcap.store import model
+from leadcap.store.database import Store
+from leadcap.store.leads import LeadFilter, iter_leads
+
+# Hot first, then warm, cold, unrated; newest first within each rating.
+ORDER = (
+    "CASE rating WHEN 'hot' THEN 0 WHEN 'warm' THEN 1 WHEN 'cold' THEN 2 ELSE 3 END,"
+    " captured_utc DESC, id DESC"
+)
+DEFAULT_PROFILE = "default"
+SPLIT_KEYS = ("tag", "exhibitor", "staff", "rating")
+LANGS = ("en", "de", "ja")
+
+Progress = Callable[[int, int | None], None]
+
+
+@dataclass
+class Selection:
+    """Which leads an export takes: the list filters, plus a consent purpose that must be
+    granted and `new_only` (not yet exported under `profile`)."""
+
+    filter: LeadFilter = field(default_factory=LeadFilter)
+    consent: str | None = None
+    new_only: bool = False
+    profile: str = DEFAULT_PROFILE
+
+
+@dataclass
+class ExportResult:
+    """What an export wrote: the files, and leads per sheet (one workbook) or per file."""
+
+    paths: list[Path]
+    total: int = 0
+    counts: dict[str, int] = field(default_factory=dict)
+    cut_uuids: list[str] = field(default_factory=list)
+    exported_at: str | None = None
+
+
+def marked_uuids(store: Store, profile: str) -> set[str]:
+    rows = store.conn.execute("SELECT lead_uuid FROM export_marks WHERE profile = ?", [profile])
+    return {row[0] for row in rows}
+
+
+def select_leads(store: Store, selection: Selection) -> Iterator[dict]:
+    """The selected leads in export order. Consent and `--new` are checked here rather than
+    in SQL so the list filters stay exactly those of `leadcap list` (LeadFilter)."""
+    skip = marked_uuids(store, selection.profile) if selection.new_only else set()
+    for lead in iter_leads(store, selection.filter, order=ORDER):
+        if selection.consent and lead["consent"].get(selection.consent) != "granted":
+            continue
+        if lead["uuid"] in skip:
+            continue
+        yield lead
+
+
+class _Recorder:
+    """A re-readable lead source (a fresh query each call) that remembers the uuids it gave,
+    so exactly the leads in the file get marked. Calls inside one read transaction all see
+    the same snapshot, so the writer's two passes agree."""
+
+    def __init__(self, store: Store, selection: Selection, progress: Progress | None = None):
+        self.store = store
+        self.selection = selection
+        self.uuids: dict[str, None] = {}
+        self.progress = progress
+        self.total: int | None = None
+
+    def __call__(self) -> Iterator[dict]:
+        count = 0
+        for lead in select_leads(self.store, self.selection):
+            self.uuids[lead["uuid"]] = None
+            count += 1
+            yield lead
+        self.total = count if self.total is None else self.total
+
+    def report(self, done: int) -> None:
+        if self.progress:
+            self.progress(done, self.total)
+
+
+class _Snapshot:
+    """A read transaction around an export: every query sees the database as it was when the
+    export started, even while a colleague's scanner keeps adding leads."""
+
+    def __init__(self, store: Store):
+        self.store = store
+        self.own = False
+
+    def __enter__(self):
+        if not self.store.conn.in_transaction:
+            self.store.conn.execute("BEGIN")
+            self.own = True
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self.own and self.store.conn.in_transaction:
+            self.store.conn.execute("COMMIT")
+
+
+def record_marks(store: Store, profile: str, uuids, exported_at: str) -> None:
+    """Remember these leads as exported under `profile` (for `--new`), in one transaction."""
+    with store.transaction():
+        store.conn.executemany(
+            "INSERT INTO export_marks (profile, lead_uuid, exported_at) VALUES (?, ?, ?)"
+            " ON CONFLICT(profile, lead_uuid) DO UPDATE SET exported_at = excluded.exported_at",
+            [(profile, uuid, exported_at) for uuid in uuids],
+        )
+
+
+# --- files appear whole or not at all -------------------------------------------------------
+
+
+def _check_target(path: Path) -> None:
+    if path.is_dir():
+        raise LeadcapError(f"{path} is a folder. Give a file name, e.g. -o {path / 'leads.xlsx'}")
+    if not path.parent.is_dir():
+        raise LeadcapError(
+            f"cannot write {path}: the folder {path.parent} does not exist."
+            " Create it or choose another output path"
+        )
+
+
+def _write_atomically(path: Path, write: Callable[[Path], object]):
+    """Call `write(temporary_path)` and rename the result to `path`; on any failure remove
+    the temporary file and raise a LeadcapError that names the path."""
+    _check_target(path)
+    tmp = path.with_name(f".{path.stem}.partial{path.suffix}")
+    try:
+        result = write(tmp)
+        os.replace(tmp, path)
+    except OSError as error:
+        tmp.unlink(missing_ok=True)
+        reason = error.strerror or str(error)
+        raise LeadcapError(
+            f"cannot write {path} ({reason}). Check the folder is writable and has space"
+        ) from None
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    return result
+
+
+def _exported(store: Store, selection: Selection, write) -> ExportResult:
+    """Run `write(recorder, now)` in a read snapshot, then mark what it wrote."""
+    now = store.now()
+    recorder = _Recorder(store, selection)
+    with _Snapshot(store):
+        result = write(recorder, now)
+    result.exported_at = now.isoformat()
+    if recorder.uuids:
+        record_marks(store, selection.profile, recorder.uuids, result.exported_at)
+    return result
+
+
+# --- formats --------------------------------------------------------------------------------
+
+
+def export_csv(
+    store: Store, path: Path, selection: Selection, *, delimiter: str = ",", format="leadcap"
+) -> ExportResult:
+    """Write the selection as CSV (leadcap's layout or a CRM import layout)."""
+    from leadcap.export.csv import FORMATS, write_csv
+
+    if format not in FORMATS:
+        raise UsageError(f"unknown CSV format {format!r}. Use one of: {', '.join(FORMATS)}")
+    if len(delimiter) != 1 or delimiter in '"\r\n':
+        raise UsageError(f"the delimiter must be one character such as , or ; not {delimiter!r}")
+    path = Path(path)
+
+    def write(source, now) -> ExportResult:
+        total = _write_atomically(
+            path, lambda tmp: write_csv(tmp, source(), delimiter=delimiter, format=format)
+        )
+        return ExportResult(paths=[path], total=total, counts={path.name: total})
+
+    return _exported(store, selection, write)
+
+
+def export_vcf(store: Store, path: Path, selection: Selection, *, version="3.0") -> ExportResult:
+    """Write the selection as one .vcf file for phones and address books."""
+    from leadcap.export.vcard import write_vcf
+
+    if version not in ("3.0", "4.0"):
+        raise UsageError(f"vCard version must be 3.0 or 4.0, not {version!r}")
+    path = Path(path)
+
+    def write(source, now) -> ExportResult:
+        total = _write_atomically(path, lambda tmp: write_vcf(tmp, source(), version=version))
+        return ExportResult(paths=[path], total=total, counts={path.name: total})
+
+    return _exported(store, selection, write)
+
+
+def check_xlsx_options(split_by: str | None, lang: str) -> None:
+    """Bad --split-by or --lang values are usage errors (exit 2), found before any work."""
+    if split_by is not None and split_by not in SPLIT_KEYS:
+        raise UsageError(f"cannot split by {split_by!r}. Use one of: {', '.join(SPLIT_KEYS)}")
+    if lang not in LANGS:
+        raise UsageError(f"unknown language {lang!r}. Use one of: {', '.join(LANGS)}")
+
+
+def export_xlsx(
+    store: Store,
+    path: Path,
+    selection: Selection,
+    *,
+    split_by: str | None = None,
+    lang: str = "en",
+    filters: dict[str, str] | None = None,
+    progress: Progress | None = None,
+) -> ExportResult:
+    """One workbook: a summary sheet, then one lead sheet or one per `split_by` group.
+    A single workbook is for the organiser, so it holds every selected lead."""
+    from leadcap.export.xlsx import write_workbook
+
+    check_xlsx_options(split_by, lang)
+    path = Path(path)
+
+    def write(source, now) -> ExportResult:
+        source.progress = progress
+        summary = _write_atomically(
+            path,
+            lambda tmp: write_workbook(
+                tmp, source, event=_event(store), filters=filters, split_by=split_by,
+                lang=lang, progress=source.report, now=now,
+            ),
+        )  # fmt: skip
+        return ExportResult(
+            paths=[path], total=summary.total, counts=dict(summary.sheets),
+            cut_uuids=list(summary.cut_uuids),
+        )  # fmt: skip
+
+    return _exported(store, selection, write)
+
+
+def _event(store: Store) -> dict:
+    return {"name": store.event or "", "timezone": store.timezone}
+
+
+# --- one workbook per group -----------------------------------------------------------------
+
+
+def file_groups(lead: dict, split_by: str, words: dict[str, str], exhibitors: dict) -> list[str]:
+    """Which files a lead goes to when each group gets its own workbook.
+
+    Pavilion privacy (split by exhibitor): a co-exhibitor's lead goes only to that
+    co-exhibitor's file. The organiser's own leads (no exhibitor) go to the organiser's file
+    ("(none)"), and also to a co-exhibitor's file when the visitor granted `share` consent
+    AND the lead carries a tag with that co-exhibitor's name (the booth staff's way of saying
+    "this visitor asked about ACME"). `exhibitors` maps `exhibitor_key`s to spellings, so
+    "acme gmbh" and "ACME GmbH" go to one file."""
+    if split_by == "tag":
+        tags = [t.strip() for t in lead.get("tags") or [] if t and t.strip()]
+        return list(dict.fromkeys(tags)) or [words["no_tag"]]
+    if split_by == "rating":
+        return [lead.get("rating") or words["no_rating"]]
+    if split_by == "staff":
+        return [model.clean(lead.get("owner") or lead.get("captured_by")) or words["none"]]
+    own = model.clean(lead.get("exhibitor"))
+    if own:
+        return [exhibitors.get(exhibitor_key(own), own)]
+    groups = [words["none"]]
+    if (lead.get("consent") or {}).get("share") == "granted":
+        for tag in lead.get("tags") or []:
+            name = exhibitors.get(exhibitor_key(tag))
+            if name and name not in groups:
+                groups.append(name)
+    return groups
+
+
+def exhibitor_key(name: str | None) -> str:
+    """One key for the spellings of one exhibitor: case-folded, spaces collapsed."""
+    return " ".join(model.fold(name).split())
+
+
+def _exhibitor_names(store: Store) -> dict[str, str]:
+    """Exhibitor key -> the file's name: as the event's configured exhibitors spell it,
+    else as the first-captured lead spells it."""
+    names: dict[str, str] = {}
+    for name in store.setting("exhibitors") or []:
+        if model.clean(name):
+            names.setdefault(exhibitor_key(name), model.clean(name))
+    rows = store.conn.execute(
+        "SELECT trim(exhibitor) FROM leads WHERE trim(exhibitor) != '' AND deleted_at IS NULL"
+        " GROUP BY trim(exhibitor) ORDER BY min(captured_utc), min(id)"
+    )
+    for (name,) in rows:
+        names.setdefault(exhibitor_key(name), name)
+    return names
+
+
+class _GroupSpools:
+    """Leads per group in temporary JSON-lines files, so memory stays flat."""
+
+    def __init__(self, directory: Path):
+        self.directory = directory
+        self.paths: dict[str, Path] = {}
+
+    def add(self, group: str, lead: dict) -> None:
+        path = self.paths.setdefault(group, self.directory / f"{len(self.paths)}.jsonl")
+        with path.open("a", encoding="utf-8") as out:
+            out.write(json.dumps(lead, ensure_ascii=False) + "\n")
+
+    def reader(self, group: str) -> Callable[[], Iterator[dict]]:
+        def read() -> Iterator[dict]:
+            with self.paths[group].open(encoding="utf-8") as lines:
+                for line in lines:
+                    yield json.loads(line)
+
+        return read
+
+
+def _file_order(groups, split_by: str, words: dict[str, str]) -> list[str]:
+    fallbacks = {words["no_tag"], words["none"], words["no_rating"]}
+    if split_by == "rating":
+        rank = {r: i for i, r in enumerate(model.RATINGS)}
+        return sorted(groups, key=lambda g: (rank.get(g, len(rank)), g))
+    return sorted(groups, key=lambda g: (g in fallbacks, g.casefold()))
+
+
+def export_xlsx_files(
+    store: Store,
+    directory: Path,
+    selection: Selection,
+    *,
+    split_by: str,
+    lang: str = "en",
+    filters: dict[str, str] | None = None,
+    progress: Progress | None = None,
+) -> ExportResult:
+    """One workbook per group, named after the group, so each co-exhibitor or colleague
+    receives only their own leads (see `file_groups` for the privacy rule). All files are
+    written into a temporary folder first and moved into `directory` only when all worked."""
+    from leadcap.export.columns import SUMMARY_LABELS
+    from leadcap.export.safety import safe_filename
+    from leadcap.export.xlsx import write_workbook
+
+    check_xlsx_options(split_by, lang)
+    if split_by is None:
+        raise UsageError("--files needs --split-by: tag, exhibitor, staff or rating")
+    directory = Path(directory)
+    words = SUMMARY_LABELS[lang]
+    exhibitors = _exhibitor_names(store) if split_by == "exhibitor" else {}
+    if directory.exists() and not directory.is_dir():
+        raise LeadcapError(f"{directory} is a file. Give a folder for --files")
+    made_directory = not directory.exists()
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+        work = Path(tempfile.mkdtemp(prefix=".leadcap-export-", dir=directory))
+    except OSError as error:
+        raise LeadcapError(
+            f"cannot write into {directory} ({error.strerror or error})."
+            " Check the folder is writable"
+        ) from None
+
+    def write(source, now) -> ExportResult:
+        spools = _GroupSpools(work)
+        selected = 0
+        for lead in source():
+            selected += 1
+            for group in file_groups(lead, split_by, words, exhibitors):
+                spools.add(group, lead)
+        result = ExportResult(paths=[], total=selected)
+        done, used = 0, set()
+        for group in _file_order(spools.paths, split_by, words):
+            name = stem = safe_filename(group)
+            n = 1
+            while name.casefold() in used:
+                n += 1
+                name = f"{stem} ({n})"
+            used.add(name.casefold())
+            offset = done
+
+            def report(count: int, offset: int = offset) -> None:
+                if progress:
+                    progress(offset + count, None)
+
+            summary = write_workbook(
+                work / f"{name}.xlsx", spools.reader(group), event=_event(store),
+                filters={**(filters or {}), split_by: group}, split_by=None, lang=lang,
+                progress=report, now=now,
+            )  # fmt: skip
+            done += summary.total
+            result.counts[f"{name}.xlsx"] = summary.total
+            result.cut_uuids.extend(u for u in summary.cut_uuids if u not in result.cut_uuids)
+        for file_name in result.counts:
+            os.replace(work / file_name, directory / file_name)
+            result.paths.append(directory / file_name)
+        return result
+
+    try:
+        return _exported(store, selection, write)
+    except OSError as error:
+        raise LeadcapError(
+            f"cannot write into {directory} ({error.strerror or error})."
+            " Check the folder is writable and has space"
+        ) from None
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+        if made_directory and directory.exists() and not any(directory.iterdir()):
+            directory.rmdir()
+
+
+def nothing_to_export(store: Store, selection: Selection) -> bool:
+    """True when the selection is empty (the CLI then writes no file)."""
+    leads = select_leads(store, selection)
+    try:
+        return next(leads, None) is None
+    finally:
+        leads.close()
+
+
+def describe(selection: Selection, **options: str | None) -> dict[str, str]:
+    """The filters as the summary sheet lists them."""
+    flt = selection.filter
+    shown = {
+        "tag": ", ".join(flt.tags) or None,
+        "rating": flt.rating,
+        "staff": flt.staff,
+        "exhibitor": flt.exhibitor,
+        "since": flt.since,
+        "until": flt.until,
+        "status": flt.status,
+        "consent": selection.consent,
+        "review": "yes" if flt.review else None,
+        "new": f"not exported before (profile {selection.profile})" if selection.new_only else None,
+        **options,
+    }
+    return {key: str(value) for key, value in shown.items() if value}

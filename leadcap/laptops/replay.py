@@ -1,0 +1,170 @@
+"""Replaying a lead from its united change log.
+
+Given every copy of one person (both laptops, aliases included) and the union of their
+change rows, consent records and visit counters, work out the lead's row and tags: each
+logged field takes its latest change by (UTC time, device, the device's own order, uid),
+tags follow their add/remove events, notes are united entry by entry. Nothing here reads
+or writes the database; `leadcap.laptops.merge` gathers the inputs and writes the result."""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import UTC, datetime
+
+from leadcap.store import model
+from leadcap.store.database import Store
+from leadcap.store.leads import _derived
+
+# Fields whose latest change wins (notes are united instead).
+LWW_FIELDS = tuple(f for f in model.EDITABLE_FIELDS if f != "notes") + ("rating",)
+ORIGIN_COLUMNS = ("captured_by", "device", "captured_at", "captured_utc", "source", "raw_payload")
+
+
+_UTC_CACHE: dict[str, str] = {}
+
+
+def utc_key(timestamp: str | None) -> str:
+    """An ISO time with any offset as a comparable UTC string."""
+    if not timestamp:
+        return ""
+    found = _UTC_CACHE.get(timestamp)
+    if found is None:
+        moment = datetime.fromisoformat(timestamp)
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=UTC)
+        found = moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")
+        if len(_UTC_CACHE) < 200_000:
+            _UTC_CACHE[timestamp] = found
+    return found
+
+
+def change_key(change: tuple) -> tuple:
+    """(UTC time, device, the device's own order, uid): the same on every laptop."""
+    uid, device, changed_at, seq = change[0], change[1], change[2], change[3]
+    return (utc_key(changed_at), device or "", seq or 0, uid)
+
+
+def lead_state(
+    store: Store,
+    base: dict,
+    rows: list[dict],
+    changes: list[tuple],
+    consent: list[tuple],
+    visits: list[int],
+    current_tags: list[str],
+) -> tuple[dict, list[str]]:
+    """A lead's row and tags from its united history. `base` is the canonical lead's row
+    (for what was never logged: origin, event default); `rows` every copy of the person
+    on both sides, canonical first; `changes` (uid, device, changed_at, seq, field, old,
+    new); `consent` (uid, device, recorded_at, purpose, status)."""
+    changes = sorted(changes, key=change_key)
+    latest: dict[str, str | None] = {}
+    tag_events: dict[str, tuple[bool, str]] = {}
+    deleted_at = base.get("deleted_at")
+    review_key = field_key = None
+    for change in changes:
+        name, old, new = change[4], change[5], change[6]
+        if name == "created":
+            deleted_at = None
+        elif name == "deleted":
+            deleted_at = change[2] if new == "true" else None
+        elif name == "tags":
+            before = {t.casefold(): t for t in json.loads(old or "[]")}
+            after = {t.casefold(): t for t in json.loads(new or "[]")}
+            for folded in after.keys() - before.keys():
+                tag_events[folded] = (True, after[folded])
+            for folded in before.keys() - after.keys():
+                tag_events[folded] = (False, before[folded])
+        elif name == "review_reasons":
+            review_key = change_key(change)
+        elif name in LWW_FIELDS:
+            latest[name] = new
+        if name in model.LEAD_FIELDS:
+            field_key = change_key(change)
+    fields = {}
+    for name in LWW_FIELDS:
+        if name in latest:
+            fields[name] = latest[name]
+        else:
+            fields[name] = next((r[name] for r in rows if r.get(name) is not None), None)
+    fields["notes"] = merge_notes([r.get("notes") for r in rows])
+    if tag_events:
+        tags = sorted((name for present, name in tag_events.values() if present), key=str.casefold)
+    else:
+        tags = list(current_tags)
+    state = json.loads(base.get("consent") or "{}")
+    for _uid, _device, _at, purpose, status in sorted(
+        consent, key=lambda c: (utc_key(c[2]), c[1] or "", c[0])
+    ):
+        state[purpose] = status
+    order = [p for p in model.CONSENT_PURPOSES if p in state] + sorted(
+        p for p in state if p not in model.CONSENT_PURPOSES
+    )
+    reviewed_last = review_key is not None and (field_key is None or review_key > field_key)
+    kept: list[str] = []
+    if review_key is None:
+        for row in rows:
+            for reason in json.loads(row.get("review_reasons") or "[]"):
+                if reason not in kept:
+                    kept.append(reason)
+    derived = _derived(store, fields, kept)
+    if reviewed_last:
+        derived["review_reasons"], derived["needs_review"] = "[]", 0
+    row = {
+        "uuid": base["uuid"],
+        **fields,
+        "consent": json.dumps({p: state[p] for p in order}),
+        **{column: base.get(column) for column in ORIGIN_COLUMNS},
+        "updated_at": max(changes, key=change_key)[2] if changes else base["updated_at"],
+        "visits": sum(visits) if visits else base.get("visits") or 1,
+        "deleted_at": deleted_at,
+        **derived,
+    }
+    if row["status"] is None:
+        row["status"] = "new"
+    return row, tags
+
+
+_NOTE_START = re.compile(r"^\[(\d{4}-\d{2}-\d{2} \d{2}:\d{2})[^\]]*\] ")
+
+
+def note_entries(notes: str | None) -> list[str]:
+    """Notes split into appended entries: a stamped line starts one, other lines continue
+    the one before (a note may span lines)."""
+    entries: list[str] = []
+    for line in (notes or "").split("\n"):
+        if entries and not _NOTE_START.match(line):
+            entries[-1] += "\n" + line
+        else:
+            entries.append(line)
+    return entries
+
+
+def merge_notes(texts: list[str | None]) -> str | None:
+    """The union of the entries of several copies of a lead's notes, each copy's order
+    kept, ordered by stamp where copies differ, without duplicates. The result does not
+    depend on the order of `texts`, and one copy comes back unchanged."""
+    lists = [note_entries(t) for t in dict.fromkeys(t for t in texts if t)]
+    if not lists:
+        return None
+    if len(lists) == 1:
+        return "\n".join(lists[0])
+    positions, merged, seen = [0] * len(lists), [], set()
+    while True:
+        heads = [lst[i] for lst, i in zip(lists, positions, strict=True) if i < len(lst)]
+        if not heads:
+            break
+        entry = min(heads, key=_note_order)
+        for n, lst in enumerate(lists):
+            if positions[n] < len(lst) and lst[positions[n]] == entry:
+                positions[n] += 1
+        if entry not in seen:
+            seen.add(entry)
+            merged.append(entry)
+    return "\n".join(merged)
+
+
+def _note_order(entry: str) -> tuple[str, str]:
+    found = _NOTE_START.match(entry)
+    return (found.group(1) if found else "", entry)

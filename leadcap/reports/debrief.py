@@ -1,0 +1,203 @@
+"""The end-of-day debrief: the day's counts and a fix-up queue of incomplete leads, each
+problem with the command that fixes it, so the team lead can fix them the same evening.
+
+Placeholders in the commands are in angle brackets (`<e-mail>`): a shell refuses to run a
+command pasted with the placeholder still in it, instead of saving the placeholder."""
+
+from __future__ import annotations
+
+import os
+import shlex
+from datetime import date
+from pathlib import Path
+
+from leadcap.reports import stats
+from leadcap.store import model
+from leadcap.store.database import Store
+from leadcap.store.leads import LeadFilter, iter_leads
+
+# Review reasons that a corrected field clears by itself (see leads._VALIDATION_PREFIXES).
+_FIELD_REASONS = {"e-mail ": ("email", "<e-mail>"), "phone ": ("phone", "<phone>"),
+                  "mobile ": ("mobile", "<mobile>")}  # fmt: skip
+MAX_CELL_CHARS = 32_767  # Excel's limit for one cell
+
+
+def returning_visitors(store: Store, since: str, until: str) -> int:
+    """Live leads with a visit in [since, until) that are returning visitors. "Returning"
+    is what `leadcap stats` counts: the lead's visits (every device's, merged ones and
+    linked duplicates included, from the `visits` table) number more than one. Stats counts
+    such leads by capture time; the debrief by their latest visit, so a visitor captured
+    yesterday and scanned again today is one of today's returning visitors."""
+    row = store.conn.execute(
+        "SELECT COUNT(*) FROM ("
+        " SELECT coalesce(a.lead_uuid, v.lead_uuid) AS lead_uuid,"
+        " max(strftime('%Y-%m-%dT%H:%M:%S+00:00', v.last_at)) AS latest"
+        " FROM visits v LEFT JOIN lead_aliases a ON a.alias_uuid = v.lead_uuid"
+        " GROUP BY 1) seen JOIN leads l ON l.uuid = seen.lead_uuid"
+        " WHERE l.deleted_at IS NULL AND l.visits > 1 AND seen.latest >= ? AND seen.latest < ?",
+        [since, until],
+    ).fetchall()[0]
+    return row[0]
+
+
+def problems(lead: dict, command: str = "leadcap") -> list[dict]:
+    """What is missing or doubtful about a lead, each with the command that fixes it.
+    Kinds: email, consent, rating, tags, review. A refused follow-up is the visitor's
+    decision, not a gap, so only consent never asked is listed."""
+    n = lead["id"]
+    found = []
+
+    def add(kind: str, text: str, fix: str) -> None:
+        found.append({"kind": kind, "problem": text, "command": f"{command} {fix}"})
+
+    if not lead["email"]:
+        add("email", "no e-mail", f"edit {n} --email <e-mail>")
+    if lead["consent"].get("followup") == "not_asked":
+        add("consent", "follow-up consent not recorded", f"consent {n} followup granted")
+    if not lead["rating"]:
+        add("rating", "no rating", f"rate {n} <hot|warm|cold>")
+    if not lead["tags"]:
+        add("tags", "no interest tag", f"tag {n} <tag>")
+    for reason in lead["review_reasons"]:
+        for prefix, (field, placeholder) in _FIELD_REASONS.items():
+            if reason.startswith(prefix):
+                option = field.replace("_", "-")
+                add("review", reason, f"edit {n} --{option} {placeholder}")
+                break
+        else:
+            add("review", f"check: {reason}", f"edit {n} --reviewed")
+    if lead["needs_review"] and not lead["review_reasons"]:
+        add("review", "flagged for review", f"edit {n} --reviewed")
+    return found
+
+
+def debrief(store: Store, day: date, *, command: str = "leadcap") -> dict:
+    """The day's counts and fix-up queue. `command` starts every fix command (it carries
+    `--db FILE` when the debrief was made for a file other than the default)."""
+    since, until = stats.day_bounds(store.zone(), day)
+    counts = stats.totals(store, since, until)
+    groups = stats.breakdowns(store, since, until)
+    leads = list(iter_leads(store, LeadFilter(since=since, until=until), order="id"))
+    queue = []
+    for lead in leads:
+        found = problems(lead, command)
+        if found:
+            queue.append(
+                {
+                    "id": lead["id"],
+                    "uuid": lead["uuid"],
+                    "name": model.display_name(lead),
+                    "company": lead["company"],
+                    "captured_at": lead["captured_at"],
+                    "captured_by": lead["captured_by"],
+                    "problems": found,
+                }
+            )
+    return {
+        "date": day.isoformat(),
+        "timezone": store.timezone,
+        "new_leads": counts["total"],
+        "returning_visitors": returning_visitors(store, since, until),
+        "per_rating": counts["per_rating"],
+        "per_staff": groups["per_staff"],
+        "per_tag": groups["per_tag"],
+        "untagged": counts["untagged"],
+        "per_exhibitor": groups["per_exhibitor"],
+        "consent_granted": counts["consent_granted"],
+        "consent_rate": counts["consent_rate"],
+        "needs_review": counts["needs_review"],
+        "fixups": queue,
+    }
+
+
+def fix_command_prefix(db_path: Path | None) -> str:
+    """`leadcap`, or `leadcap --db FILE` when the commands must reach a particular file."""
+    return f"leadcap --db {shlex.quote(str(db_path))}" if db_path else "leadcap"
+
+
+def summary_rows(report: dict) -> list[tuple[str, object]]:
+    """The counts as (label, value) rows, in the order the debrief shows them."""
+    rows: list[tuple[str, object]] = [
+        ("date", report["date"]),
+        ("time zone", report["timezone"]),
+        ("new leads", report["new_leads"]),
+        ("returning visitors", report["returning_visitors"]),
+    ]
+    rows += [(f"rating: {k}", v) for k, v in report["per_rating"].items()]
+    for purpose, rate in report["consent_rate"].items():
+        granted = report["consent_granted"][purpose]
+        shown = "-" if rate is None else f"{granted} of {report['new_leads']} ({rate:.0%})"
+        rows.append((f"consent: {purpose}", shown))
+    rows.append(("needs review", report["needs_review"]))
+    rows += [(f"staff: {k}", v) for k, v in report["per_staff"].items()]
+    rows += [(f"tag: {k}", v) for k, v in report["per_tag"].items()]
+    rows.append(("untagged", report["untagged"]))
+    rows += [(f"exhibitor: {k}", v) for k, v in report["per_exhibitor"].items()]
+    rows.append(("leads to fix", len(report["fixups"])))
+    return rows
+
+
+FIXUP_COLUMNS = ("id", "name", "company", "missing", "fix")
+
+
+def fixup_rows(report: dict) -> list[tuple]:
+    """One row per lead of the queue: what is missing and the commands, one per line."""
+    return [
+        (
+            item["id"],
+            item["name"],
+            item["company"] or "",
+            "; ".join(p["problem"] for p in item["problems"]),
+            "\n".join(p["command"] for p in item["problems"]),
+        )
+        for item in report["fixups"]
+    ]
+
+
+def write_workbook(report: dict, path: str | Path) -> Path:
+    """The debrief as a workbook: sheet "Summary" (the counts) and sheet "Fix-up" (a row per
+    lead). Every text is an explicit text cell, never a formula: names come from badges and
+    QR codes anyone can print. Written beside the target, then moved into place."""
+    from openpyxl import Workbook
+    from openpyxl.cell import WriteOnlyCell
+    from openpyxl.styles import Alignment, Font
+
+    from leadcap.export.safety import clean_xml
+
+    book = Workbook(write_only=True)
+    bold = Font(bold=True)
+    wrap = Alignment(wrap_text=True, vertical="top")
+
+    def cell(ws, value, *, header: bool = False, wrapped: bool = False):
+        if isinstance(value, str):
+            value = clean_xml(value)[:MAX_CELL_CHARS] or None
+        made = WriteOnlyCell(ws, value=value)
+        if isinstance(value, str):
+            made.data_type = "s"  # openpyxl would read a leading "=" as a formula
+        if header:
+            made.font = bold
+        if wrapped:
+            made.alignment = wrap
+        return made
+
+    summary = book.create_sheet("Summary")
+    summary.column_dimensions["A"].width = 28
+    summary.column_dimensions["B"].width = 20
+    for label, value in summary_rows(report):
+        summary.append([cell(summary, label), cell(summary, value)])
+
+    fixup = book.create_sheet("Fix-up")
+    for letter, width in zip("ABCDE", (6, 24, 24, 40, 44), strict=True):
+        fixup.column_dimensions[letter].width = width
+    fixup.append([cell(fixup, title, header=True) for title in FIXUP_COLUMNS])
+    for row in fixup_rows(report):
+        fixup.append([cell(fixup, value, wrapped=True) for value in row])
+
+    path = Path(path)
+    partial = path.with_name(f".{path.name}.partial")
+    try:
+        book.save(partial)
+        os.replace(partial, path)
+    finally:
+        partial.unlink(missing_ok=True)
+    return path

@@ -1,0 +1,154 @@
+"""Counts for the booth dashboard (`leadcap stats`), computed in SQL on live leads.
+
+Days and hours are those of the event's time zone. SQL groups captures into UTC quarter
+hours (every time zone offset in use is a whole number of quarter hours, so a quarter hour
+never straddles a local hour or a DST change); Python then turns each quarter hour into its
+local day and hour with the zone's rules for that moment. A fixed offset in SQL would put
+the leads of a DST day into the wrong hour.
+
+Every query reads its rows to the end, so no read transaction stays open between two
+refreshes of `--watch` and scans from other processes appear on the next one."""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from leadcap.store import model
+from leadcap.store.database import Store
+
+UNRATED = "unrated"
+NO_STAFF = "(unknown)"
+HOURS = tuple(f"{h:02d}" for h in range(24))
+
+
+def day_bounds(zone: ZoneInfo, day: date) -> tuple[str, str]:
+    """A local day as UTC ISO bounds [start, end): 23 or 25 hours long on DST days."""
+    start = datetime.combine(day, time(0), tzinfo=zone).astimezone(UTC)
+    end = datetime.combine(day + timedelta(days=1), time(0), tzinfo=zone).astimezone(UTC)
+    return start.isoformat(timespec="seconds"), end.isoformat(timespec="seconds")
+
+
+def selection(since: str | None = None, until: str | None = None) -> tuple[str, list]:
+    """SQL condition (on table alias `l`) for live leads captured in [since, until)."""
+    where, params = ["l.deleted_at IS NULL"], []
+    if since:
+        where.append("l.captured_utc >= ?")
+        params.append(since)
+    if until:
+        where.append("l.captured_utc < ?")
+        params.append(until)
+    return " AND ".join(where), params
+
+
+def _grouped(store: Store, sql: str, params: list) -> dict[str, int]:
+    return {key: count for key, count in store.conn.execute(sql, params).fetchall()}
+
+
+def totals(store: Store, since: str | None = None, until: str | None = None) -> dict:
+    """Total, review, returning visitors, ratings and consent of the selected leads."""
+    where, params = selection(since, until)
+    purposes = model.CONSENT_PURPOSES
+    consent_sql = "".join(
+        f", COUNT(*) FILTER (WHERE json_extract(l.consent, '$.{p}') = 'granted')" for p in purposes
+    )
+    row = store.conn.execute(
+        "SELECT COUNT(*), COUNT(*) FILTER (WHERE l.needs_review),"
+        " COUNT(*) FILTER (WHERE l.visits > 1),"
+        " COUNT(*) FILTER (WHERE l.rating = 'hot'), COUNT(*) FILTER (WHERE l.rating = 'warm'),"
+        " COUNT(*) FILTER (WHERE l.rating = 'cold'), COUNT(*) FILTER (WHERE l.rating IS NULL),"
+        f" COUNT(*) FILTER (WHERE NOT EXISTS (SELECT 1 FROM lead_tags lt WHERE lt.lead_id = l.id))"
+        f"{consent_sql} FROM leads l WHERE {where}",
+        params,
+    ).fetchall()[0]
+    total, review, returning, hot, warm, cold, unrated, untagged, *granted = row
+    granted = dict(zip(purposes, granted, strict=True))
+    return {
+        "total": total,
+        "needs_review": review,
+        "returning_visitors": returning,
+        "per_rating": {"hot": hot, "warm": warm, "cold": cold, UNRATED: unrated},
+        "untagged": untagged,
+        "consent_granted": granted,
+        "consent_rate": {p: round(n / total, 4) if total else None for p, n in granted.items()},
+    }
+
+
+def breakdowns(store: Store, since: str | None = None, until: str | None = None) -> dict:
+    """Leads per staff member, interest tag and co-exhibitor, most first."""
+    where, params = selection(since, until)
+    per_staff = _grouped(
+        store,
+        f"SELECT coalesce(l.captured_by, '{NO_STAFF}') AS staff, COUNT(*) FROM leads l"
+        f" WHERE {where} GROUP BY staff ORDER BY COUNT(*) DESC, staff COLLATE NOCASE",
+        params,
+    )
+    per_tag = _grouped(
+        store,
+        "SELECT t.name, COUNT(*) FROM lead_tags lt JOIN tags t ON t.id = lt.tag_id"
+        f" JOIN leads l ON l.id = lt.lead_id WHERE {where}"
+        " GROUP BY t.id ORDER BY COUNT(*) DESC, t.position IS NULL, t.position, t.name",
+        params,
+    )
+    per_exhibitor = _grouped(
+        store,
+        f"SELECT l.exhibitor, COUNT(*) FROM leads l WHERE {where} AND l.exhibitor IS NOT NULL"
+        " GROUP BY l.exhibitor ORDER BY COUNT(*) DESC, l.exhibitor COLLATE NOCASE",
+        params,
+    )
+    return {"per_staff": per_staff, "per_tag": per_tag, "per_exhibitor": per_exhibitor}
+
+
+def timeline(
+    store: Store, since: str | None = None, until: str | None = None
+) -> tuple[dict[str, int], dict[str, int]]:
+    """(leads per local day with empty days in between filled in, leads per local hour of
+    day "00".."23") for the selected leads."""
+    where, params = selection(since, until)
+    rows = store.conn.execute(
+        "SELECT substr(l.captured_utc, 1, 14)"
+        " || printf('%02d', CAST(substr(l.captured_utc, 15, 2) AS INTEGER) / 15 * 15),"
+        f" COUNT(*) FROM leads l WHERE {where} GROUP BY 1",
+        params,
+    ).fetchall()
+    zone = store.zone()
+    days: Counter = Counter()
+    hours: Counter = Counter()
+    for quarter, count in rows:
+        local = datetime.fromisoformat(quarter + ":00+00:00").astimezone(zone)
+        days[local.date()] += count
+        hours[f"{local.hour:02d}"] += count
+    per_day = {}
+    if days:
+        day, last = min(days), max(days)
+        while day <= last:
+            per_day[day.isoformat()] = days[day]
+            day += timedelta(days=1)
+    return per_day, {hour: hours[hour] for hour in HOURS}
+
+
+def compute(store: Store, since: str | None = None, until: str | None = None) -> dict:
+    """Everything `leadcap stats` shows, for leads captured in [since, until) (UTC ISO
+    bounds, either may be None). `today` counts today's leads whatever the bounds."""
+    now = store.now()
+    today_start, today_end = day_bounds(store.zone(), now.date())
+    today = store.conn.execute(
+        "SELECT COUNT(*) FROM leads WHERE deleted_at IS NULL"
+        " AND captured_utc >= ? AND captured_utc < ?",
+        [today_start, today_end],
+    ).fetchall()[0][0]
+    counts = totals(store, since, until)
+    per_day, per_hour = timeline(store, since, until)
+    return {
+        "as_of": now.isoformat(),
+        "timezone": store.timezone,
+        "since": since,
+        "until": until,
+        "total": counts.pop("total"),
+        "today": today,
+        **counts,
+        "per_day": per_day,
+        "per_hour": per_hour,
+        **breakdowns(store, since, until),
+    }

@@ -1,0 +1,262 @@
+"""Opening the database: location, pragmas, migrations, settings and transactions.
+
+Lead reads and writes live in `leadcap.store.leads`; this module knows nothing about
+their fields."""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import json
+import os
+import sqlite3
+import uuid
+from collections.abc import Iterator
+from datetime import datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import sqlite_utils
+
+from leadcap.errors import DatabaseBusy, DatabaseError, LeadcapError
+
+DB_ENV = "LEADCAP_DB"
+BUSY_TIMEOUT_ENV = "LEADCAP_BUSY_TIMEOUT"
+DEFAULT_BUSY_TIMEOUT = 10.0
+# Event settings travel with the database; device settings (staff, device id) do not.
+EVENT_SETTINGS = ("event", "timezone", "country", "tags", "exhibitors", "badge_pattern")
+# Families of event settings, one key per language or item: `consent-text.de`, `card.email`
+# (the booth's contact card), `followup-days.hot` (service level per rating).
+EVENT_SETTING_PREFIXES = ("consent-text.", "card.", "followup-days.")
+
+
+def default_db_path(app_dir: Path) -> Path:
+    env = os.environ.get(DB_ENV)
+    return Path(env) if env else app_dir / "leads.db"
+
+
+@functools.cache
+def system_timezone() -> str:
+    """The machine's IANA zone name (Area/City), falling back to UTC."""
+    name = os.environ.get("TZ", "").lstrip(":")
+    if not name:
+        with contextlib.suppress(OSError):
+            name = Path("/etc/timezone").read_text().strip()
+    if not name:
+        with contextlib.suppress(OSError, ValueError):
+            target = os.path.realpath("/etc/localtime")
+            name = target.split("zoneinfo/", 1)[1] if "zoneinfo/" in target else ""
+    try:
+        ZoneInfo(name)
+        return name
+    except (ZoneInfoNotFoundError, ValueError):
+        return "UTC"
+
+
+def translate_sqlite_error(error: sqlite3.Error, path: Path) -> LeadcapError:
+    """Turn SQLite's terse errors into a sentence that says what to do."""
+    text = str(error)
+    if "locked" in text or "busy" in text:
+        return DatabaseBusy(
+            f"{path} is locked by another leadcap process for too long. "
+            "Wait for it to finish (or close it) and try again"
+        )
+    if "not a database" in text:
+        return DatabaseError(
+            f"{path} is not a leadcap database (not an SQLite file). "
+            "Point --db at a leadcap database, or at a new file name to start one"
+        )
+    if "malformed" in text or "corrupt" in text:
+        return DatabaseError(
+            f"{path} is damaged (SQLite says: {text}). "
+            "Restore it from a backup (leadcap restore) or copy it aside and start a new one"
+        )
+    if "readonly" in text or "read-only" in text:
+        return DatabaseError(f"{path} is read-only. Check its permissions or choose another --db")
+    if "unable to open" in text or "disk I/O" in text:
+        return DatabaseError(
+            f"cannot open {path} ({text}). Check the folder exists and is writable"
+        )
+    if "full" in text:
+        return DatabaseError(f"the disk holding {path} is full. Free some space and try again")
+    return DatabaseError(f"database problem in {path}: {text}")
+
+
+class Store:
+    """One open leadcap database. Writes go through `transaction()`, which commits
+    before it returns: a caller that reports success has made the change durable."""
+
+    def __init__(self, path: Path, conn: sqlite3.Connection, staff: str, device: str):
+        self.path = path
+        self.conn = conn
+        self.db = sqlite_utils.Database(conn)
+        self.staff = staff
+        self.device = device
+        self.backups_keep = 10  # automatic backups kept (device setting backups-keep)
+        self._deferred = False  # checkpoints left to checkpoint() (the scan loop)
+        self._settings: dict | None = None
+
+    # -- transactions -------------------------------------------------------------
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """BEGIN IMMEDIATE takes the write lock up front (waiting up to the busy timeout),
+        so two writers queue instead of failing halfway through."""
+        if self.conn.in_transaction:
+            yield self.conn
+            return
+        try:
+            self.conn.execute("BEGIN IMMEDIATE")
+        except sqlite3.Error as error:
+            raise translate_sqlite_error(error, self.path) from None
+        try:
+            yield self.conn
+        except BaseException:
+            if self.conn.in_transaction:
+                self.conn.execute("ROLLBACK")
+            raise
+        try:
+            self.conn.execute("COMMIT")
+        except sqlite3.Error as error:
+            if self.conn.in_transaction:
+                self.conn.execute("ROLLBACK")
+            raise translate_sqlite_error(error, self.path) from None
+
+    def defer_checkpoints(self) -> None:
+        """For the scan loop: SQLite would otherwise copy the WAL back into the database
+        inside some commits, making that visitor wait. `checkpoint()` does it between
+        visitors instead."""
+        self.conn.execute("PRAGMA wal_autocheckpoint = 0")
+        self._deferred = True
+
+    def checkpoint(self) -> None:
+        """Move committed pages from the WAL into the database file, without waiting for
+        readers (PASSIVE). Nothing uncommitted is involved; a failure only means later."""
+        if self._deferred:
+            with contextlib.suppress(sqlite3.Error):
+                self.conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
+
+    def new_batch(self) -> str:
+        return uuid.uuid4().hex
+
+    # -- settings -----------------------------------------------------------------
+    @property
+    def settings(self) -> dict:
+        if self._settings is None:
+            rows = self.conn.execute("SELECT key, value FROM settings").fetchall()
+            self._settings = {key: json.loads(value) for key, value in rows}
+        return self._settings
+
+    def setting(self, key: str, default=None):
+        return self.settings.get(key, default)
+
+    def set_setting(self, key: str, value) -> None:
+        with self.transaction():
+            self.conn.execute(
+                "INSERT INTO settings(key, value) VALUES (?, ?)"
+                " ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+                (key, json.dumps(value, ensure_ascii=False)),
+            )
+        self._settings = None
+
+    @property
+    def event(self) -> str | None:
+        return self.setting("event")
+
+    @property
+    def timezone(self) -> str:
+        return self.setting("timezone") or system_timezone()
+
+    @property
+    def country(self) -> str | None:
+        return self.setting("country")
+
+    def zone(self) -> ZoneInfo:
+        try:
+            return ZoneInfo(self.timezone)
+        except (ZoneInfoNotFoundError, ValueError):
+            return ZoneInfo("UTC")
+
+    def now(self) -> datetime:
+        """Now in the event's time zone, to the second, with its offset."""
+        return datetime.now(self.zone()).replace(microsecond=0)
+
+    def schema_version(self) -> int:
+        row = self.conn.execute(
+            "SELECT COUNT(*) FROM _sqlite_migrations WHERE migration_set = 'leadcap'"
+        ).fetchone()
+        return row[0]
+
+    def close(self) -> None:
+        self.conn.close()
+
+
+def _busy_timeout() -> float:
+    try:
+        return float(os.environ.get(BUSY_TIMEOUT_ENV, DEFAULT_BUSY_TIMEOUT))
+    except ValueError:
+        return DEFAULT_BUSY_TIMEOUT
+
+
+def _check_is_leadcap(conn: sqlite3.Connection, path: Path) -> None:
+    """Refuse files that are not ours, or that a newer leadcap wrote, before changing them."""
+    from leadcap.store.migrations import applied_names, unknown_names
+
+    if conn.execute("SELECT COUNT(*) FROM sqlite_master").fetchone()[0] == 0:
+        return  # a new, empty file
+    applied = applied_names(conn)
+    if not applied:
+        raise DatabaseError(
+            f"{path} is an SQLite database, but not a leadcap one. "
+            "Point --db at a leadcap database, or at a new file name to start one"
+        )
+    unknown = unknown_names(applied)
+    if unknown:
+        raise DatabaseError(
+            f"{path} was written by a newer leadcap (schema {sorted(unknown)[-1]}). "
+            "Upgrade leadcap (python -m pip install -U leadcap); the file was not changed"
+        )
+
+
+def open_store(path: Path, *, staff: str, device: str) -> Store:
+    """Open (creating if needed) the database at `path`, apply pending migrations and
+    set the pragmas that make every commit durable and let two processes share the file."""
+    from leadcap.store.migrations import migrations
+
+    path = Path(path).expanduser()
+    if path.is_dir():
+        raise DatabaseError(f"{path} is a folder. Give --db a file name such as {path}/leads.db")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise DatabaseError(
+            f"cannot create the folder {path.parent} ({error.strerror}). "
+            "Choose a writable location with --db or LEADCAP_DB"
+        ) from None
+    if not path.exists() and not os.access(path.parent, os.W_OK):
+        raise DatabaseError(
+            f"cannot create {path}: the folder is not writable. "
+            "Choose a writable location with --db or LEADCAP_DB"
+        )
+    try:
+        conn = sqlite3.connect(path, timeout=_busy_timeout(), isolation_level=None)
+    except sqlite3.Error as error:
+        raise translate_sqlite_error(error, path) from None
+    try:
+        conn.execute("PRAGMA foreign_keys = ON")
+        conn.execute("PRAGMA synchronous = FULL")
+        _check_is_leadcap(conn, path)
+        if conn.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
+            conn.execute("PRAGMA journal_mode = WAL")
+        store = Store(path, conn, staff=staff, device=device)
+        if migrations.pending(store.db):
+            # Two processes opening a new file at once: the second waits here, then
+            # finds nothing left to apply.
+            with store.transaction():
+                migrations.apply(store.db)
+    except sqlite3.Error as error:
+        conn.close()
+        raise translate_sqlite_error(error, path) from None
+    except LeadcapError:
+        conn.close()
+        raise
+    return store

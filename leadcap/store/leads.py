@@ -1,0 +1,481 @@
+"""Reading and writing leads, with every change recorded in the change log.
+
+Every public function that writes does so in one transaction that has committed when it
+returns. Leads are handed around as plain dicts in the JSON contract's shape."""
+
+from __future__ import annotations
+
+import json
+import re
+import sqlite3
+import uuid
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from leadcap.errors import NotFound, UsageError
+from leadcap.store import model
+from leadcap.store.database import Store
+
+JSON_KEYS = (
+    "id",
+    "uuid",
+    "event",
+    *model.LEAD_FIELDS,
+    "rating",
+    "tags",
+    "consent",
+    "captured_by",
+    "device",
+    "captured_at",
+    "updated_at",
+    "source",
+    "raw_payload",
+    "needs_review",
+    "review_reasons",
+    "visits",
+    "exhibitor",
+    "status",
+    "owner",
+    "due",
+    "deleted",
+)
+_TAGS_SQL = (
+    "(SELECT json_group_array(name) FROM (SELECT t.name FROM lead_tags lt"
+    " JOIN tags t ON t.id = lt.tag_id WHERE lt.lead_id = leads.id"
+    " ORDER BY t.position IS NULL, t.position, t.name)) AS tags"
+)
+# Validation reasons are recomputed whenever the field changes; other reasons (an
+# unparsed scan, a repaired keyboard layout) stay until someone marks the lead reviewed.
+_VALIDATION_PREFIXES = ("e-mail ", "phone ", "mobile ")
+
+
+@dataclass
+class LeadFilter:
+    tags: list[str] = field(default_factory=list)
+    rating: str | None = None
+    staff: str | None = None
+    exhibitor: str | None = None
+    since: str | None = None  # UTC ISO bounds, inclusive / exclusive
+    until: str | None = None
+    review: bool = False
+    deleted: bool = False
+    status: str | None = None
+    limit: int | None = None
+
+
+def row_to_lead(row: sqlite3.Row) -> dict:
+    """A database row in the JSON contract's shape."""
+    data = dict(row)
+    lead = {key: data.get(key) for key in JSON_KEYS if key in data}
+    lead["tags"] = json.loads(data.get("tags") or "[]")
+    consent = {purpose: "not_asked" for purpose in model.CONSENT_PURPOSES}
+    consent.update(json.loads(data.get("consent") or "{}"))
+    lead["consent"] = consent
+    lead["needs_review"] = bool(data["needs_review"])
+    lead["review_reasons"] = json.loads(data.get("review_reasons") or "[]")
+    lead["deleted"] = data.get("deleted_at") is not None
+    return {key: lead.get(key) for key in JSON_KEYS}
+
+
+def _select(where: str = "1", order: str = "captured_utc DESC, id DESC") -> str:
+    return f"SELECT leads.*, {_TAGS_SQL} FROM leads WHERE {where} ORDER BY {order}"
+
+
+def _rows(store: Store, sql: str, params: Iterable = ()) -> Iterator[dict]:
+    cursor = store.conn.cursor()
+    cursor.row_factory = sqlite3.Row  # on this cursor only: other queries keep plain tuples
+    for row in cursor.execute(sql, list(params)):
+        yield row_to_lead(row)
+
+
+def get_lead(store: Store, lead_id: int | str, *, include_deleted: bool = True) -> dict:
+    """A lead by its number or uuid; NotFound says how to look one up."""
+    key = "uuid" if isinstance(lead_id, str) and not lead_id.isdigit() else "id"
+    value = lead_id if key == "uuid" else int(lead_id)
+    for lead in _rows(store, _select(f"leads.{key} = ?"), [value]):
+        if lead["deleted"] and not include_deleted:
+            break
+        return lead
+    raise NotFound(f"no lead with id {lead_id}. Use `leadcap list` or `leadcap find` to look it up")
+
+
+def iter_leads(store: Store, flt: LeadFilter | None = None, *, order: str | None = None):
+    """Leads matching the filter, newest first unless `order` says otherwise."""
+    flt = flt or LeadFilter()
+    where, params = ["1"], []
+    where.append("deleted_at IS NOT NULL" if flt.deleted else "deleted_at IS NULL")
+    for tag in flt.tags:
+        where.append(
+            "EXISTS (SELECT 1 FROM lead_tags lt JOIN tags t ON t.id = lt.tag_id"
+            " WHERE lt.lead_id = leads.id AND t.name = ? COLLATE NOCASE)"
+        )
+        params.append(tag)
+    if flt.staff:
+        # "anna" finds Anna Schmidt: the first word(s) of a name, or the whole name.
+        where.append("(captured_by = ? COLLATE NOCASE OR captured_by LIKE ? ESCAPE '\\')")
+        params += [flt.staff, re.sub(r"([\\%_])", r"\\\1", flt.staff) + " %"]
+    for column, value in (
+        ("rating", flt.rating),
+        ("exhibitor", flt.exhibitor),
+        ("status", flt.status),
+    ):
+        if value:
+            where.append(f"{column} = ? COLLATE NOCASE")
+            params.append(value)
+    if flt.since:
+        where.append("captured_utc >= ?")
+        params.append(flt.since)
+    if flt.until:
+        where.append("captured_utc < ?")
+        params.append(flt.until)
+    if flt.review:
+        where.append("needs_review = 1")
+    sql = _select(" AND ".join(where), **({"order": order} if order else {}))
+    if flt.limit:
+        sql += f" LIMIT {int(flt.limit)}"
+    return _rows(store, sql, params)
+
+
+# -- writing ----------------------------------------------------------------------
+
+
+def _utc(timestamp: str) -> str:
+    return datetime.fromisoformat(timestamp).astimezone(UTC).isoformat(timespec="seconds")
+
+
+def _derived(store: Store, lead: dict, reasons: list[str]) -> dict:
+    """Normalised copies for matching and sorting, and the review flag from validation."""
+    region = store.country
+    if lead.get("country") and len(lead["country"]) == 2 and lead["country"].isalpha():
+        region = lead["country"]
+    kept = [r for r in reasons if not r.startswith(_VALIDATION_PREFIXES)]
+    problems = [model.email_problem(lead.get("email"))]
+    phone_e164, problem = model.normalise_phone(lead.get("phone"), region)
+    problems.append(problem)
+    mobile_e164, problem = model.normalise_phone(lead.get("mobile"), region)
+    problems.append(problem and problem.replace("phone", "mobile", 1))
+    reasons = kept + [p for p in problems if p]
+    return {
+        "email_norm": model.normalise_email(lead.get("email")),
+        "phone_e164": phone_e164,
+        "mobile_e164": mobile_e164,
+        "badge_norm": model.fold(lead.get("badge_id")) or None,
+        "sort_key": model.sort_key(lead),
+        "search_text": model.search_text(lead),
+        "review_reasons": json.dumps(reasons, ensure_ascii=False),
+        "needs_review": 1 if reasons else 0,
+    }
+
+
+def log_changes(
+    store: Store, batch: str, lead_uuid: str, changes: list[tuple], command: str, at: str
+):
+    """Record changes (inside the caller's transaction). `seq` numbers this device's
+    changes in order; setting it here spares the m003 trigger an UPDATE per row."""
+    last = store.conn.execute(
+        "SELECT coalesce(max(seq), 0) FROM changes WHERE device IS ?", [store.device]
+    ).fetchone()[0]
+    store.conn.executemany(
+        "INSERT INTO changes (uid, batch, lead_uuid, field, old_value, new_value, staff, device,"
+        " changed_at, command, seq) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [
+            (
+                uuid.uuid4().hex,
+                batch,
+                lead_uuid,
+                name,
+                _text(old),
+                _text(new),
+                store.staff,
+                store.device,
+                at,
+                command,
+                last + number,
+            )
+            for number, (name, old, new) in enumerate(changes, start=1)
+        ],
+    )
+
+
+def _text(value) -> str | None:
+    if value is None or isinstance(value, str):
+        return value
+    return json.dumps(value, ensure_ascii=False)
+
+
+def tag_id(store: Store, name: str) -> int:
+    name = name.strip()
+    if not name:
+        raise UsageError("a tag name cannot be empty")
+    row = store.conn.execute("SELECT id FROM tags WHERE name = ? COLLATE NOCASE", [name]).fetchone()
+    if row:
+        return row[0]
+    return store.conn.execute("INSERT INTO tags (name) VALUES (?)", [name]).lastrowid
+
+
+def lead_tags(store: Store, lead_id: int) -> list[str]:
+    rows = store.conn.execute(
+        "SELECT t.name FROM lead_tags lt JOIN tags t ON t.id = lt.tag_id WHERE lt.lead_id = ?"
+        " ORDER BY t.position IS NULL, t.position, t.name",
+        [lead_id],
+    )
+    return [row[0] for row in rows]
+
+
+def _set_tags(store: Store, lead_id: int, names: list[str]) -> None:
+    store.conn.execute("DELETE FROM lead_tags WHERE lead_id = ?", [lead_id])
+    store.conn.executemany(
+        "INSERT OR IGNORE INTO lead_tags (lead_id, tag_id) VALUES (?, ?)",
+        [(lead_id, tag_id(store, name)) for name in names],
+    )
+
+
+def add_lead(
+    store: Store,
+    fields: dict,
+    *,
+    tags: Iterable[str] = (),
+    rating: str | None = None,
+    consent: dict[str, str] | None = None,
+    source: str = "manual",
+    raw_payload: str | None = None,
+    review_reasons: Iterable[str] = (),
+    exhibitor: str | None = None,
+    command: str = "add",
+    captured_at: str | None = None,
+    note: str | None = None,
+) -> dict:
+    """Create a lead and commit it. Invalid e-mails or phones are kept and flagged."""
+    rating = model.check_choice(rating, model.RATINGS, "rating")
+    unknown = set(fields) - set(model.EDITABLE_FIELDS)
+    if unknown:
+        raise UsageError(f"unknown field(s) {', '.join(sorted(unknown))}")
+    lead = {k: model.clean(v) for k, v in fields.items()}
+    if note and note.strip():
+        line = note_line(store, note)
+        lead["notes"] = f"{lead['notes']}\n{line}" if lead.get("notes") else line
+    if lead.get("name_reading"):
+        lead["name_reading"] = model.widen_kana(lead["name_reading"])
+    now = captured_at or store.now().isoformat()
+    consent_state = {purpose: "not_asked" for purpose in model.CONSENT_PURPOSES}
+    consent_state.update(consent or {})
+    row = {
+        **lead,
+        "uuid": str(uuid.uuid4()),
+        "event": lead.get("event") or store.event,
+        "rating": rating,
+        "consent": json.dumps(consent_state),
+        "captured_by": store.staff,
+        "device": store.device,
+        "captured_at": now,
+        "captured_utc": _utc(now),
+        "updated_at": now,
+        "source": source,
+        "raw_payload": raw_payload,
+        "exhibitor": model.clean(exhibitor) or lead.get("exhibitor"),
+        **_derived(store, lead, list(review_reasons)),
+    }
+    columns = ", ".join(row)
+    marks = ", ".join("?" for _ in row)
+    batch = store.new_batch()
+    with store.transaction():
+        lead_id = store.conn.execute(
+            f"INSERT INTO leads ({columns}) VALUES ({marks})", list(row.values())
+        ).lastrowid
+        tag_names = list(dict.fromkeys(t.strip() for t in tags if t.strip()))
+        _set_tags(store, lead_id, tag_names)
+        changes = [("created", None, source)]
+        changes += [(k, None, v) for k, v in lead.items() if v is not None]
+        if rating:
+            changes.append(("rating", None, rating))
+        if tag_names:
+            changes.append(("tags", None, tag_names))
+        log_changes(store, batch, row["uuid"], changes, command, now)
+        store.conn.execute(
+            "INSERT INTO visits (lead_uuid, device, count, last_at) VALUES (?, ?, 1, ?)",
+            [row["uuid"], store.device, now],
+        )
+        for purpose, status in (consent or {}).items():
+            record_consent(store, row["uuid"], purpose, status, method="verbal", at=now)
+    return get_lead(store, lead_id)
+
+
+def record_consent(
+    store: Store, lead_uuid: str, purpose: str, status: str, *, method: str, at: str
+) -> None:
+    """One consent decision with who, how and the version of the consent text on show."""
+    from leadcap.store.consent_texts import archive_texts
+
+    store.conn.execute(
+        "INSERT INTO consent_records (uid, lead_uuid, purpose, status, recorded_at, staff,"
+        " device, method, text_version) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [
+            uuid.uuid4().hex,
+            lead_uuid,
+            purpose,
+            status,
+            at,
+            store.staff,
+            store.device,
+            method,
+            archive_texts(store),
+        ],
+    )
+
+
+def update_lead(
+    store: Store,
+    lead_id: int | str,
+    changes: dict,
+    *,
+    command: str,
+    batch: str | None = None,
+    consent_method: str = "verbal",
+) -> dict:
+    """Apply field changes (including rating, tags, consent, deleted) and log each one.
+    `consent_method` (verbal, ticked, scanned code) goes into the consent record."""
+    at = store.now().isoformat()
+    batch = batch or store.new_batch()
+    with store.transaction():
+        lead = get_lead(store, lead_id)
+        row = store.conn.execute(
+            "SELECT review_reasons FROM leads WHERE id = ?", [lead["id"]]
+        ).fetchone()
+        logged, columns = [], {}
+        for name, new in changes.items():
+            old = lead.get(name)
+            if name == "tags":
+                if list(old) != list(new):
+                    _set_tags(store, lead["id"], list(new))
+                    logged.append(("tags", old, list(new)))
+                continue
+            if name == "consent":
+                merged = {**lead["consent"], **new}
+                if merged != lead["consent"]:
+                    columns["consent"] = json.dumps(merged)
+                    logged.append(("consent", lead["consent"], merged))
+                    for purpose, status in new.items():
+                        if lead["consent"].get(purpose) != status:
+                            record_consent(
+                                store, lead["uuid"], purpose, status, method=consent_method, at=at
+                            )
+                continue
+            if name == "deleted":
+                if bool(new) != lead["deleted"]:
+                    columns["deleted_at"] = at if new else None
+                    logged.append(("deleted", lead["deleted"], bool(new)))
+                continue
+            if name == "reviewed":
+                if new and lead["needs_review"]:
+                    columns["review_reasons"] = "[]"
+                    columns["needs_review"] = 0
+                    logged.append(("review_reasons", lead["review_reasons"], []))
+                continue
+            if name == "name_reading":
+                new = model.widen_kana(model.clean(new))
+            elif name not in ("visits",):
+                new = model.clean(new)
+            if new != old:
+                columns[name] = new
+                logged.append((name, old, new))
+        if not logged:
+            return lead
+        merged = {**lead, **columns}
+        if set(columns) & set(model.LEAD_FIELDS):
+            reasons = json.loads(columns.get("review_reasons", row[0]))
+            columns.update(_derived(store, merged, reasons))
+        columns["updated_at"] = at
+        assignments = ", ".join(f"{name} = ?" for name in columns)
+        store.conn.execute(
+            f"UPDATE leads SET {assignments} WHERE id = ?", [*columns.values(), lead["id"]]
+        )
+        log_changes(store, batch, lead["uuid"], logged, command, at)
+    return get_lead(store, lead["id"])
+
+
+def add_tags(store: Store, lead_id, names: Iterable[str], *, remove: bool = False, command="tag"):
+    lead = get_lead(store, lead_id)
+    names = [n.strip() for n in names if n.strip()]
+    if remove:
+        folded = {n.casefold() for n in names}
+        new = [t for t in lead["tags"] if t.casefold() not in folded]
+    else:
+        present = {t.casefold() for t in lead["tags"]}
+        new = lead["tags"] + [n for n in dict.fromkeys(names) if n.casefold() not in present]
+    return update_lead(store, lead["id"], {"tags": new}, command=command)
+
+
+def append_note(
+    store: Store, lead_id, text: str, *, command: str = "note", batch: str | None = None
+) -> dict:
+    """Notes are appended, stamped with time and staff, never overwritten."""
+    text = text.strip()
+    if not text:
+        raise UsageError("the note is empty. Give the text to add: leadcap note ID 'text'")
+    lead = get_lead(store, lead_id)
+    line = note_line(store, text)
+    notes = f"{lead['notes']}\n{line}" if lead["notes"] else line
+    return update_lead(store, lead["id"], {"notes": notes}, command=command, batch=batch)
+
+
+def note_line(store: Store, text: str) -> str:
+    return f"[{store.now().strftime('%Y-%m-%d %H:%M')} {store.staff}] {text.strip()}"
+
+
+# -- search -----------------------------------------------------------------------
+
+_TRIGRAM_SAFE = re.compile(r'"')
+
+
+def find(store: Store, text: str, *, limit: int | None = 50, deleted: bool = False):
+    """Substring search over names, readings, company, e-mail and notes, most recently
+    stored first. Three or more characters use the trigram index; shorter ones (two kanji
+    are a whole surname) scan the folded text, newest first, and stop at the limit."""
+    needle = model.fold(text).strip()
+    if not needle:
+        raise UsageError("give some text to search for")
+    deleted_sql = "deleted_at IS NOT NULL" if deleted else "deleted_at IS NULL"
+    order = "id DESC"
+    if len(needle) < 3:
+        where = f"instr(search_text, ?) > 0 AND {deleted_sql}"
+        limit_sql = f" LIMIT {int(limit)}" if limit else ""
+        return list(_rows(store, _select(where, order) + limit_sql, [needle]))
+    phrase = '"' + _TRIGRAM_SAFE.sub('""', needle) + '"'
+    # Ask the index for the newest matches only: a common word matches thousands of
+    # leads, and sorting them all is what made a search slow. Widen if deleted leads
+    # used up the window.
+    window = (limit or 0) * 2 + 50 if limit else None
+    while True:
+        inner = "SELECT rowid FROM leads_fts WHERE leads_fts MATCH ? ORDER BY rowid DESC"
+        if window:
+            inner += f" LIMIT {window}"
+        found = list(_rows(store, _select(f"id IN ({inner}) AND {deleted_sql}", order), [phrase]))
+        if not limit or len(found) >= limit or window is None:
+            return found[:limit] if limit else found
+        matches = store.conn.execute(f"SELECT COUNT(*) FROM ({inner})", [phrase]).fetchone()[0]
+        if matches < window:
+            return found
+        window *= 4
+
+
+def today_bounds(store: Store) -> tuple[str, str]:
+    """Today in the event's time zone, as UTC bounds for captured_utc."""
+    from datetime import time, timedelta
+
+    start = datetime.combine(store.now().date(), time(0), tzinfo=store.zone())
+    end = start + timedelta(days=1)
+    return _utc(start.isoformat()), _utc(end.isoformat())
+
+
+def counts(store: Store) -> dict:
+    row = store.conn.execute(
+        "SELECT COUNT(*) FILTER (WHERE deleted_at IS NULL),"
+        " COUNT(*) FILTER (WHERE deleted_at IS NOT NULL),"
+        " COUNT(*) FILTER (WHERE deleted_at IS NULL AND needs_review),"
+        " COUNT(*) FILTER (WHERE deleted_at IS NULL AND rating = 'hot'),"
+        " COUNT(*) FILTER (WHERE deleted_at IS NULL AND captured_utc >= ? AND captured_utc < ?)"
+        " FROM leads",
+        today_bounds(store),
+    ).fetchone()
+    return dict(zip(("leads", "deleted", "needs_review", "hot", "today"), row, strict=True))

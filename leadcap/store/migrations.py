@@ -1,0 +1,166 @@
+"""The schema, as sqlite-utils migrations. Append-only: never edit or reorder one that
+has shipped; add m00N_... instead. Each runs in a transaction with its record."""
+
+from __future__ import annotations
+
+from sqlite_utils import Migrations
+
+migrations = Migrations("leadcap")
+
+
+def applied_names(conn) -> set[str]:
+    """The leadcap migrations a database file has had (empty: not a leadcap file)."""
+    tables = {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+    if "_sqlite_migrations" not in tables:
+        return set()
+    rows = conn.execute("SELECT name FROM _sqlite_migrations WHERE migration_set = 'leadcap'")
+    return {row[0] for row in rows}
+
+
+def unknown_names(applied: set[str]) -> set[str]:
+    """Migrations this leadcap does not know: the file was written by a newer one."""
+    return applied - {m.name for m in migrations._migrations}
+
+
+LEAD_COLUMNS_SQL = """
+    id INTEGER PRIMARY KEY,
+    uuid TEXT NOT NULL UNIQUE,
+    event TEXT,
+    badge_id TEXT, given_name TEXT, family_name TEXT, full_name TEXT, name_reading TEXT,
+    company TEXT, department TEXT, title TEXT, email TEXT, phone TEXT, mobile TEXT,
+    website TEXT, street TEXT, city TEXT, postal_code TEXT, country TEXT, notes TEXT,
+    rating TEXT CHECK (rating IN ('hot', 'warm', 'cold')),
+    consent TEXT NOT NULL DEFAULT '{}',
+    captured_by TEXT, device TEXT,
+    captured_at TEXT NOT NULL, captured_utc TEXT NOT NULL, updated_at TEXT NOT NULL,
+    source TEXT NOT NULL DEFAULT 'manual',
+    raw_payload TEXT,
+    needs_review INTEGER NOT NULL DEFAULT 0,
+    review_reasons TEXT NOT NULL DEFAULT '[]',
+    visits INTEGER NOT NULL DEFAULT 1,
+    exhibitor TEXT,
+    status TEXT NOT NULL DEFAULT 'new',
+    owner TEXT, due TEXT,
+    deleted_at TEXT,
+    email_norm TEXT, phone_e164 TEXT, mobile_e164 TEXT, badge_norm TEXT,
+    sort_key TEXT, search_text TEXT NOT NULL DEFAULT ''
+"""
+
+
+@migrations()
+def m001_initial(db):
+    db.execute(f"CREATE TABLE leads ({LEAD_COLUMNS_SQL})")
+    for column in ("captured_utc", "badge_norm", "email_norm", "rating", "device"):
+        db.execute(f"CREATE INDEX idx_leads_{column} ON leads({column})")
+    db.execute(
+        "CREATE TABLE tags (id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE COLLATE NOCASE,"
+        " position INTEGER)"
+    )
+    db.execute(
+        "CREATE TABLE lead_tags ("
+        " lead_id INTEGER NOT NULL REFERENCES leads(id) ON DELETE CASCADE,"
+        " tag_id INTEGER NOT NULL REFERENCES tags(id) ON DELETE CASCADE,"
+        " PRIMARY KEY (lead_id, tag_id))"
+    )
+    db.execute("CREATE INDEX idx_lead_tags_tag ON lead_tags(tag_id)")
+    db.execute(
+        "CREATE TABLE changes (id INTEGER PRIMARY KEY, batch TEXT NOT NULL,"
+        " lead_uuid TEXT NOT NULL, field TEXT NOT NULL, old_value TEXT, new_value TEXT,"
+        " staff TEXT, device TEXT, changed_at TEXT NOT NULL, command TEXT NOT NULL,"
+        " undone_by TEXT)"
+    )
+    db.execute("CREATE INDEX idx_changes_lead ON changes(lead_uuid)")
+    db.execute("CREATE INDEX idx_changes_device ON changes(device, id)")
+    db.execute("CREATE TABLE settings (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
+    db.execute(
+        "CREATE TABLE consent_records (id INTEGER PRIMARY KEY, lead_uuid TEXT NOT NULL,"
+        " purpose TEXT NOT NULL, status TEXT NOT NULL, recorded_at TEXT NOT NULL,"
+        " staff TEXT, device TEXT, method TEXT, text_version TEXT)"
+    )
+    db.execute("CREATE INDEX idx_consent_lead ON consent_records(lead_uuid)")
+    # Trigram FTS over the folded search text: substring search in kanji and kana,
+    # kept in step with leads by triggers (external content, so no second copy of the text).
+    db.execute(
+        "CREATE VIRTUAL TABLE leads_fts USING fts5(search_text, content='leads',"
+        " content_rowid='id', tokenize='trigram')"
+    )
+    db.execute(
+        "CREATE TRIGGER leads_fts_insert AFTER INSERT ON leads BEGIN"
+        " INSERT INTO leads_fts(rowid, search_text) VALUES (new.id, new.search_text); END"
+    )
+    db.execute(
+        "CREATE TRIGGER leads_fts_delete AFTER DELETE ON leads BEGIN"
+        " INSERT INTO leads_fts(leads_fts, rowid, search_text)"
+        " VALUES ('delete', old.id, old.search_text); END"
+    )
+    db.execute(
+        "CREATE TRIGGER leads_fts_update AFTER UPDATE OF search_text ON leads BEGIN"
+        " INSERT INTO leads_fts(leads_fts, rowid, search_text)"
+        " VALUES ('delete', old.id, old.search_text);"
+        " INSERT INTO leads_fts(rowid, search_text) VALUES (new.id, new.search_text); END"
+    )
+
+
+@migrations()
+def m002_sync_and_privacy(db):
+    """What several laptops and erasure need: a global id per change so merging can union
+    change logs, visits counted per device, aliases for one person captured twice,
+    tombstones for forgotten people, the organiser's attendee list, export profiles."""
+    for table in ("changes", "consent_records"):
+        db.execute(f"ALTER TABLE {table} ADD COLUMN uid TEXT")
+        db.execute(f"UPDATE {table} SET uid = lower(hex(randomblob(16))) WHERE uid IS NULL")
+        db.execute(f"CREATE UNIQUE INDEX idx_{table}_uid ON {table}(uid)")
+    db.execute(
+        "CREATE TABLE visits (lead_uuid TEXT NOT NULL, device TEXT NOT NULL,"
+        " count INTEGER NOT NULL DEFAULT 1, last_at TEXT, PRIMARY KEY (lead_uuid, device))"
+    )
+    db.execute(
+        "INSERT INTO visits (lead_uuid, device, count, last_at)"
+        " SELECT uuid, coalesce(device, ''), visits, captured_at FROM leads"
+    )
+    db.execute(
+        "CREATE TABLE lead_aliases (alias_uuid TEXT PRIMARY KEY, lead_uuid TEXT NOT NULL,"
+        " linked_at TEXT)"
+    )
+    db.execute(
+        "CREATE TABLE tombstones (hash TEXT PRIMARY KEY, salt TEXT NOT NULL,"
+        " kind TEXT NOT NULL, forgotten_at TEXT NOT NULL)"
+    )
+    db.execute(
+        "CREATE TABLE attendees (badge_norm TEXT PRIMARY KEY, badge_id TEXT NOT NULL,"
+        " data TEXT NOT NULL DEFAULT '{}', imported_at TEXT NOT NULL)"
+    )
+    db.execute(
+        "CREATE TABLE export_marks (profile TEXT NOT NULL, lead_uuid TEXT NOT NULL,"
+        " exported_at TEXT NOT NULL, PRIMARY KEY (profile, lead_uuid))"
+    )
+
+
+@migrations()
+def m003_merge(db):
+    """Merging replays change logs from several laptops: changes made on one device within
+    the same second need that device's own order, which random uids cannot give. `seq`
+    counts each device's changes; merged rows keep the seq their device gave them."""
+    db.execute("ALTER TABLE changes ADD COLUMN seq INTEGER")
+    db.execute("UPDATE changes SET seq = id")
+    db.execute("CREATE INDEX idx_changes_device_seq ON changes(device, seq)")
+    db.execute(
+        "CREATE TRIGGER changes_seq AFTER INSERT ON changes WHEN new.seq IS NULL BEGIN"
+        " UPDATE changes SET seq = (SELECT coalesce(max(seq), 0) + 1 FROM changes"
+        " WHERE device IS new.device) WHERE id = new.id; END"
+    )
+
+
+@migrations()
+def m004_search_names(db):
+    """`find` now also looks through the name as displayed ("Jan Müller", "山田太郎"):
+    recompute the stored search text; the update trigger refreshes the index."""
+    from leadcap.store import model
+
+    columns = ("full_name", "given_name", "family_name", "name_reading", "company")
+    columns += ("department", "email", "notes")
+    rows = db.execute(f"SELECT id, search_text, {', '.join(columns)} FROM leads").fetchall()
+    for lead_id, old, *values in rows:
+        new = model.search_text(dict(zip(columns, values, strict=True)))
+        if new != old:
+            db.execute("UPDATE leads SET search_text = ? WHERE id = ?", [new, lead_id])

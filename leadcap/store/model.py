@@ -1,0 +1,161 @@
+"""A lead's fields and their normalisation. Pure: no database, no I/O.
+
+What was typed or scanned is stored as it was; the normalised copies made here live in
+separate columns and are used for matching, searching and sorting only."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+from leadcap.errors import UsageError
+
+LEAD_FIELDS = (
+    "badge_id",
+    "given_name",
+    "family_name",
+    "full_name",
+    "name_reading",
+    "company",
+    "department",
+    "title",
+    "email",
+    "phone",
+    "mobile",
+    "website",
+    "street",
+    "city",
+    "postal_code",
+    "country",
+    "notes",
+)
+# Fields `edit` may change besides the contact fields.
+EDITABLE_FIELDS = LEAD_FIELDS + ("exhibitor", "status", "owner", "due", "event")
+RATINGS = ("hot", "warm", "cold")
+CONSENT_PURPOSES = ("followup", "marketing", "share")
+CONSENT_STATES = ("granted", "refused", "withdrawn", "not_asked")
+STATUSES = ("new", "contacted", "meeting", "offer", "won", "lost")
+SOURCES = ("manual", "vcard", "mecard", "bizcard", "url", "json", "kv", "badge", "unknown")
+
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s.]{2,}$")
+_KATAKANA = re.compile(r"[\u30a1-\u30f6]")
+_CJK = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uf900-\ufaff]")
+
+
+def fold(text: str | None) -> str:
+    """The search/match key: NFKC (half-width katakana and full-width Latin fold),
+    case-folded, katakana as hiragana so a reading matches in either script."""
+    if not text:
+        return ""
+    folded = unicodedata.normalize("NFKC", text).casefold()
+    return _KATAKANA.sub(lambda m: chr(ord(m.group()) - 0x60), folded)
+
+
+def clean(value: object) -> str | None:
+    """Trim a field; empty becomes None so that 'not given' has one spelling."""
+    if value is None:
+        return None
+    text = str(value).strip()
+    return text or None
+
+
+def widen_kana(text: str | None) -> str | None:
+    """Half-width katakana readings (common on Japanese phones) shown full-width.
+    NFKC is applied to the half-width runs only, so ｶﾞ becomes ガ and nothing else changes."""
+    if not text:
+        return text
+    return re.sub(r"[\uff61-\uff9f]+", lambda m: unicodedata.normalize("NFKC", m.group()), text)
+
+
+def normalise_email(email: str | None) -> str | None:
+    email = clean(email)
+    if not email:
+        return None
+    return unicodedata.normalize("NFKC", email).strip().lower()
+
+
+def email_problem(email: str | None) -> str | None:
+    """Why an e-mail looks wrong, or None. A wrong one is kept: the lead is worth more."""
+    normalised = normalise_email(email)
+    if normalised and not _EMAIL.match(normalised):
+        return f"e-mail {email!r} does not look valid"
+    return None
+
+
+def normalise_phone(phone: str | None, region: str | None) -> tuple[str | None, str | None]:
+    """(E.164 form or None, problem or None). phonenumbers is imported only when a
+    number is actually given, to keep the other commands fast."""
+    phone = clean(phone)
+    if not phone:
+        return None, None
+    import phonenumbers
+
+    text = unicodedata.normalize("NFKC", phone)
+    try:
+        number = phonenumbers.parse(text, (region or "").upper() or None)
+    except phonenumbers.NumberParseException:
+        return None, f"phone {phone!r} is not a phone number{'' if region else ' (no country)'}"
+    if not phonenumbers.is_possible_number(number):
+        return None, f"phone {phone!r} does not look valid"
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164), None
+
+
+def display_name(lead: dict) -> str:
+    """The name as people expect to read it: Japanese family-first, others given-first."""
+    if lead.get("full_name"):
+        return lead["full_name"]
+    family, given = lead.get("family_name") or "", lead.get("given_name") or ""
+    if _CJK.search(family + given):
+        return f"{family} {given}".strip()
+    return f"{given} {family}".strip()
+
+
+def label(lead: dict) -> str:
+    """A short way to name a lead in messages, whatever is known about it."""
+    return (
+        display_name(lead)
+        or lead.get("company")
+        or lead.get("email")
+        or lead.get("badge_id")
+        or "no name"
+    )
+
+
+def sort_key(lead: dict) -> str:
+    """Sort by reading where one exists (how Japanese lists are ordered), else by name."""
+    return fold(lead.get("name_reading") or lead.get("family_name") or display_name(lead))
+
+
+def search_text(lead: dict) -> str:
+    """Everything `find` looks through, folded, in one string. The name is also there as it
+    is displayed ("Jan Müller", "山田 太郎"), and Japanese names run together as well
+    ("山田太郎"), because that is how people type them into a search."""
+    parts = [
+        lead.get(k)
+        for k in (
+            "full_name",
+            "given_name",
+            "family_name",
+            "name_reading",
+            "company",
+            "department",
+            "email",
+            "notes",
+        )
+    ]
+    name = display_name(lead)
+    parts.append(name)
+    for text in (name, lead.get("name_reading")):
+        if text and _CJK.search(text):
+            parts.append(re.sub(r"\s+", "", text))
+    folded = [fold(p) for p in parts if p]
+    return "\n".join(dict.fromkeys(folded))
+
+
+def check_choice(value: str | None, choices: tuple[str, ...], what: str) -> str | None:
+    if value is None:
+        return None
+    value = value.strip().lower()
+    if value not in choices:
+        raise UsageError(f"unknown {what} {value!r}. Use one of: {', '.join(choices)}")
+    return value
