@@ -37,6 +37,10 @@ CHANGE_COLUMNS = (
 CONSENT_COLUMNS = (
     "uid, lead_uuid, purpose, status, recorded_at, staff, device, method, text_version"
 )
+CARD_COLUMNS = (
+    "uid, lead_uuid, image, media_type, sha256, file_name, width, height, source, fields,"
+    " added_at, staff, device"
+)
 SQLITE_HEADER = b"SQLite format 3\x00"
 
 
@@ -53,12 +57,20 @@ class MergeReport:
     forgotten_skipped: int = 0
     erased: int = 0
     new_changes: int = 0
+    new_cards: int = 0
     dry_run: bool = False
     added_uuids: list[str] = field(default_factory=list)
 
     @property
     def changed(self) -> bool:
-        return bool(self.added or self.updated or self.linked or self.erased or self.new_changes)
+        return bool(
+            self.added
+            or self.updated
+            or self.linked
+            or self.erased
+            or self.new_changes
+            or self.new_cards
+        )
 
     def as_dict(self) -> dict:
         return {
@@ -69,6 +81,7 @@ class MergeReport:
             "forgotten_skipped": self.forgotten_skipped,
             "erased": self.erased,
             "new_changes": self.new_changes,
+            "new_cards": self.new_cards,
             "dry_run": self.dry_run,
         }
 
@@ -84,6 +97,7 @@ class Source:
     visits: list[tuple]
     aliases: list[tuple]
     tombstones: list[tuple]
+    cards: list[tuple] = field(default_factory=list)  # CARD_COLUMNS
 
 
 # -- reading the source -------------------------------------------------------------
@@ -143,6 +157,7 @@ def _read(conn: sqlite3.Connection, path: Path) -> Source:
         visits=_all(conn, "SELECT lead_uuid, device, count, last_at FROM visits"),
         aliases=_all(conn, "SELECT alias_uuid, lead_uuid, linked_at FROM lead_aliases"),
         tombstones=_all(conn, "SELECT hash, salt, kind, forgotten_at FROM tombstones"),
+        cards=_all(conn, f"SELECT {CARD_COLUMNS} FROM cards") if "m006_cards" in applied else [],
     )
 
 
@@ -325,6 +340,13 @@ class _Merge:
             raised,
         )
         affected |= {v[0] for v in raised}
+        # Card images: append-only like the change log, one row per image and lead.
+        have = {r[0] for r in conn.execute("SELECT uid FROM cards")}
+        new = [c for c in src.cards if c[0] not in have and c[1] not in skipped]
+        conn.executemany(
+            f"INSERT OR IGNORE INTO cards ({CARD_COLUMNS}) VALUES ({', '.join('?' * 13)})", new
+        )
+        self.report.new_cards = len(new)
         self.source_aliases = [
             (a, t) for a, t, _at in src.aliases if a not in skipped and t not in skipped
         ]

@@ -35,7 +35,7 @@ RATINGS = ("hot", "warm", "cold")
 CONSENT_PURPOSES = ("followup", "marketing", "share")
 CONSENT_STATES = ("granted", "refused", "withdrawn", "not_asked")
 STATUSES = ("new", "contacted", "meeting", "offer", "won", "lost")
-SOURCES = ("manual", "vcard", "mecard", "bizcard", "url", "json", "kv", "badge", "unknown")
+SOURCES = ("manual", "vcard", "mecard", "bizcard", "url", "json", "kv", "badge", "unknown", "card")
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s.]{2,}$")
 _KATAKANA = re.compile(r"[\u30a1-\u30f6]")
