@@ -111,3 +111,68 @@ def test_importing_the_cli_loads_no_ocr_or_image_library():
     code = f"import sys, leadcap.cli; print([m for m in {heavy} if m in sys.modules])"
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert result.stdout.strip() == "[]", result.stderr
+
+
+# -- exports with the cards ------------------------------------------------------------
+
+
+@pytest.fixture
+def two_leads(cli, no_ocr):
+    """Lead 1 from a card, lead 2 typed in without one."""
+    cli("cards", "import", str(DATA / "01-scan.png"))
+    cli("edit", "1", "--family-name", "岡田", "--email", "okada-m@example.jp")
+    cli("add", "--company", "No Card GmbH")
+
+
+def test_xlsx_with_cards_links_each_row_to_its_card_file(cli, tmp_path, two_leads):
+    import openpyxl
+
+    out = tmp_path / "leads.xlsx"
+    cli("export", "xlsx", "-o", str(out), "--with-cards")
+    assert (tmp_path / "leads-cards" / "lead-1-card.jpg").read_bytes()[:2] == b"\xff\xd8"
+    sheet = openpyxl.load_workbook(out)["Leads"]
+    header = [c.value for c in sheet[1]]
+    cells = {row[header.index("ID")].value: row[header.index("Card")] for row in sheet.iter_rows(2)}
+    assert cells["1"].value == "leads-cards/lead-1-card.jpg"
+    assert cells["1"].hyperlink.target == "leads-cards/lead-1-card.jpg"
+    assert cells["2"].value is None
+
+
+def test_xlsx_without_the_option_writes_no_card_folder(cli, tmp_path, two_leads):
+    cli("export", "xlsx", "-o", str(tmp_path / "leads.xlsx"))
+    assert not (tmp_path / "leads-cards").exists()
+
+
+def test_xlsx_with_cards_and_files_is_refused(cli, tmp_path, two_leads):
+    result = cli(
+        "export", "xlsx", "--split-by", "rating", "--files", str(tmp_path), "--with-cards", code=2
+    )
+    assert "--with-cards works with one workbook" in result.stderr
+
+
+def test_csv_with_cards_names_the_card_file(cli, tmp_path, two_leads):
+    import csv
+
+    out = tmp_path / "leads.csv"
+    cli("export", "csv", "-o", str(out), "--with-cards")
+    rows = {r["id"]: r for r in csv.DictReader(out.open(encoding="utf-8-sig"))}
+    assert rows["1"]["card"] == "leads-cards/lead-1-card.jpg"
+    assert (tmp_path / rows["1"]["card"]).exists()
+    assert rows["2"]["card"] == ""
+
+
+def test_vcf_with_cards_has_the_photo(cli, tmp_path, two_leads):
+    import base64
+
+    out = tmp_path / "leads.vcf"
+    cli("export", "vcf", "-o", str(out), "--with-cards")
+    text = out.read_text(encoding="utf-8").replace("\r\n ", "")
+    photo = text.split("PHOTO;ENCODING=b;TYPE=JPEG:", 1)[1].split("\r\n", 1)[0]
+    assert base64.b64decode(photo)[:2] == b"\xff\xd8"
+    assert text.count("PHOTO") == 1
+
+
+def test_vcf_4_with_cards_uses_a_data_uri(cli, tmp_path, two_leads):
+    out = tmp_path / "leads.vcf"
+    cli("export", "vcf", "-o", str(out), "--version", "4.0", "--with-cards")
+    assert "PHOTO:data:image/jpeg;base64," in out.read_text(encoding="utf-8")

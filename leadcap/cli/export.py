@@ -70,6 +70,12 @@ Profile = Annotated[
     ),
 ]
 Output = Annotated[Path | None, typer.Option("--output", "-o", help="File to write")]
+WithCards = Annotated[
+    bool,
+    typer.Option(
+        "--with-cards", help="Business-card images in a folder beside the file, linked per lead"
+    ),
+]
 
 
 def _selection(ctx, store, tag, rating, staff, exhibitor, since, until, consent, status, review,
@@ -181,6 +187,7 @@ def xlsx(
     review: Review = False,
     new: New = False,
     profile: Profile = "default",
+    with_cards: WithCards = False,
 ) -> None:
     """Write a follow-up workbook: a summary sheet, then the leads, hot first and newest
     first. With --split-by exhibitor --files DIR each co-exhibitor gets a file with only
@@ -199,6 +206,8 @@ def xlsx(
         raise UsageError("--files needs --split-by: tag, exhibitor, staff or rating")
     elif output is not None:
         raise UsageError("give either -o FILE (one workbook) or --files DIR (one per group)")
+    if files is not None and with_cards:
+        raise UsageError("--with-cards works with one workbook (-o FILE), not with --files")
     if _empty(store, selection):
         return
     with _ProgressBar() as progress:
@@ -210,7 +219,7 @@ def xlsx(
         else:
             result = exporting.export_xlsx(
                 store, path, selection, split_by=split_by, lang=lang, filters=filters,
-                progress=progress,
+                progress=progress, with_cards=with_cards,
             )  # fmt: skip
     _report(result, folder=files)
 
@@ -238,6 +247,7 @@ def csv(
     review: Review = False,
     new: New = False,
     profile: Profile = "default",
+    with_cards: WithCards = False,
 ) -> None:
     """Write a CSV file (UTF-8 with BOM, formulas neutralised) in leadcap's own layout or
     ready for the Salesforce or HubSpot import wizard."""
@@ -257,7 +267,9 @@ def csv(
         raise UsageError(f"the delimiter must be one character such as , or ; not {delimiter!r}")
     if _empty(store, selection):
         return
-    result = exporting.export_csv(store, path, selection, delimiter=delimiter, format=format)
+    result = exporting.export_csv(
+        store, path, selection, delimiter=delimiter, format=format, with_cards=with_cards
+    )
     _report(result)
 
 
@@ -279,6 +291,9 @@ def vcf(
     review: Review = False,
     new: New = False,
     profile: Profile = "default",
+    with_cards: Annotated[
+        bool, typer.Option("--with-cards", help="Include the business card as the PHOTO")
+    ] = False,
 ) -> None:
     """Write one .vcf file with a card per lead, for phones and address books (3.0 keeps
     name readings as X-PHONETIC-*, 4.0 as SORT-AS)."""
@@ -292,4 +307,4 @@ def vcf(
         raise UsageError(f"vCard version must be 3.0 or 4.0, not {version!r}")
     if _empty(store, selection):
         return
-    _report(exporting.export_vcf(store, path, selection, version=version))
+    _report(exporting.export_vcf(store, path, selection, version=version, with_cards=with_cards))

@@ -27,7 +27,7 @@ from .columns import (
     STATUSES,
     SUMMARY_LABELS,
 )
-from .safety import is_safe_email, is_safe_url, safe_filename
+from .safety import is_safe_card_path, is_safe_email, is_safe_url, safe_filename
 from .sheetxml import (
     EXCEL_LINKS_PER_SHEET,
     EXCEL_MAX_URL,
@@ -154,16 +154,17 @@ class _LinkBudget:
         self.per_sheet: Counter = Counter()  # (group, n-th sheet of the group) -> links
 
     def allow(self, lead: dict, groups: list[str]) -> tuple[bool, bool] | bool | None:
-        """(e-mail is a link, website is a link); False: the lead has links but no room;
-        None: it has none."""
+        """(e-mail is a link, website is a link, card file is a link); False: the lead has
+        links but no room; None: it has none."""
         sheets = [(g, self.group_rows[g] // self.row_limit) for g in groups]
         self.group_rows.update(groups)
         website = lead.get("website")
         safe = (
             is_safe_email(lead.get("email")),
             is_safe_url(website) and len(website) <= EXCEL_MAX_URL,
+            is_safe_card_path(lead.get("card")),
         )
-        needed = safe[0] + safe[1]
+        needed = safe[0] + safe[1] + safe[2]
         if not needed:
             return None
         if needed * len(groups) > self.left or any(

@@ -14,9 +14,9 @@ from .columns import LEAD_COLUMNS, joined
 from .sheetxml import STYLE_IDS, column_letter, text_cell
 
 STYLE = {name: f' s="{n}"' for name, n in STYLE_IDS.items()}
-_TEXT, _INT, _BOOL, _DATETIME, _DATE, _EMAIL, _URL = range(7)
+_TEXT, _INT, _BOOL, _DATETIME, _DATE, _EMAIL, _URL, _FILE = range(8)
 _KIND = {"int": _INT, "bool": _BOOL, "datetime": _DATETIME, "date": _DATE, "email": _EMAIL,
-         "url": _URL}  # fmt: skip
+         "url": _URL, "file": _FILE}  # fmt: skip
 
 
 def as_text(value: object) -> str | None:
@@ -78,6 +78,9 @@ class LeadRows:
                 add(text_cell(ref, value, STYLE["link"]))
             elif links is not None and kind == _URL and safe[1]:
                 links.append((ref, value))
+                add(text_cell(ref, value, STYLE["link"]))
+            elif links is not None and kind == _FILE and safe[2]:
+                links.append((ref, value))  # relative: the card file beside the workbook
                 add(text_cell(ref, value, STYLE["link"]))
             else:
                 add(text_cell(ref, value if value.__class__ is str else as_text(value)))
