@@ -143,6 +143,18 @@ def test_an_upside_down_card_is_turned():
     assert reading.fields.values["family_name"] == "Meißner"
 
 
+@pytest.mark.parametrize("degrees", [90, 270])
+def test_a_sideways_latin_card_is_turned_to_landscape(degrees):
+    from PIL import Image
+
+    from leadcap.intake.cards.reader import read_card
+
+    with Image.open(DATA / "06-scan.png") as image:
+        reading = read_card(image.rotate(degrees, expand=True))
+    assert (reading.fields.layout, reading.width > reading.height) == ("horizontal", True)
+    assert reading.fields.values["company"] == "Isartal Quantenoptik GmbH"
+
+
 def test_a_vertical_card_is_read_in_columns():
     from PIL import Image
 

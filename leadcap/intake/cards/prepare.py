@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
+
+_CJK = re.compile(r"[\u3040-\u30ff\u3400-\u9fff]")
 
 # A card is 91 x 55 mm (Japan) or 85 x 55 mm (Europe); 300 dpi is about 1075 px long.
 WORK_LONG_SIDE = 1075
@@ -139,6 +142,23 @@ def upright_lines(image: Any, engine: Any) -> tuple[Any, list]:
                 line.score,
                 tuple((w - x, h - y) for x, y in (line.box[2:] + line.box[:2])),
                 not line.flipped,
+            )
+            for line in lines
+        ]
+    long_lines = [line for line in lines if max(line.width, line.height) > 60]
+    tall = sum(line.tall for line in long_lines)
+    latin_only = not any(_CJK.search(line.text) for line in lines)
+    if long_lines and latin_only and tall > len(long_lines) / 2:
+        # A Latin card photographed sideways (there are no vertical Latin cards): its lines
+        # now read top to bottom, so a quarter turn back makes it a landscape card.
+        h, w = image.shape[:2]
+        image = rotate(image, -1)
+        lines = [
+            OcrLine(
+                line.text,
+                line.score,
+                tuple((y, w - x) for x, y in line.box),
+                line.flipped,
             )
             for line in lines
         ]
