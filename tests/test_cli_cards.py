@@ -102,6 +102,13 @@ def test_review_skip_leaves_the_lead_flagged(cli, no_ocr):
     assert cli.json("show", "1")["needs_review"]
 
 
+def test_a_card_can_be_drawn_in_the_terminal():
+    from leadcap.cli.cards import terminal_picture
+
+    lines = terminal_picture(DATA / "01-scan.png", width=50)
+    assert len(lines) == 15 and len(lines[0]) == 50
+
+
 def test_review_with_nothing_to_review(cli):
     assert "No cards to review." in cli("cards", "review").stdout
 

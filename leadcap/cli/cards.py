@@ -47,10 +47,37 @@ def has_display() -> bool:
 
 
 def show_card_file(path: Path) -> None:
-    """Open a card image in the system viewer when there is a display; print its path."""
+    """Open a card image in the system viewer when there is a display, else draw it in the
+    terminal (when stdout is one); always print its path."""
     typer.echo(f"Card: {path}")
     if has_display():
         typer.launch(str(path))
+    elif sys.stdout.isatty() and "NO_COLOR" not in os.environ:
+        from rich.console import Console
+        from rich.text import Text
+
+        Console().print(Text("\n").join(terminal_picture(path)))
+
+
+def terminal_picture(path: Path, width: int = 100) -> list:
+    """The image as rich Text lines of half blocks (two pixels per character cell): enough
+    to check a name or a number against the card over SSH or on a text console."""
+    from PIL import Image
+    from rich.text import Text
+
+    with Image.open(path) as image:
+        image = image.convert("RGB")
+        height = max(2, round(image.height * width / image.width / 2) * 2)
+        image = image.resize((width, height))
+    pixels = image.load()
+    lines = []
+    for y in range(0, height, 2):
+        line = Text()
+        for x in range(width):
+            top, bottom = pixels[x, y], pixels[x, y + 1]
+            line.append("▀", style="rgb({},{},{}) on rgb({},{},{})".format(*top, *bottom))
+        lines.append(line)
+    return lines
 
 
 def card_folder(ctx: typer.Context) -> Path:
