@@ -371,3 +371,23 @@ def test_card_image_is_readable_as_jpeg(store):
     data = storage.card_image(store, storage.lead_cards(store, lead)[0]["uid"])
     with Image.open(io.BytesIO(data)) as image:
         assert image.format == "JPEG"
+
+
+def test_the_same_card_imported_again_changes_nothing(store, no_ocr):
+    first = importing.import_cards(store, [DATA / "01-scan.png"])[0]
+    [again] = importing.import_cards(store, [DATA / "01-scan.png"])
+    assert again.duplicate and again.lead["id"] == first.lead["id"]
+    assert leads.counts(store)["leads"] == 1
+
+
+def test_a_card_with_a_known_email_goes_to_that_lead(store):
+    lead = leads.add_lead(store, {"email": "lea.meissner@isartal-quantum.de", "badge_id": "B-7"})
+    [result] = importing.import_cards(store, [DATA / "06-scan.png"])
+    assert not result.created and result.lead["id"] == lead["id"]
+
+
+def test_a_card_of_a_forgotten_person_is_not_kept(store):
+    erasure.forget_lead(store, {"email": "lea.meissner@isartal-quantum.de"}, at=AT)
+    [result] = importing.import_cards(store, [DATA / "06-scan.png"])
+    assert "asked to be forgotten" in result.error
+    assert store.conn.execute("SELECT count(*) FROM cards").fetchone()[0] == 0

@@ -129,6 +129,9 @@ def _print_result(result) -> None:
 
     lead, reading = result.lead, result.reading
     page = f" page {result.page}" if result.page > 1 else ""
+    if result.duplicate:
+        typer.echo(f"{result.path.name}{page}: already imported as lead {lead['id']}")
+        return
     verb = "new lead" if result.created else "attached to lead"
     name = model.display_name(lead) or "(no name read)"
     how = {"qr": "QR code", "ocr": "OCR", "qr+ocr": "QR code + OCR", "none": "not read"}
@@ -148,6 +151,7 @@ def _result_json(result) -> dict:
         data.update(
             lead=result.lead["id"],
             created=result.created,
+            duplicate=result.duplicate,
             source=reading.source,
             layout=reading.fields.layout,
             fields=reading.fields.values,

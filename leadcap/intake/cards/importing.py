@@ -46,6 +46,7 @@ class CardImport:
     reading: CardReading | None = None
     filled: list[str] = field(default_factory=list)
     error: str | None = None
+    duplicate: bool = False  # this very card was imported before: nothing changed
 
 
 def lead_fields(fields: CardFields) -> dict[str, str]:
@@ -91,10 +92,34 @@ def import_card_image(
     engine: Any = None,
 ) -> CardImport:
     """Read one card image (PIL) and store it: a new lead, or the lead `lead_id` whose
-    empty fields the card fills. Commits before returning."""
+    empty fields the card fills. A card whose e-mail is a lead's already goes to that lead
+    (a returning visitor); the same card again changes nothing; a card of someone who asked
+    to be forgotten is not imported. Commits before returning."""
+    import hashlib
+
+    from leadcap.intake.capture import find_same_person
+    from leadcap.store import tombstones
+
     reading = read_card(image, ocr=ocr, engine=engine)
     result = CardImport(Path(file_name or "card"), reading=reading)
     values = lead_fields(reading.fields)
+    if lead_id is None:
+        digest = hashlib.sha256(reading.image).hexdigest()
+        row = store.conn.execute(
+            "SELECT l.id FROM cards c JOIN leads l ON l.uuid = c.lead_uuid"
+            " WHERE c.sha256 = ? AND l.deleted_at IS NULL LIMIT 1",
+            [digest],
+        ).fetchone()
+        if row:
+            result.lead, result.duplicate = lead_store.get_lead(store, row[0]), True
+            return result
+        if tombstones.is_forgotten(store, values):
+            result.error = (
+                "this person asked to be forgotten (GDPR/APPI erasure); the card was not kept"
+            )
+            return result
+        same = find_same_person(store, values)
+        lead_id = same["id"] if same else None
     meta = {
         "values": reading.fields.values,
         "confidence": reading.fields.confidence,
