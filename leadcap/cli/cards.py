@@ -89,7 +89,10 @@ def card_folder(ctx: typer.Context) -> Path:
 def import_(
     ctx: typer.Context,
     paths: Annotated[
-        list[Path], typer.Argument(help="Card photos, scans (JPEG, PNG, HEIC), PDFs or folders")
+        list[Path],
+        typer.Argument(
+            metavar="PATH", help="Card photos, scans (JPEG, PNG, HEIC), PDFs or folders"
+        ),
     ],
     *,
     lead: Annotated[
