@@ -53,6 +53,8 @@ def test_share_of_fields_read_exactly(measured, group, kind):
     assert share >= floor, f"{kind} {group}: {share:.1%} < {floor:.0%}"
 
 
-def test_a_card_takes_under_two_seconds(measured):
+def test_a_card_takes_seconds_not_minutes(measured):
+    # 0.4 s per card on a quiet 2-core machine, 2 s with a load of 8; this only catches a
+    # slowdown by an order of magnitude, not the noise of a shared machine.
     seconds = measured["seconds"]
-    assert sum(seconds) / len(seconds) < 2.0
+    assert sum(seconds) / len(seconds) < 5.0
