@@ -391,3 +391,17 @@ def test_a_card_of_a_forgotten_person_is_not_kept(store):
     [result] = importing.import_cards(store, [DATA / "06-scan.png"])
     assert "asked to be forgotten" in result.error
     assert store.conn.execute("SELECT count(*) FROM cards").fetchone()[0] == 0
+
+
+def test_a_card_of_a_person_merged_from_two_laptops_shows_on_the_kept_lead(store, tmp_path):
+    from leadcap.laptops import merge
+    from leadcap.store.database import open_store
+
+    other = open_store(tmp_path / "b.db", staff="ben", device="laptop-b")
+    card_lead(other)  # okada@example.jp, with the card, on laptop b
+    other.close()
+    leads.add_lead(store, {"email": "okada@example.jp", "company": "Mirai"})
+    merge.merge_file(store, tmp_path / "b.db")
+    [kept] = [lead for lead in leads.iter_leads(store) if lead["email"] == "okada@example.jp"]
+    assert len(storage.lead_cards(store, kept)) == 1
+    assert kept["uuid"] in storage.lead_uuids_with_cards(store)
