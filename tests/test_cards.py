@@ -8,6 +8,8 @@ import json
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from leadcap.errors import CardError, NotFound, OcrUnavailable
 from leadcap.intake.cards import engine as card_engine
@@ -405,3 +407,27 @@ def test_a_card_of_a_person_merged_from_two_laptops_shows_on_the_kept_lead(store
     [kept] = [lead for lead in leads.iter_leads(store) if lead["email"] == "okada@example.jp"]
     assert len(storage.lead_cards(store, kept)) == 1
     assert kept["uuid"] in storage.lead_uuids_with_cards(store)
+
+
+@given(
+    st.lists(
+        st.tuples(
+            st.text(max_size=40),
+            st.floats(0, 1000),
+            st.floats(0, 1000),
+            st.floats(1, 500),
+            st.floats(1, 500),
+            st.floats(0, 1),
+        ),
+        max_size=12,
+    ),
+    st.sampled_from([(1075, 650), (650, 1075)]),
+)
+@settings(max_examples=200, deadline=None)
+def test_extraction_never_raises_and_gives_known_fields(raw, size):
+    from leadcap.intake.cards.fields import FIELDS
+
+    ocr = [line(text, x, y, w, h, score) for text, x, y, w, h, score in raw]
+    fields = extract_fields(ocr, *size)
+    assert set(fields.values) <= set(FIELDS)
+    assert all(0 <= c <= 1 for c in fields.confidence.values())
