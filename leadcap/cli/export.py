@@ -203,6 +203,7 @@ def xlsx(
         return
     with _ProgressBar() as progress:
         if files is not None:
+            assert split_by is not None  # checked above: --files needs --split-by
             result = exporting.export_xlsx_files(
                 store, files, selection, split_by=split_by, lang=lang, filters=filters,
                 progress=progress,

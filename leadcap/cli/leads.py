@@ -214,7 +214,7 @@ def edit(
 ) -> None:
     """Change fields of a lead. Each change is logged (leadcap history) and can be undone."""
     store = open_db(ctx)
-    changes = {k: v for k, v in fields.items() if v is not None}
+    changes: dict[str, object] = {k: v for k, v in fields.items() if v is not None}
     extra = {"exhibitor": exhibitor, "owner": owner}
     changes.update({k: v for k, v in extra.items() if v is not None})
     if status is not None:

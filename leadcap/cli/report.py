@@ -276,6 +276,7 @@ def debrief(
     store = open_db(ctx)
     day_only(date)
     start = time_bound(store, date, "--date")
+    assert start is not None  # a --date was given (or today's)
     day = datetime.fromisoformat(start).astimezone(store.zone()).date()
     report = core.debrief(store, day, command=core.fix_command_prefix(state(ctx).db_path))
     if output:

@@ -139,7 +139,12 @@ def init(
 ) -> None:
     """Set up the event on this laptop (optional: everything works without it)."""
     store = open_db(ctx)
-    values = {"event": event, "timezone": timezone, "country": country, "staff": staff}
+    values: dict[str, object] = {
+        "event": event,
+        "timezone": timezone,
+        "country": country,
+        "staff": staff,
+    }
     values["tags"] = split_list(tags) if tags is not None else None
     values["exhibitors"] = exhibitor or None
     for key, value in values.items():
