@@ -210,7 +210,9 @@ def info(
     *,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON")] = False,
 ) -> None:
-    """Where the database is, its schema version, the event, this laptop and the counts."""
+    """Where the database is, the event, this laptop and the counts.
+
+    Where the database is, its schema version, the event, this laptop and the counts."""
     store = open_db(ctx)
     data = {
         "database": str(store.path),
