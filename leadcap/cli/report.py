@@ -1,9 +1,10 @@
-"""`leadcap stats` (the booth dashboard, optionally live) and `leadcap debrief` (the
-end-of-day report with its fix-up queue)."""
+"""`leadcap stats` (the booth dashboard, optionally live), `leadcap debrief` (the
+end-of-day report with its fix-up queue) and `leadcap report` (the fair report workbook)."""
 
 import json
 import time
 from datetime import datetime
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -21,6 +22,12 @@ from leadcap.cli.common import (
 from leadcap.errors import UsageError
 
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON (keys documented in README)")]
+ExhibitorOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--exhibitor", help="Only this co-exhibitor's leads (repeatable; - = the organiser's)"
+    ),
+]
 BAR_WIDTH = 40
 SPARKS = "▁▂▃▄▅▆▇█"
 
@@ -157,6 +164,7 @@ def stats(
     ] = None,
     since: Annotated[str | None, typer.Option(help="From this date or time (or today)")] = None,
     until: Annotated[str | None, typer.Option(help="Up to and including this date")] = None,
+    exhibitor: ExhibitorOption = None,
     watch: Annotated[
         bool, typer.Option("--watch", help="Refresh live until Ctrl-C (new scans appear)")
     ] = False,
@@ -179,7 +187,7 @@ def stats(
     bounds = parse_filters(store, date, since, until)
 
     def refresh() -> dict:
-        return core.compute(store, *bounds)
+        return core.compute(store, *bounds, exhibitor or [])
 
     if not watch:
         data = refresh()
@@ -290,6 +298,56 @@ def debrief(
         typer.echo(f"Wrote {output} ({len(report['fixups'])} leads to fix).", err=True)
 
 
+@handle_errors
+def report(
+    ctx: typer.Context,
+    *,
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="The report workbook (.xlsx)")
+    ] = None,
+    lang: Annotated[
+        str, typer.Option(help="Sheet names, titles and axis labels: en, de or ja")
+    ] = "en",
+    since: Annotated[str | None, typer.Option(help="From this date or time (or today)")] = None,
+    until: Annotated[str | None, typer.Option(help="Up to and including this date")] = None,
+    exhibitor: ExhibitorOption = None,
+    per_exhibitor: Annotated[
+        Path | None,
+        typer.Option(
+            "--per-exhibitor", metavar="DIR", help="Also one report per co-exhibitor in DIR"
+        ),
+    ] = None,
+) -> None:
+    """The fair report for the funding body: a workbook with a chart per topic (days,
+    hours, co-exhibitors, staff, interests, ratings, countries, consent, returning visitors,
+    follow-up progress) and a cover sheet. Counts only, no visitor's personal data."""
+    from leadcap.reports import fair_report as core
+
+    core.check_lang(lang)
+    if output is None and per_exhibitor is None:
+        raise UsageError("say where to write the report: -o report.xlsx (or --per-exhibitor DIR)")
+    if output is not None and output.suffix.lower() != ".xlsx":
+        raise UsageError(f"{output} does not end in .xlsx. Name the report e.g. report.xlsx")
+    store = open_db(ctx)
+    bounds = parse_filters(store, None, since, until)
+    names = exhibitor or []
+    shown = {"since": since, "until": until, "exhibitor": ", ".join(names) or None}
+    filters = {key: value for key, value in shown.items() if value}
+    if output is not None:
+        data = core.gather(store, *bounds, names)
+        core.write_report(data, output, lang=lang, filters=filters)
+        typer.echo(f"Wrote the report on {data['stats']['total']} lead(s) to {output}.")
+    if per_exhibitor is not None:
+        paths = core.write_per_exhibitor(
+            store, per_exhibitor, since=bounds[0], until=bounds[1], exhibitors=names, lang=lang,
+            filters=filters,
+        )  # fmt: skip
+        typer.echo(f"Wrote {len(paths)} co-exhibitor report(s) to {per_exhibitor}.")
+        for path in paths:
+            typer.echo(f"  {path.name}")
+
+
 def register(app: typer.Typer) -> None:
     app.command()(stats)
     app.command()(debrief)
+    app.command()(report)

@@ -12,6 +12,7 @@ refreshes of `--watch` and scans from other processes appear on the next one."""
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Sequence
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -30,9 +31,24 @@ def day_bounds(zone: ZoneInfo, day: date) -> tuple[str, str]:
     return start.isoformat(timespec="seconds"), end.isoformat(timespec="seconds")
 
 
-def selection(since: str | None = None, until: str | None = None) -> tuple[str, list]:
-    """SQL condition (on table alias `l`) for live leads captured in [since, until)."""
+NO_EXHIBITOR = "-"  # in an exhibitor filter: the organiser's own leads (no co-exhibitor)
+
+
+def selection(
+    since: str | None = None, until: str | None = None, exhibitors: Sequence[str] = ()
+) -> tuple[str, list]:
+    """SQL condition (on table alias `l`) for live leads captured in [since, until), of
+    any of `exhibitors` (case-insensitive; "-" for the organiser's own) when given."""
     where, params = ["l.deleted_at IS NULL"], []
+    if exhibitors:
+        either = []
+        for name in exhibitors:
+            if name.strip() == NO_EXHIBITOR:
+                either.append("coalesce(trim(l.exhibitor), '') = ''")
+            else:
+                either.append("trim(l.exhibitor) = ? COLLATE NOCASE")
+                params.append(name.strip())
+        where.append(f"({' OR '.join(either)})")
     if since:
         where.append("l.captured_utc >= ?")
         params.append(since)
@@ -46,9 +62,14 @@ def _grouped(store: Store, sql: str, params: list) -> dict[str, int]:
     return {key: count for key, count in store.conn.execute(sql, params).fetchall()}
 
 
-def totals(store: Store, since: str | None = None, until: str | None = None) -> dict:
+def totals(
+    store: Store,
+    since: str | None = None,
+    until: str | None = None,
+    exhibitors: Sequence[str] = (),
+) -> dict:
     """Total, review, returning visitors, ratings and consent of the selected leads."""
-    where, params = selection(since, until)
+    where, params = selection(since, until, exhibitors)
     purposes = model.CONSENT_PURPOSES
     consent_sql = "".join(
         f", COUNT(*) FILTER (WHERE json_extract(l.consent, '$.{p}') = 'granted')" for p in purposes
@@ -75,9 +96,14 @@ def totals(store: Store, since: str | None = None, until: str | None = None) -> 
     }
 
 
-def breakdowns(store: Store, since: str | None = None, until: str | None = None) -> dict:
+def breakdowns(
+    store: Store,
+    since: str | None = None,
+    until: str | None = None,
+    exhibitors: Sequence[str] = (),
+) -> dict:
     """Leads per staff member, interest tag and co-exhibitor, most first."""
-    where, params = selection(since, until)
+    where, params = selection(since, until, exhibitors)
     per_staff = _grouped(
         store,
         f"SELECT coalesce(l.captured_by, '{NO_STAFF}') AS staff, COUNT(*) FROM leads l"
@@ -101,11 +127,11 @@ def breakdowns(store: Store, since: str | None = None, until: str | None = None)
 
 
 def timeline(
-    store: Store, since: str | None = None, until: str | None = None
+    store: Store, since: str | None = None, until: str | None = None, exhibitors: Sequence[str] = ()
 ) -> tuple[dict[str, int], dict[str, int]]:
     """(leads per local day with empty days in between filled in, leads per local hour of
     day "00".."23") for the selected leads."""
-    where, params = selection(since, until)
+    where, params = selection(since, until, exhibitors)
     rows = store.conn.execute(
         "SELECT substr(l.captured_utc, 1, 14)"
         " || printf('%02d', CAST(substr(l.captured_utc, 15, 2) AS INTEGER) / 15 * 15),"
@@ -128,18 +154,23 @@ def timeline(
     return per_day, {hour: hours[hour] for hour in HOURS}
 
 
-def compute(store: Store, since: str | None = None, until: str | None = None) -> dict:
+def compute(
+    store: Store,
+    since: str | None = None,
+    until: str | None = None,
+    exhibitors: Sequence[str] = (),
+) -> dict:
     """Everything `leadcap stats` shows, for leads captured in [since, until) (UTC ISO
-    bounds, either may be None). `today` counts today's leads whatever the bounds."""
+    bounds, either may be None) of `exhibitors` (all when empty). `today` counts today's
+    leads of those exhibitors whatever the bounds."""
     now = store.now()
     today_start, today_end = day_bounds(store.zone(), now.date())
-    today = store.conn.execute(
-        "SELECT COUNT(*) FROM leads WHERE deleted_at IS NULL"
-        " AND captured_utc >= ? AND captured_utc < ?",
-        [today_start, today_end],
-    ).fetchall()[0][0]
-    counts = totals(store, since, until)
-    per_day, per_hour = timeline(store, since, until)
+    where, params = selection(today_start, today_end, exhibitors)
+    today = store.conn.execute(f"SELECT COUNT(*) FROM leads l WHERE {where}", params).fetchall()[0][
+        0
+    ]
+    counts = totals(store, since, until, exhibitors)
+    per_day, per_hour = timeline(store, since, until, exhibitors)
     return {
         "as_of": now.isoformat(),
         "timezone": store.timezone,
@@ -150,5 +181,5 @@ def compute(store: Store, since: str | None = None, until: str | None = None) ->
         **counts,
         "per_day": per_day,
         "per_hour": per_hour,
-        **breakdowns(store, since, until),
+        **breakdowns(store, since, until, exhibitors),
     }
