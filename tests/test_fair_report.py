@@ -15,7 +15,7 @@ import openpyxl
 import pytest
 import test_stats
 
-from leadcap.reports import fair_report, worklist
+from leadcap.reports import fair_report, stats, worklist
 from leadcap.reports.fair_words import WORDS
 from leadcap.store.history import undo
 from leadcap.store.leads import add_lead
@@ -194,7 +194,7 @@ def test_other_bucket_past_fifteen_entries(cli, fair, tmp_path):
 
 def test_ranked_keeps_fifteen_and_sums_the_rest():
     counts = {f"t{n}": n for n in range(1, 21)}
-    top = fair_report.ranked(counts, "other")
+    top = stats.ranked(counts, "other")
     assert top[0] == ("t20", 20) and top[14] == ("t6", 6) and top[15] == ("other", 15)
 
 

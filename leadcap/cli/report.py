@@ -103,32 +103,20 @@ def plain_stats(data: dict) -> str:
 
 
 def rich_stats(data: dict):
-    """The dashboard for a terminal: headline numbers, an hourly sparkline, bar tables."""
-    from rich import box
-    from rich.columns import Columns
+    """The dashboard for a terminal: headline numbers, an hourly sparkline, and a bar chart
+    per day, hour, staff member, tag, co-exhibitor and rating, sized to the terminal."""
     from rich.console import Group
     from rich.table import Table
-    from rich.text import Text
+
+    from leadcap.cli.bars import dashboard
 
     headline = Table(box=None, show_header=False, padding=(0, 2, 0, 0))
     for label, value in stats_headline(data):
         headline.add_row(label, f"[bold]{value}[/bold]")
     hours = list(data["per_hour"].values())
     spark = f"hours 00-23  {sparkline(hours)}  (busiest {max(hours, default=0)})"
-    blocks = []
-    for title, counts in stats_sections(data):
-        if not counts or title == "per hour":
-            continue
-        table = Table(title=title, box=box.SIMPLE_HEAD, show_edge=False, title_justify="left")
-        table.add_column("", overflow="fold")
-        table.add_column("n", justify="right")
-        table.add_column("")
-        most = max(counts.values())
-        for label, count in counts.items():
-            table.add_row(Text(str(label)), str(count), Text(bar(count, most, "█"), "cyan"))
-        blocks.append(table)
     title = f"leadcap stats, {data['as_of'][11:16]} ({data['timezone']})"
-    return Group(f"[bold]{title}[/bold]", headline, "", spark, "", Columns(blocks, padding=(0, 3)))
+    return Group(f"[bold]{title}[/bold]", headline, "", spark, "", dashboard(stats_sections(data)))
 
 
 def watch_loop(refresh, show, interval: float, iterations: int | None) -> int:

@@ -18,7 +18,8 @@ the funnel and the service level, and which laptops' data went in.
 Qualifying questions (issue 13) are not in the report yet: that feature was not on main when
 this was written. Where it belongs: a `questions` entry in `gather()` (answers counted per
 question and choice, with `stats.selection` for the scope) and a sheet written after
-"Consent" in `write_report()` with one bar chart per question, like `_ranked_sheet`."""
+"Consent" (`Sheets.write_all` in fair_sheets.py) with one bar chart per question, like
+`Sheets.ranked_sheet`."""
 
 from __future__ import annotations
 
@@ -35,7 +36,6 @@ from leadcap.reports.worklist import UNRATED, default_due, service_days
 from leadcap.store import model
 from leadcap.store.database import Store
 
-TOP = 15  # entries shown before the rest are summed up as "other"
 FUNNEL = ("new", "contacted", "meeting", "offer", "won")
 VISIT_BUCKETS = ("1", "2", "3", "4", "5+")
 SERVICE_KEYS = ("in_time", "late", "open_overdue", "open_in_time")
@@ -202,15 +202,6 @@ def _devices(store: Store, where: str, params: list) -> list[dict]:
         }
         for device in devices
     ]
-
-
-def ranked(counts: dict, other: str, limit: int = TOP) -> list[tuple[object, int]]:
-    """(label, count) largest first (ties keep their order); past `limit` entries the rest
-    are summed up in one `other` row."""
-    items = sorted(counts.items(), key=lambda item: -item[1])
-    if len(items) <= limit:
-        return items
-    return [*items[:limit], (other, sum(n for _, n in items[limit:]))]
 
 
 def check_lang(lang: str) -> str:

@@ -13,8 +13,8 @@ from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter, quote_sheetname
 
 from leadcap.export.safety import clean_xml
-from leadcap.reports.fair_report import SERVICE_KEYS, ranked
-from leadcap.reports.stats import NO_STAFF
+from leadcap.reports.fair_report import SERVICE_KEYS
+from leadcap.reports.stats import NO_STAFF, ranked
 from leadcap.store import model
 
 BOLD = Font(bold=True)
@@ -294,7 +294,7 @@ class Sheets:
         ws, w, d = self.sheet("followup"), self.w, self.data
         for letter in "EFG":
             ws.column_dimensions[letter].width = 14
-        # 1. leads by status per owner (stacked bars), owners beyond TOP summed up
+        # 1. leads by status per owner (stacked bars), past 15 owners the rest summed up
         owners = d["status_per_owner"]
         names = [w["nobody"] if o is None else o for o in owners]
         table = dict(zip(names, owners.values(), strict=True))

@@ -183,3 +183,12 @@ def compute(
         "per_hour": per_hour,
         **breakdowns(store, since, until, exhibitors),
     }
+
+
+def ranked(counts: dict, other: str, limit: int = 15) -> list[tuple[object, int]]:
+    """(label, count) largest first (ties keep their order); past `limit` entries the rest
+    are summed up in one `other` row."""
+    items = sorted(counts.items(), key=lambda item: -item[1])
+    if len(items) <= limit:
+        return items
+    return [*items[:limit], (other, sum(n for _, n in items[limit:]))]
