@@ -144,7 +144,7 @@ def test_numbers_are_numbers_and_dates_dates(report):
     assert (book["Hours"]["A11"].value, book["Hours"]["A11"].number_format) == (9, '00":00"')
     rate = book["Consent"]["C2"]
     assert (rate.value, rate.number_format) == (0.75, "0%")
-    cover = {row[0].value: row[1] for row in book["Report"].iter_rows(min_row=3, max_row=16)}
+    cover = {row[0].value: row[1] for row in book["Report"].iter_rows(min_row=3)}
     assert cover[EN["first_day"]].value == datetime(2026, 12, 8)
     assert cover[EN["made_at"]].value == datetime(2026, 12, 10, 15, 0)
     assert (cover[EN["total"]].value, cover[EN["event"]].value) == (12, "fair")
@@ -235,6 +235,7 @@ def test_followup_sheet_per_owner(cli, followed_up, tmp_path):
     book = openpyxl.load_workbook(path)
     owner = by_title(path)[EN["title_owner"]]
     assert [s["name"] for s in owner["series"]][0] == "'Follow-up'!B1"
+    assert owner["series"][0]["cat"] == "'Follow-up'!$A$2:$A$2"  # ken; not the unowned row
     rows = {
         r[0]: r[1:7] for r in book["Follow-up"].iter_rows(min_row=2, max_row=3, values_only=True)
     }

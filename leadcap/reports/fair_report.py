@@ -210,10 +210,25 @@ def check_lang(lang: str) -> str:
     return lang
 
 
-def exhibitor_scopes(store: Store, data: dict) -> list[str]:
-    """The co-exhibitors that get a report of their own with `--per-exhibitor`: the
-    event's configured ones and any found on the selected leads, one per spelling."""
-    return [name for name in data["exhibitors"] if name.strip() != stats.NO_EXHIBITOR]
+def exhibitor_scopes(
+    store: Store,
+    since: str | None = None,
+    until: str | None = None,
+    exhibitors: Sequence[str] = (),
+) -> list[str]:
+    """The co-exhibitors that get a report of their own with `--per-exhibitor`: those
+    asked for, else the event's configured ones and any on the selected leads, one per
+    spelling (configured spelling first)."""
+    if exhibitors:
+        return _unique([name for name in exhibitors if name.strip() != stats.NO_EXHIBITOR])
+    where, params = stats.selection(since, until)
+    found = store.conn.execute(
+        f"SELECT trim(l.exhibitor) FROM leads l WHERE {where} AND trim(l.exhibitor) != ''"
+        " GROUP BY 1 ORDER BY COUNT(*) DESC, 1",
+        params,
+    ).fetchall()
+    configured = [name for name in store.setting("exhibitors") or [] if model.clean(name)]
+    return _unique([*configured, *(name for (name,) in found)])
 
 
 def write_per_exhibitor(
@@ -239,7 +254,7 @@ def write_per_exhibitor(
         raise LeadcapError(
             f"cannot create {directory} ({error.strerror}). Choose another folder"
         ) from None
-    names = exhibitor_scopes(store, gather(store, since, until, exhibitors))
+    names = exhibitor_scopes(store, since, until, exhibitors)
     paths, used = [], set()
     for name in names:
         stem = file_name = safe_filename(name)

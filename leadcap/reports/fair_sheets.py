@@ -166,7 +166,10 @@ class Sheets:
         rows = [
             (w["event"], d["event"], None),
             (w["pavilion"], d["pavilion"], None),
-            (w["exhibitors"], ", ".join(d["exhibitors"]), None),
+            *(
+                (w["exhibitors"] if n == 0 else None, name, None)
+                for n, name in enumerate(d["exhibitors"] or [None])
+            ),
             (w["timezone"], s["timezone"], None),
             (w["first_day"], _day(d["first_day"]), DAY),
             (w["last_day"], _day(d["last_day"]), DAY),
@@ -184,7 +187,7 @@ class Sheets:
             cell = ws.cell(r, 2, _value(value))
             if isinstance(value, str):
                 cell.data_type = "s"
-            cell.alignment = Alignment(horizontal="left", wrap_text=True)
+            cell.alignment = Alignment(horizontal="left")
             if fmt:
                 cell.number_format = fmt
         top = 3 + len(rows) + 1
@@ -294,15 +297,18 @@ class Sheets:
         ws, w, d = self.sheet("followup"), self.w, self.data
         for letter in "EFG":
             ws.column_dimensions[letter].width = 14
-        # 1. leads by status per owner (stacked bars), past 15 owners the rest summed up
-        owners = d["status_per_owner"]
-        names = [w["nobody"] if o is None else o for o in owners]
-        table = dict(zip(names, owners.values(), strict=True))
-        shown = dict(ranked({name: sum(v.values()) for name, v in table.items()}, w["other"]))
-        rows = [[name, *table[name].values()] for name in shown if name in table]
+        # 1. leads by status per owner (stacked bars), past 15 owners the rest summed up.
+        # Leads nobody owns yet come last and stay out of the chart when others have owners:
+        # after a fair they are most leads, and their bar would flatten everyone else's.
+        owners = {o: v for o, v in d["status_per_owner"].items() if o is not None}
+        shown = dict(ranked({name: sum(v.values()) for name, v in owners.items()}, w["other"]))
+        rows = [[name, *owners[name].values()] for name in shown if name in owners]
         if len(rows) < len(shown):  # the "other" row
-            rest = [v for name, v in table.items() if name not in shown]
+            rest = [v for name, v in owners.items() if name not in shown]
             rows.append([w["other"], *(sum(v[s] for v in rest) for s in model.STATUSES)])
+        charted = len(rows)
+        if None in d["status_per_owner"]:
+            rows.append([w["nobody"], *d["status_per_owner"][None].values()])
         head = [w["owner"], *(w[f"{s}_s"] for s in model.STATUSES)]
         last = self.table(ws, 1, head, rows)
         anchor_col = get_column_letter(len(head) + 2)
@@ -313,7 +319,7 @@ class Sheets:
                 x_title=w["owner"],
                 y_title=w["leads"],
                 header=1,
-                last=last,
+                last=1 + (charted or len(rows)),
                 values=(2, len(head)),
                 horizontal=True,
                 stacked=True,
