@@ -265,11 +265,14 @@ def test_per_exhibitor_reports_hold_only_their_own_figures(cli, fair, tmp_path):
     assert acme.max_row == 1  # no leads: headers only
 
 
-@pytest.mark.parametrize(
-    ("args", "total"), [(["--exhibitor", "partnerco"], 2), (["--exhibitor", "-"], 10)]
-)
-def test_stats_exhibitor_filter(cli, fair, args, total):
-    assert cli.json("stats", *args)["total"] == total
+def test_filters_narrow_the_report_like_stats(cli, fair, tmp_path):
+    path = tmp_path / "hot.xlsx"
+    cli("report", "-o", str(path), "--rating", "hot", "--since", "2026-12-09")
+    expected = cli.json("stats", "--rating", "hot", "--since", "2026-12-09")
+    shown = plotted(openpyxl.load_workbook(path), by_title(path)[EN["title_days"]])
+    assert (shown, expected["total"]) == (expected["per_day"], 3)
+    cover = {r[0]: r[1] for r in openpyxl.load_workbook(path)["Report"].iter_rows(values_only=True)}
+    assert cover[EN["filters"]] == "since 2026-12-09 00:00; rating hot"
 
 
 @pytest.mark.parametrize(

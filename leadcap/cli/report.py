@@ -3,6 +3,7 @@ end-of-day report with its fix-up queue) and `leadcap report` (the fair report w
 
 import json
 import time
+from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 from typing import Annotated
@@ -10,24 +11,21 @@ from typing import Annotated
 import typer
 
 from leadcap.cli.common import (
+    JsonOption,
     console,
     handle_errors,
     is_terminal,
     open_db,
     print_json,
     print_table,
+    show_time,
     state,
     time_bound,
+    with_filters,
 )
 from leadcap.errors import UsageError
+from leadcap.store.leads import LeadFilter
 
-JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON (keys documented in README)")]
-ExhibitorOption = Annotated[
-    list[str] | None,
-    typer.Option(
-        "--exhibitor", help="Only this co-exhibitor's leads (repeatable; - = the organiser's)"
-    ),
-]
 BAR_WIDTH = 40
 SPARKS = "▁▂▃▄▅▆▇█"
 
@@ -135,24 +133,26 @@ def watch_loop(refresh, show, interval: float, iterations: int | None) -> int:
     return done
 
 
-def parse_filters(store, date, since, until) -> tuple:
-    if date and (since or until):
+def one_day(store, filters, date: str | None):
+    """The filters narrowed to one `--date` (which cannot go with --since/--until)."""
+    if not date:
+        return filters
+    if filters.since or filters.until:
         raise UsageError("give either --date or --since/--until, not both")
-    if date:
-        return time_bound(store, date, "--date"), time_bound(store, date, "--date", end=True)
-    return time_bound(store, since, "--since"), time_bound(store, until, "--until", end=True)
+    day_only(date)
+    since = time_bound(store, date, "--date")
+    return replace(filters, since=since, until=time_bound(store, date, "--date", end=True))
 
 
 @handle_errors
+@with_filters()
 def stats(
     ctx: typer.Context,
+    filters: LeadFilter,
     *,
     date: Annotated[
         str | None, typer.Option(help="Only this day: YYYY-MM-DD, today or yesterday")
     ] = None,
-    since: Annotated[str | None, typer.Option(help="From this date or time (or today)")] = None,
-    until: Annotated[str | None, typer.Option(help="Up to and including this date")] = None,
-    exhibitor: ExhibitorOption = None,
     watch: Annotated[
         bool, typer.Option("--watch", help="Refresh live until Ctrl-C (new scans appear)")
     ] = False,
@@ -164,18 +164,18 @@ def stats(
     ] = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Lead counts for the booth: total and today; per day, hour, staff, tag,
+    """Lead counts for the booth: today, per day, hour, staff, tag and more.
+
+    Lead counts for the booth: total and today; per day, hour, staff, tag,
     co-exhibitor and rating; consent rates; leads needing review; returning visitors.
     Days and hours are in the event's time zone; deleted leads never count."""
     from leadcap.reports import stats as core
 
     store = open_db(ctx)
-    if date:
-        day_only(date)
-    bounds = parse_filters(store, date, since, until)
+    selected = one_day(store, filters, date)
 
     def refresh() -> dict:
-        return core.compute(store, *bounds, exhibitor or [])
+        return core.compute(store, selected)
 
     if not watch:
         data = refresh()
@@ -252,8 +252,10 @@ def print_debrief(report: dict) -> None:
 
 
 @handle_errors
+@with_filters(dates=False)
 def debrief(
     ctx: typer.Context,
+    filters: LeadFilter,
     *,
     date: Annotated[
         str, typer.Option(help="The day: YYYY-MM-DD, today or yesterday (event time zone)")
@@ -264,7 +266,9 @@ def debrief(
     ] = None,
     as_json: JsonOption = False,
 ) -> None:
-    """End-of-day report: the day's counts, then every lead of the day that lacks an
+    """End-of-day report: the day's counts and what still needs fixing.
+
+    End-of-day report: the day's counts, then every lead of the day that lacks an
     e-mail, follow-up consent, a rating or a tag, or is flagged for review, each with the
     command that fixes it."""
     from leadcap.reports import debrief as core
@@ -272,8 +276,10 @@ def debrief(
     store = open_db(ctx)
     day_only(date)
     start = time_bound(store, date, "--date")
+    assert start is not None  # a --date was given (or today's)
     day = datetime.fromisoformat(start).astimezone(store.zone()).date()
-    report = core.debrief(store, day, command=core.fix_command_prefix(state(ctx).db_path))
+    command = core.fix_command_prefix(state(ctx).db_path)
+    report = core.debrief(store, day, command=command, flt=filters)
     if output:
         if not output.lower().endswith(".xlsx"):
             raise UsageError(f"{output} does not end in .xlsx. Name the workbook e.g. debrief.xlsx")
@@ -287,18 +293,18 @@ def debrief(
 
 
 @handle_errors
+@with_filters()
 def report(
     ctx: typer.Context,
+    filters: LeadFilter,
     *,
     output: Annotated[
-        Path | None, typer.Option("--output", "-o", help="The report workbook (.xlsx)")
+        Path | None,
+        typer.Option("--output", "-o", metavar="FILE", help="The report workbook (.xlsx)"),
     ] = None,
     lang: Annotated[
         str, typer.Option(help="Sheet names, titles and axis labels: en, de or ja")
     ] = "en",
-    since: Annotated[str | None, typer.Option(help="From this date or time (or today)")] = None,
-    until: Annotated[str | None, typer.Option(help="Up to and including this date")] = None,
-    exhibitor: ExhibitorOption = None,
     per_exhibitor: Annotated[
         Path | None,
         typer.Option(
@@ -306,9 +312,12 @@ def report(
         ),
     ] = None,
 ) -> None:
-    """The fair report for the funding body: a workbook with a chart per topic (days,
-    hours, co-exhibitors, staff, interests, ratings, countries, consent, returning visitors,
-    follow-up progress) and a cover sheet. Counts only, no visitor's personal data."""
+    """The fair report: a workbook with a native chart per topic, counts only.
+
+    One sheet per topic, each a table with its chart: leads per fair day and hour,
+    co-exhibitor, staff member, interest, rating and country; consent rates; returning
+    visitors; follow-up status per owner, the funnel and the service level; and a cover
+    sheet. No visitor's name, e-mail, phone or badge is in it, so it can be shared."""
     from leadcap.reports import fair_report as core
 
     core.check_lang(lang)
@@ -317,22 +326,29 @@ def report(
     if output is not None and output.suffix.lower() != ".xlsx":
         raise UsageError(f"{output} does not end in .xlsx. Name the report e.g. report.xlsx")
     store = open_db(ctx)
-    bounds = parse_filters(store, None, since, until)
-    names = exhibitor or []
-    shown = {"since": since, "until": until, "exhibitor": ", ".join(names) or None}
-    filters = {key: value for key, value in shown.items() if value}
+    shown = describe_filters(store, filters)
     if output is not None:
-        data = core.gather(store, *bounds, names)
-        core.write_report(data, output, lang=lang, filters=filters)
+        data = core.gather(store, filters)
+        core.write_report(data, output, lang=lang, filters=shown)
         typer.echo(f"Wrote the report on {data['stats']['total']} lead(s) to {output}.")
     if per_exhibitor is not None:
-        paths = core.write_per_exhibitor(
-            store, per_exhibitor, since=bounds[0], until=bounds[1], exhibitors=names, lang=lang,
-            filters=filters,
-        )  # fmt: skip
+        paths = core.write_per_exhibitor(store, per_exhibitor, filters, lang=lang, filters=shown)
         typer.echo(f"Wrote {len(paths)} co-exhibitor report(s) to {per_exhibitor}.")
         for path in paths:
             typer.echo(f"  {path.name}")
+
+
+def describe_filters(store, filters: LeadFilter) -> dict[str, str]:
+    """The filters as the report's cover lists them; dates in the event's time zone."""
+    shown = {
+        "tag": ", ".join(filters.tags) or None,
+        "since": show_time(store, filters.since) or None,
+        "until (before)": show_time(store, filters.until) or None,
+    }
+    for key in ("rating", "staff", "exhibitor", "consent", "status", "owner"):
+        shown[key] = getattr(filters, key)
+    shown["review"] = "yes" if filters.review else None
+    return {key: str(value) for key, value in shown.items() if value}
 
 
 def register(app: typer.Typer) -> None:

@@ -17,7 +17,7 @@ the funnel and the service level, and which laptops' data went in.
 
 Qualifying questions (issue 13) are not in the report yet: that feature was not on main when
 this was written. Where it belongs: a `questions` entry in `gather()` (answers counted per
-question and choice, with `stats.selection` for the scope) and a sheet written after
+question and choice, with `filter_sql` for the scope) and a sheet written after
 "Consent" (`Sheets.write_all` in fair_sheets.py) with one bar chart per question, like
 `Sheets.ranked_sheet`."""
 
@@ -26,6 +26,7 @@ from __future__ import annotations
 import os
 from collections import Counter, defaultdict
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import date, datetime
 from pathlib import Path
 
@@ -35,6 +36,7 @@ from leadcap.reports.fair_words import LANGUAGES, WORDS
 from leadcap.reports.worklist import UNRATED, default_due, service_days
 from leadcap.store import model
 from leadcap.store.database import Store
+from leadcap.store.leads import LeadFilter, filter_sql
 
 FUNNEL = ("new", "contacted", "meeting", "offer", "won")
 VISIT_BUCKETS = ("1", "2", "3", "4", "5+")
@@ -45,16 +47,12 @@ RATING_KEYS = (*model.RATINGS, UNRATED)
 # -- the numbers ------------------------------------------------------------------------
 
 
-def gather(
-    store: Store,
-    since: str | None = None,
-    until: str | None = None,
-    exhibitors: Sequence[str] = (),
-) -> dict:
-    """Every number the report shows, for live leads captured in [since, until) (UTC ISO
-    bounds) of `exhibitors` (all when empty; "-" is the organiser's own leads)."""
-    counts = stats.compute(store, since, until, exhibitors)
-    where, params = stats.selection(since, until, exhibitors)
+def gather(store: Store, flt: LeadFilter | None = None) -> dict:
+    """Every number the report shows, for the leads the filter selects (live leads; the
+    same filter as `leadcap stats`, so the counts are the ones `stats --json` shows)."""
+    flt = flt or LeadFilter()
+    counts = stats.compute(store, flt)
+    where, params = filter_sql(flt, "l")
     funnel, lost, service = _followup(store, where, params)
     configured = [name for name in store.setting("exhibitors") or [] if model.clean(name)]
     days = list(counts["per_day"])
@@ -62,7 +60,9 @@ def gather(
         "stats": counts,
         "event": store.event,
         "pavilion": store.setting("pavilion"),
-        "exhibitors": list(exhibitors) or _unique([*configured, *counts["per_exhibitor"]]),
+        "exhibitors": [flt.exhibitor]
+        if flt.exhibitor
+        else _unique([*configured, *counts["per_exhibitor"]]),
         "first_day": days[0] if days else None,
         "last_day": days[-1] if days else None,
         "per_country": _per_country(store, where, params),
@@ -210,18 +210,13 @@ def check_lang(lang: str) -> str:
     return lang
 
 
-def exhibitor_scopes(
-    store: Store,
-    since: str | None = None,
-    until: str | None = None,
-    exhibitors: Sequence[str] = (),
-) -> list[str]:
-    """The co-exhibitors that get a report of their own with `--per-exhibitor`: those
+def exhibitor_scopes(store: Store, flt: LeadFilter) -> list[str]:
+    """The co-exhibitors that get a report of their own with `--per-exhibitor`: the one
     asked for, else the event's configured ones and any on the selected leads, one per
     spelling (configured spelling first)."""
-    if exhibitors:
-        return _unique([name for name in exhibitors if name.strip() != stats.NO_EXHIBITOR])
-    where, params = stats.selection(since, until)
+    if flt.exhibitor:
+        return [flt.exhibitor]
+    where, params = filter_sql(flt, "l")
     found = store.conn.execute(
         f"SELECT trim(l.exhibitor) FROM leads l WHERE {where} AND trim(l.exhibitor) != ''"
         " GROUP BY 1 ORDER BY COUNT(*) DESC, 1",
@@ -234,10 +229,8 @@ def exhibitor_scopes(
 def write_per_exhibitor(
     store: Store,
     directory: Path,
+    flt: LeadFilter | None = None,
     *,
-    since: str | None = None,
-    until: str | None = None,
-    exhibitors: Sequence[str] = (),
     lang: str = "en",
     filters: dict[str, str] | None = None,
 ) -> list[Path]:
@@ -245,6 +238,7 @@ def write_per_exhibitor(
     named after it. Returns the files written."""
     from leadcap.export.safety import safe_filename
 
+    flt = flt or LeadFilter()
     directory = Path(directory)
     if directory.exists() and not directory.is_dir():
         raise LeadcapError(f"{directory} is a file. Give a folder for --per-exhibitor")
@@ -254,16 +248,15 @@ def write_per_exhibitor(
         raise LeadcapError(
             f"cannot create {directory} ({error.strerror}). Choose another folder"
         ) from None
-    names = exhibitor_scopes(store, since, until, exhibitors)
     paths, used = [], set()
-    for name in names:
+    for name in exhibitor_scopes(store, flt):
         stem = file_name = safe_filename(name)
         n = 1
         while file_name.casefold() in used:
             n += 1
             file_name = f"{stem} ({n})"
         used.add(file_name.casefold())
-        data = gather(store, since, until, [name])
+        data = gather(store, replace(flt, exhibitor=name))
         path = directory / f"{file_name}.xlsx"
         write_report(data, path, lang=lang, filters={**(filters or {}), "exhibitor": name})
         paths.append(path)

@@ -12,6 +12,7 @@ import uuid
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Any
 
 from leadcap.errors import NotFound, UsageError
 from leadcap.store import model
@@ -52,6 +53,8 @@ _VALIDATION_PREFIXES = ("e-mail ", "phone ", "mobile ")
 
 @dataclass
 class LeadFilter:
+    """Which leads a command takes: the one filter set of list, export, stats and debrief."""
+
     tags: list[str] = field(default_factory=list)
     rating: str | None = None
     staff: str | None = None
@@ -61,7 +64,53 @@ class LeadFilter:
     review: bool = False
     deleted: bool = False
     status: str | None = None
+    owner: str | None = None
+    consent: str | None = None  # a purpose the visitor granted
     limit: int | None = None
+
+    def __post_init__(self) -> None:
+        self.rating = model.check_choice(self.rating, model.RATINGS, "rating")
+        self.status = model.check_choice(self.status, model.STATUSES, "status")
+        self.consent = model.check_choice(self.consent, model.CONSENT_PURPOSES, "consent purpose")
+
+
+def filter_sql(flt: LeadFilter, table: str = "leads") -> tuple[str, list]:
+    """The filter as an SQL condition on `table` (a name or alias of leads) and its params."""
+    where = [f"{table}.deleted_at IS NOT NULL" if flt.deleted else f"{table}.deleted_at IS NULL"]
+    params: list = []
+    for tag in flt.tags:
+        where.append(
+            "EXISTS (SELECT 1 FROM lead_tags lt JOIN tags t ON t.id = lt.tag_id"
+            f" WHERE lt.lead_id = {table}.id AND t.name = ? COLLATE NOCASE)"
+        )
+        params.append(tag)
+    for column, person in (("captured_by", flt.staff), ("owner", flt.owner)):
+        if person:
+            # "anna" finds Anna Schmidt: the first word(s) of a name, or the whole name.
+            where.append(
+                f"({table}.{column} = ? COLLATE NOCASE OR {table}.{column} LIKE ? ESCAPE '\\')"
+            )
+            params += [person, re.sub(r"([\\%_])", r"\\\1", person) + " %"]
+    for column, value in (
+        ("rating", flt.rating),
+        ("exhibitor", flt.exhibitor),
+        ("status", flt.status),
+    ):
+        if value:
+            where.append(f"{table}.{column} = ? COLLATE NOCASE")
+            params.append(value)
+    if flt.consent:
+        where.append(f"json_extract({table}.consent, '$.' || ?) = 'granted'")
+        params.append(flt.consent)
+    if flt.since:
+        where.append(f"{table}.captured_utc >= ?")
+        params.append(flt.since)
+    if flt.until:
+        where.append(f"{table}.captured_utc < ?")
+        params.append(flt.until)
+    if flt.review:
+        where.append(f"{table}.needs_review = 1")
+    return " AND ".join(where), params
 
 
 def row_to_lead(row: sqlite3.Row) -> dict:
@@ -102,37 +151,9 @@ def get_lead(store: Store, lead_id: int | str, *, include_deleted: bool = True) 
 
 def iter_leads(store: Store, flt: LeadFilter | None = None, *, order: str | None = None):
     """Leads matching the filter, newest first unless `order` says otherwise."""
-    flt = flt or LeadFilter()
-    where, params = ["1"], []
-    where.append("deleted_at IS NOT NULL" if flt.deleted else "deleted_at IS NULL")
-    for tag in flt.tags:
-        where.append(
-            "EXISTS (SELECT 1 FROM lead_tags lt JOIN tags t ON t.id = lt.tag_id"
-            " WHERE lt.lead_id = leads.id AND t.name = ? COLLATE NOCASE)"
-        )
-        params.append(tag)
-    if flt.staff:
-        # "anna" finds Anna Schmidt: the first word(s) of a name, or the whole name.
-        where.append("(captured_by = ? COLLATE NOCASE OR captured_by LIKE ? ESCAPE '\\')")
-        params += [flt.staff, re.sub(r"([\\%_])", r"\\\1", flt.staff) + " %"]
-    for column, value in (
-        ("rating", flt.rating),
-        ("exhibitor", flt.exhibitor),
-        ("status", flt.status),
-    ):
-        if value:
-            where.append(f"{column} = ? COLLATE NOCASE")
-            params.append(value)
-    if flt.since:
-        where.append("captured_utc >= ?")
-        params.append(flt.since)
-    if flt.until:
-        where.append("captured_utc < ?")
-        params.append(flt.until)
-    if flt.review:
-        where.append("needs_review = 1")
-    sql = _select(" AND ".join(where), **({"order": order} if order else {}))
-    if flt.limit:
+    where, params = filter_sql(flt or LeadFilter())
+    sql = _select(where, **({"order": order} if order else {}))
+    if flt and flt.limit:
         sql += f" LIMIT {int(flt.limit)}"
     return _rows(store, sql, params)
 
@@ -204,6 +225,12 @@ def _text(value) -> str | None:
     return json.dumps(value, ensure_ascii=False)
 
 
+def inserted_id(cursor: sqlite3.Cursor) -> int:
+    """The id SQLite gave the row an INSERT just added (never None after an INSERT)."""
+    assert cursor.lastrowid is not None
+    return cursor.lastrowid
+
+
 def tag_id(store: Store, name: str) -> int:
     name = name.strip()
     if not name:
@@ -211,7 +238,7 @@ def tag_id(store: Store, name: str) -> int:
     row = store.conn.execute("SELECT id FROM tags WHERE name = ? COLLATE NOCASE", [name]).fetchone()
     if row:
         return row[0]
-    return store.conn.execute("INSERT INTO tags (name) VALUES (?)", [name]).lastrowid
+    return inserted_id(store.conn.execute("INSERT INTO tags (name) VALUES (?)", [name]))
 
 
 def lead_tags(store: Store, lead_id: int) -> list[str]:
@@ -280,12 +307,14 @@ def add_lead(
     marks = ", ".join("?" for _ in row)
     batch = store.new_batch()
     with store.transaction():
-        lead_id = store.conn.execute(
-            f"INSERT INTO leads ({columns}) VALUES ({marks})", list(row.values())
-        ).lastrowid
+        lead_id = inserted_id(
+            store.conn.execute(
+                f"INSERT INTO leads ({columns}) VALUES ({marks})", list(row.values())
+            )
+        )
         tag_names = list(dict.fromkeys(t.strip() for t in tags if t.strip()))
         _set_tags(store, lead_id, tag_names)
-        changes = [("created", None, source)]
+        changes: list[tuple[str, Any, Any]] = [("created", None, source)]
         changes += [(k, None, v) for k, v in lead.items() if v is not None]
         if rating:
             changes.append(("rating", None, rating))
@@ -324,7 +353,7 @@ def record_consent(
     )
 
 
-def update_lead(
+def update_lead(  # noqa: C901 - one branch per field with its own rule (tags, consent, deleted, reviewed)
     store: Store,
     lead_id: int | str,
     changes: dict,
@@ -342,9 +371,10 @@ def update_lead(
         row = store.conn.execute(
             "SELECT review_reasons FROM leads WHERE id = ?", [lead["id"]]
         ).fetchone()
-        logged, columns = [], {}
+        logged: list[tuple[str, Any, Any]] = []
+        columns: dict[str, Any] = {}
         for name, new in changes.items():
-            old = lead.get(name)
+            old: Any = lead.get(name)
             if name == "tags":
                 if list(old) != list(new):
                     _set_tags(store, lead["id"], list(new))
