@@ -26,6 +26,7 @@ from .columns import (
     SPLIT_KEYS,
     STATUSES,
     SUMMARY_LABELS,
+    value_labels,
 )
 from .safety import is_safe_email, is_safe_url, safe_filename
 from .sheetxml import (
@@ -290,11 +291,13 @@ class _LeadSheets:
         self.batch, self.row_limit = batch, row_limit
         self.chains: dict[str, list] = {}
         self.header = header_row([c.label(lang) for c in LEAD_COLUMNS])
+        words = value_labels("status", "status", lang) or {}
+        self.statuses = tuple(words.get(s, s) for s in STATUSES)
 
     def add(self, group: str, title: str, expected_rows: int = 0):
         ws = self.book.add_sheet(
             title, self.survey.widths, expected_rows=expected_rows + 1, header=True,
-            list_column=_STATUS_COLUMN, allowed=STATUSES, batch=self.batch,
+            list_column=_STATUS_COLUMN, allowed=self.statuses, batch=self.batch,
         )  # fmt: skip
         ws.add_row(self.header)
         self.chains.setdefault(group, []).append(ws)
@@ -394,7 +397,7 @@ def _write_leads(leads, sheets: _LeadSheets, split_by, words, tz, link_limit, pr
     """Pass 2: every lead as a row on each of its groups' sheets."""
     summary = ExportSummary(path=Path())
     budget = _LinkBudget(link_limit, sheets.row_limit)
-    build = LeadRows(tz)
+    build = LeadRows(tz, sheets.lang)
     for lead in leads:
         groups = _groups_of(lead, split_by, words)
         safe = budget.allow(lead, groups)
