@@ -22,6 +22,7 @@ from leadcap.errors import LeadcapError, UsageError
 from leadcap.store import model
 from leadcap.store.database import Store
 from leadcap.store.leads import LeadFilter, iter_leads
+from leadcap.store.private import make_private_dirs
 
 # Hot first, then warm, cold, unrated; newest first within each rating.
 ORDER = (
@@ -438,7 +439,7 @@ def export_xlsx_files(
         raise LeadcapError(f"{directory} is a file. Give a folder for --files")
     made_directory = not directory.exists()
     try:
-        directory.mkdir(parents=True, exist_ok=True)
+        make_private_dirs(directory)
         work = Path(tempfile.mkdtemp(prefix=".leadcap-export-", dir=directory))
     except OSError as error:
         raise LeadcapError(

@@ -19,6 +19,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
+from leadcap.store.private import make_private_dirs
+
 from . import sheetxml
 from .columns import (
     LEAD_COLUMNS,
@@ -432,7 +434,7 @@ def write_split_files(
         raise ValueError(f"split_by must be one of {SPLIT_KEYS}, not {split_by!r}")
     words = SUMMARY_LABELS.get(lang, SUMMARY_LABELS["en"])
     directory = Path(directory)
-    directory.mkdir(parents=True, exist_ok=True)
+    make_private_dirs(directory)
     written: list[Path] = []
     with tempfile.TemporaryDirectory(prefix="leadcap-split-") as tmpdir:
         spools: dict[str, _Spool] = {}

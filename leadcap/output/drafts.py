@@ -27,6 +27,7 @@ from pathlib import Path
 from leadcap.errors import LeadcapError, UsageError
 from leadcap.store import model
 from leadcap.store.database import Store
+from leadcap.store.private import make_private_dirs
 
 LANGUAGES = ("en", "de", "ja")
 PLACEHOLDER_SENDER = "you@example.com"
@@ -343,7 +344,7 @@ def write_drafts(
             if out.suffix != ".mbox":
                 run.removed = _remove_outdated(out, [])
         else:
-            out.mkdir(parents=True, exist_ok=True)
+            make_private_dirs(out)
             names = [f"{lead['id']}-{safe_name(lead)}.eml" for lead, _message in messages]
             # Listed before writing: a run cut short still knows every file it wrote.
             _write_manifest(out, sorted(set(names) | set(_read_manifest(out))))
@@ -409,7 +410,7 @@ def _write_mbox(path: Path, messages: list[EmailMessage]) -> None:
     """Written beside the target and renamed, so an old mbox is replaced, not appended to."""
     import mailbox
 
-    path.parent.mkdir(parents=True, exist_ok=True)
+    make_private_dirs(path.parent)
     tmp = path.with_name(path.name + ".tmp")
     tmp.unlink(missing_ok=True)
     box = mailbox.mbox(tmp)

@@ -225,8 +225,10 @@ def open_store(path: Path, *, staff: str, device: str) -> Store:
     path = Path(path).expanduser()
     if path.is_dir():
         raise DatabaseError(f"{path} is a folder. Give --db a file name such as {path}/leads.db")
+    from leadcap.store.private import create_private_file, make_private_dirs
+
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        make_private_dirs(path.parent)
     except OSError as error:
         raise DatabaseError(
             f"cannot create the folder {path.parent} ({error.strerror}). "
@@ -238,7 +240,13 @@ def open_store(path: Path, *, staff: str, device: str) -> Store:
             "Choose a writable location with --db or LEADCAP_DB"
         )
     try:
+        create_private_file(path)  # personal data: 0600 before SQLite writes a byte
         conn = sqlite3.connect(path, timeout=_busy_timeout(), isolation_level=None)
+    except OSError as error:
+        raise DatabaseError(
+            f"cannot create {path} ({error.strerror}). "
+            "Choose a writable location with --db or LEADCAP_DB"
+        ) from None
     except sqlite3.Error as error:
         raise translate_sqlite_error(error, path) from None
     try:
