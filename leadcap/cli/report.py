@@ -161,7 +161,8 @@ def stats(
         bool, typer.Option("--watch", help="Refresh live until Ctrl-C (new scans appear)")
     ] = False,
     interval: Annotated[
-        float, typer.Option(min=0, help="Seconds between refreshes with --watch")
+        float,
+        typer.Option(min=0.5, help="Seconds between refreshes with --watch (at least 0.5)"),
     ] = 5.0,
     iterations: Annotated[
         int | None, typer.Option(min=1, hidden=True, help="Stop after N refreshes (tests)")
@@ -175,7 +176,7 @@ def stats(
 
     store = open_db(ctx)
     if date:
-        day_only(date)
+        day_only(store, date)
     bounds = parse_filters(store, date, since, until)
 
     def refresh() -> dict:
@@ -210,16 +211,11 @@ def stats(
         watch_loop(refresh, lambda d: typer.echo(plain_stats(d) + "\n"), interval, iterations)
 
 
-def day_only(value: str) -> None:
-    text = value.strip().lower()
-    if text in ("today", "yesterday"):
-        return
-    try:
-        datetime.strptime(text, "%Y-%m-%d")
-    except ValueError:
-        raise UsageError(
-            f"--date {value!r} is not a day. Use YYYY-MM-DD, today or yesterday"
-        ) from None
+def day_only(store, value: str) -> None:
+    """--date is one day (no date-time): the same day forms as every other date option."""
+    from leadcap.store.dates import parse_day
+
+    parse_day(store, value, "--date")
 
 
 def print_literal_table(columns: list[str], rows: list[list]) -> None:
@@ -274,7 +270,7 @@ def debrief(
     from leadcap.reports import debrief as core
 
     store = open_db(ctx)
-    day_only(date)
+    day_only(store, date)
     start = time_bound(store, date, "--date")
     day = datetime.fromisoformat(start).astimezone(store.zone()).date()
     report = core.debrief(store, day, command=core.fix_command_prefix(state(ctx).db_path))

@@ -37,15 +37,15 @@ def default_db_path(app_dir: Path) -> Path:
 
 @functools.cache
 def system_timezone() -> str:
-    """The machine's IANA zone name (Area/City), falling back to UTC."""
-    name = os.environ.get("TZ", "").lstrip(":")
-    if not name:
-        with contextlib.suppress(OSError):
-            name = Path("/etc/timezone").read_text().strip()
-    if not name:
-        with contextlib.suppress(OSError, ValueError):
-            target = os.path.realpath("/etc/localtime")
-            name = target.split("zoneinfo/", 1)[1] if "zoneinfo/" in target else ""
+    """The machine's IANA zone name (Area/City), falling back to UTC. tzlocal reads TZ,
+    /etc/localtime and friends on Unix and the registry on Windows (mapped to IANA names),
+    so capture times on a Windows laptop in Tokyo are not shown nine hours off."""
+    from tzlocal import get_localzone_name
+
+    try:
+        name = get_localzone_name() or ""
+    except Exception:  # tzlocal raises its own errors for broken set-ups; UTC then
+        name = ""
     try:
         ZoneInfo(name)
         return name
