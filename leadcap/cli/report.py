@@ -218,37 +218,41 @@ def day_only(store, value: str) -> None:
     parse_day(store, value, "--date")
 
 
-def print_literal_table(columns: list[str], rows: list[list]) -> None:
-    """print_table for text from lead data: on a terminal, rich would read a name such as
-    `[/x]` as markup (and fail), so every value is escaped first."""
-    if is_terminal():
-        from rich.markup import escape
-
-        rows = [["" if v is None else escape(str(v)) for v in row] for row in rows]
-    print_table(columns, rows)
+def lead_words(lead: dict) -> str:
+    """A lead in a fix-up group: number, name and company."""
+    name = lead["name"] or "(no name)"
+    return f"{lead['id']} {name}" + (f" ({lead['company']})" if lead["company"] else "")
 
 
 def print_debrief(report: dict) -> None:
+    """The counts as a table, then the fix-up queue grouped by problem. Plain text lines:
+    names from badges are data, so nothing here goes through rich markup (print_table
+    already shows each value as it is)."""
+    import textwrap
+
     from leadcap.reports.debrief import summary_rows
 
     typer.echo(f"Debrief {report['date']} ({report['timezone']})")
-    print_literal_table(["", "value"], [list(row) for row in summary_rows(report)[2:]])
+    print_table(["", "value"], [list(row) for row in summary_rows(report)[2:]])
     typer.echo("")
     queue = report["fixups"]
     if not queue:
         typer.echo("Fix-up queue: empty, every lead of the day is complete.")
         return
     typer.echo(f"Fix-up queue: {len(queue)} lead{'s' if len(queue) != 1 else ''}")
-    rows = []
-    for item in queue:
-        who = f"{item['name'] or '(no name)'}" + (f", {item['company']}" if item["company"] else "")
-        for n, problem in enumerate(item["problems"]):
-            first = n == 0
-            rows.append(
-                [item["id"] if first else "", who if first else "", problem["problem"],
-                 problem["command"]]
-            )  # fmt: skip
-    print_literal_table(["id", "lead", "to fix", "command"], rows)
+    for group in report["fixup_groups"]:
+        leads = group["leads"]
+        typer.echo("")
+        heading = f"{group['title']} ({len(leads)})"
+        if group["kind"] == "review":
+            typer.echo(heading + ":")
+            for lead in leads:
+                typer.echo(f"  {lead_words(lead)}: {lead['problem']}")
+        else:
+            text = ", ".join(lead_words(lead) for lead in leads)
+            typer.echo(textwrap.fill(f"{heading}: {text}", width=100, subsequent_indent="  "))
+        when = ", only after asking the visitor" if group["kind"] == "consent" else ""
+        typer.echo(f"  fix{when}: {group['command']}")
 
 
 @handle_errors
