@@ -10,7 +10,7 @@ from leadcap.errors import UsageError
 from leadcap.store import model
 
 app = typer.Typer(
-    help="Write leads to Excel (follow-up lists), CSV (Salesforce, HubSpot) or vCard files.",
+    help="Write leads to Excel, CSV (Salesforce, HubSpot) or vCard files.",
     pretty_exceptions_show_locals=False,
     no_args_is_help=True,
 )
@@ -192,7 +192,9 @@ def xlsx(
     new: New = False,
     profile: Profile = "default",
 ) -> None:
-    """Write a follow-up workbook: a summary sheet, then the leads, hot first and newest
+    """Write a follow-up workbook (Excel), hot leads first.
+
+    Write a follow-up workbook: a summary sheet, then the leads, hot first and newest
     first. With --split-by exhibitor --files DIR each co-exhibitor gets a file with only
     their own leads, plus the organiser's leads tagged with their name whose visitors
     granted share consent."""
@@ -216,6 +218,7 @@ def xlsx(
         return
     with _ProgressBar() as progress:
         if files is not None:
+            assert split_by is not None  # checked above: --files needs --split-by
             result = exporting.export_xlsx_files(
                 store, files, selection, split_by=split_by, lang=lang, filters=filters,
                 progress=progress, force=force,
@@ -259,9 +262,11 @@ def csv(
     new: New = False,
     profile: Profile = "default",
 ) -> None:
-    """Write a CSV file (UTF-8 with BOM, formulas neutralised) in leadcap's own layout or
-    ready for the Salesforce or HubSpot import wizard; without -o (or with -o -) to
-    standard output."""
+    """Write a CSV file, in leadcap's layout or for a CRM import.
+
+    UTF-8 with BOM and formulas neutralised in leadcap's own layout; values as the CRM stores
+    them for the Salesforce or HubSpot import wizard. Without -o (or with -o -) the CSV goes
+    to standard output."""
     from leadcap.export import run as exporting
 
     store = open_db(ctx)
@@ -271,7 +276,7 @@ def csv(
     exporting.check_lang(lang)
     if lang != "en" and format != "leadcap":
         raise UsageError(f"--lang applies to the leadcap layout; {format} needs its own words")
-    if not exporting.is_stdout(output):
+    if output is not None and not exporting.is_stdout(output):
         exporting.check_output(output, "csv", force=force)
     if _empty(store, selection):
         return
@@ -301,7 +306,9 @@ def vcf(
     new: New = False,
     profile: Profile = "default",
 ) -> None:
-    """Write one .vcf file with a card per lead, for phones and address books (3.0 keeps
+    """Write a .vcf file with a card per lead, for phones and address books.
+
+    Write one .vcf file with a card per lead, for phones and address books (3.0 keeps
     name readings as X-PHONETIC-*, 4.0 as SORT-AS)."""
     from leadcap.export import run as exporting
 
