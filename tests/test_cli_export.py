@@ -284,3 +284,33 @@ def test_a_german_status_typed_in_the_workbook_imports(cli, fair, tmp_path):
     wb.save(out)
     cli("import", "followups", str(out))
     assert cli.json("list", "--rating", "cold")[0]["status"] == "won"
+
+
+VCARD_WITH_REGION = (
+    "BEGIN:VCARD\nVERSION:3.0\nN:Sato;Ken;;;\nFN:Ken Sato\nEMAIL:ken@example.jp\n"
+    "ADR:;;1-1 Marunouchi;Chiyoda-ku;Tokyo;100-0005;JP\nURL:javascript:alert(1)\nEND:VCARD\n"
+)
+
+
+def test_region_is_captured_and_exported_in_every_format(cli, tmp_path):
+    cli("scan", input=VCARD_WITH_REGION)
+    (lead,) = cli.json("list")
+    assert (lead["city"], lead["region"]) == ("Chiyoda-ku", "Tokyo")
+    cli("export", "csv", "-o", str(tmp_path / "l.csv"))
+    assert read_csv(tmp_path / "l.csv")[0]["region"] == "Tokyo"
+    cli("export", "csv", "-o", str(tmp_path / "sf.csv"), "--format", "salesforce")
+    assert read_csv(tmp_path / "sf.csv")[0]["State/Province"] == "Tokyo"
+    cli("export", "csv", "-o", str(tmp_path / "hs.csv"), "--format", "hubspot")
+    assert read_csv(tmp_path / "hs.csv")[0]["State/Region"] == "Tokyo"
+    cli("export", "xlsx", "-o", str(tmp_path / "l.xlsx"))
+    assert sheet_rows(tmp_path / "l.xlsx", "Leads")[0]["region"] == "Tokyo"
+    cli("export", "vcf", "-o", str(tmp_path / "l.vcf"))
+    card = (tmp_path / "l.vcf").read_bytes().decode("utf-8")
+    assert "ADR;TYPE=work:;;1-1 Marunouchi;Chiyoda-ku;Tokyo;100-0005;JP\r\n" in card
+    assert "javascript:" not in card
+
+
+def test_region_can_be_typed(cli):
+    lead = cli.json("add", "--family-name", "Weber", "--region", "Bayern")
+    assert lead["region"] == "Bayern"
+    assert cli.json("edit", str(lead["id"]), "--region", "Hessen")["region"] == "Hessen"

@@ -188,6 +188,7 @@ FIELD_HELP = {
     "street": "Street address",
     "city": "City",
     "postal_code": "Postal code",
+    "region": "State, prefecture or region (CA, Bayern, 東京都)",
     "country": "Country (ISO code such as JP or DE, or a name)",
     "notes": "Notes (replaces; use `leadcap note` to append)",
 }

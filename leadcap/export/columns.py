@@ -57,9 +57,11 @@ LEAD_COLUMNS: tuple[Column, ...] = (
     _col("street", "text", "Street", "Straße", "住所"),
     _col("postal_code", "code", "Postal code", "PLZ", "郵便番号"),
     _col("city", "text", "City", "Ort", "市区町村"),
+    _col("region", "text", "Region", "Region", "都道府県"),
     _col("country", "text", "Country", "Land", "国"),
     _col("tags", "list", "Tags", "Tags", "タグ"),
     _col("notes", "notes", "Notes", "Notizen", "メモ"),
+    _col("materials", "notes", "Materials promised", "Zugesagtes Material", "送付資料"),
     _col("consent_followup", "text", "Consent: follow-up", "Einw.: Nachfassen", "同意: フォロー"),
     _col("consent_marketing", "text", "Consent: marketing", "Einw.: Marketing", "同意: マーケ"),
     _col("consent_share", "text", "Consent: share", "Einw.: Weitergabe", "同意: 共有"),
@@ -244,10 +246,13 @@ HUBSPOT_STATUS = {
 
 
 def description(lead: dict) -> str:
-    """Notes, interests (tags) and rating in one text, for CRMs without those fields."""
+    """Notes, materials promised, interests (tags) and rating in one text, for CRMs
+    without those fields."""
     parts = []
     if lead.get("notes"):
         parts.append(str(lead["notes"]))
+    if lead.get("materials"):
+        parts.append("Materials promised: " + "; ".join(str(lead["materials"]).splitlines()))
     if lead.get("tags"):
         parts.append(f"Interests: {joined(lead['tags'])}")
     if lead.get("rating"):
@@ -303,6 +308,7 @@ SALESFORCE_COLUMNS: tuple[tuple[str, Callable[[dict], object]], ...] = (
     ("Mobile Phone", _phone("mobile")),
     ("Street", _get("street")),
     ("City", _get("city")),
+    ("State/Province", _get("region")),
     ("Postal Code", _get("postal_code")),
     ("Country", _get("country")),
     ("Website", _get("website")),
@@ -325,6 +331,7 @@ HUBSPOT_COLUMNS: tuple[tuple[str, Callable[[dict], object]], ...] = (
     ("Mobile Phone Number", _phone("mobile")),
     ("Street Address", _get("street")),
     ("City", _get("city")),
+    ("State/Region", _get("region")),
     ("Postal Code", _get("postal_code")),
     ("Country/Region", _get("country")),
     ("Website URL", _get("website")),

@@ -39,6 +39,7 @@ JSON_KEYS = (
     "status",
     "owner",
     "due",
+    "materials",
     "deleted",
 )
 _TAGS_SQL = (
