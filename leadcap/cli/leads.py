@@ -212,6 +212,13 @@ def edit(
         str | None,
         typer.Option(help="Follow-up due date: YYYY-MM-DD, +3d, +2w (from today) or none"),
     ] = None,
+    materials: Annotated[
+        str | None,
+        typer.Option(
+            help="What you promised to send the visitor, items separated by ; (the only booth"
+            " words a draft e-mail quotes); none clears"
+        ),
+    ] = None,
     reviewed: Annotated[
         bool, typer.Option("--reviewed", help="Mark as checked: clears the review flag")
     ] = False,
@@ -229,6 +236,9 @@ def edit(
         changes["status"] = model.check_choice(status, model.STATUSES, "status")
     if due is not None:
         changes["due"] = due_date(store, due)
+    if materials is not None:
+        cleared = materials.strip().lower() in ("none", "-")
+        changes["materials"] = None if cleared else core.materials_text(materials)
     if reviewed:
         changes["reviewed"] = True
     if not changes:
