@@ -304,3 +304,8 @@ def test_restoring_a_live_lead_says_so(cli):
     add(cli, "--company", "ACME")
     assert "is not deleted" in cli("restore", "1").stdout
     assert [c["command"] for c in cli.json("history", "1")].count("restore") == 0
+
+
+def test_rate_help_mentions_none(cli):
+    result = cli("rate", "--help")
+    assert "clear its rating with none" in " ".join(result.output.split())

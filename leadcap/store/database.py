@@ -37,15 +37,15 @@ def default_db_path(app_dir: Path) -> Path:
 
 @functools.cache
 def system_timezone() -> str:
-    """The machine's IANA zone name (Area/City), falling back to UTC."""
-    name = os.environ.get("TZ", "").lstrip(":")
-    if not name:
-        with contextlib.suppress(OSError):
-            name = Path("/etc/timezone").read_text().strip()
-    if not name:
-        with contextlib.suppress(OSError, ValueError):
-            target = os.path.realpath("/etc/localtime")
-            name = target.split("zoneinfo/", 1)[1] if "zoneinfo/" in target else ""
+    """The machine's IANA zone name (Area/City), falling back to UTC. tzlocal reads TZ,
+    /etc/localtime and friends on Unix and the registry on Windows (mapped to IANA names),
+    so capture times on a Windows laptop in Tokyo are not shown nine hours off."""
+    from tzlocal import get_localzone_name
+
+    try:
+        name = get_localzone_name() or ""
+    except Exception:  # tzlocal raises its own errors for broken set-ups; UTC then
+        name = ""
     try:
         ZoneInfo(name)
         return name
@@ -225,8 +225,10 @@ def open_store(path: Path, *, staff: str, device: str) -> Store:
     path = Path(path).expanduser()
     if path.is_dir():
         raise DatabaseError(f"{path} is a folder. Give --db a file name such as {path}/leads.db")
+    from leadcap.store.private import create_private_file, make_private_dirs
+
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        make_private_dirs(path.parent)
     except OSError as error:
         raise DatabaseError(
             f"cannot create the folder {path.parent} ({error.strerror}). "
@@ -238,7 +240,13 @@ def open_store(path: Path, *, staff: str, device: str) -> Store:
             "Choose a writable location with --db or LEADCAP_DB"
         )
     try:
+        create_private_file(path)  # personal data: 0600 before SQLite writes a byte
         conn = sqlite3.connect(path, timeout=_busy_timeout(), isolation_level=None)
+    except OSError as error:
+        raise DatabaseError(
+            f"cannot create {path} ({error.strerror}). "
+            "Choose a writable location with --db or LEADCAP_DB"
+        ) from None
     except sqlite3.Error as error:
         raise translate_sqlite_error(error, path) from None
     try:

@@ -39,6 +39,7 @@ JSON_KEYS = (
     "status",
     "owner",
     "due",
+    "materials",
     "deleted",
 )
 _TAGS_SQL = (
@@ -460,6 +461,29 @@ def append_note(
     line = note_line(store, text)
     notes = f"{lead['notes']}\n{line}" if lead["notes"] else line
     return update_lead(store, lead["id"], {"notes": notes}, command=command, batch=batch)
+
+
+def materials_text(items: str | None) -> str | None:
+    """Materials promised as stored: one item per line (`;` separates items too)."""
+    lines = [item.strip() for item in re.split(r"[;\n]", items or "") if item.strip()]
+    return "\n".join(lines) or None
+
+
+def add_material(
+    store: Store, lead_id, item: str, *, command: str = "promise", batch: str | None = None
+) -> dict:
+    """Add an item staff promised to send the visitor (a brochure, samples, a quote):
+    the only words from the booth that a draft e-mail quotes. An item already there is not
+    added twice."""
+    added = materials_text(item)
+    if not added:
+        raise UsageError("say what was promised, e.g. LEADCAP:PROMISE:brochure")
+    lead = get_lead(store, lead_id)
+    current = (lead.get("materials") or "").splitlines()
+    items = current + [a for a in added.splitlines() if a not in current]
+    return update_lead(
+        store, lead["id"], {"materials": "\n".join(items)}, command=command, batch=batch
+    )
 
 
 def note_line(store: Store, text: str) -> str:
