@@ -102,9 +102,12 @@ def _capture_contacts(store, payload, defaults, allow_forgotten, received_at) ->
         keyboard_layout=result.keyboard_layout,
     )
     contacts = [c for c in result.contacts if not c.is_empty()] or result.contacts[:1]
+    # Part of a vCard cut off in piped input (intake.terminal.Payload): kept as its own
+    # flagged lead, never folded into someone else's as a visit.
+    cut_reason = getattr(payload, "cut_reason", None)
     for contact in contacts:
         fields = contact.fields()
-        reasons = []
+        reasons = [cut_reason] if cut_reason else []
         if contact.source == "unknown" or not fields:
             reasons.append(UNREADABLE)
         if result.keyboard_layout:
@@ -119,7 +122,7 @@ def _capture_contacts(store, payload, defaults, allow_forgotten, received_at) ->
             outcome.kind = "forgotten"
             outcome.message = "this person asked to be forgotten"
             return outcome
-        existing = find_same_person(store, fields)
+        existing = None if cut_reason else find_same_person(store, fields)
         if existing:
             outcome.first_seen = existing
             outcome.leads.append(count_visit(store, existing, defaults))
