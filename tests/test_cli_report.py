@@ -69,7 +69,7 @@ def test_stats_plain_text_when_piped(cli, fair):
 
 
 @pytest.mark.parametrize("value", ["tomorrow", "2026-12-10T10:00", "10.12.2026"])
-def test_stats_refuses_a_date_that_is_not_a_day(cli, value):
+def test_stats_refuses_a_date_that_is_not_a_day(cli, store, value):
     result = cli("stats", "--date", value, code=2)
     assert "is not a day" in result.output
 
@@ -168,7 +168,7 @@ def test_debrief_writes_a_workbook(cli, fair, tmp_path):
     assert all(c.data_type != "f" for ws in book for row in ws.iter_rows() for c in row)
 
 
-def test_debrief_refuses_an_output_that_is_not_xlsx(cli, tmp_path):
+def test_debrief_refuses_an_output_that_is_not_xlsx(cli, store, tmp_path):
     result = cli("debrief", "-o", str(tmp_path / "debrief.csv"), code=2)
     assert "does not end in .xlsx" in result.output
 

@@ -37,10 +37,33 @@ def test_pragmas_make_commits_durable_and_shared(store):
     assert conn.execute("PRAGMA busy_timeout").fetchone()[0] >= 5000
 
 
-def test_missing_folders_are_created(tmp_path):
+def test_missing_folders_are_created_only_when_asked(tmp_path):
     path = tmp_path / "a" / "b" / "leads.db"
-    open_store(path, staff="a", device="d").close()
+    with pytest.raises(DatabaseError, match="does not exist \\(is the drive mounted\\?\\)"):
+        open_store(path, staff="a", device="d")
+    assert not (tmp_path / "a").exists()
+    open_store(path, staff="a", device="d", make_folders=True).close()
     assert path.exists()
+
+
+def test_a_missing_file_is_created_only_when_asked(db_path):
+    from leadcap.errors import NotFound
+
+    with pytest.raises(NotFound, match="no database at"):
+        open_store(db_path, staff="a", device="d", create=False)
+    assert not db_path.exists()
+    store = open_store(db_path, staff="a", device="d")
+    assert store.created
+    store.close()
+    assert not open_store(db_path, staff="a", device="d", create=False).created
+
+
+def test_a_lead_number_beyond_sqlite_integers_is_not_found(store):
+    from leadcap.errors import NotFound
+    from leadcap.store import leads
+
+    with pytest.raises(NotFound, match="no lead with id 99999999999999999999999"):
+        leads.get_lead(store, "99999999999999999999999")
 
 
 def test_newer_schema_is_refused_and_not_modified(db_path):

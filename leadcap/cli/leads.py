@@ -107,7 +107,7 @@ def add(
 ) -> None:
     """Add a lead by hand. Prints its number. On a terminal with no name, company or
     e-mail given, asks for the usual fields (Enter skips one)."""
-    store = open_db(ctx)
+    store = open_db(ctx, create=True)
     given = {k: v for k, v in fields.items() if v is not None}
     if not given and not note and sys.stdin.isatty() and is_terminal():
         for name in PROMPTED_FIELDS:

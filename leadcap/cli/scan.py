@@ -365,7 +365,7 @@ def scan(
     consent, Enter skips. Payloads starting LEADCAP: are command codes."""
     from leadcap.store.backups import auto_backup
 
-    store = open_db(ctx)
+    store = open_db(ctx, create=True)
     defaults = core.SessionDefaults(
         tags=tag or [],
         rating=model.check_choice(rating, model.RATINGS, "rating"),
@@ -402,7 +402,7 @@ def scan(
 def recover(ctx: typer.Context) -> None:
     """Import scans that went to the fallback journal while the database could not be
     written. Safe to run again: each journal entry is imported exactly once."""
-    store = open_db(ctx)
+    store = open_db(ctx, create=True)
     path = core.journal_path(store)
     if not path.exists():
         typer.echo(f"No journal at {path}: nothing to recover.")

@@ -13,7 +13,7 @@ from leadcap.cli.common import (
     print_table,
     state,
 )
-from leadcap.errors import UsageError
+from leadcap.errors import NotFound, UsageError
 from leadcap.store import leads as core
 from leadcap.store import tags as tags_core
 from leadcap.store.database import EVENT_SETTING_PREFIXES, EVENT_SETTINGS
@@ -103,7 +103,7 @@ def apply_setting(ctx: typer.Context, key: str, value) -> None:
         names |= {f"{p}..." for p in EVENT_SETTING_PREFIXES + DEVICE_KEY_PREFIXES}
         known = ", ".join(sorted(names))
         raise UsageError(f"unknown setting {key!r}. Settings: {known}")
-    store = open_db(ctx)
+    store = open_db(ctx, create=True)
     if db_key == "timezone":
         value = check_timezone(value)
     elif db_key == "country":
@@ -138,7 +138,7 @@ def init(
     ] = None,
 ) -> None:
     """Set up the event on this laptop (optional: everything works without it)."""
-    store = open_db(ctx)
+    store = open_db(ctx, create=True)
     values = {"event": event, "timezone": timezone, "country": country, "staff": staff}
     values["tags"] = split_list(tags) if tags is not None else None
     values["exhibitors"] = exhibitor or None
@@ -151,13 +151,19 @@ def init(
 
 
 def all_settings(ctx: typer.Context) -> dict:
-    store = open_db(ctx)
+    """Event settings (none while there is no database yet: showing them creates none)
+    and this device's settings."""
+    from leadcap.store.database import system_timezone
+
+    try:
+        store = open_db(ctx)
+    except NotFound:
+        store = None
     config = device_config(ctx)
-    settings = {key: store.setting(key) for key in EVENT_SETTINGS}
-    settings["timezone"] = store.timezone
-    settings.update(
-        {k: v for k, v in store.settings.items() if k.startswith(EVENT_SETTING_PREFIXES)}
-    )
+    stored = store.settings if store else {}
+    settings = {key: stored.get(key) for key in EVENT_SETTINGS}
+    settings["timezone"] = store.timezone if store else system_timezone()
+    settings.update({k: v for k, v in stored.items() if k.startswith(EVENT_SETTING_PREFIXES)})
     settings.update({key: config.get(key) for key in DEVICE_KEYS})
     settings.update({k: v for k, v in config.items() if k.startswith(DEVICE_KEY_PREFIXES)})
     return settings

@@ -40,6 +40,7 @@ JSON_KEYS = (
     "due",
     "deleted",
 )
+MAX_LEAD_ID = 2**63 - 1  # SQLite's largest integer: a longer number is no lead
 _TAGS_SQL = (
     "(SELECT json_group_array(name) FROM (SELECT t.name FROM lead_tags lt"
     " JOIN tags t ON t.id = lt.tag_id WHERE lt.lead_id = leads.id"
@@ -91,9 +92,10 @@ def _rows(store: Store, sql: str, params: Iterable = ()) -> Iterator[dict]:
 
 def get_lead(store: Store, lead_id: int | str, *, include_deleted: bool = True) -> dict:
     """A lead by its number or uuid; NotFound says how to look one up."""
-    key = "uuid" if isinstance(lead_id, str) and not lead_id.isdigit() else "id"
+    key = "uuid" if isinstance(lead_id, str) and not lead_id.isdecimal() else "id"
     value = lead_id if key == "uuid" else int(lead_id)
-    for lead in _rows(store, _select(f"leads.{key} = ?"), [value]):
+    too_long = key == "id" and value > MAX_LEAD_ID
+    for lead in () if too_long else _rows(store, _select(f"leads.{key} = ?"), [value]):
         if lead["deleted"] and not include_deleted:
             break
         return lead
