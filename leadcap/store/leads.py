@@ -95,7 +95,7 @@ def get_lead(store: Store, lead_id: int | str, *, include_deleted: bool = True) 
     """A lead by its number or uuid; NotFound says how to look one up."""
     key = "uuid" if isinstance(lead_id, str) and not lead_id.isdecimal() else "id"
     value = lead_id if key == "uuid" else int(lead_id)
-    too_long = key == "id" and value > MAX_LEAD_ID
+    too_long = isinstance(value, int) and value > MAX_LEAD_ID
     for lead in () if too_long else _rows(store, _select(f"leads.{key} = ?"), [value]):
         if lead["deleted"] and not include_deleted:
             break
