@@ -188,7 +188,7 @@ def test_unwritable_folder(unprivileged, tmp_path):
     folder.mkdir()
     folder.chmod(0o500)
     try:
-        result = unprivileged("--db", str(folder / "leads.db"), "list")
+        result = unprivileged("--db", str(folder / "leads.db"), "add", "--company", "ACME")
     finally:
         folder.chmod(0o700)
     assert result.returncode == 1 and "not writable" in result.stderr
