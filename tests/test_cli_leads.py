@@ -304,3 +304,32 @@ def test_restoring_a_live_lead_says_so(cli):
     add(cli, "--company", "ACME")
     assert "is not deleted" in cli("restore", "1").stdout
     assert [c["command"] for c in cli.json("history", "1")].count("restore") == 0
+
+
+def test_find_badge_phone_and_kanji_variant(cli):
+    cli("add", "--family-name", "髙橋", "--badge-id", "NT27-000123", "--phone", "+81 90 1234 5678")
+    for query in ("高橋", "NT27-000123", "090-1234-5678"):
+        assert [x["family_name"] for x in cli.json("find", query)] == ["髙橋"]
+
+
+@pytest.mark.parametrize(
+    ("args", "full_name"),
+    [
+        (["--family-name", "山田"], "山田"),
+        (["--given-name", "Jan"], "Jan"),
+        (["--family-name", "Weber", "--given-name", "Jan"], "Jan Weber"),
+        (["--company", "ACME"], None),
+    ],
+)
+def test_json_full_name_is_the_displayed_name(cli, args, full_name):
+    cli("add", *args)
+    assert cli.json("show", "1")["full_name"] == full_name
+    assert cli.json("list")[0]["full_name"] == full_name
+
+
+def test_list_and_worklist_name_badge_only_and_unreadable_scans(cli):
+    cli("scan", input="NT27-000123\n?? noise ??\n")
+    listed = cli("list").stdout
+    assert "badge NT27-000123" in listed and "(unreadable scan) ?? noise ??" in listed
+    worklist = cli("followup").stdout
+    assert "badge NT27-000123" in worklist and "(unreadable scan) ?? noise ??" in worklist

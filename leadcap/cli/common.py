@@ -135,7 +135,25 @@ def console():
 
 
 def print_json(data) -> None:
-    typer.echo(json.dumps(data, ensure_ascii=False, indent=2))
+    typer.echo(json.dumps(json_leads(data), ensure_ascii=False, indent=2))
+
+
+_LEAD_KEYS = {"uuid", "full_name", "family_name", "given_name"}
+
+
+def json_leads(data):
+    """Leads anywhere in `data` with `full_name` as people read the name when only a family
+    or given name was typed (the stored value stays empty: it follows later edits)."""
+    if isinstance(data, list):
+        return [json_leads(item) for item in data]
+    if isinstance(data, dict):
+        data = {key: json_leads(value) for key, value in data.items()}
+        if _LEAD_KEYS <= data.keys() and not data["full_name"]:
+            from leadcap.store.model import display_name
+
+            data["full_name"] = display_name(data) or None
+        return data
+    return data
 
 
 def print_table(columns: list[str], rows: list[list], *, title: str | None = None) -> None:

@@ -49,7 +49,7 @@ def lead_row(store, lead: dict) -> list:
     return [
         lead["id"],
         show_time(store, lead["captured_at"]),
-        model.display_name(lead),
+        model.list_name(lead),
         lead["company"],
         lead["email"],
         lead["rating"],
@@ -69,7 +69,7 @@ def print_leads(store, leads: list[dict], as_json: bool) -> None:
 
 
 def print_lead(store, lead: dict) -> None:
-    rows = [["name", model.display_name(lead)]]
+    rows = [["name", model.list_name(lead, width=200)]]
     for key in core.JSON_KEYS:
         value = lead[key]
         if key in ("captured_at", "updated_at"):

@@ -9,7 +9,7 @@ from typing import Annotated
 
 import typer
 
-from leadcap.cli.common import console, handle_errors, open_db, show_time
+from leadcap.cli.common import console, handle_errors, json_leads, open_db, show_time
 from leadcap.errors import LeadcapError, UsageError
 from leadcap.intake import capture as core
 from leadcap.store import model
@@ -121,7 +121,7 @@ class Session:
 def print_json_line(outcome: core.Capture) -> None:
     """One JSON object per line (JSON Lines), written after the scan was committed."""
     data = {"kind": outcome.kind, "message": outcome.message, "leads": outcome.leads}
-    typer.echo(json.dumps(data, ensure_ascii=False))
+    typer.echo(json.dumps(json_leads(data), ensure_ascii=False))
 
 
 def _counts(store) -> dict:

@@ -165,7 +165,9 @@ def _derived(store: Store, lead: dict, reasons: list[str]) -> dict:
         "mobile_e164": mobile_e164,
         "badge_norm": model.fold(lead.get("badge_id")) or None,
         "sort_key": model.sort_key(lead),
-        "search_text": model.search_text(lead),
+        "search_text": model.search_text(
+            {**lead, "phone_e164": phone_e164, "mobile_e164": mobile_e164}
+        ),
         "review_reasons": json.dumps(reasons, ensure_ascii=False),
         "needs_review": 1 if reasons else 0,
     }
@@ -441,10 +443,11 @@ _TRIGRAM_SAFE = re.compile(r'"')
 
 
 def find(store: Store, text: str, *, limit: int | None = 50, deleted: bool = False):
-    """Substring search over names, readings, company, e-mail and notes, most recently
-    stored first. Three or more characters use the trigram index; shorter ones (two kanji
-    are a whole surname) scan the folded text, newest first, and stop at the limit."""
-    needle = model.fold(text).strip()
+    """Substring search over names, readings, company, e-mail, notes, badge ids and phone
+    numbers (kanji variants folded, numbers by their digits), most recently stored first.
+    Three or more characters use the trigram index; shorter ones (two kanji are a whole
+    surname) scan the folded text, newest first, and stop at the limit."""
+    needle = model.phone_digits(text) or model.search_fold(text).strip()
     if not needle:
         raise UsageError("give some text to search for")
     deleted_sql = "deleted_at IS NOT NULL" if deleted else "deleted_at IS NULL"

@@ -205,3 +205,20 @@ def m005_lead_numbers_never_reused(db):
         conn.execute(statement)
     conn.execute("INSERT INTO lead_tags SELECT * FROM temp.m005_lead_tags")
     conn.execute("DROP TABLE temp.m005_lead_tags")
+
+
+@migrations()
+def m005_search_badges_phones_variants(db):
+    """`find` now also finds badge ids and phone numbers (by their digits), and folds kanji
+    variants (髙 -> 高): recompute the stored search text; the update trigger refreshes
+    the index."""
+    from leadcap.store import model
+
+    columns = ("full_name", "given_name", "family_name", "name_reading", "company")
+    columns += ("department", "email", "notes", "badge_id", "phone", "mobile")
+    columns += ("phone_e164", "mobile_e164")
+    rows = db.execute(f"SELECT id, search_text, {', '.join(columns)} FROM leads").fetchall()
+    for lead_id, old, *values in rows:
+        new = model.search_text(dict(zip(columns, values, strict=True)))
+        if new != old:
+            db.execute("UPDATE leads SET search_text = ? WHERE id = ?", [new, lead_id])
