@@ -136,7 +136,7 @@ def _capture_contacts(store, payload, defaults, allow_forgotten, received_at) ->
                 store,
                 fields,
                 tags=defaults.tags,
-                rating=defaults.rating,
+                default_rating=defaults.rating,
                 exhibitor=defaults.exhibitor,
                 source=contact.source if fields else "unknown",
                 raw_payload=result.raw,
@@ -189,7 +189,7 @@ def count_visit(store: Store, lead: dict, defaults: SessionDefaults) -> dict:
         if new_tags:
             changes["tags"] = lead["tags"] + new_tags
         if defaults.rating and not lead["rating"]:
-            changes["rating"] = defaults.rating
+            changes[leads.DEFAULT_RATING] = defaults.rating
         return leads.update_lead(store, lead["id"], changes, command="scan", batch=batch)
 
 

@@ -50,6 +50,9 @@ _TAGS_SQL = (
 # Validation reasons are recomputed whenever the field changes; other reasons (an
 # unparsed scan, a repaired keyboard layout) stay until someone marks the lead reviewed.
 _VALIDATION_PREFIXES = ("e-mail ", "phone ", "mobile ")
+# The change-log field of a rating that came from a session default, not from a person:
+# it fills an empty rating and never wins over a `rating` change (see laptops.replay).
+DEFAULT_RATING = "rating_default"
 
 
 @dataclass
@@ -256,9 +259,14 @@ def add_lead(
     command: str = "add",
     captured_at: str | None = None,
     note: str | None = None,
+    default_rating: str | None = None,
 ) -> dict:
-    """Create a lead and commit it. Invalid e-mails or phones are kept and flagged."""
+    """Create a lead and commit it. Invalid e-mails or phones are kept and flagged.
+    `default_rating` is a session default (`scan --rating warm`): used when no `rating` is
+    given, and logged as `rating_default` so that a rating someone gave the same person
+    on another laptop wins when the laptops are merged."""
     rating = model.check_choice(rating, model.RATINGS, "rating")
+    default_rating = None if rating else model.check_choice(default_rating, model.RATINGS, "rating")
     unknown = set(fields) - set(model.EDITABLE_FIELDS)
     if unknown:
         raise UsageError(f"unknown field(s) {', '.join(sorted(unknown))}")
@@ -275,7 +283,7 @@ def add_lead(
         **lead,
         "uuid": str(uuid.uuid4()),
         "event": lead.get("event") or store.event,
-        "rating": rating,
+        "rating": rating or default_rating,
         "consent": json.dumps(consent_state),
         "captured_by": store.staff,
         "device": store.device,
@@ -302,6 +310,8 @@ def add_lead(
         changes += [(k, None, v) for k, v in lead.items() if v is not None]
         if rating:
             changes.append(("rating", None, rating))
+        elif default_rating:
+            changes.append((DEFAULT_RATING, None, default_rating))
         if tag_names:
             changes.append(("tags", None, tag_names))
         log_changes(store, batch, row["uuid"], changes, command, now)
@@ -379,6 +389,11 @@ def update_lead(  # noqa: C901 - one branch per field with its own rule (tags, c
                 if bool(new) != lead["deleted"]:
                     columns["deleted_at"] = at if new else None
                     logged.append(("deleted", lead["deleted"], bool(new)))
+                continue
+            if name == DEFAULT_RATING:
+                if new and not lead["rating"] and "rating" not in columns:
+                    columns["rating"] = new
+                    logged.append((DEFAULT_RATING, None, new))
                 continue
             if name == "reviewed":
                 if new and lead["needs_review"]:
