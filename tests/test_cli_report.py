@@ -185,7 +185,7 @@ def test_debrief_writes_a_workbook(cli, fair, tmp_path):
     assert all(c.data_type != "f" for ws in book for row in ws.iter_rows() for c in row)
 
 
-def test_debrief_refuses_an_output_that_is_not_xlsx(cli, tmp_path):
+def test_debrief_refuses_an_output_that_is_not_xlsx(cli, store, tmp_path):
     result = cli("debrief", "-o", str(tmp_path / "debrief.csv"), code=2)
     assert "does not end in .xlsx" in result.output
 

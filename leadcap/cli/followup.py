@@ -38,7 +38,7 @@ def worklist_row(store, item: dict) -> list:
     return [
         item["id"],
         item["rating"] or core.UNRATED,
-        model.display_name(item),
+        model.list_name(item),
         item["company"],
         item["status"] or "new",
         item["owner"],

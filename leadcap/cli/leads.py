@@ -51,7 +51,7 @@ def lead_row(store, lead: dict) -> list:
     return [
         lead["id"],
         show_time(store, lead["captured_at"]),
-        model.display_name(lead),
+        model.list_name(lead),
         lead["company"],
         lead["email"],
         lead["rating"],
@@ -71,7 +71,7 @@ def print_leads(store, leads: list[dict], as_json: bool) -> None:
 
 
 def print_lead(store, lead: dict) -> None:
-    rows = [["name", model.display_name(lead)]]
+    rows = [["name", model.list_name(lead, width=200)]]
     for key in core.JSON_KEYS:
         value = lead[key]
         if key in ("captured_at", "updated_at"):
@@ -111,7 +111,7 @@ def add(
 
     Add a lead by hand. Prints its number. On a terminal with no name, company or
     e-mail given, asks for the usual fields (Enter skips one)."""
-    store = open_db(ctx)
+    store = open_db(ctx, create=True)
     given = {k: v for k, v in fields.items() if v is not None}
     if not given and not note and sys.stdin.isatty() and is_terminal():
         for name in PROMPTED_FIELDS:
