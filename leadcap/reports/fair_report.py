@@ -240,6 +240,9 @@ def write_per_exhibitor(
 
     flt = flt or LeadFilter()
     directory = Path(directory)
+    names = exhibitor_scopes(store, flt)
+    if not names:
+        return []
     if directory.exists() and not directory.is_dir():
         raise LeadcapError(f"{directory} is a file. Give a folder for --per-exhibitor")
     try:
@@ -249,7 +252,7 @@ def write_per_exhibitor(
             f"cannot create {directory} ({error.strerror}). Choose another folder"
         ) from None
     paths, used = [], set()
-    for name in exhibitor_scopes(store, flt):
+    for name in names:
         stem = file_name = safe_filename(name)
         n = 1
         while file_name.casefold() in used:
