@@ -31,6 +31,7 @@ from datetime import date, datetime
 from pathlib import Path
 
 from leadcap.errors import LeadcapError, UsageError
+from leadcap.export.grouping import exhibitor_spellings
 from leadcap.reports import stats
 from leadcap.reports.fair_words import LANGUAGES, WORDS
 from leadcap.reports.worklist import UNRATED, default_due, service_days
@@ -77,10 +78,8 @@ def gather(store: Store, flt: LeadFilter | None = None) -> dict:
 
 
 def _unique(names: Sequence[str]) -> list[str]:
-    seen: dict[str, str] = {}
-    for name in names:
-        seen.setdefault(" ".join(model.fold(name).split()), name.strip())
-    return list(seen.values())
+    """One name per exhibitor, as first spelt (the export's split files agree)."""
+    return list(exhibitor_spellings(names).values())
 
 
 def _per_country(store: Store, where: str, params: list) -> dict[str | None, int]:
