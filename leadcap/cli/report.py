@@ -333,6 +333,12 @@ def report(
         typer.echo(f"Wrote the report on {data['stats']['total']} lead(s) to {output}.")
     if per_exhibitor is not None:
         paths = core.write_per_exhibitor(store, per_exhibitor, filters, lang=lang, filters=shown)
+        if not paths:
+            typer.echo(
+                "No co-exhibitors, so no report per co-exhibitor was written. Name them with"
+                " leadcap config set exhibitors 'ACME GmbH,Fraunhofer IPA'."
+            )
+            return
         typer.echo(f"Wrote {len(paths)} co-exhibitor report(s) to {per_exhibitor}.")
         for path in paths:
             typer.echo(f"  {path.name}")
