@@ -51,6 +51,7 @@ def test_import_of_a_missing_file_is_one_error_line(cli):
 
 
 def test_import_to_an_unknown_lead_fails(cli):
+    cli("add", "--company", "ACME")
     result = cli("cards", "import", str(DATA / "01-scan.png"), "--lead", "42", code=1)
     assert result.stderr.startswith("Error: No lead with id 42")
 
@@ -110,6 +111,7 @@ def test_a_card_can_be_drawn_in_the_terminal():
 
 
 def test_review_with_nothing_to_review(cli):
+    cli("add", "--company", "ACME")
     assert "No cards to review." in cli("cards", "review").stdout
 
 

@@ -32,11 +32,12 @@ REVIEW_KEYS = {
     "z": "postal_code",
     "a": "street",
     "y": "city",
+    "x": "region",
     "o": "country",
     "n": "notes",
 }
 # Lead column -> the card field whose confidence it shows.
-CARD_FIELD = {"street": "address", "city": "region"}
+CARD_FIELD = {"street": "address"}
 
 
 def has_display() -> bool:
@@ -65,16 +66,17 @@ def terminal_picture(path: Path, width: int = 100) -> list:
     from PIL import Image
     from rich.text import Text
 
-    with Image.open(path) as image:
-        image = image.convert("RGB")
-        height = max(2, round(image.height * width / image.width / 2) * 2)
-        image = image.resize((width, height))
-    pixels = image.load()
+    with Image.open(path) as opened:
+        height = max(2, round(opened.height * width / opened.width / 2) * 2)
+        picture = opened.convert("RGB").resize((width, height))
+    rgb = picture.tobytes()  # 3 bytes a pixel, row after row
     lines = []
     for y in range(0, height, 2):
         line = Text()
         for x in range(width):
-            top, bottom = pixels[x, y], pixels[x, y + 1]
+            at = 3 * (y * width + x)
+            below = at + 3 * width
+            top, bottom = rgb[at : at + 3], rgb[below : below + 3]
             line.append("▀", style="rgb({},{},{}) on rgb({},{},{})".format(*top, *bottom))
         lines.append(line)
     return lines
@@ -109,8 +111,10 @@ def import_(
     Every lead from a card is flagged for review; without OCR it is flagged
     "type from card" and `leadcap cards review` shows the card while you type."""
     from leadcap.intake.cards.importing import import_cards
+    from leadcap.intake.cards.reader import card_files
 
-    store = open_db(ctx)
+    card_files(paths)  # a mistyped path is reported before a database is created
+    store = open_db(ctx, create=lead is None)
     results = import_cards(store, paths, lead_id=lead, ocr=not no_ocr)
     if as_json:
         print_json([_result_json(r) for r in results])
@@ -212,12 +216,12 @@ def review(
             if answer == "q":
                 typer.echo(f"Reviewed {accepted} card(s), {edited} field(s) changed.")
                 return
-            name = REVIEW_KEYS.get(answer.lower())
-            if name is None:
+            chosen = REVIEW_KEYS.get(answer.lower())
+            if chosen is None:
                 typer.echo(f"Unknown key {answer!r}.")
                 continue
-            value = typer.prompt(f"{name}", default=lead.get(name) or "", show_default=True)
-            lead = core.update_lead(store, lead["id"], {name: value}, command="cards review")
+            value = typer.prompt(chosen, default=lead.get(chosen) or "", show_default=True)
+            lead = core.update_lead(store, lead["id"], {chosen: value}, command="cards review")
             edited += 1
     typer.echo(f"Reviewed {accepted} card(s), {edited} field(s) changed.")
 

@@ -60,7 +60,7 @@ _CARD_PATH = re.compile(r"^[\w.\-]+/lead-\d+-card(?:-\d+)?\.jpg$", re.ASCII)
 def is_safe_card_path(path: str | None) -> bool:
     """True for the relative card-image path leadcap writes (`leads-cards/lead-12-card.jpg`),
     the only relative link it makes."""
-    return bool(path) and bool(_CARD_PATH.match(path))
+    return path is not None and bool(_CARD_PATH.match(path))
 
 
 def is_safe_email(addr: str | None) -> bool:

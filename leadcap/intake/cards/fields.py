@@ -10,54 +10,24 @@ name, and the department and title lines near it.
 from __future__ import annotations
 
 import re
-import unicodedata
 from dataclasses import dataclass, field
 
 from leadcap.intake.cards.engine import OcrLine
-
-FIELDS = (
-    "family_name",
-    "given_name",
-    "name_reading",
-    "company",
-    "department",
-    "title",
-    "email",
-    "phone",
-    "mobile",
-    "fax",
-    "postal_code",
-    "address",
-    "region",
-    "country",
-    "website",
+from leadcap.intake.cards.lines import (
+    CJK,
+    FIELDS,
+    REVIEW_BELOW,
+    CardFields,
+    CardLine,
+    card_lines,
+    fix_case,
+    nfkc,
 )
+from leadcap.intake.cards.person import person
 
-# A field read with less confidence than this is marked for review.
-REVIEW_BELOW = 0.9
-
-
-@dataclass
-class CardFields:
-    """Fields read from one card: value and confidence (0..1) per field."""
-
-    values: dict[str, str] = field(default_factory=dict)
-    confidence: dict[str, float] = field(default_factory=dict)
-    layout: str = "horizontal"
-    source: str = "ocr"
-
-    def set(self, name: str, value: str | None, confidence: float) -> None:
-        value = (value or "").strip(" ,;:·|")
-        if value and name not in self.values:
-            self.values[name] = value
-            self.confidence[name] = round(max(0.0, min(1.0, confidence)), 2)
-
-    def low_confidence(self, below: float = REVIEW_BELOW) -> list[str]:
-        return [name for name, score in self.confidence.items() if score < below]
+__all__ = ["FIELDS", "REVIEW_BELOW", "CardFields", "detect_layout", "extract_fields"]
 
 
-CJK = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uf900-\ufaff]")
-KANA_ONLY = re.compile(r"^[\u3040-\u30ff\s・]+$")
 EMAIL = re.compile(r"[A-Za-z0-9._%+\-]+@[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)+")
 WEBSITE = re.compile(
     r"(?:https?://)?(?:www\.)?[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)*\."
@@ -90,68 +60,6 @@ ADDRESS_WORDS = re.compile(
     r"Bldg|Building|Floor|-ku\b|-shi\b|-cho\b|Japan|Germany|Deutschland|Straße|Strasse|"
     r"Str\.|straße|strasse|Chaussee|Allee|Platz|Weg\b|Ring\b|ビル|階|丁目|番地|[都道府県市区町村]",
 )
-JP_TITLES = [
-    "代表取締役社長",
-    "代表取締役会長",
-    "代表取締役",
-    "取締役社長",
-    "常務取締役",
-    "専務取締役",
-    "取締役",
-    "執行役員",
-    "副社長",
-    "社長",
-    "会長",
-    "顧問",
-    "監査役",
-    "理事長",
-    "理事",
-    "事務局長",
-    "本部長",
-    "副本部長",
-    "事業部長",
-    "担当部長",
-    "部長代理",
-    "副部長",
-    "部長",
-    "次長",
-    "担当課長",
-    "課長代理",
-    "課長補佐",
-    "課長",
-    "係長",
-    "室長補佐",
-    "室長",
-    "所長",
-    "センター長",
-    "工場長",
-    "支店長",
-    "グループリーダー",
-    "チームリーダー",
-    "リーダー",
-    "マネージャー",
-    "マネジャー",
-    "主任研究員",
-    "上席研究員",
-    "主席研究員",
-    "研究員",
-    "主任技師",
-    "技師",
-    "主任",
-    "主査",
-    "主幹",
-    "エンジニア",
-    "コンサルタント",
-    "スペシャリスト",
-    "担当",
-]
-LATIN_TITLE = re.compile(
-    r"Manager|Managerin|Director|President|CEO|CTO|COO|CFO|Chairman|Engineer|[Ii]ngenieur"
-    r"|Leiter|Leiterin|Geschaftsfuhrer|Head\b|Officer|Chief|Scientist|Specialist|Consultant"
-    r"|Representative|Vice|Berater|Beraterin|Referent|Professor|Vorstand|Prokurist|Partner"
-    r"|Lead\b|Researcher|Assistant|Coordinator|Executive|Sales Rep",
-)
-NAME_PREFIX = re.compile(r"^(?:(?:Prof|Dr|rer|nat|Ing|med|phil|Dipl)\.?(?:-\w+\.?)?\s*)+")
 COUNTRIES = {
     "japan": "Japan",
     "日本": "Japan",
@@ -163,45 +71,6 @@ COUNTRIES = {
     "switzerland": "Switzerland",
 }
 PHONE_COUNTRY = {"+81": "Japan", "+49": "Germany", "+43": "Austria", "+41": "Switzerland"}
-
-
-def _fold(text: str) -> str:
-    return unicodedata.normalize("NFKC", text)
-
-
-def _plain(text: str) -> str:
-    """Without diacritics, for matching words that OCR read without their umlauts."""
-    return "".join(c for c in unicodedata.normalize("NFD", text) if not unicodedata.combining(c))
-
-
-def _fix_case(text: str) -> str:
-    """A word printed in capitals that OCR read with a stray lower-case letter."""
-    words = []
-    for word in text.split(" "):
-        letters = [c for c in word if c.isalpha()]
-        upper = sum(c.isupper() for c in letters)
-        if len(letters) >= 4 and upper >= len(letters) - 2 and upper >= 0.6 * len(letters):
-            word = word.upper()
-        words.append(word)
-    text = " ".join(words)
-    return text[:1].upper() + text[1:] if text[:1].isascii() else text
-
-
-# Chinese glyph variants that PP-OCR returns for Japanese kanji
-JP_VARIANTS = str.maketrans(
-    {"查": "査", "產": "産", "惠": "恵", "爱": "愛", "现": "現", "儿": "ル"}
-)
-
-
-def _fix_latin(text: str) -> str:
-    """Undo PP-OCR's usual misreadings of ß (as B, lB, lS or ßB) inside a word."""
-    if CJK.search(text):
-        text = text.translate(JP_VARIANTS)
-        # 一 (one) between kanji is often read as a dash
-        return re.sub(r"(?<=[\u4e00-\u9fff])[—\-－―](?=[\u4e00-\u9fff])", "一", text)
-    if "@" in text or "www" in text or "http" in text:
-        return text
-    return re.sub(r"(?<=[a-zäöü])(?:ßB|lB|lS|B)(?=[a-zäöü])", "ß", text)
 
 
 def _jp_phone(digits: str) -> str | None:
@@ -219,35 +88,6 @@ def _jp_phone(digits: str) -> str | None:
     return None
 
 
-@dataclass
-class _Line:
-    text: str
-    score: float
-    x0: float
-    y0: float
-    x1: float
-    y1: float
-    tall: bool
-    kind: str | None = None
-
-    @property
-    def size(self) -> float:
-        """Print size: the box's short side."""
-        return (self.x1 - self.x0) if self.tall else (self.y1 - self.y0)
-
-
-def _lines(ocr: list[OcrLine]) -> list[_Line]:
-    out = []
-    for line in ocr:
-        xs = [p[0] for p in line.box]
-        ys = [p[1] for p in line.box]
-        text = _fix_latin(line.text.strip())
-        if not text:
-            continue
-        out.append(_Line(text, line.score, min(xs), min(ys), max(xs), max(ys), line.tall))
-    return out
-
-
 def detect_layout(ocr: list[OcrLine], width: float, height: float) -> str:
     """'vertical' for a portrait card whose text runs in columns (tategaki)."""
     long_lines = [line for line in ocr if max(line.width, line.height) > 60]
@@ -255,116 +95,145 @@ def detect_layout(ocr: list[OcrLine], width: float, height: float) -> str:
     return "vertical" if height > width and tall > len(long_lines) / 2 else "horizontal"
 
 
-def _reading_order(lines: list[_Line], layout: str) -> list[_Line]:
+def _reading_order(lines: list[CardLine], layout: str) -> list[CardLine]:
     if layout == "vertical":
         # columns from right to left, each from top to bottom; horizontal lines after them
         return sorted(lines, key=lambda ln: (not ln.tall, -ln.x1 // 20, ln.y0))
     return sorted(lines, key=lambda ln: (ln.y0 // 12, ln.x0))
 
 
+@dataclass
+class _Card:
+    """What the line-by-line pass shares: the fields so far and the card's conventions."""
+
+    result: CardFields
+    layout: str
+    letter_labels: bool  # T/F/M/E/W labels glued to the value (T+81..., Ek-ikeda@...)
+    address_lines: list[CardLine] = field(default_factory=list)
+
+
 def extract_fields(ocr: list[OcrLine], width: float, height: float) -> CardFields:
     """Read the lead fields from the OCR lines of one straightened card."""
     layout = detect_layout(ocr, width, height)
-    result = CardFields(layout=layout)
-    lines = _reading_order(_lines(ocr), layout)
-    japanese = any(CJK.search(ln.text) for ln in lines)
-    letter_labels = sum(bool(re.match(r"^[TF]\s*[.:]?\s*\+?\d", ln.text)) for ln in lines) >= 1
-    address_lines: list[_Line] = []
-
+    lines = _reading_order(card_lines(ocr), layout)
+    letter_labels = any(re.match(r"^[TF]\s*[.:]?\s*\+?\d", ln.text) for ln in lines)
+    card = _Card(CardFields(layout=layout), layout, letter_labels)
+    steps = (_website, _postal_line, _vertical_postal_line, _company_line, _address_line)
     for ln in lines:
-        text = ln.text
-        folded = _fold(text)
-        # e-mail
-        match = None
-        if "@" in folded:
-            match = EMAIL.search(re.sub(r"\s*([@.])\s*", r"\1", folded))
-        if match:
-            email = match.group(0)
-            if letter_labels and re.match(r"^E[a-z0-9]", folded.strip()) and email[0] == "E":
-                email = email[1:]
-            email = re.sub(r"^(?:E-?mail|Email|Mail|E\.|[Xx]-)[:.]?", "", email)
-            result.set("email", email, ln.score)
-            ln.kind = "email"
-            rest = folded[: folded.find("@")]
-            rest = rest[: rest.rfind(email.split("@")[0][:3])] if rest else ""
-            _numbers(result, ln, rest, layout)
-            after = folded.split("@", 1)[1]
-            web = WEBSITE.search(after[len(email.split("@")[1]) :])
-            if web:
-                result.set("website", web.group(0), ln.score)
+        folded = nfkc(ln.text)
+        if _email(card, ln, folded):
             continue
-        # website
         folded = re.sub(r"^(?:URL|Web|Website|HP)\s*[:：]?\s*", "", folded.strip())
         folded = re.sub(r"https?:/(?=[^/])", lambda m: m.group(0) + "/", folded)
-        web = WEBSITE.search(folded)
-        if web and ("www" in folded or "http" in folded or not CJK.search(folded)):
-            if not re.search(r"\d{3,}", web.group(0)) and not LEGAL_FORMS.search(folded):
-                site = web.group(0)
-                if letter_labels and folded.strip().startswith("W") and site.startswith("W"):
-                    site = site[1:]
-                result.set("website", site, ln.score)
-                ln.kind = "website"
-                continue
-        # postal code at the start of a line (〒 123-4567 ..., or as read vertically)
-        lead = JP_POSTAL_LEAD.match(folded.replace(" ", "")) or JP_POSTAL.match(folded.strip())
-        if lead:
-            result.set("postal_code", f"{lead.group(1)}-{lead.group(2)}", ln.score)
-            rest = (
-                folded.replace(" ", "")[lead.end() :]
-                if JP_POSTAL_LEAD.match(folded.replace(" ", ""))
-                else folded.strip()[lead.end() :]
-            )
-            ln.kind = "address"
-            if rest.strip():
-                ln.text = rest.strip()
-                address_lines.append(ln)
-            continue
-        bare = re.match(r"^(\d{3})1?(\d{4})(?=[^\d\s])", folded.replace(" ", ""))
-        if (
-            layout == "vertical"
-            and bare
-            and JP_REGION.search(folded.replace(" ", "")[bare.end() :])
-        ):
-            result.set("postal_code", f"{bare.group(1)}-{bare.group(2)}", ln.score * 0.85)
-            ln.text = folded.replace(" ", "")[bare.end() :]
-            ln.kind = "address"
-            address_lines.append(ln)
-            continue
-        if LEGAL_FORMS.search(folded) and len(folded) > 3:
-            ln.kind = "company"
-            continue
-        labelled = re.match(rf"^(?:{LABEL_RE})\s*[:：.]?\s*\+?\d", folded)
-        if not labelled and (
-            JP_REGION.search(folded)
-            or (ADDRESS_WORDS.search(folded) and re.search(r"\d", folded) and len(folded) > 8)
-            or DE_POSTAL.search(folded)
-        ):
-            ln.kind = "address"
-            address_lines.append(ln)
-            post = JP_POSTAL.search(folded) or DE_POSTAL.search(folded)
-            if post:
-                code = f"{post.group(1)}-{post.group(2)}" if post.re is JP_POSTAL else post.group(1)
-                result.set("postal_code", code, ln.score)
-            continue
-        # phone numbers
-        if _numbers(result, ln, folded, layout):
-            ln.kind = "phone"
-            continue
-
-    _address(result, lines, address_lines, layout)
+        if not any(step(card, ln, folded) for step in steps):
+            if _numbers(card.result, ln, folded, layout):
+                ln.kind = "phone"
+    result = card.result
+    _address(result, lines, card.address_lines, layout)
     if "postal_code" not in result.values and "address" in result.values:
         post = DE_POSTAL.search(result.values["address"])
         if post:
             result.set("postal_code", post.group(1), result.confidence["address"])
+    japanese = any(CJK.search(ln.text) for ln in lines)
     _company(result, lines, japanese)
     email = result.values.get("email", "")
     jp_person = japanese or email.endswith(".jp") or "+81" in result.values.get("phone", "")
-    _person(result, lines, layout, japanese, jp_person)
+    person(result, lines, layout, japanese, jp_person)
     _region_country(result, lines)
     return result
 
 
-def _numbers(result: CardFields, ln: _Line, text: str, layout: str) -> bool:
+def _email(card: _Card, ln: CardLine, folded: str) -> bool:
+    """An e-mail address; a line like `M +49 170 ... · E a@b.de · W b.de` gives all three."""
+    if "@" not in folded:
+        return False
+    match = EMAIL.search(re.sub(r"\s*([@.])\s*", r"\1", folded))
+    if not match:
+        return False
+    email = match.group(0)
+    if card.letter_labels and re.match(r"^E[a-z0-9]", folded.strip()) and email[0] == "E":
+        email = email[1:]
+    email = re.sub(r"^(?:E-?mail|Email|Mail|E\.|[Xx]-)[:.]?", "", email)
+    card.result.set("email", email, ln.score)
+    ln.kind = "email"
+    before = folded[: folded.find("@")]
+    before = before[: before.rfind(email.split("@")[0][:3])] if before else ""
+    _numbers(card.result, ln, before, card.layout)
+    web = WEBSITE.search(folded.split("@", 1)[1][len(email.split("@")[1]) :])
+    if web:
+        card.result.set("website", web.group(0), ln.score)
+    return True
+
+
+def _website(card: _Card, ln: CardLine, folded: str) -> bool:
+    web = WEBSITE.search(folded)
+    if not web or not ("www" in folded or "http" in folded or not CJK.search(folded)):
+        return False
+    if re.search(r"\d{3,}", web.group(0)) or LEGAL_FORMS.search(folded):
+        return False
+    site = web.group(0)
+    if card.letter_labels and folded.strip().startswith("W") and site.startswith("W"):
+        site = site[1:]
+    card.result.set("website", site, ln.score)
+    ln.kind = "website"
+    return True
+
+
+def _postal_line(card: _Card, ln: CardLine, folded: str) -> bool:
+    """A line that starts with the postal code (〒 123-4567 ..., 〒 read as T, 亍 or =)."""
+    compact = folded.replace(" ", "")
+    marked = JP_POSTAL_LEAD.match(compact)
+    lead = marked or JP_POSTAL.match(folded.strip())
+    if not lead:
+        return False
+    card.result.set("postal_code", f"{lead.group(1)}-{lead.group(2)}", ln.score)
+    rest = compact[lead.end() :] if marked else folded.strip()[lead.end() :]
+    ln.kind = "address"
+    if rest.strip():
+        ln.text = rest.strip()
+        card.address_lines.append(ln)
+    return True
+
+
+def _vertical_postal_line(card: _Card, ln: CardLine, folded: str) -> bool:
+    """A vertical card's 〒 column read without the mark: 7301001 1広島県... (hyphen as 1)."""
+    compact = folded.replace(" ", "")
+    bare = re.match(r"^(\d{3})1?(\d{4})(?=[^\d\s])", compact)
+    if card.layout != "vertical" or not bare or not JP_REGION.search(compact[bare.end() :]):
+        return False
+    card.result.set("postal_code", f"{bare.group(1)}-{bare.group(2)}", ln.score * 0.85)
+    ln.text = compact[bare.end() :]
+    ln.kind = "address"
+    card.address_lines.append(ln)
+    return True
+
+
+def _company_line(card: _Card, ln: CardLine, folded: str) -> bool:
+    if LEGAL_FORMS.search(folded) and len(folded) > 3:
+        ln.kind = "company"
+        return True
+    return False
+
+
+def _address_line(card: _Card, ln: CardLine, folded: str) -> bool:
+    if re.match(rf"^(?:{LABEL_RE})\s*[:：.]?\s*\+?\d", folded):
+        return False  # a labelled number, even if it looks like an address
+    if not (
+        JP_REGION.search(folded)
+        or (ADDRESS_WORDS.search(folded) and re.search(r"\d", folded) and len(folded) > 8)
+        or DE_POSTAL.search(folded)
+    ):
+        return False
+    ln.kind = "address"
+    card.address_lines.append(ln)
+    post = JP_POSTAL.search(folded) or DE_POSTAL.search(folded)
+    if post:
+        code = f"{post.group(1)}-{post.group(2)}" if post.re is JP_POSTAL else post.group(1)
+        card.result.set("postal_code", code, ln.score)
+    return True
+
+
+def _numbers(result: CardFields, ln: CardLine, text: str, layout: str) -> bool:
     found = False
     for match in NUMBER.finditer(text):
         number = match.group("number").strip(" .()/")
@@ -393,14 +262,14 @@ def _numbers(result: CardFields, ln: _Line, text: str, layout: str) -> bool:
     return found
 
 
-def _same_column(a: _Line, b: _Line, layout: str) -> bool:
+def _same_column(a: CardLine, b: CardLine, layout: str) -> bool:
     if layout == "vertical":
         return abs(a.y0 - b.y0) < 25 and -0.5 * a.size < a.x0 - b.x1 < 2.5 * a.size
     aligned = abs(a.x0 - b.x0) < 30 or abs(a.x1 - b.x1) < 30
     return aligned and -0.5 * a.size <= b.y0 - a.y1 < 1.5 * a.size
 
 
-def _address(result: CardFields, lines: list[_Line], found: list[_Line], layout: str) -> None:
+def _address(result: CardFields, lines: list[CardLine], found: list[CardLine], layout: str) -> None:
     if not found:
         return
     first = found[0]
@@ -418,7 +287,7 @@ def _address(result: CardFields, lines: list[_Line], found: list[_Line], layout:
     result.set("address", " ".join(parts), min(scores) * (0.95 if len(parts) == 1 else 0.9))
 
 
-def _company(result: CardFields, lines: list[_Line], japanese: bool) -> None:
+def _company(result: CardFields, lines: list[CardLine], japanese: bool) -> None:
     candidates = [ln for ln in lines if ln.kind == "company"]
     if japanese:
         local = [ln for ln in candidates if CJK.search(ln.text)]
@@ -426,7 +295,7 @@ def _company(result: CardFields, lines: list[_Line], japanese: bool) -> None:
     if not candidates:
         return
     best = max(candidates, key=lambda ln: (ln.size, ln.score))
-    text = best.text if CJK.search(best.text) else _fix_case(best.text)
+    text = best.text if CJK.search(best.text) else fix_case(best.text)
     if text.startswith("般社団法人") or text.startswith("般財団法人"):
         text = "一" + text
     result.set("company", text, best.score)
@@ -435,141 +304,7 @@ def _company(result: CardFields, lines: list[_Line], japanese: bool) -> None:
             ln.kind = "company-other"
 
 
-def _split_title(text: str) -> tuple[str, str]:
-    """Split 'department title' printed on one line; returns (department, title)."""
-    compact = text.strip()
-    plain = _plain(compact)
-    for title in JP_TITLES:
-        if compact.endswith(title) and len(compact) > len(title):
-            return compact[: -len(title)].strip(), title
-        if compact == title:
-            return "", title
-    if "," in compact and LATIN_TITLE.search(plain):
-        head, tail = (part.strip() for part in compact.split(",", 1))
-        return (tail, head) if LATIN_TITLE.search(_plain(head)) else (head, tail)
-    if LATIN_TITLE.search(plain) or any(compact.endswith(t) for t in JP_TITLES):
-        return "", compact
-    return compact, ""
-
-
-def _is_romaji_name(text: str) -> bool:
-    words = NAME_PREFIX.sub("", text).split()
-    return 2 <= len(words) <= 3 and all(re.fullmatch(r"[A-Za-zÄÖÜäöüßéè'\-]+", w) for w in words)
-
-
-def _person(
-    result: CardFields, lines: list[_Line], layout: str, japanese: bool, jp_person: bool
-) -> None:
-    rest = [
-        ln
-        for ln in lines
-        if ln.kind is None and (ln.score >= 0.6 or CJK.search(ln.text)) and len(ln.text) >= 1
-    ]
-    rest = [ln for ln in rest if not (len(ln.text) == 1 and not CJK.search(ln.text))]
-    if not rest:
-        return
-    sizes = sorted(ln.size for ln in lines)
-    median = sizes[len(sizes) // 2]
-    name_lines: list[_Line] = []
-    if japanese:
-        big = [ln for ln in rest if CJK.search(ln.text) and not KANA_ONLY.match(ln.text)]
-        big = [ln for ln in big if ln.size > 1.6 * median]
-        if big:
-            top = max(ln.size for ln in big)
-            name_lines = [ln for ln in big if ln.size > 0.7 * top]
-    if not name_lines:
-        latin = [ln for ln in rest if _is_romaji_name(ln.text)]
-        if latin:
-            name_lines = [max(latin, key=lambda ln: ln.size)]
-    if not name_lines:
-        name_lines = [max(rest, key=lambda ln: ln.size)]
-    vertical_name = layout == "vertical" or all(ln.tall for ln in name_lines)
-    key = (lambda ln: ln.y0) if vertical_name else (lambda ln: ln.x0)
-    name_lines.sort(key=key)
-    for ln in name_lines:
-        ln.kind = "name"
-    score = min(ln.score for ln in name_lines)
-    if len(name_lines) >= 2:
-        family, given = name_lines[0].text, "".join(ln.text for ln in name_lines[1:])
-    else:
-        family, given, sure = _split_name(name_lines[0].text, jp_person)
-        score *= 1.0 if sure else 0.8
-    result.set("family_name", family, score)
-    result.set("given_name", given, score)
-
-    # reading: kana line(s) next to the name; vertical furigana may come char by char
-    name = name_lines[0]
-    kana = [ln for ln in rest if ln.kind is None and KANA_ONLY.match(ln.text)]
-    if layout == "vertical":
-        near = [
-            ln
-            for ln in kana
-            if ln.x0 >= name.x0 and ln.x0 - name.x1 < name.size and ln.size < 0.5 * name.size
-        ]
-        near.sort(key=lambda ln: ln.y0)
-        reading = "".join(ln.text for ln in near)
-    else:
-        near = [
-            ln
-            for ln in kana
-            if abs(ln.y1 - name.y0) < 1.5 * name.size or abs(ln.y0 - name.y1) < name.size
-        ]
-        near.sort(key=lambda ln: abs(ln.y0 - name.y0))
-        near = near[:1]
-        reading = near[0].text if near else ""
-    if reading:
-        for ln in near:
-            ln.kind = "reading"
-        result.set("name_reading", reading, min(ln.score for ln in near) * 0.95)
-    for ln in rest:
-        if ln.kind is None and _is_romaji_name(ln.text) and japanese:
-            ln.kind = "romaji"
-
-    # department and title: the remaining lines
-    departments, titles, scores = [], [], []
-    for ln in rest:
-        if ln.kind is not None or ln.size > 1.4 * median and not japanese:
-            continue
-        if ln.score < 0.6 or len(ln.text) < 2:
-            continue
-        if japanese and not CJK.search(ln.text):
-            continue
-        dept, title = _split_title(ln.text)
-        if dept:
-            departments.append(dept)
-        if title:
-            titles.append(title)
-        scores.append(ln.score)
-        ln.kind = "role"
-    if departments:
-        result.set("department", " ".join(departments), min(scores))
-    if titles:
-        result.set("title", " ".join(titles), min(scores))
-
-
-def _split_name(text: str, japanese: bool) -> tuple[str, str, bool]:
-    """(family, given, sure) from a one-line name."""
-    text = NAME_PREFIX.sub("", text.strip()).strip()
-    words = text.replace("\u3000", " ").split()
-    if CJK.search(text):
-        if len(words) >= 2:
-            return words[0], "".join(words[1:]), True
-        if len(text) <= 2:
-            return text[:1], text[1:], False
-        return text[:2], text[2:], False  # most family names have two kanji
-    if len(words) < 2:
-        return text, "", False
-    words = [_fix_case(w) for w in words]
-    caps = [w for w in words if w.isupper() and len(w) > 1]
-    if caps:
-        family = caps[0]
-        return family, " ".join(w for w in words if w is not family), True
-    if japanese:
-        return words[0], " ".join(words[1:]), False
-    return words[-1], " ".join(words[:-1]), True
-
-
-def _region_country(result: CardFields, lines: list[_Line]) -> None:
+def _region_country(result: CardFields, lines: list[CardLine]) -> None:
     address = result.values.get("address", "")
     region = JP_REGION.search(address)
     if region:

@@ -31,6 +31,7 @@ DIRECT = (
     "mobile",
     "website",
     "postal_code",
+    "region",
     "country",
 )
 
@@ -50,13 +51,11 @@ class CardImport:
 
 
 def lead_fields(fields: CardFields) -> dict[str, str]:
-    """The card's fields as lead columns: address -> street, region -> city, fax -> notes."""
+    """The card's fields as lead columns: address -> street, fax -> notes."""
     values = fields.values
     lead = {name: values[name] for name in DIRECT if values.get(name)}
     if values.get("address"):
         lead["street"] = values["address"]
-    if values.get("region"):
-        lead["city"] = values["region"]
     family, given = values.get("family_name"), values.get("given_name")
     if family or given:
         japanese = any("\u3040" <= c <= "\u9fff" for c in (family or "") + (given or ""))
@@ -75,7 +74,7 @@ def review_reasons(reading: CardReading) -> list[str]:
     if reading.source == "qr":
         return ["read from the card's QR code: check against the card"]
     reasons = [f"read from card by OCR ({reading.engine}): check against the card"]
-    doubtful = sorted(fields.low_confidence(REVIEW_BELOW), key=fields.confidence.get)
+    doubtful = sorted(fields.low_confidence(REVIEW_BELOW), key=lambda n: fields.confidence[n])
     if doubtful:
         listed = ", ".join(f"{name} {fields.confidence[name]:.0%}" for name in doubtful)
         reasons.append(f"card fields read with low confidence: {listed}")

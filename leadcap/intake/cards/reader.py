@@ -124,8 +124,8 @@ def read_qr(image: Any) -> tuple[dict[str, str], str | None]:
         contact = result.contacts[0] if result.contacts else None
         if contact is None or result.source in ("unknown", "badge"):
             continue
-        values = {name: getattr(contact, name, None) for name in QR_FIELDS}
-        values = {k: v.strip() for k, v in values.items() if v and v.strip()}
+        found = {name: getattr(contact, name, None) for name in QR_FIELDS}
+        values: dict[str, str] = {k: v.strip() for k, v in found.items() if v and v.strip()}
         if contact.street or contact.city:
             values["address"] = " ".join(p for p in (contact.street, contact.city) if p)
         if contact.extra_phones:
