@@ -224,6 +224,7 @@ def m005_search_badges_phones_variants(db):
             db.execute("UPDATE leads SET search_text = ? WHERE id = ?", [new, lead_id])
 
 
+@migrations()
 def m012_region_and_materials(db):
     """The address region (`東京都`, `CA`, `Bayern`), which vCards and MECARDs carry and every
     export now writes, and the materials staff promised the visitor (brochure, samples),
