@@ -164,3 +164,16 @@ def m004_search_names(db):
         new = model.search_text(dict(zip(columns, values, strict=True)))
         if new != old:
             db.execute("UPDATE leads SET search_text = ? WHERE id = ?", [new, lead_id])
+
+
+@migrations()
+def m009_journal_done(db):
+    """The journal entries `recover` has imported, one row each (was one JSON list in
+    settings, rewritten per entry: quadratic). A row is written in the same transaction
+    as the leads its entry became, and `restore` carries the rows over."""
+    db.execute("CREATE TABLE journal_done (id TEXT PRIMARY KEY, done_at TEXT)")
+    db.execute(
+        "INSERT OR IGNORE INTO journal_done (id) SELECT j.value FROM settings s,"
+        " json_each(s.value) j WHERE s.key = 'journal_recovered' AND json_valid(s.value)"
+    )
+    db.execute("DELETE FROM settings WHERE key = 'journal_recovered'")
