@@ -121,6 +121,7 @@ class Session:
 def print_json_line(outcome: core.Capture) -> None:
     """One JSON object per line (JSON Lines), written after the scan was committed."""
     data = {"kind": outcome.kind, "message": outcome.message, "leads": outcome.leads}
+    data["saved"] = outcome.saved
     typer.echo(json.dumps(data, ensure_ascii=False))
 
 
@@ -146,7 +147,11 @@ def consent_hint(store) -> str | None:
 def run_capture(session: Session, payload, defaults, *, ask_forgotten) -> core.Capture:
     try:
         outcome = core.capture(
-            session.store, payload, defaults=defaults, last_lead=session.last_lead
+            session.store,
+            payload,
+            defaults=defaults,
+            last_lead=session.last_lead,
+            last_journal_id=session.last_journal_id,
         )
     except LeadcapError as error:
         # A mistyped command code must not end the session: the next visitor is waiting.
@@ -412,6 +417,14 @@ def recover(ctx: typer.Context) -> None:
         f"Recovered {report.imported} journal entries ({len(report.leads)} leads);"
         f" {report.already} were already imported."
     )
+    for reason in report.not_applied:
+        typer.echo(f"Not applied: {reason}.")
+    if report.damaged:
+        places = ", ".join(f"{length} at byte {offset}" for offset, length in report.damaged[:5])
+        typer.echo(
+            f"Skipped {report.damaged_bytes} damaged byte(s) in {path.name} ({places}):"
+            " torn by a crash or a full disk; every intact entry was read."
+        )
     if report.imported:
         typer.echo(f"The journal {path.name} is kept; its entries will not be imported twice.")
 

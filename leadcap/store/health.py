@@ -361,7 +361,7 @@ def restore(store: Store, source: Path, *, keep: int | None = None) -> RestoreRe
 # What a restore must not take back: erasures, and which journal entries were imported.
 _SURVIVE_RESTORE = {
     "tombstones": "hash, salt, kind, forgotten_at",
-    "journal_done": "id, done_at",
+    "journal_done": "id, done_at, lead_uuid",
 }
 
 
