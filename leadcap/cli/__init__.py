@@ -64,4 +64,16 @@ app.add_typer(qr_cli.app, name="qr")
 
 
 def main() -> None:
+    import sys
+
+    from leadcap.cli.common import fail, reject_undecodable
+    from leadcap.errors import UsageError
+
+    try:
+        reject_undecodable(sys.argv[1:])
+    except UsageError as error:
+        try:
+            raise fail(str(error), 2) from None
+        except typer.Exit as done:
+            sys.exit(done.exit_code)
     app()

@@ -17,6 +17,8 @@ import typer
 
 from leadcap.errors import LeadcapError, UsageError
 
+MAX_INT = 2**63 - 1  # SQLite's largest integer: bigger numbers fail deep inside a query
+
 
 @dataclass
 class State:
@@ -82,6 +84,7 @@ def handle_errors(fn: Callable) -> Callable:
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
         try:
+            reject_undecodable([*args, *kwargs.values()])
             return fn(*args, **kwargs)
         except UsageError as error:
             raise fail(str(error), 2) from None
@@ -90,9 +93,13 @@ def handle_errors(fn: Callable) -> Callable:
         except sqlite3.Error as error:
             from leadcap.store.database import translate_sqlite_error
 
-            ctx = typer.get_current_context(silent=True)
-            path = state(ctx).db_path if ctx else None
-            raise fail(str(translate_sqlite_error(error, path or Path("the database")))) from None
+            path = _db_path([*args, *kwargs.values()]) or Path("the database")
+            raise fail(str(translate_sqlite_error(error, path))) from None
+        except OverflowError:
+            raise fail(
+                "a number given is too large (at most 9223372036854775807). Give a smaller one",
+                2,
+            ) from None
         except KeyboardInterrupt:
             raise typer.Exit(code=130) from None
         except BrokenPipeError:
@@ -109,6 +116,31 @@ def handle_errors(fn: Callable) -> Callable:
             ) from None
 
     return wrapper
+
+
+def _db_path(values: list) -> Path | None:
+    """The database this command works on, for error messages (the command's ctx)."""
+    for value in values:
+        # Typer hands commands its vendored Click's Context, not a typer.Context.
+        if hasattr(value, "find_root") and hasattr(value, "obj"):
+            current = state(value)
+            store = current._store
+            return getattr(store, "path", None) or current.db_path
+    return None
+
+
+def reject_undecodable(values) -> None:
+    """Arguments that were not valid UTF-8 reach Python as lone surrogates; they would
+    crash the first print or SQLite call. Refuse them with one line."""
+    for value in values:
+        texts = value if isinstance(value, list | tuple) else [value]
+        for text in texts:
+            if isinstance(text, str) and any("\ud800" <= c <= "\udfff" for c in text):
+                shown = text.encode("utf-8", "backslashreplace").decode("ascii", "replace")
+                raise UsageError(
+                    f"the argument {shown} is not valid UTF-8 text. Set the terminal to"
+                    " UTF-8 (LANG=en_US.UTF-8) or type it again"
+                )
 
 
 # -- output -----------------------------------------------------------------------

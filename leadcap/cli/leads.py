@@ -6,6 +6,7 @@ from typing import Annotated
 import typer
 
 from leadcap.cli.common import (
+    MAX_INT,
     handle_errors,
     is_terminal,
     open_db,
@@ -164,7 +165,7 @@ def list_(
     until: Annotated[str | None, typer.Option(help="Up to and including this date")] = None,
     review: Annotated[bool, typer.Option("--review", help="Only leads needing review")] = False,
     deleted: Annotated[bool, typer.Option("--deleted", help="Only deleted leads")] = False,
-    limit: Annotated[int | None, typer.Option(min=1, help="At most this many")] = None,
+    limit: Annotated[int | None, typer.Option(min=1, max=MAX_INT, help="At most this many")] = None,
     as_json: JsonOption = False,
 ) -> None:
     """List leads, newest first."""
@@ -349,7 +350,7 @@ def find(
     ctx: typer.Context,
     text: Annotated[str, typer.Argument(help="Text to look for (kanji, kana, Latin)")],
     *,
-    limit: Annotated[int, typer.Option(min=1, help="At most this many")] = 50,
+    limit: Annotated[int, typer.Option(min=1, max=MAX_INT, help="At most this many")] = 50,
     as_json: JsonOption = False,
 ) -> None:
     """Find leads by any part of name, reading, company, e-mail or notes."""

@@ -239,10 +239,18 @@ def retention_cutoff(now: datetime, period: str) -> datetime:
     if not match or int(match[1]) == 0:
         raise UsageError(f"{period!r} is not a period. Use a number and a unit: 30d, 6w, 18m or 2y")
     amount, unit = int(match[1]), match[2].lower()
+    too_long = UsageError(
+        f"{period!r} reaches back before the year 1. Use a shorter period such as 2y"
+    )
     if unit in "dw":
-        return now - timedelta(days=amount * (7 if unit == "w" else 1))
+        try:
+            return now - timedelta(days=amount * (7 if unit == "w" else 1))
+        except OverflowError:
+            raise too_long from None
     months = now.year * 12 + now.month - 1 - amount * (12 if unit == "y" else 1)
     year, month = divmod(months, 12)
+    if year < 1:
+        raise too_long
     day = now.day
     while True:
         try:
