@@ -79,10 +79,13 @@ def describe(problems: list[str], limit: int = 4) -> str:
 
 
 @contextlib.contextmanager
-def time_limit(conn: sqlite3.Connection, seconds: float = FOREIGN_READ_SECONDS) -> Iterator[None]:
-    """Interrupt any query on `conn` that runs longer than `seconds` in all (raises TooSlow)."""
+def time_limit(conn: sqlite3.Connection, seconds: float | None = None) -> Iterator[None]:
+    """Interrupt any query on `conn` that runs longer than `seconds` in all (default
+    FOREIGN_READ_SECONDS; raises TooSlow)."""
+    if seconds is None:
+        seconds = FOREIGN_READ_SECONDS
     deadline = time.monotonic() + seconds
-    conn.set_progress_handler(lambda: int(time.monotonic() > deadline), 10_000)
+    conn.set_progress_handler(lambda: int(time.monotonic() > deadline), 1_000)
     try:
         yield
     except sqlite3.OperationalError as error:
@@ -171,3 +174,18 @@ def _json_of(value, kind: type):
     except ValueError:
         return _BAD
     return parsed if isinstance(parsed, kind) else _BAD
+
+
+def consent_row_problem(record: tuple) -> str | None:
+    """Why a foreign `consent_records` row (merge's CONSENT_COLUMNS) cannot be taken in."""
+    uid, lead_uuid, purpose, status, recorded_at = record[:5]
+    if not all(isinstance(v, str) and v for v in (uid, lead_uuid, purpose, status)):
+        return "consent record without uid, lead, purpose or status"
+    return _time_problem(recorded_at, "recorded_at", required=True)
+
+
+def visit_row_problem(visit: tuple) -> str | None:
+    lead_uuid, _device, count, last_at = visit
+    if not isinstance(lead_uuid, str) or not isinstance(count, int) or count < 0:
+        return "visit counter that is not a number"
+    return _time_problem(last_at, "last_at", required=False)
