@@ -337,7 +337,7 @@ def _now(store: Store) -> str:
 
 def journal_qualify(store: Store, journal_id: str, action: str, value: str | None) -> None:
     """Qualifying input for a scan that went to the journal goes there too."""
-    entry = {"id": uuid.uuid4().hex, "type": "qualify", "scan": journal_id}
+    entry: dict[str, str | None] = {"id": uuid.uuid4().hex, "type": "qualify", "scan": journal_id}
     entry.update(action=action, value=value, staff=store.staff, device=store.device)
     append_journal(journal_path(store), entry)
 
@@ -418,7 +418,7 @@ def _recover_entry(store: Store, entry: dict, scans: dict, report: RecoverReport
             report.not_applied.append(f"{entry.get('action')} for a scan that became no lead")
             return None
         with contextlib.suppress(UsageError, NotFound):
-            qualify(store, target, entry.get("action"), entry.get("value"))
+            qualify(store, target, entry.get("action") or "", entry.get("value"))
         return target["uuid"]
     if kind == "command":
         code = str(_payload(entry)).strip()

@@ -29,7 +29,7 @@ from leadcap.laptops.replay import merge_notes as merge_notes
 from leadcap.laptops.replay import note_entries as note_entries
 from leadcap.store import tombstones
 from leadcap.store.database import Store
-from leadcap.store.leads import _set_tags
+from leadcap.store.leads import _set_tags, inserted_id
 
 CHANGE_COLUMNS = (
     "uid, batch, lead_uuid, field, old_value, new_value, staff, device, changed_at,"
@@ -361,7 +361,7 @@ class _Merge:
                 by_badge[(row["event"], row["badge_norm"])].add(row["uuid"])
             if row["email_norm"]:
                 by_email[(row["event"], row["email_norm"])].add(row["uuid"])
-        badges = {}
+        badges: dict[str, set[str]] = {}
         for row in rows:
             badges.setdefault(row["uuid"], set())
             if row["badge_norm"]:
@@ -483,9 +483,11 @@ class _Merge:
         if old is None:
             columns = ", ".join(new_row)
             marks = ", ".join("?" for _ in new_row)
-            lead_id = conn.execute(
-                f"INSERT INTO leads ({columns}) VALUES ({marks})", list(new_row.values())
-            ).lastrowid
+            lead_id = inserted_id(
+                conn.execute(
+                    f"INSERT INTO leads ({columns}) VALUES ({marks})", list(new_row.values())
+                )
+            )
             _set_tags(self.store, lead_id, new_tags)
             if not any(u in self.ours for u in members):
                 self.report.added += 1

@@ -45,7 +45,7 @@ def change_key(change: tuple) -> tuple:
     return (utc_key(changed_at), device or "", seq or 0, uid)
 
 
-def lead_state(
+def lead_state(  # noqa: C901 - one rule per field kind (tags, notes, consent, plain) of the change log
     store: Store,
     base: dict,
     rows: list[dict],

@@ -12,6 +12,7 @@ import uuid
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Any
 
 from leadcap.errors import NotFound, UsageError
 from leadcap.store import model
@@ -204,6 +205,12 @@ def _text(value) -> str | None:
     return json.dumps(value, ensure_ascii=False)
 
 
+def inserted_id(cursor: sqlite3.Cursor) -> int:
+    """The id SQLite gave the row an INSERT just added (never None after an INSERT)."""
+    assert cursor.lastrowid is not None
+    return cursor.lastrowid
+
+
 def tag_id(store: Store, name: str) -> int:
     name = name.strip()
     if not name:
@@ -211,7 +218,7 @@ def tag_id(store: Store, name: str) -> int:
     row = store.conn.execute("SELECT id FROM tags WHERE name = ? COLLATE NOCASE", [name]).fetchone()
     if row:
         return row[0]
-    return store.conn.execute("INSERT INTO tags (name) VALUES (?)", [name]).lastrowid
+    return inserted_id(store.conn.execute("INSERT INTO tags (name) VALUES (?)", [name]))
 
 
 def lead_tags(store: Store, lead_id: int) -> list[str]:
@@ -280,12 +287,14 @@ def add_lead(
     marks = ", ".join("?" for _ in row)
     batch = store.new_batch()
     with store.transaction():
-        lead_id = store.conn.execute(
-            f"INSERT INTO leads ({columns}) VALUES ({marks})", list(row.values())
-        ).lastrowid
+        lead_id = inserted_id(
+            store.conn.execute(
+                f"INSERT INTO leads ({columns}) VALUES ({marks})", list(row.values())
+            )
+        )
         tag_names = list(dict.fromkeys(t.strip() for t in tags if t.strip()))
         _set_tags(store, lead_id, tag_names)
-        changes = [("created", None, source)]
+        changes: list[tuple[str, Any, Any]] = [("created", None, source)]
         changes += [(k, None, v) for k, v in lead.items() if v is not None]
         if rating:
             changes.append(("rating", None, rating))
@@ -324,7 +333,7 @@ def record_consent(
     )
 
 
-def update_lead(
+def update_lead(  # noqa: C901 - one branch per field with its own rule (tags, consent, deleted, reviewed)
     store: Store,
     lead_id: int | str,
     changes: dict,
@@ -342,9 +351,10 @@ def update_lead(
         row = store.conn.execute(
             "SELECT review_reasons FROM leads WHERE id = ?", [lead["id"]]
         ).fetchone()
-        logged, columns = [], {}
+        logged: list[tuple[str, Any, Any]] = []
+        columns: dict[str, Any] = {}
         for name, new in changes.items():
-            old = lead.get(name)
+            old: Any = lead.get(name)
             if name == "tags":
                 if list(old) != list(new):
                     _set_tags(store, lead["id"], list(new))
