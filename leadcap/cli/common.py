@@ -5,6 +5,7 @@ import functools
 import inspect
 import json
 import os
+import re
 import sqlite3
 import sys
 from collections.abc import Callable
@@ -64,7 +65,7 @@ def open_db(ctx: typer.Context):
 
 def fail(message: str, code: int = 1) -> typer.Exit:
     """Print `Error: ...` on stderr; raise the returned Exit."""
-    message = message.rstrip(".")
+    message = visible(message.rstrip("."))
     typer.echo(f"Error: {sentence_case(message)}.", err=True)
     return typer.Exit(code=code)
 
@@ -156,6 +157,16 @@ def console():
     return Console(highlight=False, no_color="NO_COLOR" in os.environ or None)
 
 
+# Control characters (ESC starts sequences that clear the screen or retitle the window)
+# and bidirectional overrides: lead data shows them as escapes instead of obeying them.
+_UNSAFE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+def visible(text: str) -> str:
+    """`text` with control and bidi-override characters shown as `\\x1b`, `\\u202e`."""
+    return _UNSAFE.sub(lambda m: repr(m.group())[1:-1], text)
+
+
 def print_json(data) -> None:
     typer.echo(json.dumps(data, ensure_ascii=False, indent=2))
 
@@ -173,7 +184,7 @@ def print_table(columns: list[str], rows: list[list], *, title: str | None = Non
             table.add_column(column)
         for row in rows:
             # Text(), not str: a company called "[bold]" is data, never rich markup.
-            table.add_row(*(Text("" if v is None else str(v)) for v in row))
+            table.add_row(*(Text("" if v is None else visible(str(v))) for v in row))
         console().print(table)
         return
     typer.echo("\t".join(columns))
@@ -184,7 +195,8 @@ def print_table(columns: list[str], rows: list[list], *, title: str | None = Non
 def _plain(value) -> str:
     if value is None:
         return ""
-    return str(value).replace("\t", " ").replace("\r", " ").replace("\n", " | ")
+    text = str(value).replace("\t", " ").replace("\r", " ").replace("\n", " | ")
+    return visible(text)
 
 
 def show_time(store, timestamp: str | None) -> str:

@@ -14,6 +14,7 @@ from leadcap.cli.common import (
     print_table,
     show_time,
     time_bound,
+    visible,
     with_field_options,
 )
 from leadcap.errors import LeadcapError, UsageError
@@ -302,7 +303,7 @@ def delete(ctx: typer.Context, lead_id: LeadId) -> None:
     The lead is kept, so `leadcap restore ID` or `leadcap undo` bring it back."""
     store = open_db(ctx)
     lead = core.update_lead(store, lead_id, {"deleted": True}, command="delete")
-    typer.echo(f"Deleted lead {lead['id']} ({model.label(lead)}). Undo: leadcap undo")
+    typer.echo(f"Deleted lead {lead['id']} ({visible(model.label(lead))}). Undo: leadcap undo")
 
 
 @handle_errors
@@ -313,7 +314,7 @@ def restore(ctx: typer.Context, lead_id: LeadId) -> None:
         typer.echo(f"Lead {lead_id} is not deleted: nothing to restore.")
         return
     lead = core.update_lead(store, lead_id, {"deleted": False}, command="restore")
-    typer.echo(f"Restored lead {lead['id']} ({model.label(lead)}).")
+    typer.echo(f"Restored lead {lead['id']} ({visible(model.label(lead))}).")
 
 
 @handle_errors
@@ -346,7 +347,9 @@ def undo(ctx: typer.Context) -> None:
     reverted, changes = history_core.undo(store)
     fields = ", ".join(dict.fromkeys(name for name, _old, _new in changes))
     if len(reverted) == 1:
-        typer.echo(f"Undid {fields} on lead {reverted[0]['id']} ({model.label(reverted[0])}).")
+        typer.echo(
+            f"Undid {fields} on lead {reverted[0]['id']} ({visible(model.label(reverted[0]))})."
+        )
     else:
         typer.echo(f"Undid {fields} on {len(reverted)} leads.")
 

@@ -9,7 +9,7 @@ from typing import Annotated
 
 import typer
 
-from leadcap.cli.common import console, handle_errors, open_db, show_time
+from leadcap.cli.common import console, handle_errors, open_db, show_time, visible
 from leadcap.errors import LeadcapError, UsageError
 from leadcap.intake import capture as core
 from leadcap.store import model
@@ -32,6 +32,7 @@ class Session:
         self.layout_told = False
 
     def say(self, text: str, style: str | None = None, end: str = "\n") -> None:
+        text = visible(text)  # lead data may hold escape sequences
         if self.out:
             self.out.print(text, style=style, markup=False, end=end)
         else:
