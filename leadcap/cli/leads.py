@@ -141,7 +141,7 @@ def add(
         typer.echo(f"Saved, flagged for review: {reason}.", err=True)
 
 
-def check_not_forgotten(store, fields: dict, *, force: bool) -> None:
+def check_not_forgotten(store, fields: dict, *, force: bool, action: str = "added") -> None:
     """A person erased on request is not captured again without a word."""
     from leadcap.store.tombstones import is_forgotten
 
@@ -150,8 +150,9 @@ def check_not_forgotten(store, fields: dict, *, force: bool) -> None:
     question = "This person asked to be forgotten (GDPR/APPI erasure). Capture them anew?"
     if sys.stdin.isatty() and typer.confirm(question, default=False):
         return
+    what = " and was not added" if action == "added" else f"; the lead was not {action}"
     raise LeadcapError(
-        "this person asked to be forgotten (GDPR/APPI erasure) and was not added."
+        f"this person asked to be forgotten (GDPR/APPI erasure){what}."
         " If they asked to be captured again, add --force"
     )
 
@@ -213,6 +214,10 @@ def edit(
     reviewed: Annotated[
         bool, typer.Option("--reviewed", help="Mark as checked: clears the review flag")
     ] = False,
+    force: Annotated[
+        bool,
+        typer.Option("--force", help="Allow the e-mail or badge of a person who was forgotten"),
+    ] = False,
     as_json: JsonOption = False,
     **fields: str | None,
 ) -> None:
@@ -231,6 +236,10 @@ def edit(
         changes["reviewed"] = True
     if not changes:
         raise UsageError("nothing to change: give a field, e.g. leadcap edit 12 --email a@b.jp")
+    # Typing a forgotten person's e-mail or badge into a lead would capture them again.
+    identity = {k: changes[k] for k in ("email", "badge_id") if changes.get(k)}
+    if identity:
+        check_not_forgotten(store, identity, force=force, action="changed")
     lead = core.update_lead(store, lead_id, changes, command="edit")
     report(store, lead, as_json)
 

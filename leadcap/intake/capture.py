@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import re
 import sqlite3
 import uuid
 from dataclasses import dataclass, field
@@ -123,7 +124,7 @@ def _capture_contacts(store, payload, defaults, allow_forgotten, received_at) ->
                 reasons.append(NOT_IN_ATTENDEE_LIST)
             for key, value in (found or {}).items():
                 fields.setdefault(key, value)
-        if not allow_forgotten and is_forgotten(store, fields):
+        if not allow_forgotten and is_forgotten(store, fields or _raw_identity(result.raw)):
             outcome.kind = "forgotten"
             outcome.message = "this person asked to be forgotten"
             return outcome
@@ -153,6 +154,17 @@ def _capture_contacts(store, payload, defaults, allow_forgotten, received_at) ->
         if outcome.kind == "duplicate":
             outcome.kind = "new"
     return outcome
+
+
+_EMAIL_IN_TEXT = re.compile(r"[^\s@<>()\[\];:,\"']+@[^\s@<>()\[\];:,\"']+\.[^\s@<>()\[\];:,\"']+")
+
+
+def _raw_identity(raw: str) -> dict:
+    """What an unreadable payload may still say about who it is: the whole text as a
+    badge id, any e-mail address in it. Enough to recognise a forgotten person."""
+    text = (raw or "").strip()
+    found = _EMAIL_IN_TEXT.search(text)
+    return {"badge_id": text if len(text) <= 64 else None, "email": found and found.group()}
 
 
 def find_same_person(store: Store, fields: dict) -> dict | None:
