@@ -36,7 +36,7 @@ def test_order_is_hot_warm_cold_unrated_then_newest_first(store):
 def test_consent_filter_takes_only_granted(store, purpose, expected):
     add(store, "yes", 1, consent={"followup": "granted"})
     add(store, "no", 1, consent={"followup": "refused"})
-    assert names(select_leads(store, Selection(consent=purpose))) == expected
+    assert names(select_leads(store, Selection(LeadFilter(consent=purpose)))) == expected
 
 
 def test_status_filter_comes_from_lead_filter(store):

@@ -1,28 +1,29 @@
 """Commands that add, find, show and change leads by hand."""
 
 import sys
+from dataclasses import replace
 from typing import Annotated
 
 import typer
 
 from leadcap.cli.common import (
     MAX_INT,
+    JsonOption,
     handle_errors,
     is_terminal,
     open_db,
     print_json,
     print_table,
     show_time,
-    time_bound,
     visible,
     with_field_options,
+    with_filters,
 )
 from leadcap.errors import LeadcapError, UsageError
 from leadcap.store import history as history_core
 from leadcap.store import leads as core
 from leadcap.store import model
 
-JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON (documented in README)")]
 LeadId = Annotated[str, typer.Argument(help="The lead's number (or uuid)")]
 PROMPTED_FIELDS = (
     "family_name",
@@ -158,33 +159,18 @@ def check_not_forgotten(store, fields: dict, *, force: bool, action: str = "adde
 
 
 @handle_errors
+@with_filters()
 def list_(
     ctx: typer.Context,
+    filters: core.LeadFilter,
     *,
-    tag: Annotated[list[str] | None, typer.Option("--tag", help="Only leads with this tag")] = None,
-    rating: Annotated[str | None, typer.Option(help="hot, warm or cold")] = None,
-    staff: Annotated[str | None, typer.Option(help="Captured by this staff member")] = None,
-    exhibitor: Annotated[str | None, typer.Option(help="Belonging to this co-exhibitor")] = None,
-    since: Annotated[str | None, typer.Option(help="From this date or time (or today)")] = None,
-    until: Annotated[str | None, typer.Option(help="Up to and including this date")] = None,
-    review: Annotated[bool, typer.Option("--review", help="Only leads needing review")] = False,
     deleted: Annotated[bool, typer.Option("--deleted", help="Only deleted leads")] = False,
     limit: Annotated[int | None, typer.Option(min=1, max=MAX_INT, help="At most this many")] = None,
     as_json: JsonOption = False,
 ) -> None:
     """List leads, newest first."""
     store = open_db(ctx)
-    flt = core.LeadFilter(
-        tags=tag or [],
-        rating=model.check_choice(rating, model.RATINGS, "rating"),
-        staff=staff,
-        exhibitor=exhibitor,
-        since=time_bound(store, since, "--since"),
-        until=time_bound(store, until, "--until", end=True),
-        review=review,
-        deleted=deleted,
-        limit=limit,
-    )
+    flt = replace(filters, deleted=deleted, limit=limit)
     print_leads(store, list(core.iter_leads(store, flt)), as_json)
 
 

@@ -35,11 +35,10 @@ Progress = Callable[[int, int | None], None]
 
 @dataclass
 class Selection:
-    """Which leads an export takes: the list filters, plus a consent purpose that must be
-    granted and `new_only` (not yet exported under `profile`)."""
+    """Which leads an export takes: the list filters, plus `new_only` (not yet exported
+    under `profile`)."""
 
     filter: LeadFilter = field(default_factory=LeadFilter)
-    consent: str | None = None
     new_only: bool = False
     profile: str = DEFAULT_PROFILE
 
@@ -61,12 +60,9 @@ def marked_uuids(store: Store, profile: str) -> set[str]:
 
 
 def select_leads(store: Store, selection: Selection) -> Generator[dict, None, None]:
-    """The selected leads in export order. Consent and `--new` are checked here rather than
-    in SQL so the list filters stay exactly those of `leadcap list` (LeadFilter)."""
+    """The selected leads in export order: the list filters (LeadFilter), then `--new`."""
     skip = marked_uuids(store, selection.profile) if selection.new_only else set()
     for lead in iter_leads(store, selection.filter, order=ORDER):
-        if selection.consent and lead["consent"].get(selection.consent) != "granted":
-            continue
         if lead["uuid"] in skip:
             continue
         yield lead
@@ -481,7 +477,8 @@ def describe(selection: Selection, **options: str | None) -> dict[str, str]:
         "since": flt.since,
         "until": flt.until,
         "status": flt.status,
-        "consent": selection.consent,
+        "owner": flt.owner,
+        "consent": flt.consent,
         "review": "yes" if flt.review else None,
         "new": f"not exported before (profile {selection.profile})" if selection.new_only else None,
         **options,
