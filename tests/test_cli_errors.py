@@ -52,3 +52,17 @@ def test_non_utf8_bytes_on_the_command_line_are_one_line(tmp_path):
     assert done.returncode == 2, done.stderr
     assert done.stderr.startswith(b"Error: The argument caf\\udce9 is not valid UTF-8 text")
     assert done.stderr.count(b"\n") == 1
+
+
+def test_a_file_name_that_is_not_utf8_is_one_line(tmp_path):
+    folder = bytes(tmp_path)
+    name = folder + b"/caf\xe9.csv"
+    with open(name, "wb") as handle:
+        handle.write(b"Badge ID,Name\nB-1,Anna\n")
+    done = subprocess.run(
+        [sys.executable, "-m", "leadcap", "attendees", "import", name],
+        capture_output=True,
+        timeout=60,
+    )
+    assert done.returncode in (0, 2), done.stderr
+    assert b"Traceback" not in done.stderr and b"Unexpected" not in done.stderr

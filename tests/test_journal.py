@@ -263,3 +263,20 @@ def test_purge_removes_journal_entries_of_purged_leads(cli, db_path):
     out = cli("purge", "--older-than", "1y", "--yes").stdout
     assert "Removed 1 entry from leads.db.journal." in out
     assert b"bob" not in path.read_bytes()
+
+
+def test_scan_session_binds_a_code_to_the_journaled_scan_before_it(cli, db_path, monkeypatch):
+    cli("add", "--company", "Alice KK", "--email", "alice@example.com")
+    monkeypatch.setenv("LEADCAP_BUSY_TIMEOUT", "0.1")
+    blocker = sqlite3.connect(db_path, isolation_level=None)
+    blocker.execute("BEGIN IMMEDIATE")
+    try:
+        result = cli("scan", "--json", input=f"{BOB}\nLEADCAP:RATE:hot\n")
+    finally:
+        blocker.execute("ROLLBACK")
+        blocker.close()
+    kinds = [json.loads(line)["kind"] for line in result.stdout.splitlines()]
+    assert kinds == ["journaled", "journaled"]
+    cli("recover")
+    rated = {x["company"] or x["family_name"]: x["rating"] for x in cli.json("list")}
+    assert rated == {"Alice KK": None, "Bauer": "hot"}

@@ -114,16 +114,4 @@ app.registered_commands.sort(key=lambda info: _panel_rank(_command_name(info)))
 
 
 def main() -> None:
-    import sys
-
-    from leadcap.cli.common import fail, reject_undecodable
-    from leadcap.errors import UsageError
-
-    try:
-        reject_undecodable(sys.argv[1:])
-    except UsageError as error:
-        try:
-            raise fail(str(error), 2) from None
-        except typer.Exit as done:
-            sys.exit(done.exit_code)
     app()

@@ -96,6 +96,14 @@ def handle_errors(fn: Callable) -> Callable:
 
             path = _db_path([*args, *kwargs.values()]) or Path("the database")
             raise fail(str(translate_sqlite_error(error, path))) from None
+        except UnicodeEncodeError as error:
+            if "surrogates" not in str(error):
+                raise fail(f"unexpected UnicodeEncodeError: {error}") from None
+            raise fail(
+                "a file name or argument is not valid UTF-8 text. Rename the file, or set the"
+                " terminal to UTF-8 (LANG=en_US.UTF-8)",
+                2,
+            ) from None
         except OverflowError:
             raise fail(
                 "a number given is too large (at most 9223372036854775807). Give a smaller one",

@@ -87,8 +87,7 @@ def capture(
         code = text.strip()
         verb = code[len(COMMAND_PREFIX) :].partition(":")[0].strip().upper()
         if last_journal_id and verb != "UNDO":
-            error = "its scan is in the journal"
-            return _journal_command(store, code, None, last_journal_id, received_at, error)
+            return _journal_command(store, code, None, last_journal_id, received_at, "")
         try:
             return run_command_code(store, code, last_lead)
         except (DatabaseError, sqlite3.Error) as error:
@@ -319,11 +318,11 @@ def _journal(store, payload, received_at, error, kind: str = "scan", **bound) ->
         append_journal(journal_path(store), entry)
     except journal.JournalError as failure:
         return Capture("error", message=str(failure), saved=False)
-    return Capture(
-        "journaled",
-        message=f"database not writable ({error}); scan kept in {journal_path(store).name}",
-        journal_id=bound.get("scan") or entry_id,
-    )
+    name = journal_path(store).name
+    message = f"database not writable ({error}); scan kept in {name}"
+    if kind == "command" and bound.get("scan"):
+        message = f"code kept in {name} with the scan it belongs to, which is waiting there"
+    return Capture("journaled", message=message, journal_id=bound.get("scan") or entry_id)
 
 
 def _journal_command(store, code: str, last_lead, last_journal_id, received_at, error) -> Capture:

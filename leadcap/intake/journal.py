@@ -79,10 +79,18 @@ def _entry(line: bytes) -> dict | None:
 
 
 def read(path: Path) -> JournalContents:
+    """The journal as it is between appends (a shared lock: an entry being written by
+    another process is not mistaken for a torn one)."""
     try:
-        return decode(Path(path).read_bytes())
+        fd = os.open(path, os.O_RDONLY)
     except FileNotFoundError:
         return JournalContents()
+    try:
+        fcntl.flock(fd, fcntl.LOCK_SH)
+        size = os.fstat(fd).st_size
+        return decode(os.pread(fd, size, 0))
+    finally:
+        os.close(fd)
 
 
 def append(path: Path, entry: dict) -> None:
