@@ -195,3 +195,15 @@ def test_doctor_finds_nothing_strange_in_a_leadcap_database(cli):
     cli("add", "--company", "ACME")
     checks = {c["check"]: c for c in json.loads(cli("doctor", "--json", code=1).stdout)["checks"]}
     assert checks["schema objects"]["ok"]
+
+
+def test_doctor_stops_a_check_that_never_ends(store, monkeypatch):
+    store.conn.executescript(
+        "ALTER TABLE lead_aliases RENAME TO real_aliases; CREATE VIEW lead_aliases AS"
+        " WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n)"
+        " SELECT real_aliases.* FROM real_aliases, n"
+    )
+    monkeypatch.setattr(health, "CHECK_SECONDS", 0.5)
+    found = {f.check: f for f in health.run_checks(store)}
+    assert "the check was stopped" in found["orphans"].detail
+    assert "view lead_aliases" in found["schema objects"].detail
