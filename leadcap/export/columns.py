@@ -10,7 +10,6 @@ from dataclasses import dataclass
 STATUSES = ("new", "contacted", "meeting", "offer", "won", "lost")
 RATINGS = ("hot", "warm", "cold")
 CONSENT_PURPOSES = ("followup", "marketing", "share")
-SPLIT_KEYS = ("tag", "exhibitor", "staff", "rating")
 
 
 @dataclass(frozen=True)

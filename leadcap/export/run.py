@@ -17,7 +17,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from leadcap.errors import LeadcapError, UsageError
-from leadcap.store import model
+from leadcap.export.grouping import (
+    SPLIT_KEYS,
+    exhibitor_spellings,
+    group_order,
+    lead_groups,
+)
 from leadcap.store.database import Store
 from leadcap.store.leads import LeadFilter, iter_leads
 
@@ -27,7 +32,6 @@ ORDER = (
     " captured_utc DESC, id DESC"
 )
 DEFAULT_PROFILE = "default"
-SPLIT_KEYS = ("tag", "exhibitor", "staff", "rating")
 LANGS = ("en", "de", "ja")
 
 Progress = Callable[[int, int | None], None]
@@ -237,7 +241,7 @@ def export_xlsx(
             path,
             lambda tmp: write_workbook(
                 tmp, source, event=_event(store), filters=filters, split_by=split_by,
-                lang=lang, progress=source.report, now=now,
+                lang=lang, progress=source.report, now=now, exhibitors=_exhibitor_names(store),
             ),
         )  # fmt: skip
         return ExportResult(
@@ -255,53 +259,15 @@ def _event(store: Store) -> dict:
 # --- one workbook per group -----------------------------------------------------------------
 
 
-def file_groups(lead: dict, split_by: str, words: dict[str, str], exhibitors: dict) -> list[str]:
-    """Which files a lead goes to when each group gets its own workbook.
-
-    Pavilion privacy (split by exhibitor): a co-exhibitor's lead goes only to that
-    co-exhibitor's file. The organiser's own leads (no exhibitor) go to the organiser's file
-    ("(none)"), and also to a co-exhibitor's file when the visitor granted `share` consent
-    AND the lead carries a tag with that co-exhibitor's name (the booth staff's way of saying
-    "this visitor asked about ACME"). `exhibitors` maps `exhibitor_key`s to spellings, so
-    "acme gmbh" and "ACME GmbH" go to one file."""
-    if split_by == "tag":
-        tags = [t.strip() for t in lead.get("tags") or [] if t and t.strip()]
-        return list(dict.fromkeys(tags)) or [words["no_tag"]]
-    if split_by == "rating":
-        return [lead.get("rating") or words["no_rating"]]
-    if split_by == "staff":
-        return [model.clean(lead.get("owner") or lead.get("captured_by")) or words["none"]]
-    own = model.clean(lead.get("exhibitor"))
-    if own:
-        return [exhibitors.get(exhibitor_key(own), own)]
-    groups = [words["none"]]
-    if (lead.get("consent") or {}).get("share") == "granted":
-        for tag in lead.get("tags") or []:
-            name = exhibitors.get(exhibitor_key(tag))
-            if name and name not in groups:
-                groups.append(name)
-    return groups
-
-
-def exhibitor_key(name: str | None) -> str:
-    """One key for the spellings of one exhibitor: case-folded, spaces collapsed."""
-    return " ".join(model.fold(name).split())
-
-
 def _exhibitor_names(store: Store) -> dict[str, str]:
     """Exhibitor key -> the file's name: as the event's configured exhibitors spell it,
     else as the first-captured lead spells it."""
-    names: dict[str, str] = {}
-    for name in store.setting("exhibitors") or []:
-        if cleaned := model.clean(name):
-            names.setdefault(exhibitor_key(name), cleaned)
     rows = store.conn.execute(
         "SELECT trim(exhibitor) FROM leads WHERE trim(exhibitor) != '' AND deleted_at IS NULL"
         " GROUP BY trim(exhibitor) ORDER BY min(captured_utc), min(id)"
     )
-    for (name,) in rows:
-        names.setdefault(exhibitor_key(name), name)
-    return names
+    captured = [name for (name,) in rows]
+    return exhibitor_spellings([*(store.setting("exhibitors") or []), *captured])
 
 
 class _GroupSpools:
@@ -355,14 +321,6 @@ def _running(pid: int) -> bool:
     return True
 
 
-def _file_order(groups, split_by: str, words: dict[str, str]) -> list[str]:
-    fallbacks = {words["no_tag"], words["none"], words["no_rating"]}
-    if split_by == "rating":
-        rank = {r: i for i, r in enumerate(model.RATINGS)}
-        return sorted(groups, key=lambda g: (rank.get(g, len(rank)), g))
-    return sorted(groups, key=lambda g: (g in fallbacks, g.casefold()))
-
-
 def export_xlsx_files(  # noqa: C901 - per-group loop with the pavilion privacy rule; see issue 11 notes
     store: Store,
     directory: Path,
@@ -374,7 +332,7 @@ def export_xlsx_files(  # noqa: C901 - per-group loop with the pavilion privacy 
     progress: Progress | None = None,
 ) -> ExportResult:
     """One workbook per group, named after the group, so each co-exhibitor or colleague
-    receives only their own leads (see `file_groups` for the privacy rule). All files are
+    receives only their own leads (see `grouping.lead_groups` for the privacy rule). All files are
     written into a temporary folder first and moved into `directory` only when all worked."""
     from leadcap.export.columns import SUMMARY_LABELS
     from leadcap.export.safety import safe_filename
@@ -403,11 +361,11 @@ def export_xlsx_files(  # noqa: C901 - per-group loop with the pavilion privacy 
         selected = 0
         for lead in source():
             selected += 1
-            for group in file_groups(lead, split_by, words, exhibitors):
+            for group in lead_groups(lead, split_by, words, exhibitors, shared=True):
                 spools.add(group, lead)
         result = ExportResult(paths=[], total=selected)
         done, used = 0, set()
-        for group in _file_order(spools.paths, split_by, words):
+        for group in group_order(spools.paths, split_by, words):
             name = stem = safe_filename(group)
             n = 1
             while name.casefold() in used:

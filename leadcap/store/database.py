@@ -24,7 +24,7 @@ DB_ENV = "LEADCAP_DB"
 BUSY_TIMEOUT_ENV = "LEADCAP_BUSY_TIMEOUT"
 DEFAULT_BUSY_TIMEOUT = 10.0
 # Event settings travel with the database; device settings (staff, device id) do not.
-EVENT_SETTINGS = ("event", "timezone", "country", "tags", "exhibitors", "badge_pattern")
+EVENT_SETTINGS = ("event", "timezone", "country", "tags", "exhibitors", "badge_pattern", "pavilion")
 # Families of event settings, one key per language or item: `consent-text.de`, `card.email`
 # (the booth's contact card), `followup-days.hot` (service level per rating).
 EVENT_SETTING_PREFIXES = ("consent-text.", "card.", "followup-days.")
