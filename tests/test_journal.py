@@ -280,3 +280,19 @@ def test_scan_session_binds_a_code_to_the_journaled_scan_before_it(cli, db_path,
     cli("recover")
     rated = {x["company"] or x["family_name"]: x["rating"] for x in cli.json("list")}
     assert rated == {"Alice KK": None, "Bauer": "hot"}
+
+
+def test_merge_that_erases_a_person_also_removes_them_from_the_journal(cli, db_path, tmp_path):
+    store = open_store(db_path, staff="anna", device="laptop-a")
+    capture.append_journal(
+        capture.journal_path(store), {"id": "t", "type": "scan", "payload": MECARD}
+    )
+    store.close()
+    cli("recover")
+    other = open_store(tmp_path / "laptop-b.db", staff="kenji", device="laptop-b")
+    lead = leads.add_lead(other, {"family_name": "Yamada", "email": "taro@example.jp"})
+    erasure.forget_lead(other, lead, at=other.now().isoformat())
+    other.close()
+    out = cli("merge", str(tmp_path / "laptop-b.db")).stdout
+    assert "Removed 1 entry from leads.db.journal." in out
+    assert b"taro" not in capture.journal_path(store).read_bytes()

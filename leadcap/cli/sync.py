@@ -66,6 +66,7 @@ def merge(
         for report in reports:
             typer.echo(describe(report))
     say_rejected(reports)
+    scrub_after_erasure(store, reports)
     for _path, message in problems:
         typer.echo(f"Skipped: {message}.", err=True)
     if not reports:
@@ -107,8 +108,17 @@ def sync(
         if not report.merged:
             typer.echo("No other laptop's snapshot in the folder yet.")
     say_rejected(report.merged)
+    scrub_after_erasure(store, report.merged)
     for _path, message in report.skipped:
         typer.echo(f"Skipped: {message}.", err=True)
+
+
+def scrub_after_erasure(store, reports) -> None:
+    """People forgotten on another laptop and erased here leave the journal too."""
+    if any(r.erased and not r.dry_run for r in reports):
+        from leadcap.cli.safety import say_journal_scrubbed
+
+        say_journal_scrubbed(store)
 
 
 def say_rejected(reports) -> None:
