@@ -56,3 +56,9 @@ def test_split_export_file_names_have_no_bidi_controls(cli, tmp_path):
     cli("export", "xlsx", "--split-by", "exhibitor", "--files", str(out))
     names = [p.name for p in out.iterdir()]
     assert names and not any("\u202e" in n for n in names)
+
+
+def test_stats_show_escape_sequences_in_tags_escaped(cli):
+    cli("add", "--company", "A", "--tag", f"AI{CLEAR}", "--exhibitor", f"X{RETITLE}")
+    out = cli("stats").stdout
+    assert "\x1b" not in out and "AI\\x1b[2J" in out
