@@ -296,3 +296,20 @@ def test_merge_that_erases_a_person_also_removes_them_from_the_journal(cli, db_p
     out = cli("merge", str(tmp_path / "laptop-b.db")).stdout
     assert "Removed 1 entry from leads.db.journal." in out
     assert b"taro" not in capture.journal_path(store).read_bytes()
+
+
+def test_appends_from_several_processes_never_interleave(tmp_path):
+    import subprocess
+    import sys
+
+    path = tmp_path / "leads.db.journal"
+    script = (
+        "import sys; from leadcap.intake import journal\n"
+        "for n in range(150):\n"
+        "    journal.append(sys.argv[1], {'id': f'{sys.argv[2]}-{n}', 'type': 'scan',"
+        " 'payload': 'x' * 5000})\n"
+    )
+    runs = [subprocess.Popen([sys.executable, "-c", script, str(path), str(k)]) for k in range(4)]
+    assert all(run.wait(timeout=120) == 0 for run in runs)
+    contents = journal.read(path)
+    assert len(contents.entries) == 600 and contents.damaged == []

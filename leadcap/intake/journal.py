@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import contextlib
 import errno
-import fcntl
 import json
 import os
 import zlib
@@ -23,6 +22,16 @@ from pathlib import Path
 from leadcap.errors import LeadcapError
 
 MAGIC = b"LCJ1 "
+
+
+def _lock(fd: int, *, shared: bool = False) -> None:
+    """An advisory lock on the journal (released when the descriptor is closed). Where
+    there is no flock (Windows), appends still use O_APPEND, without the lock."""
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - not on POSIX
+        return
+    fcntl.flock(fd, fcntl.LOCK_SH if shared else fcntl.LOCK_EX)
 
 
 class JournalError(LeadcapError):
@@ -86,7 +95,7 @@ def read(path: Path) -> JournalContents:
     except FileNotFoundError:
         return JournalContents()
     try:
-        fcntl.flock(fd, fcntl.LOCK_SH)
+        _lock(fd, shared=True)
         size = os.fstat(fd).st_size
         return decode(os.pread(fd, size, 0))
     finally:
@@ -140,7 +149,7 @@ def _open_locked(path: Path) -> int:
     while True:
         fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_APPEND, 0o600)
         try:
-            fcntl.flock(fd, fcntl.LOCK_EX)
+            _lock(fd)
             if os.fstat(fd).st_ino == os.stat(path).st_ino:
                 return fd
         except FileNotFoundError:
