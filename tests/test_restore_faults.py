@@ -207,3 +207,22 @@ def test_doctor_stops_a_check_that_never_ends(store, monkeypatch):
     found = {f.check: f for f in health.run_checks(store)}
     assert "the check was stopped" in found["orphans"].detail
     assert "view lead_aliases" in found["schema objects"].detail
+
+
+def test_forget_checking_a_crafted_backup_does_not_hang(store, tmp_path, monkeypatch):
+    from leadcap.store import schema_check
+
+    lead = leads.add_lead(store, {"company": "ACME", "email": GONE})
+    folder = tmp_path / "usb"
+    folder.mkdir()
+    crafted = backup.backup(store, folder)
+    conn = sqlite3.connect(crafted)
+    conn.executescript(
+        "ALTER TABLE leads RENAME TO real_leads; CREATE VIEW leads AS WITH RECURSIVE"
+        " n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n) SELECT * FROM real_leads"
+        " WHERE (SELECT max(i) FROM n) > 0"
+    )
+    conn.close()
+    monkeypatch.setattr(schema_check, "FOREIGN_READ_SECONDS", 0.3)
+    report = erasure.forget_lead(store, lead, at=store.now().isoformat())
+    assert erasure.backups_holding(store, [crafted], report) == [crafted]  # assume the worst

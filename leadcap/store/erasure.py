@@ -17,7 +17,7 @@ from pathlib import Path
 
 from leadcap.errors import NotFound, UsageError
 from leadcap.store import leads as lead_store
-from leadcap.store import model, tombstones
+from leadcap.store import model, schema_check, tombstones
 from leadcap.store.database import Store
 
 # Tables keyed by the lead's uuid; lead_tags (by id) and attendees (by badge) are separate.
@@ -206,19 +206,9 @@ def backups_holding(store: Store, backups: Iterable[Path], report: ForgetReport)
         try:
             conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
             try:
-                found = any(
-                    conn.execute(
-                        f"SELECT 1 FROM leads WHERE {column} IN ({', '.join('?' for _ in values)})"
-                        " LIMIT 1",
-                        values,
-                    ).fetchone()
-                    for column, values in (
-                        ("uuid", uuids),
-                        ("email_norm", emails),
-                        ("badge_norm", badges),
-                    )
-                    if values
-                )
+                # A crafted file's `leads` can be a view that never ends.
+                with schema_check.time_limit(conn):
+                    found = _holds(conn, uuids, emails, badges)
             finally:
                 conn.close()
         except sqlite3.Error:
@@ -226,6 +216,17 @@ def backups_holding(store: Store, backups: Iterable[Path], report: ForgetReport)
         if found:
             holding.append(Path(path))
     return holding
+
+
+def _holds(conn: sqlite3.Connection, uuids: list, emails: list, badges: list) -> bool:
+    return any(
+        conn.execute(
+            f"SELECT 1 FROM leads WHERE {column} IN ({', '.join('?' for _ in values)}) LIMIT 1",
+            values,
+        ).fetchone()
+        for column, values in (("uuid", uuids), ("email_norm", emails), ("badge_norm", badges))
+        if values
+    )
 
 
 # -- retention ----------------------------------------------------------------------
