@@ -41,11 +41,12 @@ def test_attendees_import_refuses_a_cell_at_xfd1048576(cli, tmp_path):
     path = far_cell(tmp_path / "list.xlsx")
     assert path.stat().st_size < 10_000
     result = cli("attendees", "import", str(path), code=1)
-    assert result.stderr.startswith("Error: list.xlsx is too large to read safely: a sheet")
+    assert "Error: list.xlsx is too large to read safely: a sheet" in result.stderr
     assert "row 1,048,576 and column 16,384" in result.stderr
 
 
 def test_import_followups_refuses_a_cell_at_xfd1048576(cli, tmp_path):
+    cli("add", "--company", "ACME")
     path = far_cell(tmp_path / "followup.xlsx")
     result = cli("import", "followups", str(path), code=1)
     assert "is too large to read safely" in result.stderr
@@ -79,7 +80,7 @@ def test_a_10_mb_csv_cell_gives_a_clear_message(cli, tmp_path):
     path = tmp_path / "list.csv"
     path.write_text("Badge ID,Name\nB-1," + "x" * (10 << 20) + "\n", encoding="utf-8")
     result = cli("attendees", "import", str(path), code=1)
-    assert result.stderr.startswith("Error: list.csv line 2: field larger than field limit")
+    assert "Error: list.csv line 2: field larger than field limit" in result.stderr
     assert "Unexpected" not in result.stderr
 
 

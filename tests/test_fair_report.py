@@ -315,3 +315,16 @@ def test_cover_shows_the_pavilion_set_with_config(cli, fair, tmp_path):
     cli("report", "-o", str(path))
     rows = {r[0]: r[1] for r in openpyxl.load_workbook(path)["Report"].iter_rows(values_only=True)}
     assert rows[EN["pavilion"]] == "German Pavilion"
+
+
+def test_a_report_without_leads_has_every_sheet(cli, tmp_path):
+    path = tmp_path / "empty.xlsx"
+    assert "on 0 lead(s)" in cli("report", "-o", str(path)).stdout
+    assert len(openpyxl.load_workbook(path).sheetnames) == 11
+    assert plotted(openpyxl.load_workbook(path), by_title(path)[EN["title_funnel"]])["new"] == 0
+
+
+def test_per_exhibitor_without_co_exhibitors_says_so(cli, tmp_path):
+    out = cli("report", "--per-exhibitor", str(tmp_path / "per")).stdout
+    assert out.startswith("No co-exhibitors, so no report per co-exhibitor was written.")
+    assert not (tmp_path / "per").exists()

@@ -149,7 +149,7 @@ def one_day(store, filters, date: str | None):
         return filters
     if filters.since or filters.until:
         raise UsageError("give either --date or --since/--until, not both")
-    day_only(date)
+    day_only(store, date)
     since = time_bound(store, date, "--date")
     return replace(filters, since=since, until=time_bound(store, date, "--date", end=True))
 
@@ -167,7 +167,8 @@ def stats(
         bool, typer.Option("--watch", help="Refresh live until Ctrl-C (new scans appear)")
     ] = False,
     interval: Annotated[
-        float, typer.Option(min=0, help="Seconds between refreshes with --watch")
+        float,
+        typer.Option(min=0.5, help="Seconds between refreshes with --watch (at least 0.5)"),
     ] = 5.0,
     iterations: Annotated[
         int | None, typer.Option(min=1, hidden=True, help="Stop after N refreshes (tests)")
@@ -216,49 +217,48 @@ def stats(
         watch_loop(refresh, lambda d: typer.echo(plain_stats(d) + "\n"), interval, iterations)
 
 
-def day_only(value: str) -> None:
-    text = value.strip().lower()
-    if text in ("today", "yesterday"):
-        return
-    try:
-        datetime.strptime(text, "%Y-%m-%d")
-    except ValueError:
-        raise UsageError(
-            f"--date {value!r} is not a day. Use YYYY-MM-DD, today or yesterday"
-        ) from None
+def day_only(store, value: str) -> None:
+    """--date is one day (no date-time): the same day forms as every other date option."""
+    from leadcap.store.dates import parse_day
+
+    parse_day(store, value, "--date")
 
 
-def print_literal_table(columns: list[str], rows: list[list]) -> None:
-    """print_table for text from lead data: on a terminal, rich would read a name such as
-    `[/x]` as markup (and fail), so every value is escaped first."""
-    if is_terminal():
-        from rich.markup import escape
-
-        rows = [["" if v is None else escape(str(v)) for v in row] for row in rows]
-    print_table(columns, rows)
+def lead_words(lead: dict) -> str:
+    """A lead in a fix-up group: number, name and company."""
+    name = lead["name"] or "(no name)"
+    return f"{lead['id']} {name}" + (f" ({lead['company']})" if lead["company"] else "")
 
 
 def print_debrief(report: dict) -> None:
+    """The counts as a table, then the fix-up queue grouped by problem. Plain text lines:
+    names from badges are data, so nothing here goes through rich markup (print_table
+    already shows each value as it is)."""
+    import textwrap
+
     from leadcap.reports.debrief import summary_rows
 
     typer.echo(f"Debrief {report['date']} ({report['timezone']})")
-    print_literal_table(["", "value"], [list(row) for row in summary_rows(report)[2:]])
+    print_table(["", "value"], [list(row) for row in summary_rows(report)[2:]])
     typer.echo("")
     queue = report["fixups"]
     if not queue:
         typer.echo("Fix-up queue: empty, every lead of the day is complete.")
         return
     typer.echo(f"Fix-up queue: {len(queue)} lead{'s' if len(queue) != 1 else ''}")
-    rows = []
-    for item in queue:
-        who = f"{item['name'] or '(no name)'}" + (f", {item['company']}" if item["company"] else "")
-        for n, problem in enumerate(item["problems"]):
-            first = n == 0
-            rows.append(
-                [item["id"] if first else "", who if first else "", problem["problem"],
-                 problem["command"]]
-            )  # fmt: skip
-    print_literal_table(["id", "lead", "to fix", "command"], rows)
+    for group in report["fixup_groups"]:
+        leads = group["leads"]
+        typer.echo("")
+        heading = f"{group['title']} ({len(leads)})"
+        if group["kind"] == "review":
+            typer.echo(heading + ":")
+            for lead in leads:
+                typer.echo(f"  {lead_words(lead)}: {lead['problem']}")
+        else:
+            text = ", ".join(lead_words(lead) for lead in leads)
+            typer.echo(textwrap.fill(f"{heading}: {text}", width=100, subsequent_indent="  "))
+        when = ", only after asking the visitor" if group["kind"] == "consent" else ""
+        typer.echo(f"  fix{when}: {group['command']}")
 
 
 @handle_errors
@@ -284,7 +284,7 @@ def debrief(
     from leadcap.reports import debrief as core
 
     store = open_db(ctx)
-    day_only(date)
+    day_only(store, date)
     start = time_bound(store, date, "--date")
     assert start is not None  # a --date was given (or today's)
     day = datetime.fromisoformat(start).astimezone(store.zone()).date()
@@ -343,6 +343,12 @@ def report(
         typer.echo(f"Wrote the report on {data['stats']['total']} lead(s) to {output}.")
     if per_exhibitor is not None:
         paths = core.write_per_exhibitor(store, per_exhibitor, filters, lang=lang, filters=shown)
+        if not paths:
+            typer.echo(
+                "No co-exhibitors, so no report per co-exhibitor was written. Name them with"
+                " leadcap config set exhibitors 'ACME GmbH,Fraunhofer IPA'."
+            )
+            return
         typer.echo(f"Wrote {len(paths)} co-exhibitor report(s) to {per_exhibitor}.")
         for path in paths:
             typer.echo(f"  {path.name}")

@@ -31,6 +31,7 @@ from datetime import date, datetime
 from pathlib import Path
 
 from leadcap.errors import LeadcapError, UsageError
+from leadcap.export.grouping import exhibitor_spellings
 from leadcap.reports import stats
 from leadcap.reports.fair_words import LANGUAGES, WORDS
 from leadcap.reports.worklist import UNRATED, default_due, service_days
@@ -77,10 +78,8 @@ def gather(store: Store, flt: LeadFilter | None = None) -> dict:
 
 
 def _unique(names: Sequence[str]) -> list[str]:
-    seen: dict[str, str] = {}
-    for name in names:
-        seen.setdefault(" ".join(model.fold(name).split()), name.strip())
-    return list(seen.values())
+    """One name per exhibitor, as first spelt (the export's split files agree)."""
+    return list(exhibitor_spellings(names).values())
 
 
 def _per_country(store: Store, where: str, params: list) -> dict[str | None, int]:
@@ -240,6 +239,9 @@ def write_per_exhibitor(
 
     flt = flt or LeadFilter()
     directory = Path(directory)
+    names = exhibitor_scopes(store, flt)
+    if not names:
+        return []
     if directory.exists() and not directory.is_dir():
         raise LeadcapError(f"{directory} is a file. Give a folder for --per-exhibitor")
     try:
@@ -249,7 +251,7 @@ def write_per_exhibitor(
             f"cannot create {directory} ({error.strerror}). Choose another folder"
         ) from None
     paths, used = [], set()
-    for name in exhibitor_scopes(store, flt):
+    for name in names:
         stem = file_name = safe_filename(name)
         n = 1
         while file_name.casefold() in used:

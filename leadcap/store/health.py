@@ -58,6 +58,7 @@ def run_checks(store: Store) -> list[Finding]:
         ("schema", check_schema),
         ("schema objects", check_schema_objects),
         ("orphans", check_orphans),
+        ("undo log", check_undo_log),
         ("search index", check_search_index),
         ("wal", check_wal),
         ("backup", check_backups),
@@ -165,6 +166,32 @@ def check_orphans(store: Store) -> Finding:
     )
 
 
+# What `leadcap undo` would still revert on this laptop, for a lead that is not there under
+# that uuid: undo would fail on it every time ("no lead with id <uuid>").
+_UNDO_MISSING = (
+    "device = ? AND command != 'undo' AND undone_by IS NULL"
+    " AND lead_uuid NOT IN (SELECT uuid FROM leads)"
+)
+
+
+def check_undo_log(store: Store) -> Finding:
+    rows = store.conn.execute(
+        "SELECT COUNT(DISTINCT batch), COUNT(DISTINCT lead_uuid) FROM changes"
+        f" WHERE {_UNDO_MISSING}",
+        [store.device],
+    ).fetchone()
+    if not rows[0]:
+        return Finding("undo log", True, "every change `leadcap undo` may revert has its lead")
+    return Finding(
+        "undo log",
+        False,
+        f"{rows[0]} command(s) that `leadcap undo` would revert point at {rows[1]} missing"
+        " lead(s) (erased, or merged into another lead), so undo would fail on them",
+        "run `leadcap doctor --fix` to take them out of undo (their history is kept)",
+        fixable=True,
+    )
+
+
 def check_search_index(store: Store) -> Finding:
     # rank 1 also compares the index with the leads table (external content).
     try:
@@ -260,6 +287,14 @@ def fix(store: Store, findings: list[Finding], *, keep: int | None = None) -> Fi
                 if counts.get(table):
                     store.conn.execute(f"DELETE FROM {table} WHERE {where}")
         report.actions += [f"deleted {n} orphaned row(s) from {t}" for t, n in counts.items()]
+    if "undo log" in todo:
+        with store.transaction():
+            batches = store.conn.execute(
+                f"UPDATE changes SET undone_by = 'doctor' WHERE batch IN"
+                f" (SELECT batch FROM changes WHERE {_UNDO_MISSING})",
+                [store.device],
+            ).rowcount
+        report.actions.append(f"took {batches} change(s) of missing leads out of undo")
     if "search index" in todo:
         with store.transaction():
             store.conn.execute("INSERT INTO leads_fts(leads_fts) VALUES('rebuild')")
