@@ -313,3 +313,21 @@ def test_appends_from_several_processes_never_interleave(tmp_path):
     assert all(run.wait(timeout=120) == 0 for run in runs)
     contents = journal.read(path)
     assert len(contents.entries) == 600 and contents.damaged == []
+
+
+def test_two_recover_commands_at_once_import_each_entry_once(store, db_path, tmp_path):
+    import subprocess
+    import sys
+
+    path = capture.journal_path(store)
+    for n in range(400):
+        payload = f"MECARD:N:P{n},X;EMAIL:p{n}@example.com;;"
+        capture.append_journal(path, {"id": f"e{n}", "type": "scan", "payload": payload})
+    env = {**os.environ, "LEADCAP_DB": str(db_path), "LEADCAP_HOME": str(tmp_path / "home")}
+    command = [sys.executable, "-m", "leadcap", "recover"]
+    runs = [subprocess.Popen(command, env=env, stdout=subprocess.PIPE) for _ in range(2)]
+    outputs = [run.communicate(timeout=120)[0].decode() for run in runs]
+    assert all(run.returncode == 0 for run in runs), outputs
+    assert store.conn.execute("SELECT COUNT(*) FROM leads").fetchone() == (400,)
+    imported = [int(out.split("Recovered ")[1].split(" ")[0]) for out in outputs]
+    assert sum(imported) == 400
