@@ -110,3 +110,23 @@ def test_a_slow_foreign_file_is_skipped(tmp_path, store, monkeypatch):
     monkeypatch.setattr(schema_check, "FOREIGN_READ_SECONDS", 0.0)
     with pytest.raises(merge.SourceError, match="reading took longer than"):
         merge.merge_file(store, path)
+
+
+def test_a_file_failing_mid_merge_does_not_stop_the_next(store, tmp_path, monkeypatch):
+    from leadcap.laptops import sync
+
+    folder = tmp_path / "share"
+    folder.mkdir()
+    laptop(folder / "leadcap-a.db", "Breaks")
+    laptop(folder / "leadcap-b.db", "Good", email="good@example.com")
+    real = sync.merge_file
+
+    def merge_file(target, path, **options):
+        if path.name == "leadcap-a.db":
+            raise KeyError("uuid")  # a replay bug on data no test has seen
+        return real(target, path, **options)
+
+    monkeypatch.setattr(sync, "merge_file", merge_file)
+    report = sync.sync_folder(store, folder)
+    assert [p.name for p, _why in report.skipped] == ["leadcap-a.db"]
+    assert [x["company"] for x in leads.iter_leads(store)] == ["Good"]
