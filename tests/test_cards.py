@@ -431,3 +431,17 @@ def test_extraction_never_raises_and_gives_known_fields(raw, size):
     fields = extract_fields(ocr, *size)
     assert set(fields.values) <= set(FIELDS)
     assert all(0 <= c <= 1 for c in fields.confidence.values())
+
+
+def test_merge_sets_aside_a_card_row_that_is_no_image(store, tmp_path):
+    from leadcap.laptops import merge
+    from leadcap.store.database import open_store
+
+    other = open_store(tmp_path / "b.db", staff="ben", device="laptop-b")
+    card_lead(other)
+    with other.transaction():
+        other.conn.execute("UPDATE cards SET image = x'00112233'")
+    other.close()
+    report = merge.merge_file(store, tmp_path / "b.db")
+    assert report.new_cards == 0
+    assert any("card of lead" in line and "not a JPEG" in line for line in report.rejected)
