@@ -63,7 +63,7 @@ def test_card_mine_uses_the_staff_members_card(cli, booth_card, tmp_path):
     assert contact.email == "hanako@example.jp" and contact.company is None
 
 
-def test_card_without_details_tells_how_to_set_them(cli):
+def test_card_without_details_tells_how_to_set_them(cli, store):
     result = cli("qr", "card", code=1)
     assert result.stderr.startswith(
         "Error: No card details set. Set them with leadcap config set card.name"
@@ -101,7 +101,7 @@ def test_command_sheet_png_holds_every_command_code(cli, tmp_path):
     ]  # fmt: skip
 
 
-def test_command_sheet_pdf(cli, tmp_path):
+def test_command_sheet_pdf(cli, store, tmp_path):
     result = cli("qr", "commands", "-o", str(tmp_path / "sheet.pdf"))
     assert (tmp_path / "sheet.pdf").read_bytes().startswith(b"%PDF")
     assert "Wrote 7 code(s) on 1 page(s)" in result.stdout  # no tags: 3 ratings, 3 consents, undo

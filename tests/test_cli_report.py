@@ -69,7 +69,7 @@ def test_stats_plain_text_when_piped(cli, fair):
 
 
 @pytest.mark.parametrize("value", ["2026-12-10T10:00", "10.12.2026", "+3x"])
-def test_stats_refuses_a_date_that_is_not_a_day(cli, value):
+def test_stats_refuses_a_date_that_is_not_a_day(cli, store, value):
     result = cli("stats", "--date", value, code=2)
     assert f"--date {value!r} is not a date. Use YYYY-MM-DD, today" in result.output
 
@@ -185,7 +185,7 @@ def test_debrief_writes_a_workbook(cli, fair, tmp_path):
     assert all(c.data_type != "f" for ws in book for row in ws.iter_rows() for c in row)
 
 
-def test_debrief_refuses_an_output_that_is_not_xlsx(cli, tmp_path):
+def test_debrief_refuses_an_output_that_is_not_xlsx(cli, store, tmp_path):
     result = cli("debrief", "-o", str(tmp_path / "debrief.csv"), code=2)
     assert "does not end in .xlsx" in result.output
 
@@ -218,6 +218,91 @@ def test_terminal_debrief_shows_names_literally(cli, fair, monkeypatch):
     out = cli("debrief").stdout
     assert "[Sato]" in out and "tag: [/x]" in out
     assert "\\[" not in out  # escaped once for rich, then shown literally: never twice
+
+
+def render(data: dict, width: int) -> list[str]:
+    from io import StringIO
+
+    from rich.console import Console
+
+    from leadcap.cli.report import rich_stats
+
+    out = StringIO()
+    Console(file=out, width=width, no_color=True).print(rich_stats(data))
+    return out.getvalue().splitlines()
+
+
+def bar_of(lines: list[str], label: str) -> str:
+    """The bar on the first line whose label is `label`."""
+    line = next(line for line in lines if line.split()[:1] == [label])
+    return line.split(" ", 4)[-1].strip() if "█" in line else ""
+
+
+@pytest.mark.parametrize("width", [50, 80, 109, 110, 200])
+def test_terminal_bars_fit_the_terminal(fair, width):
+    from rich.cells import cell_len
+
+    from leadcap.reports import stats
+
+    add_lead(
+        fair,
+        {"company": "X"},
+        tags=["素材・材料の長いタグ名"],
+        captured_at="2026-12-10T15:00:00+09:00",
+    )
+    lines = render(stats.compute(fair), width)
+    assert max(cell_len(line) for line in lines) <= width
+    busiest_day = next(line for line in lines if "2026-12-10" in line)
+    assert width - 8 <= cell_len(busiest_day.rstrip()) <= width  # the largest bar fills the line
+
+
+def test_terminal_bars_grow_with_the_terminal(fair):
+    from leadcap.reports import stats
+
+    data = stats.compute(fair)
+    narrow, wide = render(data, 60), render(data, 100)
+    assert len(bar_of(wide, "AI")) > len(bar_of(narrow, "AI")) > 40
+
+
+@pytest.mark.parametrize(
+    "title", ["per day", "per hour", "per tag", "per co-exhibitor", "per rating"]
+)
+def test_terminal_shows_a_chart_per_section(fair, title):
+    from leadcap.reports import stats
+
+    assert title in [line.strip() for line in render(stats.compute(fair), 80)]
+
+
+@pytest.mark.parametrize(
+    ("count", "most", "width", "bar"),
+    [(5, 10, 40, "█" * 20), (1, 1000, 10, "▏"), (0, 5, 10, ""), (3, 8, 10, "███▊")],
+)
+def test_bar_lengths_in_eighths(count, most, width, bar):
+    from leadcap.cli.bars import bar_text
+
+    assert bar_text(count, most, width) == bar
+
+
+def test_terminal_bars_keep_the_top_fifteen(fair):
+    from leadcap.reports import stats
+
+    for n in range(20):
+        add_lead(fair, {"company": f"C{n}"}, exhibitor=f"Ex{n:02d}")
+    lines = render(stats.compute(fair), 80)
+    section = lines[lines.index("per co-exhibitor") + 1 :]
+    assert [line.split()[0] for line in section[:16]] == [
+        "PartnerCo",
+        *(f"Ex{n:02d}" for n in range(14)),
+        "other",
+    ]
+
+
+def test_watch_on_a_terminal_redraws_the_bars(cli, fair, monkeypatch):
+    from leadcap.cli import report
+
+    monkeypatch.setattr(report, "is_terminal", lambda: True)
+    out = cli("stats", "--watch", "--interval", "0.5", "--iterations", "2").stdout
+    assert "per day" in out and "█" in out
 
 
 def test_watch_interval_zero_is_refused(cli):

@@ -180,7 +180,7 @@ def test_purge_erases_finished_old_leads_only(cli, db_path):
     assert [lead["company"] for lead in cli.json("list")] == ["Busy AG"]
 
 
-def test_purge_rejects_a_bad_period(cli):
+def test_purge_rejects_a_bad_period(cli, store):
     result = cli("purge", "--older-than", "18 months", code=2)
     assert "Use a number and a unit: 30d, 6w, 18m or 2y" in result.stderr
 
@@ -241,7 +241,7 @@ def test_forget_a_number_that_is_no_lead_says_so(cli, db_path):
     assert count(db_path, "SELECT COUNT(*) FROM tombstones") == 0
 
 
-def test_forget_a_digit_badge_with_no_lead_still_takes_badge(cli, db_path):
+def test_forget_a_digit_badge_with_no_lead_still_takes_badge(cli, store):
     result = cli("forget", "42", "--badge", "--yes")
     assert "wrote 1 tombstone(s)" in result.stdout
 
@@ -252,3 +252,20 @@ def test_resolve_person_refuses_an_unknown_lead_number(store):
 
     with pytest.raises(NotFound, match="no lead 42"):
         resolve_person(store, "42")
+
+
+def test_doctor_finds_an_undo_log_pointing_at_a_missing_lead(cli, db_path):
+    add(cli, "--email", "a@example.jp")
+    add(cli, "--email", "A@example.jp")
+    cli("backup")
+    conn = sqlite3.connect(db_path)
+    conn.execute("PRAGMA foreign_keys = ON")
+    (gone,) = conn.execute("SELECT uuid FROM leads WHERE id = 2").fetchone()
+    conn.execute("DELETE FROM leads WHERE id = 2")
+    conn.execute("INSERT INTO lead_aliases VALUES (?, (SELECT uuid FROM leads), 'x')", [gone])
+    conn.commit()
+    conn.close()
+    result = cli("doctor", code=1)
+    assert "undo log" in result.stdout and "point at 1 missing lead(s)" in result.stdout
+    cli("doctor", "--fix")
+    assert cli("undo").stdout.startswith("Undid email, created on lead 1")

@@ -3,6 +3,7 @@ from __future__ import annotations
 import pytest
 
 from leadcap.export.vcard import card_lines, escape_text, fold, write_vcf
+from leadcap.intake.parse.vcard import parse_vcard
 
 LEAD = {
     "uuid": "3f0c8a5e-1111-4222-8333-944455556666", "given_name": "太郎", "family_name": "山田",
@@ -94,11 +95,9 @@ def test_a_full_name_alone_is_split_by_the_one_rule():
 
 @pytest.mark.parametrize("version", ["3.0", "4.0"])
 def test_round_trip_through_leadcap_parser(tmp_path, version):
-    from leadcap.intake.parse import vcard as parser
-
     path = tmp_path / "leads.vcf"
     write_vcf(path, [LEAD], version=version)
-    (contact,) = parser.parse_vcard(path.read_bytes())
+    (contact,) = parse_vcard(path.read_bytes())
     for key in ("given_name", "family_name", "full_name", "name_reading", "title", "email",
                 "phone", "mobile", "website", "street", "city", "region", "postal_code", "country",
                 "notes", "badge_id"):  # fmt: skip

@@ -2,9 +2,14 @@
 Open XML SDK's semantic rules (openxml-audit, a pure-Python port of the SDK validator), so
 the hand-written streaming writer cannot drift from what Excel opens without "repairing".
 
-One finding is accepted on purpose: `Excel_InlineStrCells`, a warning that the lead sheets use
-inline strings instead of a shared-string table. Streaming needs that (a shared-string table
-would hold every value in memory); Excel reads inline strings and converts them on save.
+Two findings are accepted on purpose:
+- `Excel_InlineStrCells`, a warning that the lead sheets use inline strings instead of a
+  shared-string table. Streaming needs that (a shared-string table would hold every value in
+  memory); Excel reads inline strings and converts them on save.
+- "Unexpected element" inside a `<font>` of an openpyxl workbook's styles (the fair report):
+  openpyxl writes `name, family, color, sz`. ECMA-376 transitional declares CT_Font as
+  `<xsd:choice maxOccurs="unbounded">` (any order); the SDK, and so openxml-audit, check it
+  as a sequence. Any other error in styles.xml still fails.
 
 Link targets are `xsd:anyURI` in the schema, which accepts almost anything, while Excel drops
 the links of a workbook with a target that is not an RFC 3986 URI: that is checked here too."""
@@ -24,10 +29,19 @@ URI = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:[A-Za-z0-9\-._~:/?#\[\]@!$&'()*+,;=]*
 BAD_PERCENT = re.compile(r"%(?![0-9A-Fa-f]{2})")
 
 
+def font_order(error) -> bool:
+    """The SDK's sequence reading of CT_Font, which the ECMA schema does not have."""
+    return (
+        error.part_uri == "/xl/styles.xml"
+        and re.fullmatch(r"/styleSheet\[1\]/fonts\[1\]/font\[\d+\]", error.path or "") is not None
+        and error.description.startswith("Unexpected element")
+    )
+
+
 def problems(path) -> list[str]:
     result = OpenXmlValidator(max_errors=100).validate(str(path))
-    found = [f"{e.id or e.error_type}: {e.description}" for e in result.errors
-             if e.id not in ACCEPTED]  # fmt: skip
+    found = [f"{e.id or e.error_type} {e.part_uri} {e.path}: {e.description}"
+             for e in result.errors if e.id not in ACCEPTED and not font_order(e)]  # fmt: skip
     with zipfile.ZipFile(path) as book:
         for name in book.namelist():
             if name.endswith(".rels"):
@@ -119,3 +133,10 @@ def test_sheet_names_count_utf16_units(cli, hostile, tmp_path):
     names = openpyxl.load_workbook(out).sheetnames
     assert "😀" * 15 in names and "𠮷野家" + "あ" * 27 in names
     assert all(len(name.encode("utf-16-le")) // 2 <= 31 for name in names)
+
+
+@pytest.mark.parametrize("lang", ["en", "ja"])
+def test_fair_report_workbook_is_valid(cli, hostile, tmp_path, lang):
+    out = tmp_path / "report.xlsx"
+    cli("report", "-o", str(out), "--lang", lang)
+    assert problems(out) == []

@@ -5,9 +5,9 @@ from typing import Annotated
 
 import typer
 
-from leadcap.cli.common import handle_errors, is_terminal, open_db, time_bound
+from leadcap.cli.common import handle_errors, is_terminal, open_db, with_filters
 from leadcap.errors import UsageError
-from leadcap.store import model
+from leadcap.store.leads import LeadFilter
 
 app = typer.Typer(
     help="Write leads to Excel, CSV (Salesforce, HubSpot) or vCard files.",
@@ -16,44 +16,6 @@ app = typer.Typer(
 )
 
 FILTERS = "Filters"
-Tag = Annotated[
-    list[str] | None,
-    typer.Option("--tag", help="Only leads with this tag (repeatable)", rich_help_panel=FILTERS),
-]
-Rating = Annotated[
-    str | None, typer.Option(help="Only hot, warm or cold leads", rich_help_panel=FILTERS)
-]
-Staff = Annotated[
-    str | None, typer.Option(help="Only leads captured by this colleague", rich_help_panel=FILTERS)
-]
-Exhibitor = Annotated[
-    str | None, typer.Option(help="Only this co-exhibitor's leads", rich_help_panel=FILTERS)
-]
-Since = Annotated[
-    str | None,
-    typer.Option(help="Captured from this date or time (or today)", rich_help_panel=FILTERS),
-]
-Until = Annotated[
-    str | None, typer.Option(help="Captured up to and including this date", rich_help_panel=FILTERS)
-]
-Consent = Annotated[
-    str | None,
-    typer.Option(
-        metavar="PURPOSE",
-        help="Only leads that granted this consent: followup, marketing or share",
-        rich_help_panel=FILTERS,
-    ),
-]
-Status = Annotated[
-    str | None,
-    typer.Option(
-        help="Only leads with this status: new, contacted, meeting, offer, won, lost",
-        rich_help_panel=FILTERS,
-    ),
-]
-Review = Annotated[
-    bool, typer.Option("--review", help="Only leads needing review", rich_help_panel=FILTERS)
-]
 New = Annotated[
     bool,
     typer.Option(
@@ -78,25 +40,12 @@ Lang = Annotated[
 ]
 
 
-def _selection(ctx, store, tag, rating, staff, exhibitor, since, until, consent, status, review,
-               new, profile):  # fmt: skip
+def _selection(filters, new: bool, profile: str):
     from leadcap.export.run import Selection
-    from leadcap.store.leads import LeadFilter
 
     if not profile.strip():
         raise UsageError("--profile cannot be empty. Use e.g. --profile crm")
-    flt = LeadFilter(
-        tags=tag or [],
-        rating=model.check_choice(rating, model.RATINGS, "rating"),
-        staff=staff,
-        exhibitor=exhibitor,
-        since=time_bound(store, since, "--since"),
-        until=time_bound(store, until, "--until", end=True),
-        review=review,
-        status=model.check_choice(status, model.STATUSES, "status"),
-    )
-    purpose = model.check_choice(consent, model.CONSENT_PURPOSES, "consent purpose")
-    return Selection(filter=flt, consent=purpose, new_only=new, profile=profile.strip())
+    return Selection(filter=filters, new_only=new, profile=profile.strip())
 
 
 def _need_output(output: Path | None, example: str) -> Path:
@@ -162,8 +111,10 @@ class _ProgressBar:
 
 @app.command()
 @handle_errors
+@with_filters()
 def xlsx(
     ctx: typer.Context,
+    filters: LeadFilter,
     *,
     output: Output = None,
     files: Annotated[
@@ -180,15 +131,6 @@ def xlsx(
     ] = None,
     lang: Lang = "en",
     force: Force = False,
-    tag: Tag = None,
-    rating: Rating = None,
-    staff: Staff = None,
-    exhibitor: Exhibitor = None,
-    since: Since = None,
-    until: Until = None,
-    consent: Consent = None,
-    status: Status = None,
-    review: Review = False,
     new: New = False,
     profile: Profile = "default",
 ) -> None:
@@ -201,9 +143,8 @@ def xlsx(
     from leadcap.export import run as exporting
 
     store = open_db(ctx)
-    selection = _selection(ctx, store, tag, rating, staff, exhibitor, since, until, consent,
-                           status, review, new, profile)  # fmt: skip
-    filters = exporting.describe(selection)
+    selection = _selection(filters, new, profile)
+    described = exporting.describe(selection)
     exporting.check_xlsx_options(split_by, lang)
     if files is None:
         path = _need_output(output, "-o leads.xlsx (or --split-by exhibitor --files DIR)")
@@ -220,12 +161,12 @@ def xlsx(
         if files is not None:
             assert split_by is not None  # checked above: --files needs --split-by
             result = exporting.export_xlsx_files(
-                store, files, selection, split_by=split_by, lang=lang, filters=filters,
+                store, files, selection, split_by=split_by, lang=lang, filters=described,
                 progress=progress, force=force,
             )  # fmt: skip
         else:
             result = exporting.export_xlsx(
-                store, path, selection, split_by=split_by, lang=lang, filters=filters,
+                store, path, selection, split_by=split_by, lang=lang, filters=described,
                 progress=progress, force=force,
             )  # fmt: skip
     _report(result, folder=files)
@@ -233,8 +174,10 @@ def xlsx(
 
 @app.command()
 @handle_errors
+@with_filters()
 def csv(
     ctx: typer.Context,
+    filters: LeadFilter,
     *,
     output: Output = None,
     delimiter: Annotated[
@@ -250,15 +193,6 @@ def csv(
     ] = "leadcap",
     lang: Lang = "en",
     force: Force = False,
-    tag: Tag = None,
-    rating: Rating = None,
-    staff: Staff = None,
-    exhibitor: Exhibitor = None,
-    since: Since = None,
-    until: Until = None,
-    consent: Consent = None,
-    status: Status = None,
-    review: Review = False,
     new: New = False,
     profile: Profile = "default",
 ) -> None:
@@ -270,8 +204,7 @@ def csv(
     from leadcap.export import run as exporting
 
     store = open_db(ctx)
-    selection = _selection(ctx, store, tag, rating, staff, exhibitor, since, until, consent,
-                           status, review, new, profile)  # fmt: skip
+    selection = _selection(filters, new, profile)
     delimiter = exporting.check_csv_options(format, delimiter)
     exporting.check_lang(lang)
     if lang != "en" and format != "leadcap":
@@ -288,21 +221,14 @@ def csv(
 
 @app.command()
 @handle_errors
+@with_filters()
 def vcf(
     ctx: typer.Context,
+    filters: LeadFilter,
     *,
     output: Output = None,
     version: Annotated[str, typer.Option("--version", help="vCard version: 3.0 or 4.0")] = "3.0",
     force: Force = False,
-    tag: Tag = None,
-    rating: Rating = None,
-    staff: Staff = None,
-    exhibitor: Exhibitor = None,
-    since: Since = None,
-    until: Until = None,
-    consent: Consent = None,
-    status: Status = None,
-    review: Review = False,
     new: New = False,
     profile: Profile = "default",
 ) -> None:
@@ -314,8 +240,7 @@ def vcf(
 
     store = open_db(ctx)
     path = _need_output(output, "-o leads.vcf")
-    selection = _selection(ctx, store, tag, rating, staff, exhibitor, since, until, consent,
-                           status, review, new, profile)  # fmt: skip
+    selection = _selection(filters, new, profile)
     if version not in ("3.0", "4.0"):
         raise UsageError(f"vCard version must be 3.0 or 4.0, not {version!r}")
     exporting.check_output(path, "vcf", force=force)

@@ -1,19 +1,21 @@
 """Commands that add, find, show and change leads by hand."""
 
 import sys
+from dataclasses import replace
 from typing import Annotated
 
 import typer
 
 from leadcap.cli.common import (
+    JsonOption,
     handle_errors,
     is_terminal,
     open_db,
     print_json,
     print_table,
     show_time,
-    time_bound,
     with_field_options,
+    with_filters,
 )
 from leadcap.errors import LeadcapError, UsageError
 from leadcap.store import history as history_core
@@ -21,7 +23,6 @@ from leadcap.store import leads as core
 from leadcap.store import model
 from leadcap.store.dates import due_date
 
-JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON (documented in README)")]
 LeadId = Annotated[str, typer.Argument(help="The lead's number (or uuid)")]
 PROMPTED_FIELDS = (
     "family_name",
@@ -50,7 +51,7 @@ def lead_row(store, lead: dict) -> list:
     return [
         lead["id"],
         show_time(store, lead["captured_at"]),
-        model.display_name(lead),
+        model.list_name(lead),
         lead["company"],
         lead["email"],
         lead["rating"],
@@ -70,7 +71,7 @@ def print_leads(store, leads: list[dict], as_json: bool) -> None:
 
 
 def print_lead(store, lead: dict) -> None:
-    rows = [["name", model.display_name(lead)]]
+    rows = [["name", model.list_name(lead, width=200)]]
     for key in core.JSON_KEYS:
         value = lead[key]
         if key in ("captured_at", "updated_at"):
@@ -110,7 +111,7 @@ def add(
 
     Add a lead by hand. Prints its number. On a terminal with no name, company or
     e-mail given, asks for the usual fields (Enter skips one)."""
-    store = open_db(ctx)
+    store = open_db(ctx, create=True)
     given = {k: v for k, v in fields.items() if v is not None}
     if not given and not note and sys.stdin.isatty() and is_terminal():
         for name in PROMPTED_FIELDS:
@@ -156,33 +157,18 @@ def check_not_forgotten(store, fields: dict, *, force: bool) -> None:
 
 
 @handle_errors
+@with_filters()
 def list_(
     ctx: typer.Context,
+    filters: core.LeadFilter,
     *,
-    tag: Annotated[list[str] | None, typer.Option("--tag", help="Only leads with this tag")] = None,
-    rating: Annotated[str | None, typer.Option(help="hot, warm or cold")] = None,
-    staff: Annotated[str | None, typer.Option(help="Captured by this staff member")] = None,
-    exhibitor: Annotated[str | None, typer.Option(help="Belonging to this co-exhibitor")] = None,
-    since: Annotated[str | None, typer.Option(help="From this date or time (or today)")] = None,
-    until: Annotated[str | None, typer.Option(help="Up to and including this date")] = None,
-    review: Annotated[bool, typer.Option("--review", help="Only leads needing review")] = False,
     deleted: Annotated[bool, typer.Option("--deleted", help="Only deleted leads")] = False,
     limit: Annotated[int | None, typer.Option(min=1, help="At most this many")] = None,
     as_json: JsonOption = False,
 ) -> None:
     """List leads, newest first."""
     store = open_db(ctx)
-    flt = core.LeadFilter(
-        tags=tag or [],
-        rating=model.check_choice(rating, model.RATINGS, "rating"),
-        staff=staff,
-        exhibitor=exhibitor,
-        since=time_bound(store, since, "--since"),
-        until=time_bound(store, until, "--until", end=True),
-        review=review,
-        deleted=deleted,
-        limit=limit,
-    )
+    flt = replace(filters, deleted=deleted, limit=limit)
     print_leads(store, list(core.iter_leads(store, flt)), as_json)
 
 

@@ -5,12 +5,11 @@ from typing import Annotated
 
 import typer
 
-from leadcap.cli.common import fail, handle_errors, open_db, print_json
+from leadcap.cli.common import JsonOption, fail, handle_errors, open_db, print_json
 
 DryRunOption = Annotated[
     bool, typer.Option("--dry-run", help="Show what would change; write nothing")
 ]
-JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON")]
 
 
 def describe(report) -> str:
@@ -40,7 +39,7 @@ def merge(
     from leadcap.laptops.merge import SourceError, merge_file
     from leadcap.store.backups import auto_backup
 
-    store = open_db(ctx)
+    store = open_db(ctx, create=True)
     if not dry_run:
         auto_backup(store, "merge")
     reports, problems = [], []
@@ -82,7 +81,7 @@ def sync(
     and all hold the same leads. Half-copied or foreign files are reported and skipped."""
     from leadcap.laptops.sync import sync_folder
 
-    store = open_db(ctx)
+    store = open_db(ctx, create=True)
     report = sync_folder(store, folder, dry_run=dry_run)
     if as_json:
         print_json(

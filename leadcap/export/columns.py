@@ -12,7 +12,6 @@ from leadcap.store.model import normalise_phone
 STATUSES = ("new", "contacted", "meeting", "offer", "won", "lost")
 RATINGS = ("hot", "warm", "cold")
 CONSENT_PURPOSES = ("followup", "marketing", "share")
-SPLIT_KEYS = ("tag", "exhibitor", "staff", "rating")
 
 
 @dataclass(frozen=True)

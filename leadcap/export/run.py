@@ -19,7 +19,12 @@ from pathlib import Path
 from typing import TextIO
 
 from leadcap.errors import LeadcapError, UsageError
-from leadcap.store import model
+from leadcap.export.grouping import (
+    SPLIT_KEYS,
+    exhibitor_spellings,
+    group_order,
+    lead_groups,
+)
 from leadcap.store.database import Store
 from leadcap.store.leads import LeadFilter, iter_leads
 from leadcap.store.private import make_private_dirs
@@ -30,7 +35,6 @@ ORDER = (
     " captured_utc DESC, id DESC"
 )
 DEFAULT_PROFILE = "default"
-SPLIT_KEYS = ("tag", "exhibitor", "staff", "rating")
 LANGS = ("en", "de", "ja")
 
 Progress = Callable[[int, int | None], None]
@@ -38,11 +42,10 @@ Progress = Callable[[int, int | None], None]
 
 @dataclass
 class Selection:
-    """Which leads an export takes: the list filters, plus a consent purpose that must be
-    granted and `new_only` (not yet exported under `profile`)."""
+    """Which leads an export takes: the list filters, plus `new_only` (not yet exported
+    under `profile`)."""
 
     filter: LeadFilter = field(default_factory=LeadFilter)
-    consent: str | None = None
     new_only: bool = False
     profile: str = DEFAULT_PROFILE
 
@@ -64,12 +67,9 @@ def marked_uuids(store: Store, profile: str) -> set[str]:
 
 
 def select_leads(store: Store, selection: Selection) -> Generator[dict, None, None]:
-    """The selected leads in export order. Consent and `--new` are checked here rather than
-    in SQL so the list filters stay exactly those of `leadcap list` (LeadFilter)."""
+    """The selected leads in export order: the list filters (LeadFilter), then `--new`."""
     skip = marked_uuids(store, selection.profile) if selection.new_only else set()
     for lead in iter_leads(store, selection.filter, order=ORDER):
-        if selection.consent and lead["consent"].get(selection.consent) != "granted":
-            continue
         if lead["uuid"] in skip:
             continue
         yield lead
@@ -315,7 +315,7 @@ def export_xlsx(
             path,
             lambda tmp: write_workbook(
                 tmp, source, event=_event(store), filters=filters, split_by=split_by,
-                lang=lang, progress=source.report, now=now,
+                lang=lang, progress=source.report, now=now, exhibitors=_exhibitor_names(store),
             ),
         )  # fmt: skip
         return ExportResult(
@@ -333,53 +333,15 @@ def _event(store: Store) -> dict:
 # --- one workbook per group -----------------------------------------------------------------
 
 
-def file_groups(lead: dict, split_by: str, words: dict[str, str], exhibitors: dict) -> list[str]:
-    """Which files a lead goes to when each group gets its own workbook.
-
-    Pavilion privacy (split by exhibitor): a co-exhibitor's lead goes only to that
-    co-exhibitor's file. The organiser's own leads (no exhibitor) go to the organiser's file
-    ("(none)"), and also to a co-exhibitor's file when the visitor granted `share` consent
-    AND the lead carries a tag with that co-exhibitor's name (the booth staff's way of saying
-    "this visitor asked about ACME"). `exhibitors` maps `exhibitor_key`s to spellings, so
-    "acme gmbh" and "ACME GmbH" go to one file."""
-    if split_by == "tag":
-        tags = [t.strip() for t in lead.get("tags") or [] if t and t.strip()]
-        return list(dict.fromkeys(tags)) or [words["no_tag"]]
-    if split_by == "rating":
-        return [lead.get("rating") or words["no_rating"]]
-    if split_by == "staff":
-        return [model.clean(lead.get("owner") or lead.get("captured_by")) or words["none"]]
-    own = model.clean(lead.get("exhibitor"))
-    if own:
-        return [exhibitors.get(exhibitor_key(own), own)]
-    groups = [words["none"]]
-    if (lead.get("consent") or {}).get("share") == "granted":
-        for tag in lead.get("tags") or []:
-            name = exhibitors.get(exhibitor_key(tag))
-            if name and name not in groups:
-                groups.append(name)
-    return groups
-
-
-def exhibitor_key(name: str | None) -> str:
-    """One key for the spellings of one exhibitor: case-folded, spaces collapsed."""
-    return " ".join(model.fold(name).split())
-
-
 def _exhibitor_names(store: Store) -> dict[str, str]:
     """Exhibitor key -> the file's name: as the event's configured exhibitors spell it,
     else as the first-captured lead spells it."""
-    names: dict[str, str] = {}
-    for name in store.setting("exhibitors") or []:
-        if cleaned := model.clean(name):
-            names.setdefault(exhibitor_key(name), cleaned)
     rows = store.conn.execute(
         "SELECT trim(exhibitor) FROM leads WHERE trim(exhibitor) != '' AND deleted_at IS NULL"
         " GROUP BY trim(exhibitor) ORDER BY min(captured_utc), min(id)"
     )
-    for (name,) in rows:
-        names.setdefault(exhibitor_key(name), name)
-    return names
+    captured = [name for (name,) in rows]
+    return exhibitor_spellings([*(store.setting("exhibitors") or []), *captured])
 
 
 class _GroupSpools:
@@ -403,14 +365,6 @@ class _GroupSpools:
         return read
 
 
-def _file_order(groups, split_by: str, words: dict[str, str]) -> list[str]:
-    fallbacks = {words["no_tag"], words["none"], words["no_rating"]}
-    if split_by == "rating":
-        rank = {r: i for i, r in enumerate(model.RATINGS)}
-        return sorted(groups, key=lambda g: (rank.get(g, len(rank)), g))
-    return sorted(groups, key=lambda g: (g in fallbacks, g.casefold()))
-
-
 def export_xlsx_files(  # noqa: C901 - per-group loop with the pavilion privacy rule; see issue 11 notes
     store: Store,
     directory: Path,
@@ -423,7 +377,7 @@ def export_xlsx_files(  # noqa: C901 - per-group loop with the pavilion privacy 
     force: bool = False,
 ) -> ExportResult:
     """One workbook per group, named after the group, so each co-exhibitor or colleague
-    receives only their own leads (see `file_groups` for the privacy rule). All files are
+    receives only their own leads (see `grouping.lead_groups` for the privacy rule). All files are
     written into a temporary folder first and moved into `directory` only when all worked."""
     from leadcap.export.columns import SUMMARY_LABELS
     from leadcap.export.safety import safe_filename
@@ -452,11 +406,11 @@ def export_xlsx_files(  # noqa: C901 - per-group loop with the pavilion privacy 
         selected = 0
         for lead in source():
             selected += 1
-            for group in file_groups(lead, split_by, words, exhibitors):
+            for group in lead_groups(lead, split_by, words, exhibitors, shared=True):
                 spools.add(group, lead)
         result = ExportResult(paths=[], total=selected)
         done, used = 0, set()
-        for group in _file_order(spools.paths, split_by, words):
+        for group in group_order(spools.paths, split_by, words):
             name = stem = safe_filename(group)
             n = 1
             while name.casefold() in used:
@@ -522,7 +476,8 @@ def describe(selection: Selection, **options: str | None) -> dict[str, str]:
         "since": flt.since,
         "until": flt.until,
         "status": flt.status,
-        "consent": selection.consent,
+        "owner": flt.owner,
+        "consent": flt.consent,
         "review": "yes" if flt.review else None,
         "new": f"not exported before (profile {selection.profile})" if selection.new_only else None,
         **options,
