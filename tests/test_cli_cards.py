@@ -147,6 +147,15 @@ def test_xlsx_with_cards_links_each_row_to_its_card_file(cli, tmp_path, two_lead
     assert cells["2"].value is None
 
 
+def test_xlsx_with_cards_is_valid_open_xml(cli, tmp_path, two_leads):
+    from openxml_audit import OpenXmlValidator
+
+    out = tmp_path / "leads.xlsx"
+    cli("export", "xlsx", "-o", str(out), "--with-cards")
+    errors = OpenXmlValidator(max_errors=100).validate(str(out)).errors
+    assert [e.description for e in errors if e.id != "Excel_InlineStrCells"] == []
+
+
 def test_xlsx_without_the_option_writes_no_card_folder(cli, tmp_path, two_leads):
     cli("export", "xlsx", "-o", str(tmp_path / "leads.xlsx"))
     assert not (tmp_path / "leads-cards").exists()
