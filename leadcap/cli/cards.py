@@ -106,9 +106,9 @@ def import_(
     ] = False,
     as_json: JsonOption = False,
 ) -> None:
-    """Read business cards into leads: QR code first, then OCR (pip install 'leadcap[ocr]').
+    """Read business cards into leads: QR code first, then OCR, offline.
 
-    Every lead from a card is flagged for review; without OCR it is flagged
+    OCR needs the extra: pip install 'leadcap[ocr]'. Every lead from a card is flagged for review; without OCR it is flagged
     "type from card" and `leadcap cards review` shows the card while you type."""
     from leadcap.intake.cards.importing import import_cards
     from leadcap.intake.cards.reader import card_files
@@ -177,9 +177,10 @@ def review(
         bool, typer.Option("--all", help="Also leads from cards already reviewed")
     ] = False,
 ) -> None:
-    """Step through leads from cards that need review: the card is shown beside the fields
-    (low-confidence ones marked ?). Enter accepts; a field's letter edits it; s skips; q quits.
-    Every change goes through the change log."""
+    """Check leads from business cards against the card, one card at a time.
+
+    The card is shown beside the fields (low-confidence ones marked ?). Enter accepts; a
+    field's letter edits it; s skips; q quits. Every change goes through the change log."""
     from leadcap.intake.cards.review import review_queue
     from leadcap.intake.cards.storage import lead_cards, write_card
     from leadcap.store import leads as core
