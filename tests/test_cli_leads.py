@@ -306,6 +306,11 @@ def test_restoring_a_live_lead_says_so(cli):
     assert [c["command"] for c in cli.json("history", "1")].count("restore") == 0
 
 
+def test_rate_help_mentions_none(cli):
+    result = cli("rate", "--help")
+    assert "clear its rating with none" in " ".join(result.output.split())
+
+
 def test_find_badge_phone_and_kanji_variant(cli):
     cli("add", "--family-name", "髙橋", "--badge-id", "NT27-000123", "--phone", "+81 90 1234 5678")
     for query in ("高橋", "NT27-000123", "090-1234-5678"):

@@ -134,3 +134,14 @@ def test_cli_import_leaves_qrcode_and_pillow_unloaded():
     code = "import sys, leadcap.cli; print([m for m in ('qrcode', 'PIL') if m in sys.modules])"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_card_of_an_organisation_has_no_person_name(cli, tmp_path):
+    cli("config", "set", "card.company", "German Pavilion")
+    cli("qr", "card", "-o", str(tmp_path / "card.png"))
+    [code] = decode_image(tmp_path / "card.png").codes
+    text = code.payload.decode("utf-8") if isinstance(code.payload, bytes) else code.payload
+    assert "N:Pavilion;German" not in text and "X-ABShowAs:COMPANY" in text
+    [contact] = parse_vcard(code.payload)
+    assert (contact.family_name, contact.given_name, contact.company) == (
+        None, None, "German Pavilion")  # fmt: skip

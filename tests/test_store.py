@@ -127,6 +127,23 @@ def test_the_scan_loop_checkpoints_between_visitors(store):
     assert busy == 0 and wal_frames == moved
 
 
+def test_system_timezone_comes_from_tzlocal(monkeypatch):
+    import tzlocal
+
+    from leadcap.store import database
+
+    monkeypatch.delenv("TZ", raising=False)
+    monkeypatch.setattr(tzlocal, "get_localzone_name", lambda: "America/New_York")
+    database.system_timezone.cache_clear()
+    try:
+        assert database.system_timezone() == "America/New_York"
+        monkeypatch.setattr(tzlocal, "get_localzone_name", lambda: "Not/AZone")
+        database.system_timezone.cache_clear()
+        assert database.system_timezone() == "UTC"
+    finally:
+        database.system_timezone.cache_clear()
+
+
 # -- lead numbers are never given twice (m005) ----------------------------------------
 
 

@@ -9,7 +9,7 @@ import sqlite3
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, time, timedelta
+from datetime import datetime
 from pathlib import Path
 from typing import Annotated
 
@@ -192,34 +192,10 @@ def show_time(store, timestamp: str | None) -> str:
 
 
 def time_bound(store, value: str | None, option: str, *, end: bool = False) -> str | None:
-    """`--since/--until` values as UTC ISO bounds. A bare date means the whole day in the
-    event's time zone, so `--until 2026-12-09` still includes that evening."""
-    if not value:
-        return None
-    from datetime import UTC
+    """`--since/--until/--date` values as UTC ISO bounds (see leadcap.store.dates)."""
+    from leadcap.store.dates import time_bound as bound
 
-    text = value.strip().lower()
-    today = store.now().date()
-    named = {"today": today, "yesterday": today - timedelta(days=1)}
-    try:
-        if text in named:
-            day = named[text]
-        elif len(text) == 10:
-            day = datetime.strptime(text, "%Y-%m-%d").date()
-        else:
-            moment = datetime.fromisoformat(value.strip())
-            if moment.tzinfo is None:
-                moment = moment.replace(tzinfo=store.zone())
-            return moment.astimezone(UTC).isoformat(timespec="seconds")
-    except ValueError:
-        raise UsageError(
-            f"{option} {value!r} is not a date."
-            " Use YYYY-MM-DD, an ISO date-time, today or yesterday"
-        ) from None
-    if end:
-        day = day + timedelta(days=1)
-    moment = datetime.combine(day, time(0), tzinfo=store.zone())
-    return moment.astimezone(UTC).isoformat(timespec="seconds")
+    return bound(store, value, option, end=end)
 
 
 # -- one option per lead field ------------------------------------------------------
@@ -240,6 +216,7 @@ FIELD_HELP = {
     "street": "Street address",
     "city": "City",
     "postal_code": "Postal code",
+    "region": "State, prefecture or region (CA, Bayern, 東京都)",
     "country": "Country (ISO code such as JP or DE, or a name)",
     "notes": "Notes (replaces; use `leadcap note` to append)",
 }

@@ -197,12 +197,6 @@ def drafts(
             raise UsageError(f"cannot read template {template} ({error})") from None
     custom = core_drafts.parse_template(text) if text is not None else None
     sender = core_drafts.sender(store, device_config(ctx))
-    if sender.placeholder:
-        typer.echo(
-            f"Warning: no sender address set; the drafts say From: {sender.email}."
-            " Set one: leadcap config set card.email sales@example.com",
-            err=True,
-        )
     run = core_drafts.write_drafts(
         store, selected, output, sender=sender, template=custom, lang=chosen, mbox=mbox
     )

@@ -238,7 +238,8 @@ def revisit(
 
 
 def run_command_code(store: Store, code: str, last_lead: dict | None) -> Capture:
-    """`LEADCAP:TAG:<name>`, `RATE:<rating>`, `CONSENT:<purpose>`, `NOTE:<text>`, `UNDO`:
+    """`LEADCAP:TAG:<name>`, `RATE:<rating>`, `CONSENT:<purpose>`, `NOTE:<text>`,
+    `PROMISE:<item>` (materials promised, for the draft e-mail), `UNDO`:
     printed codes that let staff qualify the most recent lead without typing."""
     body = code[len(COMMAND_PREFIX) :]
     verb, _, argument = body.partition(":")
@@ -274,10 +275,14 @@ def run_command_code(store: Store, code: str, last_lead: dict | None) -> Capture
     elif verb == "NOTE" and argument:
         lead = leads.append_note(store, lead_id, argument, command="scan code")
         message = "note added"
+    elif verb == "PROMISE" and argument:
+        lead = leads.add_material(store, lead_id, argument, command="scan code")
+        message = f"promised {argument}"
     else:
         raise UsageError(
             f"unknown command code {code!r}. Use LEADCAP:TAG:<name>, LEADCAP:RATE:<hot|warm|cold>,"
-            " LEADCAP:CONSENT:<purpose>, LEADCAP:NOTE:<text> or LEADCAP:UNDO"
+            " LEADCAP:CONSENT:<purpose>, LEADCAP:NOTE:<text>, LEADCAP:PROMISE:<item>"
+            " or LEADCAP:UNDO"
         )
     return Capture("command", [lead], f"{message} on lead {lead['id']}")
 

@@ -9,7 +9,7 @@ import json
 import re
 import sqlite3
 import uuid
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -39,6 +39,7 @@ JSON_KEYS = (
     "status",
     "owner",
     "due",
+    "materials",
     "deleted",
 )
 MAX_LEAD_ID = 2**63 - 1  # SQLite's largest integer: a longer number is no lead
@@ -232,6 +233,28 @@ def _text(value) -> str | None:
     return json.dumps(value, ensure_ascii=False)
 
 
+def _column(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def insert_lead_row(conn: sqlite3.Connection, row: Mapping[str, object]) -> int:
+    """INSERT one row into leads and return its id: the one place that turns a dict of
+    column values into an INSERT (add, merge)."""
+    columns = ", ".join(_column(name) for name in row)
+    marks = ", ".join("?" for _ in row)
+    sql = f"INSERT INTO leads ({columns}) VALUES ({marks})"
+    return inserted_id(conn.execute(sql, list(row.values())))
+
+
+def update_lead_row(conn: sqlite3.Connection, lead_id: int, changes: Mapping[str, object]) -> None:
+    """UPDATE the given columns of one lead: the one place that turns a dict of changes
+    into an UPDATE (edit, merge)."""
+    if changes:
+        assignments = ", ".join(f"{_column(name)} = ?" for name in changes)
+        sql = f"UPDATE leads SET {assignments} WHERE id = ?"
+        conn.execute(sql, [*changes.values(), lead_id])
+
+
 def inserted_id(cursor: sqlite3.Cursor) -> int:
     """The id SQLite gave the row an INSERT just added (never None after an INSERT)."""
     assert cursor.lastrowid is not None
@@ -315,15 +338,9 @@ def add_lead(
         "exhibitor": model.clean(exhibitor) or lead.get("exhibitor"),
         **_derived(store, lead, list(review_reasons)),
     }
-    columns = ", ".join(row)
-    marks = ", ".join("?" for _ in row)
     batch = store.new_batch()
     with store.transaction():
-        lead_id = inserted_id(
-            store.conn.execute(
-                f"INSERT INTO leads ({columns}) VALUES ({marks})", list(row.values())
-            )
-        )
+        lead_id = insert_lead_row(store.conn, row)
         tag_names = list(dict.fromkeys(t.strip() for t in tags if t.strip()))
         _set_tags(store, lead_id, tag_names)
         changes: list[tuple[str, Any, Any]] = [("created", None, source)]
@@ -435,10 +452,7 @@ def update_lead(  # noqa: C901 - one branch per field with its own rule (tags, c
             reasons = json.loads(columns.get("review_reasons", row[0]))
             columns.update(_derived(store, merged, reasons))
         columns["updated_at"] = at
-        assignments = ", ".join(f"{name} = ?" for name in columns)
-        store.conn.execute(
-            f"UPDATE leads SET {assignments} WHERE id = ?", [*columns.values(), lead["id"]]
-        )
+        update_lead_row(store.conn, lead["id"], columns)
         log_changes(store, batch, lead["uuid"], logged, command, at)
     return get_lead(store, lead["id"])
 
@@ -466,6 +480,29 @@ def append_note(
     line = note_line(store, text)
     notes = f"{lead['notes']}\n{line}" if lead["notes"] else line
     return update_lead(store, lead["id"], {"notes": notes}, command=command, batch=batch)
+
+
+def materials_text(items: str | None) -> str | None:
+    """Materials promised as stored: one item per line (`;` separates items too)."""
+    lines = [item.strip() for item in re.split(r"[;\n]", items or "") if item.strip()]
+    return "\n".join(lines) or None
+
+
+def add_material(
+    store: Store, lead_id, item: str, *, command: str = "promise", batch: str | None = None
+) -> dict:
+    """Add an item staff promised to send the visitor (a brochure, samples, a quote):
+    the only words from the booth that a draft e-mail quotes. An item already there is not
+    added twice."""
+    added = materials_text(item)
+    if not added:
+        raise UsageError("say what was promised, e.g. LEADCAP:PROMISE:brochure")
+    lead = get_lead(store, lead_id)
+    current = (lead.get("materials") or "").splitlines()
+    items = current + [a for a in added.splitlines() if a not in current]
+    return update_lead(
+        store, lead["id"], {"materials": "\n".join(items)}, command=command, batch=batch
+    )
 
 
 def note_line(store: Store, text: str) -> str:

@@ -222,3 +222,11 @@ def m005_search_badges_phones_variants(db):
         new = model.search_text(dict(zip(columns, values, strict=True)))
         if new != old:
             db.execute("UPDATE leads SET search_text = ? WHERE id = ?", [new, lead_id])
+
+
+def m012_region_and_materials(db):
+    """The address region (`東京都`, `CA`, `Bayern`), which vCards and MECARDs carry and every
+    export now writes, and the materials staff promised the visitor (brochure, samples),
+    the only booth words a draft e-mail may quote."""
+    db.execute("ALTER TABLE leads ADD COLUMN region TEXT")
+    db.execute("ALTER TABLE leads ADD COLUMN materials TEXT")

@@ -26,12 +26,14 @@ LEAD_FIELDS = (
     "website",
     "street",
     "city",
+    "region",
     "postal_code",
     "country",
     "notes",
 )
 # Fields `edit` may change besides the contact fields.
-EDITABLE_FIELDS = LEAD_FIELDS + ("exhibitor", "status", "owner", "due", "event")
+# `materials`: what staff promised to send the visitor, one item per line; drafts quote it.
+EDITABLE_FIELDS = LEAD_FIELDS + ("exhibitor", "status", "owner", "due", "event", "materials")
 RATINGS = ("hot", "warm", "cold")
 CONSENT_PURPOSES = ("followup", "marketing", "share")
 CONSENT_STATES = ("granted", "refused", "withdrawn", "not_asked")
@@ -127,6 +129,21 @@ def display_name(lead: dict) -> str:
     if CJK.search(family + given):
         return f"{family} {given}".strip()
     return f"{given} {family}".strip()
+
+
+def split_name(name: str | None) -> tuple[str, str]:
+    """(family, given) from a name written in one piece: Japanese names are written family
+    first ("山田 太郎"), Latin ones family last ("Anna Schmidt"); one word is a Japanese
+    family name or a Latin given name. The one rule for the booth card, exports and badges."""
+    parts = (name or "").replace("\u3000", " ").split()
+    if not parts:
+        return "", ""
+    japanese = bool(CJK.search(name or ""))
+    if len(parts) == 1:
+        return (parts[0], "") if japanese else ("", parts[0])
+    if japanese:
+        return parts[0], " ".join(parts[1:])
+    return parts[-1], " ".join(parts[:-1])
 
 
 UNREADABLE_LABEL = "(unreadable scan)"
