@@ -100,7 +100,8 @@ def handle_errors(fn: Callable) -> Callable:
         except sqlite3.Error as error:
             from leadcap.store.database import translate_sqlite_error
 
-            ctx = typer.get_current_context(silent=True)
+            # typer has no get_current_context: the command's own context is its argument.
+            ctx = kwargs.get("ctx") or next((a for a in args if isinstance(a, typer.Context)), None)
             path = state(ctx).db_path if ctx else None
             raise fail(str(translate_sqlite_error(error, path or Path("the database")))) from None
         except KeyboardInterrupt:
