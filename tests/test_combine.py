@@ -98,3 +98,21 @@ def test_add_of_a_known_email_counts_a_visit_and_fills_empty_fields(store):
     history.undo(store)
     assert leads.get_lead(store, lead["id"])["visits"] == 1
     assert leads.get_lead(store, lead["id"])["phone"] is None
+
+
+def test_a_combine_merged_since_is_set_aside_by_undo_with_a_reason(store):
+    from leadcap.errors import LeadcapError
+
+    keep = add(store, family_name="Sato", email="ken@example.jp")
+    other = add(store, email="KEN@example.jp", company="ACME")
+    combine(store, keep["id"], other["id"])
+    # What a later merge may leave: the removed lead's uuid is the person's lead again.
+    store.conn.execute(
+        "INSERT INTO leads (uuid, captured_at, captured_utc, updated_at)"
+        " VALUES (?, '2026-12-09T09:00:00+09:00', '2026-12-09T00:00:00+00:00', 'x')",
+        [other["uuid"]],
+    )
+    with pytest.raises(LeadcapError, match="merged with another laptop since"):
+        history.undo(store)
+    reverted, _changes = history.undo(store)  # goes on with the command before it
+    assert [lead["uuid"] for lead in reverted] == [other["uuid"]]
