@@ -13,11 +13,31 @@ from leadcap.store.tags import restore_tag_spelling
 
 
 def history(store: Store, lead_id) -> list[dict]:
+    """Every change of the lead, including those logged under the uuids of copies a merge
+    joined into it (aliases): a merged lead's fields each have their entry."""
     lead = get_lead(store, lead_id)
     cursor = store.conn.cursor()
     cursor.row_factory = sqlite3.Row
-    rows = cursor.execute("SELECT * FROM changes WHERE lead_uuid = ? ORDER BY id", [lead["uuid"]])
+    rows = cursor.execute(
+        "SELECT * FROM changes WHERE lead_uuid = ?1 OR lead_uuid IN"
+        " (SELECT alias_uuid FROM lead_aliases WHERE lead_uuid = ?1) ORDER BY id",
+        [lead["uuid"]],
+    )
     return [dict(row) for row in rows]
+
+
+def current_uuid(store: Store, lead_uuid: str) -> str:
+    """The lead a change was made to, as it is known now: a merge may have joined that copy
+    into another lead (recorded as an alias)."""
+    seen = {lead_uuid}
+    while True:
+        row = store.conn.execute(
+            "SELECT lead_uuid FROM lead_aliases WHERE alias_uuid = ?", [lead_uuid]
+        ).fetchone()
+        if row is None or row[0] in seen:
+            return lead_uuid
+        lead_uuid = row[0]
+        seen.add(lead_uuid)
 
 
 def undo(store: Store) -> tuple[list[dict], list[tuple[str, str | None, str | None]]]:
@@ -40,7 +60,7 @@ def undo(store: Store) -> tuple[list[dict], list[tuple[str, str | None, str | No
         ).fetchall()
         by_lead: dict[str, list] = {}
         for lead_uuid, *change in rows:
-            by_lead.setdefault(lead_uuid, []).append(tuple(change))
+            by_lead.setdefault(current_uuid(store, lead_uuid), []).append(tuple(change))
         undo_batch = store.new_batch()
         for _lead_uuid, name, old, new in rows:
             if name == "tags" and old and new:
