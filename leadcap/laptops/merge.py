@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import time
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -33,9 +34,11 @@ from leadcap.laptops.replay import note_entries as note_entries
 from leadcap.laptops.source import CHANGE_COLUMNS as CHANGE_COLUMNS
 from leadcap.laptops.source import CONSENT_COLUMNS as CONSENT_COLUMNS
 from leadcap.laptops.source import (
+    IN_KEYS,
     Header,
     Source,
     SourceError,
+    keys,
     read_header,
     read_rows,
     resume_point,
@@ -46,11 +49,14 @@ from leadcap.laptops.source import open_source as open_source
 from leadcap.laptops.source import read_source as read_source
 from leadcap.store import tombstones
 from leadcap.store.database import Store
-from leadcap.store.leads import _set_tags
+from leadcap.store.leads import _set_tags, tag_id
 
-# Groups (people) written per transaction: short enough that a scan beside a merge
-# commits within a second, long enough that committing is not the cost.
-CHUNK = 200
+# Writing takes turns with scans beside the merge: a transaction writes CHUNK people at a
+# time until STEP_SECONDS have passed, commits, and pauses PAUSE seconds for waiting
+# writers. A scan then commits within a fraction of a second; committing is not the cost.
+CHUNK = 50
+STEP_SECONDS = 0.1
+PAUSE = 0.025
 
 
 @dataclass
@@ -178,6 +184,8 @@ class _Merge:
     def __init__(self, store: Store, source: Source, report: MergeReport):
         self.store, self.conn, self.source, self.report = store, store.conn, source, report
         self.ours: dict[str, dict] = {}
+        self.columns: list[str] | None = None
+        self.tag_ids: dict[str, int] = {}  # filled per transaction (a dry run rolls back)
 
     # -- planning ---------------------------------------------------------------------
     def plan(self) -> None:
@@ -242,12 +250,11 @@ class _Merge:
         self.new_consent = [c for c in consent if c[0] not in have]
         # Each device only counts its own visits, so the larger count is the newer one.
         visits = [v for v in src.visits if v[0] not in skipped]
-        self._fill_temp({v[0] for v in visits})
         ours = {
             (u, d): (n, at)
             for u, d, n, at in conn.execute(
-                "SELECT lead_uuid, device, count, last_at FROM visits"
-                " WHERE lead_uuid IN (SELECT uuid FROM temp.merge_uuids)"
+                f"SELECT lead_uuid, device, count, last_at FROM visits WHERE lead_uuid {IN_KEYS}",
+                [keys({v[0] for v in visits})],
             )
         }
         self.raised = []
@@ -266,10 +273,7 @@ class _Merge:
         return affected
 
     def _existing(self, table: str, uids: list[str]) -> set[str]:
-        self._fill_temp(uids)
-        found = self.conn.execute(
-            f"SELECT uid FROM {table} WHERE uid IN (SELECT uuid FROM temp.merge_uuids)"
-        )
+        found = self.conn.execute(f"SELECT uid FROM {table} WHERE uid {IN_KEYS}", [keys(uids)])
         return {r[0] for r in found}
 
     def load_ours(self, wanted: set[str]) -> None:
@@ -292,12 +296,11 @@ class _Merge:
     def _load(self, column: str, values: set[str]) -> None:
         if not values:
             return
-        self._fill_temp(values)
         self.conn.row_factory = sqlite3.Row
         try:
             for row in self.conn.execute(
-                f"SELECT {_OUR_COLUMNS} FROM leads"
-                f" WHERE {column} IN (SELECT uuid FROM temp.merge_uuids)"
+                f"SELECT {_OUR_COLUMNS} FROM leads WHERE {column} {IN_KEYS}",
+                [keys(values)],
             ):
                 self.ours[row["uuid"]] = dict(row)
         finally:
@@ -357,12 +360,11 @@ class _Merge:
         both laptops judge alike). A deleted duplicate is not folded into the live lead."""
         if not candidates:
             return set()
-        self._fill_temp(candidates)
         latest: dict[str, tuple] = {}
         found = self.conn.execute(
             "SELECT lead_uuid, uid, device, changed_at, seq, field, new_value FROM changes"
-            " WHERE lead_uuid IN (SELECT uuid FROM temp.merge_uuids)"
-            " AND field IN ('created', 'deleted')"
+            f" WHERE lead_uuid {IN_KEYS} AND field IN ('created', 'deleted')",
+            [keys(candidates)],
         ).fetchall()
         found += [
             (c[2], c[0], c[7], c[8], c[11], c[3], c[5])
@@ -374,13 +376,6 @@ class _Merge:
             if lead_uuid not in latest or key > latest[lead_uuid][0]:
                 latest[lead_uuid] = (key, fld == "deleted" and new == "true")
         return {u for u, (_key, gone) in latest.items() if gone}
-
-    def _fill_temp(self, uuids) -> None:
-        self.conn.execute("CREATE TEMP TABLE IF NOT EXISTS merge_uuids (uuid TEXT PRIMARY KEY)")
-        self.conn.execute("DELETE FROM temp.merge_uuids")
-        self.conn.executemany(
-            "INSERT OR IGNORE INTO temp.merge_uuids VALUES (?)", [(u,) for u in uuids]
-        )
 
     def to_recompute(self, groups: dict[str, list[str]], affected: set) -> list:
         todo = []
@@ -420,17 +415,31 @@ class _Merge:
         for visit in self.raised:
             by_lead[visit[0]][2].append(visit)
         now = self.store.now().isoformat()
-        for start in range(0, len(self.todo), CHUNK):
-            chunk = self.todo[start : start + CHUNK]
-            members = [u for _c, group in chunk for u in group]
-            rows = [by_lead.pop(u) for u in members if u in by_lead]
-            self._step(dry_run, lambda chunk=chunk, rows=rows: self.write_chunk(chunk, rows, now))
+        position = 0
+
+        def work() -> None:
+            nonlocal position
+            started = time.monotonic()
+            while position < len(self.todo) and time.monotonic() - started < STEP_SECONDS:
+                chunk = self.todo[position : position + CHUNK]
+                position += len(chunk)
+                members = [u for _c, group in chunk for u in group]
+                rows = [by_lead.pop(u) for u in members if u in by_lead]
+                self.write_chunk(chunk, rows, now)
+
+        while position < len(self.todo):
+            self._step(dry_run, work)
+            if position < len(self.todo):
+                # Let a scan that waited for the lock in: SQLite's busy handler retries
+                # every 25 ms or so, and would otherwise miss the moment between two steps.
+                time.sleep(PAUSE)
         rest = list(by_lead.values())
         self._step(dry_run, lambda: self.write_rest(rest, now))
         if not dry_run:
             self.report.possible_duplicates = self.duplicate_ids()
 
     def _step(self, dry_run: bool, work: Callable[[], None]) -> None:
+        self.tag_ids = {}
         try:
             with self.store.transaction():
                 work()
@@ -490,10 +499,53 @@ class _Merge:
 
     def write_chunk(self, chunk: list, rows: list, now: str) -> None:
         self.insert_rows(rows)
-        self._fill_temp({u for _c, members in chunk for u in members})
-        data = self._load_group_data()
-        for canonical, members in chunk:
-            self._write_group(canonical, members, data, now)
+        new = [c for c, members in chunk if self._new_alone(c, members)]
+        if new:
+            self.copy_new(new)
+        rest = [(c, members) for c, members in chunk if not self._new_alone(c, members)]
+        if rest:
+            data = self._load_group_data(keys({u for _c, members in rest for u in members}))
+            for canonical, members in rest:
+                self._write_group(canonical, members, data, now)
+
+    def _new_alone(self, canonical: str, members: list[str]) -> bool:
+        """A person only the source has, never linked to anyone: the source's row is what
+        replaying the log gives (the other laptop replayed the same log), so copy it."""
+        return (
+            len(members) == 1
+            and canonical in self.incoming
+            and canonical not in self.ours
+            and canonical not in self.our_aliases
+        )
+
+    def copy_new(self, uuids: list[str]) -> None:
+        if self.columns is None:
+            found = self.conn.execute("PRAGMA table_info(leads)").fetchall()
+            self.columns = [r[1] for r in found if r[1] != "id"]
+        by_columns: dict[tuple, list] = defaultdict(list)
+        for lead_uuid in uuids:
+            row = self.incoming[lead_uuid]
+            columns = tuple(c for c in self.columns if c in row)
+            by_columns[columns].append([row[c] for c in columns])
+        for columns, values in by_columns.items():
+            marks = ", ".join("?" for _ in columns)
+            self.conn.executemany(
+                f"INSERT INTO leads ({', '.join(columns)}) VALUES ({marks})", values
+            )
+        ids = dict(
+            self.conn.execute(f"SELECT uuid, id FROM leads WHERE uuid {IN_KEYS}", [keys(uuids)])
+        )
+        links = []
+        for lead_uuid in uuids:
+            for name in dict.fromkeys(self.source.tags.get(lead_uuid, ())):
+                if name not in self.tag_ids:
+                    self.tag_ids[name] = tag_id(self.store, name)
+                links.append((ids[lead_uuid], self.tag_ids[name]))
+        self.conn.executemany(
+            "INSERT OR IGNORE INTO lead_tags (lead_id, tag_id) VALUES (?, ?)", links
+        )
+        self.report.added += len(uuids)
+        self.report.added_uuids.extend(uuids)
 
     def write_rest(self, rows: list, now: str) -> None:
         self.insert_rows(rows)
@@ -503,34 +555,37 @@ class _Merge:
         if self.source.header is not None:
             save_mark(self.conn, self.source.header, now)
 
-    def _load_group_data(self) -> dict:
+    def _load_group_data(self, wanted: str) -> dict:
         conn = self.conn
-        inside = "IN (SELECT uuid FROM temp.merge_uuids)"
+        inside = IN_KEYS
         changes, consent, visits = defaultdict(list), defaultdict(list), defaultdict(list)
         for row in conn.execute(
             "SELECT lead_uuid, uid, device, changed_at, seq, field, old_value, new_value"
-            f" FROM changes WHERE lead_uuid {inside}"
+            f" FROM changes WHERE lead_uuid {inside}",
+            [wanted],
         ):
             changes[row[0]].append(row[1:])
         for row in conn.execute(
             "SELECT lead_uuid, uid, device, recorded_at, purpose, status"
-            f" FROM consent_records WHERE lead_uuid {inside}"
+            f" FROM consent_records WHERE lead_uuid {inside}",
+            [wanted],
         ):
             consent[row[0]].append(row[1:])
         for lead_uuid, count in conn.execute(
-            f"SELECT lead_uuid, count FROM visits WHERE lead_uuid {inside}"
+            f"SELECT lead_uuid, count FROM visits WHERE lead_uuid {inside}", [wanted]
         ):
             visits[lead_uuid].append(count)
         conn.row_factory = sqlite3.Row
         try:
-            found = conn.execute(f"SELECT * FROM leads WHERE uuid {inside}")
+            found = conn.execute(f"SELECT * FROM leads WHERE uuid {inside}", [wanted])
             rows = {r["uuid"]: dict(r) for r in found}
         finally:
             conn.row_factory = None
         tags = defaultdict(list)
         for lead_uuid, name in conn.execute(
             "SELECT l.uuid, t.name FROM lead_tags lt JOIN tags t ON t.id = lt.tag_id"
-            f" JOIN leads l ON l.id = lt.lead_id WHERE l.uuid {inside}"
+            f" JOIN leads l ON l.id = lt.lead_id WHERE l.uuid {inside}",
+            [wanted],
         ):
             tags[lead_uuid].append(name)
         return dict(changes=changes, consent=consent, visits=visits, rows=rows, tags=tags)

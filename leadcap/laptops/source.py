@@ -10,10 +10,11 @@ the rows past the mark."""
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import sqlite3
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.request import pathname2url
 
@@ -27,6 +28,9 @@ CONSENT_COLUMNS = (
     "uid, lead_uuid, purpose, status, recorded_at, staff, device, method, text_version"
 )
 SQLITE_HEADER = b"SQLite format 3\x00"
+# A list of keys as one JSON parameter: `WHERE uuid IN_KEYS` with `keys(uuids)`. Neither
+# a temporary table (a write per key) nor a statement per key.
+IN_KEYS = "IN (SELECT value FROM json_each(?))"
 
 
 class SourceError(LeadcapError):
@@ -74,6 +78,12 @@ class Source:
     header: Header | None = None
     full: bool = True
     undone: list[tuple] | None = None  # (undone_by, uid) marks on rows read earlier
+    tags: dict[str, list[str]] = field(default_factory=dict)  # lead uuid -> tag names
+
+
+def keys(values) -> str:
+    """The parameter for IN_KEYS."""
+    return json.dumps(list(values))
 
 
 # -- opening ------------------------------------------------------------------------
@@ -162,8 +172,6 @@ def read_header(conn: sqlite3.Connection) -> Header:
 
 
 def _json_text(value: str) -> str | None:
-    import json
-
     try:
         found = json.loads(value)
     except ValueError:
@@ -247,6 +255,7 @@ def read_rows(
         leads = {row["uuid"]: dict(row) for row in conn.execute("SELECT * FROM leads")}
         conn.row_factory = None
         return Source(
+            tags=_tags(conn, "1", []),
             path=path,
             leads=leads,
             changes=conn.execute(f"SELECT {CHANGE_COLUMNS}, {seq} FROM changes").fetchall(),
@@ -265,26 +274,25 @@ def read_rows(
     undo_batches = sorted({c[1] for c in changes if c[9] == "undo"})
     undone = []
     if undo_batches:
-        _fill(conn, "merge_keys", undo_batches)
         undone = conn.execute(
-            "SELECT undone_by, uid FROM changes WHERE id <= ?"
-            " AND undone_by IN (SELECT key FROM temp.merge_keys)",
-            [since[0]],
+            f"SELECT undone_by, uid FROM changes WHERE id <= ? AND undone_by {IN_KEYS}",
+            [since[0], keys(undo_batches)],
         ).fetchall()
     touched = {c[2] for c in changes} | {c[1] for c in consent}
     # A link the source made that this laptop lacks brings both ends along.
     for alias, target, _at in aliases:
         if alias in touched or target in touched or known_aliases.get(alias) != target:
             touched |= {alias, target}
-    _fill(conn, "merge_keys", touched)
-    inside = "IN (SELECT key FROM temp.merge_keys)"
+    wanted = keys(touched)
     conn.row_factory = sqlite3.Row
     leads = {
-        row["uuid"]: dict(row) for row in conn.execute(f"SELECT * FROM leads WHERE uuid {inside}")
+        row["uuid"]: dict(row)
+        for row in conn.execute(f"SELECT * FROM leads WHERE uuid {IN_KEYS}", [wanted])
     }
     conn.row_factory = None
     visits = conn.execute(
-        f"SELECT lead_uuid, device, count, last_at FROM visits WHERE lead_uuid {inside}"
+        f"SELECT lead_uuid, device, count, last_at FROM visits WHERE lead_uuid {IN_KEYS}",
+        [wanted],
     ).fetchall()
     return Source(
         path=path,
@@ -297,11 +305,16 @@ def read_rows(
         header=header,
         full=False,
         undone=undone,
+        tags=_tags(conn, f"l.uuid {IN_KEYS}", [wanted]),
     )
 
 
-def _fill(conn: sqlite3.Connection, table: str, keys) -> None:
-    """A temporary key list to join against (temporary tables work on read-only files)."""
-    conn.execute(f"CREATE TEMP TABLE IF NOT EXISTS {table} (key TEXT PRIMARY KEY)")
-    conn.execute(f"DELETE FROM temp.{table}")
-    conn.executemany(f"INSERT OR IGNORE INTO temp.{table} VALUES (?)", [(k,) for k in keys])
+def _tags(conn: sqlite3.Connection, where: str, params: list) -> dict[str, list[str]]:
+    found: dict[str, list[str]] = {}
+    for lead_uuid, name in conn.execute(
+        "SELECT l.uuid, t.name FROM lead_tags lt JOIN tags t ON t.id = lt.tag_id"
+        f" JOIN leads l ON l.id = lt.lead_id WHERE {where}",
+        params,
+    ):
+        found.setdefault(lead_uuid, []).append(name)
+    return found
