@@ -24,12 +24,16 @@ steps = st.lists(
 )
 
 
-def act(stores: list, clock: Clock, step) -> None:
-    """One step of a laptop's day (as in test_merge_properties.play)."""
+def act(stores: list, clock: Clock, step, *, rescans_count: bool = False) -> None:
+    """One step of a laptop's day (as in test_merge_properties.play). With `rescans_count`,
+    a laptop that already captured a badge or e-mail does not add that person again (as
+    the scan loop counts a visit instead)."""
     who, seconds, pick, op = step
     store = stores[who % len(stores)]
     clock.step(seconds)
     if op[0] == "add":
+        if rescans_count and captured_here(store, op[1], op[2]):
+            return
         leads.add_lead(store, {"badge_id": op[1], "email": op[2], "company": op[3] or None})
         return
     if op[0] == "merge":
@@ -51,6 +55,15 @@ def act(stores: list, clock: Clock, step) -> None:
         leads.update_lead(store, lead, {"rating": op[1]}, command="rate")
     elif op[0] == "delete":
         leads.update_lead(store, lead, {"deleted": op[1]}, command="delete")
+
+
+def captured_here(store, badge: str | None, email: str | None) -> bool:
+    found = store.conn.execute(
+        "SELECT COUNT(*) FROM leads WHERE device = ? AND (badge_norm = lower(?)"
+        " OR email_norm = lower(?))",
+        [store.device, badge, email],
+    )
+    return found.fetchone()[0] > 0
 
 
 def opened(path: Path, device: str, clock: Clock):
@@ -82,13 +95,15 @@ class FullReads:
 @settings(max_examples=25, deadline=None)
 @given(st.integers(2, 3), st.lists(steps, min_size=1, max_size=4))
 def test_merging_in_steps_equals_one_merge_of_everything(laptops, segments):
+    """Each laptop captures a person once (a merge never joins two leads of one laptop, so
+    with such doubles the people formed can depend on which copy arrived first)."""
     with tempfile.TemporaryDirectory() as tmp:
         folder, clock = Path(tmp), Clock()
         stores = [opened(folder / f"laptop-{n}.db", f"laptop-{n}", clock) for n in range(laptops)]
         steps_target = opened(folder / "hq.db", "hq", clock)
         for segment in segments:
             for step in segment:
-                act(stores, clock, step)
+                act(stores, clock, step, rescans_count=True)
             for store in stores:
                 merge.merge_file(steps_target, store.path)
         once = opened(folder / "once.db", "hq-once", clock)

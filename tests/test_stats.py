@@ -13,7 +13,7 @@ import pytest
 from leadcap.intake.capture import SessionDefaults, count_visit
 from leadcap.reports import stats
 from leadcap.store.database import Store, open_store
-from leadcap.store.leads import add_lead, get_lead, update_lead
+from leadcap.store.leads import LeadFilter, add_lead, get_lead, update_lead
 
 TOKYO = ZoneInfo("Asia/Tokyo")
 # "Now" for every test using the fair: the third day, in the afternoon.
@@ -109,7 +109,7 @@ def test_consent_rates(fair):
 
 def test_bounds_select_one_tokyo_day(fair):
     since, until = stats.day_bounds(TOKYO, date(2026, 12, 9))
-    data = stats.compute(fair, since, until)
+    data = stats.compute(fair, LeadFilter(since=since, until=until))
     assert (data["total"], data["per_day"], data["per_staff"]) == (
         4, {"2026-12-09": 4}, {"anna": 2, "ben": 2})  # fmt: skip
 

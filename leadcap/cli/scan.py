@@ -9,7 +9,7 @@ from typing import Annotated
 
 import typer
 
-from leadcap.cli.common import console, handle_errors, open_db, show_time
+from leadcap.cli.common import console, handle_errors, json_leads, open_db, show_time
 from leadcap.errors import LeadcapError, UsageError
 from leadcap.intake import capture as core
 from leadcap.store import model
@@ -121,7 +121,7 @@ class Session:
 def print_json_line(outcome: core.Capture) -> None:
     """One JSON object per line (JSON Lines), written after the scan was committed."""
     data = {"kind": outcome.kind, "message": outcome.message, "leads": outcome.leads}
-    typer.echo(json.dumps(data, ensure_ascii=False))
+    typer.echo(json.dumps(json_leads(data), ensure_ascii=False))
 
 
 def _counts(store) -> dict:
@@ -167,7 +167,7 @@ def run_capture(session: Session, payload, defaults, *, ask_forgotten) -> core.C
     return outcome
 
 
-def apply_key(session: Session, key: str, reader) -> str:
+def apply_key(session: Session, key: str, reader) -> str:  # noqa: C901 - one branch per key of the qualify step's key table
     """One qualify keystroke. Returns 'done' (next visitor), 'more' or a scan's text."""
     lead = session.last_lead
     store = session.store
@@ -360,12 +360,14 @@ def scan(
         bool, typer.Option("--json", help="Print each scan's result as JSON")
     ] = False,
 ) -> None:
-    """Capture leads from a badge scanner (or a pipe, a file, or photos). Each scan is
+    """Capture leads from a badge scanner, a pipe, a file or photos.
+
+    Capture leads from a badge scanner (or a pipe, a file, or photos). Each scan is
     saved before anything else; then h/w/c rates, digits tag, n notes, y records follow-up
     consent, Enter skips. Payloads starting LEADCAP: are command codes."""
     from leadcap.store.backups import auto_backup
 
-    store = open_db(ctx)
+    store = open_db(ctx, create=True)
     defaults = core.SessionDefaults(
         tags=tag or [],
         rating=model.check_choice(rating, model.RATINGS, "rating"),
@@ -400,9 +402,11 @@ def scan(
 
 @handle_errors
 def recover(ctx: typer.Context) -> None:
-    """Import scans that went to the fallback journal while the database could not be
+    """Import scans saved to the fallback journal (exactly once).
+
+    Import scans that went to the fallback journal while the database could not be
     written. Safe to run again: each journal entry is imported exactly once."""
-    store = open_db(ctx)
+    store = open_db(ctx, create=True)
     path = core.journal_path(store)
     if not path.exists():
         typer.echo(f"No journal at {path}: nothing to recover.")

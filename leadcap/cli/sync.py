@@ -5,12 +5,19 @@ from typing import Annotated
 
 import typer
 
-from leadcap.cli.common import device_config, fail, handle_errors, open_db, print_json, state
+from leadcap.cli.common import (
+    JsonOption,
+    device_config,
+    fail,
+    handle_errors,
+    open_db,
+    print_json,
+    state,
+)
 
 DryRunOption = Annotated[
     bool, typer.Option("--dry-run", help="Show what would change; write nothing")
 ]
-JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON")]
 AnyEventOption = Annotated[
     bool,
     typer.Option("--any-event", help="Also merge databases of another event (refused otherwise)"),
@@ -60,7 +67,7 @@ def merge(
     from leadcap.laptops.merge import SourceError, merge_file
     from leadcap.store.backups import auto_backup
 
-    store = open_db(ctx)
+    store = open_db(ctx, create=True)
     backed_up = []
 
     def backup_once() -> None:
@@ -115,7 +122,7 @@ def sync(
     from leadcap.laptops.sync import rename_device, sync_folder
     from leadcap.store.settings import new_device_id, save_device_config
 
-    store = open_db(ctx)
+    store = open_db(ctx, create=True)
     report = sync_folder(store, folder, dry_run=dry_run, any_event=any_event)
     renamed = None
     if report.device_clash is not None:

@@ -49,7 +49,7 @@ from leadcap.laptops.source import open_source as open_source
 from leadcap.laptops.source import read_source as read_source
 from leadcap.store import tombstones
 from leadcap.store.database import Store
-from leadcap.store.leads import _set_tags, tag_id
+from leadcap.store.leads import _set_tags, insert_lead_row, tag_id, update_lead_row
 
 # Writing takes turns with scans beside the merge: a transaction writes CHUNK people at a
 # time until STEP_SECONDS have passed, commits, and pauses PAUSE seconds for waiting
@@ -313,47 +313,42 @@ class _Merge:
         Two leads captured on one device are never joined this way: that is reported."""
         found = self.found
         rows = {**self.ours, **self.incoming}
-        devices: dict[str, set] = defaultdict(set)
+        self.devices: dict[str, set] = defaultdict(set)
         for u, row in rows.items():
-            devices[found.find(u)].add(row.get("device") or "")
-        by_badge: dict[tuple, set[str]] = defaultdict(set)
-        by_email: dict[tuple, set[str]] = defaultdict(set)
-        for row in rows.values():
-            if row["badge_norm"]:
-                by_badge[(row["event"], row["badge_norm"])].add(row["uuid"])
-            if row["email_norm"]:
-                by_email[(row["event"], row["email_norm"])].add(row["uuid"])
-        buckets = [b for b in by_badge.values() if len(b) > 1]
-        buckets += [b for b in by_email.values() if len(b) > 1]
+            self.devices[found.find(u)].add(row.get("device") or "")
+        by_badge, by_email = _buckets(rows.values())
+        buckets = [b for b in [*by_badge.values(), *by_email.values()] if len(b) > 1]
         deleted = self.deleted_uuids({u for b in buckets for u in b})
-        order = {u: (_captured(u, self.ours, self.incoming), u) for u in rows}
-        duplicates: set[tuple[str, str]] = set()
-
-        def join(bucket: list[str], anchor: str) -> None:
-            for other in bucket:
-                a, b = found.find(anchor), found.find(other)
-                if a == b:
-                    continue
-                if devices[a] & devices[b]:
-                    duplicates.add(tuple(sorted((anchor, other), key=order.__getitem__)))
-                    continue
-                root = found.union(a, b)
-                devices[root] = devices[a] | devices[b]
-
+        self.order = {u: (_captured(u, self.ours, self.incoming), u) for u in rows}
+        self.pairs: set[tuple[str, str]] = set()
         for _key, bucket in sorted(by_badge.items(), key=_bucket_order):
-            live = sorted(bucket - deleted, key=order.__getitem__)
+            live = sorted(bucket - deleted, key=self.order.__getitem__)
             if len(live) > 1:
-                join(live[1:], live[0])
+                self.join(live[1:], live[0])
         for _key, bucket in sorted(by_email.items(), key=_bucket_order):
-            live = sorted(bucket - deleted, key=order.__getitem__)
+            live = sorted(bucket - deleted, key=self.order.__getitem__)
             badgeless = [u for u in live if not rows[u]["badge_norm"]]
             if len(live) > 1 and badgeless:
-                join([u for u in live if u != badgeless[0]], badgeless[0])
-        self.duplicates = sorted(duplicates)
+                self.join([u for u in live if u != badgeless[0]], badgeless[0])
+        self.duplicates = sorted(self.pairs)
         groups: dict[str, list[str]] = defaultdict(list)
         for item in list(found.parent):
             groups[found.find(item)].append(item)
         return groups
+
+    def join(self, others: list[str], anchor: str) -> None:
+        """Join each of `others` with `anchor`, unless that would put two leads of one
+        device into one person (then they are possible duplicates)."""
+        found, devices = self.found, self.devices
+        for other in others:
+            a, b = found.find(anchor), found.find(other)
+            if a == b:
+                continue
+            if devices[a] & devices[b]:
+                self.pairs.add(tuple(sorted((anchor, other), key=self.order.__getitem__)))
+                continue
+            root = found.union(a, b)
+            devices[root] = devices[a] | devices[b]
 
     def deleted_uuids(self, candidates: set[str]) -> set[str]:
         """Which of these leads are deleted, judged from the united change log alone (so
@@ -619,11 +614,7 @@ class _Merge:
             marks = ", ".join("?" for _ in gone)
             conn.execute(f"DELETE FROM leads WHERE uuid IN ({marks})", gone)
         if old is None and reused is None:
-            columns = ", ".join(new_row)
-            marks = ", ".join("?" for _ in new_row)
-            lead_id = conn.execute(
-                f"INSERT INTO leads ({columns}) VALUES ({marks})", list(new_row.values())
-            ).lastrowid
+            lead_id = insert_lead_row(conn, new_row)
             _set_tags(self.store, lead_id, new_tags)
             if not any(u in self.ours for u in members):
                 self.report.added += 1
@@ -632,11 +623,7 @@ class _Merge:
             old = old or reused
             differs = {k: v for k, v in new_row.items() if not _same(k, old.get(k), v)}
             old_tags = sorted(t.casefold() for t in data["tags"].get(old["uuid"], []))
-            if differs:
-                assignments = ", ".join(f"{k} = ?" for k in differs)
-                conn.execute(
-                    f"UPDATE leads SET {assignments} WHERE id = ?", [*differs.values(), old["id"]]
-                )
+            update_lead_row(conn, old["id"], differs)
             if old_tags != sorted(t.casefold() for t in new_tags):
                 _set_tags(self.store, old["id"], new_tags)
             # Our copy taking the other laptop's earlier one in counts as linked.
@@ -667,6 +654,18 @@ class _Merge:
             "SELECT id FROM leads WHERE uuid = ? AND deleted_at IS NULL", [target]
         ).fetchone()
         return row[0] if row else None
+
+
+def _buckets(rows) -> tuple[dict[tuple, set[str]], dict[tuple, set[str]]]:
+    """Lead uuids by (event, badge) and by (event, e-mail)."""
+    by_badge: dict[tuple, set[str]] = defaultdict(set)
+    by_email: dict[tuple, set[str]] = defaultdict(set)
+    for row in rows:
+        if row["badge_norm"]:
+            by_badge[(row["event"], row["badge_norm"])].add(row["uuid"])
+        if row["email_norm"]:
+            by_email[(row["event"], row["email_norm"])].add(row["uuid"])
+    return by_badge, by_email
 
 
 def _bucket_order(item: tuple) -> tuple:

@@ -21,6 +21,7 @@ from leadcap.laptops.merge import MergeReport, SourceError, merge_file
 from leadcap.laptops.source import Header, open_source, read_header
 from leadcap.store.backups import auto_backup, snapshot
 from leadcap.store.database import Store
+from leadcap.store.private import make_private_dirs
 
 PREFIX = "leadcap-"
 
@@ -83,7 +84,7 @@ def sync_folder(
             now.position(),
             now.device,
         ):
-            folder.mkdir(parents=True, exist_ok=True)
+            make_private_dirs(folder)
             snapshot(store, ours)
             report.published = True
     return report

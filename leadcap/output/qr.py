@@ -13,7 +13,6 @@ import html
 import io
 import math
 import os
-import re
 import shutil
 import subprocess
 from collections.abc import Mapping, Sequence
@@ -28,8 +27,17 @@ from leadcap.store import model
 if TYPE_CHECKING:
     from PIL.Image import Image as PILImage
 
-CARD_KEYS = ("name", "name-ja", "company", "company-ja", "title", "title-ja")
-CARD_KEYS += ("email", "phone", "website")
+CARD_KEYS = (
+    "name",
+    "name-ja",
+    "company",
+    "company-ja",
+    "title",
+    "title-ja",
+    "email",
+    "phone",
+    "website",
+)
 CODE_SUFFIXES = (".png", ".svg")
 SHEET_SUFFIXES = (".pdf", ".png", ".html")
 QUIET_ZONE = 4  # modules of white around every code, as the QR standard asks
@@ -47,7 +55,6 @@ HEADING_SIZE, LINE_SIZE = 22, 30  # label font sizes in pixels (3.7 and 5 mm)
 # terminal cell about twice as tall as wide shows square modules.
 HALF_BLOCKS = {(False, False): " ", (True, False): "▀", (False, True): "▄", (True, True): "█"}
 
-CJK = re.compile("[\u3040-\u30ff\u3400-\u9fff\uf900-\ufaff\uff66-\uff9f]")
 CJK_FONT_PATHS = (
     "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc",
     "/usr/share/fonts/noto-cjk/NotoSansCJK-Regular.ttc",
@@ -165,77 +172,29 @@ def card_vcard(details: Mapping[str, str]) -> str:
 
     Name, company and title are the Latin values where given, else the Japanese ones. When both
     are given, the Japanese ones go into NOTE (氏名/会社/役職 lines): vCard 3.0 allows one FN,
-    and phones ignore a second name in another language."""
+    and phones ignore a second name in another language. A card with only a company is an
+    organisation's card. Written by the one vCard writer (export/vcard.py)."""
+    from leadcap.export.vcard import card_text
+
     name = details.get("name") or details.get("name-ja") or ""
-    family, given = split_name(name)
+    family, given = model.split_name(name)
     notes = []
     for key, label in (("name", "氏名"), ("company", "会社"), ("title", "役職")):
         japanese = details.get(f"{key}-ja")
         if details.get(key) and japanese and japanese != details[key]:
             notes.append(f"{label}: {japanese}")
-    company = details.get("company") or details.get("company-ja")
-    return vcard_text(
-        family=family,
-        given=given,
-        full_name=name or company or "",
-        company=company,
-        title=details.get("title") or details.get("title-ja"),
-        email=details.get("email"),
-        phone=details.get("phone"),
-        website=details.get("website"),
-        note="\n".join(notes) or None,
-    )
-
-
-def split_name(name: str) -> tuple[str, str]:
-    """(family, given): Japanese names are written family first, Latin ones family last."""
-    parts = name.split()
-    if not parts:
-        return "", ""
-    if len(parts) == 1:
-        return (parts[0], "") if CJK.search(name) else ("", parts[0])
-    if CJK.search(name):
-        return parts[0], " ".join(parts[1:])
-    return parts[-1], " ".join(parts[:-1])
-
-
-def vcard_text(
-    *,
-    family: str,
-    given: str,
-    full_name: str,
-    reading: tuple[str, str] | None = None,
-    company: str | None = None,
-    title: str | None = None,
-    email: str | None = None,
-    phone: str | None = None,
-    website: str | None = None,
-    note: str | None = None,
-    badge_id: str | None = None,
-) -> str:
-    lines = ["BEGIN:VCARD", "VERSION:3.0", f"N:{_esc(family)};{_esc(given)};;;"]
-    lines.append(f"FN:{_esc(full_name)}")
-    if reading:
-        lines.append(f"X-PHONETIC-LAST-NAME:{_esc(reading[0])}")
-        lines.append(f"X-PHONETIC-FIRST-NAME:{_esc(reading[1])}")
-    for name, value in (
-        ("ORG", company),
-        ("TITLE", title),
-        ("EMAIL;TYPE=INTERNET,WORK", email),
-        ("TEL;TYPE=WORK,VOICE", phone),
-        ("URL", website),
-        ("NOTE", note),
-        ("X-BADGE-ID", badge_id),
-    ):
-        if value:
-            lines.append(f"{name}:{_esc(value)}")
-    return "\r\n".join([*lines, "END:VCARD"]) + "\r\n"
-
-
-def _esc(value: str) -> str:
-    """vCard 3.0 text escaping: backslash, comma, semicolon and newline."""
-    value = value.replace("\\", "\\\\").replace(",", "\\,").replace(";", "\\;")
-    return value.replace("\r\n", "\n").replace("\n", "\\n")
+    card = {
+        "family_name": family,
+        "given_name": given,
+        "full_name": name,
+        "company": details.get("company") or details.get("company-ja"),
+        "title": details.get("title") or details.get("title-ja"),
+        "email": details.get("email"),
+        "phone": details.get("phone"),
+        "website": details.get("website"),
+        "notes": "\n".join(notes) or None,
+    }
+    return card_text(card)
 
 
 # -- printable sheets ---------------------------------------------------------------------
@@ -338,7 +297,9 @@ def sheet_pages(
     warnings: list[str] = []
     cjk_font = find_cjk_font()
     font_path = cjk_font or find_latin_font()
-    if cjk_font is None and any(CJK.search(" ".join(i.heading + i.lines)) for i in items):
+    if cjk_font is None and any(
+        model.JAPANESE_SCRIPT.search(" ".join(i.heading + i.lines)) for i in items
+    ):
         warnings.append(NO_CJK_FONT)
     matrices = [qr_matrix(item.payload) for item in items]
     width = PAGE_SIZE[0] - 2 * MARGIN
@@ -352,7 +313,7 @@ def sheet_pages(
     top = MARGIN + 80
     rows = max(1, (PAGE_SIZE[1] - top - MARGIN) // cell_height)
     per_page = rows * columns
-    pages = []
+    pages: list[PILImage] = []
     for start in range(0, len(items), per_page):
         page = Image.new("L", PAGE_SIZE, 255)
         draw = ImageDraw.Draw(page)
@@ -393,8 +354,8 @@ def _box_size(cell_width: int, modules: int) -> int:
 
 def _draw_labels(draw, item: SheetItem, font_path, has_cjk: bool, at, width) -> None:
     x, y = at
-    heading = [part for part in item.heading if has_cjk or not CJK.search(part)]
-    lines = [line for line in item.lines if has_cjk or not CJK.search(line)]
+    heading = [part for part in item.heading if has_cjk or not model.JAPANESE_SCRIPT.search(part)]
+    lines = [line for line in item.lines if has_cjk or not model.JAPANESE_SCRIPT.search(line)]
     texts = [(" · ".join(heading), HEADING_SIZE, 90)] + [(line, LINE_SIZE, 0) for line in lines]
     for text, size, grey in texts:
         font = _font(font_path, size)
