@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import shutil
 import sqlite3
+from dataclasses import replace
 from datetime import datetime, timedelta
 
 import pytest
@@ -237,11 +238,11 @@ def test_cli_merge_says_nothing_new_the_second_time(cli, tmp_path):
     assert cli("merge", str(tmp_path / "b.db")).stdout == "Nothing new in b.db.\n"
 
 
-def test_a_source_of_an_older_leadcap_is_merged_in_full_every_time(laptop, reads):
+def test_a_source_of_an_older_leadcap_is_merged_in_full_every_time(laptop, reads, monkeypatch):
     a, b = laptop("laptop-a"), laptop("laptop-b")
     leads.add_lead(b, {"company": "ACME"})
-    with b.transaction():
-        b.conn.execute("DROP TABLE database_identity")
+    header = merge.read_header  # a leadcap before m008 wrote no database identity
+    monkeypatch.setattr(merge, "read_header", lambda c: replace(header(c), identity=None))
     merge.merge_file(a, b.path)
     again = merge.merge_file(a, b.path)
     assert not again.unchanged and not again.changed
@@ -259,3 +260,9 @@ def test_every_database_has_its_own_identity(laptop, tmp_path):
     assert sqlite3.connect(copy).execute("SELECT COUNT(*) FROM database_identity").fetchone() == (
         1,
     )
+
+
+def test_a_note_written_twice_in_one_minute_stays_twice_after_merging_in_steps():
+    once = "[2026-12-09 10:00 anna] call"
+    assert merge.merge_notes([once, f"{once}\n{once}"]) == f"{once}\n{once}"
+    assert merge.merge_notes([f"{once}\n{once}", once]) == f"{once}\n{once}"

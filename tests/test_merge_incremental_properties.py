@@ -22,6 +22,20 @@ steps = st.lists(
     min_size=1,
     max_size=12,
 )
+# Deleting a lead after it was joined with its copy from another laptop deletes the person;
+# a copy deleted before the join is kept apart (issue 5's rule), so with deletions the
+# result depends on when the merges happened, incremental or not. The second property below
+# covers deletions: reading only what is new must agree with reading everything.
+steps_without_deletes = st.lists(
+    st.tuples(
+        st.integers(0, 2),
+        st.integers(0, 90),
+        st.integers(0, 20),
+        operation.filter(lambda op: op[0] != "delete"),
+    ),
+    min_size=1,
+    max_size=12,
+)
 
 
 def act(stores: list, clock: Clock, step, *, rescans_count: bool = False) -> None:
@@ -93,7 +107,7 @@ class FullReads:
 
 
 @settings(max_examples=25, deadline=None)
-@given(st.integers(2, 3), st.lists(steps, min_size=1, max_size=4))
+@given(st.integers(2, 3), st.lists(steps_without_deletes, min_size=1, max_size=4))
 def test_merging_in_steps_equals_one_merge_of_everything(laptops, segments):
     """Each laptop captures a person once (a merge never joins two leads of one laptop, so
     with such doubles the people formed can depend on which copy arrived first)."""

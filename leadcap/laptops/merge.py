@@ -73,6 +73,7 @@ class MergeReport:
     added_uuids: list[str] = field(default_factory=list)
     # Leads captured on one laptop that look like one person: (lead id, lead id).
     possible_duplicates: list[tuple[int, int]] = field(default_factory=list)
+    rejected: list[str] = field(default_factory=list)  # source rows with bad values, skipped
 
     @property
     def changed(self) -> bool:
@@ -90,6 +91,7 @@ class MergeReport:
             "dry_run": self.dry_run,
             "nothing_new": self.unchanged,
             "possible_duplicates": [list(pair) for pair in self.possible_duplicates],
+            "rejected": self.rejected,
         }
 
 
@@ -145,7 +147,7 @@ def merge_source(
     before_write: Callable[[], object] | None = None,
 ) -> MergeReport:
     """Merge rows already read from a source (`read_source`, `read_rows`)."""
-    report = MergeReport(source.path, dry_run=dry_run)
+    report = MergeReport(source.path, dry_run=dry_run, rejected=list(source.rejected))
     work = _Merge(store, source, report)
     work.plan()
     work.write(dry_run=dry_run, before_write=before_write)

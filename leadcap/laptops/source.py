@@ -1,11 +1,13 @@
 """Reading another laptop's database file for a merge, read-only and as little as needed.
 
 Every source file is opened in one place, `open_source`: checks that would refuse a file
-(not leadcap, too new, too old, foreign schema objects or values) belong there, before
-anything is read. A file's `Header` is a few rows (its identity, device, event and the
-last row of its change log and consent records); compared with the `Mark` kept from the
-last merge it says whether the file has anything new, and `read_source` then reads only
-the rows past the mark."""
+(not leadcap, too new, too old, schema objects leadcap did not create) run there before
+anything is read, and every query on it runs under a time limit (`leadcap.laptops.foreign`);
+rows with values no leadcap writes are set aside in `read_rows`.
+
+A file's `Header` is a few rows (its identity, device, event and the last row of its change
+log and consent records); compared with the mark kept from the last merge it says whether
+the file has anything new, and `read_rows` then reads only the rows past the mark."""
 
 from __future__ import annotations
 
@@ -19,6 +21,7 @@ from pathlib import Path
 from urllib.request import pathname2url
 
 from leadcap.errors import LeadcapError
+from leadcap.laptops import foreign
 
 CHANGE_COLUMNS = (
     "uid, batch, lead_uuid, field, old_value, new_value, staff, device, changed_at,"
@@ -79,6 +82,7 @@ class Source:
     full: bool = True
     undone: list[tuple] | None = None  # (undone_by, uid) marks on rows read earlier
     tags: dict[str, list[str]] = field(default_factory=dict)  # lead uuid -> tag names
+    rejected: list[str] = field(default_factory=list)  # rows with bad values, set aside
 
 
 def keys(values) -> str:
@@ -111,8 +115,14 @@ def open_source(path: Path) -> Iterator[sqlite3.Connection]:
         raise SourceError(f"cannot open {path} ({error}); skipped") from None
     try:
         try:
-            _check_schema(conn, path)
-            yield conn
+            applied = _check_schema(conn, path)
+            strange = foreign.check_schema(conn, path, applied)
+            if strange:
+                raise SourceError(strange)
+            with foreign.reading(conn):
+                yield conn
+        except foreign.TooSlow as error:
+            raise SourceError(f"{path}: {error}; skipped. Ask for a fresh copy") from None
         except sqlite3.DatabaseError as error:
             raise SourceError(
                 f"{path} is damaged or only partly copied (SQLite says: {error}); skipped."
@@ -122,7 +132,7 @@ def open_source(path: Path) -> Iterator[sqlite3.Connection]:
         conn.close()
 
 
-def _check_schema(conn: sqlite3.Connection, path: Path) -> None:
+def _check_schema(conn: sqlite3.Connection, path: Path) -> set[str]:
     from leadcap.store.migrations import applied_names, unknown_names
 
     applied = applied_names(conn)
@@ -139,6 +149,7 @@ def _check_schema(conn: sqlite3.Connection, path: Path) -> None:
             f"{path} was written by an older leadcap; skipped. Open it once with this"
             " version (leadcap --db FILE list) to upgrade it, then merge again"
         )
+    return applied
 
 
 def _tables(conn: sqlite3.Connection) -> set[str]:
@@ -237,6 +248,21 @@ def read_source(path: Path) -> Source:
 
 
 def read_rows(
+    conn: sqlite3.Connection,
+    path: Path,
+    header: Header,
+    *,
+    since: tuple[int, int] | None,
+    known_aliases: dict[str, str],
+) -> Source:
+    """The source's rows (`_rows`), with rows holding values no leadcap writes set aside
+    and listed in `rejected`."""
+    source = _rows(conn, path, header, since=since, known_aliases=known_aliases)
+    source.rejected = foreign.set_aside_bad_rows(source)
+    return source
+
+
+def _rows(
     conn: sqlite3.Connection,
     path: Path,
     header: Header,

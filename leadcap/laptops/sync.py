@@ -14,9 +14,11 @@ caller gives this laptop a new id (`rename_device`) before syncing again."""
 from __future__ import annotations
 
 import re
+import sqlite3
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from leadcap.errors import LeadcapError
 from leadcap.laptops.merge import MergeReport, SourceError, merge_file
 from leadcap.laptops.source import Header, open_source, read_header
 from leadcap.store.backups import auto_backup, snapshot
@@ -75,6 +77,9 @@ def sync_folder(
                 report.merged.append(merged)
             except SourceError as error:
                 report.skipped.append((path, str(error)))
+            except (LeadcapError, sqlite3.Error, ValueError, TypeError, KeyError) as error:
+                # One bad file must not keep the good ones after it from being merged.
+                report.skipped.append((path, f"{path.name} could not be merged ({error}); skipped"))
         elif reason:
             report.skipped.append((path, reason))
     if not dry_run:

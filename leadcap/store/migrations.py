@@ -224,6 +224,7 @@ def m005_search_badges_phones_variants(db):
             db.execute("UPDATE leads SET search_text = ? WHERE id = ?", [new, lead_id])
 
 
+@migrations()
 def m012_region_and_materials(db):
     """The address region (`東京都`, `CA`, `Bayern`), which vCards and MECARDs carry and every
     export now writes, and the materials staff promised the visitor (brochure, samples),
@@ -262,3 +263,17 @@ def m008_incremental_merge(db):
         "CREATE TABLE device_ids (device TEXT PRIMARY KEY, replaced_by TEXT,"
         " reason TEXT, changed_at TEXT NOT NULL)"
     )
+
+
+@migrations()
+def m009_journal_done(db):
+    """The journal entries `recover` has imported, one row each (was one JSON list in
+    settings, rewritten per entry: quadratic). A row is written in the same transaction
+    as the leads its entry became (`lead_uuid`: the lead a scan became, so codes and
+    qualifying input journaled for that scan find it), and `restore` carries them over."""
+    db.execute("CREATE TABLE journal_done (id TEXT PRIMARY KEY, done_at TEXT, lead_uuid TEXT)")
+    db.execute(
+        "INSERT OR IGNORE INTO journal_done (id) SELECT j.value FROM settings s,"
+        " json_each(s.value) j WHERE s.key = 'journal_recovered' AND json_valid(s.value)"
+    )
+    db.execute("DELETE FROM settings WHERE key = 'journal_recovered'")
