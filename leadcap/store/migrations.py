@@ -234,6 +234,38 @@ def m012_region_and_materials(db):
 
 
 @migrations()
+def m008_incremental_merge(db):
+    """Incremental merges and laptops that cannot be mistaken for each other. Each database
+    gets its own identity (a copy made by backup or snapshot keeps it; a database made
+    anew, or a cloned laptop's, has another). `merge_marks` remembers, per source database
+    and device, how far its change log and consent records were merged (their row ids and
+    the uid found there, so a restored or rewound source is noticed). `device_ids` keeps
+    the device ids this database has used, so a renamed laptop's history stays readable."""
+    import uuid
+    from datetime import UTC, datetime
+
+    now = datetime.now(UTC).isoformat(timespec="seconds")
+    db.execute(
+        "CREATE TABLE database_identity (id INTEGER PRIMARY KEY CHECK (id = 1),"
+        " uid TEXT NOT NULL, device TEXT, created_at TEXT NOT NULL)"
+    )
+    db.execute(
+        "INSERT INTO database_identity (id, uid, created_at) VALUES (1, ?, ?)",
+        [uuid.uuid4().hex, now],
+    )
+    db.execute(
+        "CREATE TABLE merge_marks (source_uid TEXT NOT NULL, source_device TEXT NOT NULL,"
+        " change_id INTEGER NOT NULL, change_uid TEXT, consent_id INTEGER NOT NULL,"
+        " consent_uid TEXT, tombstones INTEGER NOT NULL, aliases INTEGER NOT NULL,"
+        " merged_at TEXT NOT NULL, PRIMARY KEY (source_uid, source_device))"
+    )
+    db.execute(
+        "CREATE TABLE device_ids (device TEXT PRIMARY KEY, replaced_by TEXT,"
+        " reason TEXT, changed_at TEXT NOT NULL)"
+    )
+
+
+@migrations()
 def m009_journal_done(db):
     """The journal entries `recover` has imported, one row each (was one JSON list in
     settings, rewritten per entry: quadratic). A row is written in the same transaction
