@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from leadcap.cli.common import handle_errors, open_db, print_json, show_time
+from leadcap.cli.common import JsonOption, handle_errors, open_db, print_json, show_time
 from leadcap.intake import attendees as core
 
 app = typer.Typer(
@@ -21,7 +21,7 @@ app = typer.Typer(
 def attendees(
     ctx: typer.Context,
     *,
-    as_json: Annotated[bool, typer.Option("--json", help="Print JSON")] = False,
+    as_json: JsonOption = False,
 ) -> None:
     """Show how many attendees are stored and when the list was imported."""
     if ctx.invoked_subcommand:
@@ -57,7 +57,7 @@ def import_(
     sheet: Annotated[
         str | None, typer.Option(help="Excel sheet to read (default: the first)")
     ] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Print JSON")] = False,
+    as_json: JsonOption = False,
 ) -> None:
     """Import the organiser's attendee list (CSV in UTF-8 or Shift_JIS, or Excel).
 

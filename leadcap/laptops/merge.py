@@ -21,6 +21,7 @@ from pathlib import Path
 from urllib.request import pathname2url
 
 from leadcap.errors import LeadcapError
+from leadcap.laptops import foreign
 from leadcap.laptops.replay import change_key, lead_state
 
 # Re-exported: callers and tests have always found these here.
@@ -55,6 +56,7 @@ class MergeReport:
     new_changes: int = 0
     dry_run: bool = False
     added_uuids: list[str] = field(default_factory=list)
+    rejected: list[str] = field(default_factory=list)  # source rows with bad values, skipped
 
     @property
     def changed(self) -> bool:
@@ -70,6 +72,7 @@ class MergeReport:
             "erased": self.erased,
             "new_changes": self.new_changes,
             "dry_run": self.dry_run,
+            "rejected": self.rejected,
         }
 
 
@@ -84,6 +87,7 @@ class Source:
     visits: list[tuple]
     aliases: list[tuple]
     tombstones: list[tuple]
+    rejected: list[str] = field(default_factory=list)
 
 
 # -- reading the source -------------------------------------------------------------
@@ -104,7 +108,12 @@ def read_source(path: Path) -> Source:
     except sqlite3.Error as error:
         raise SourceError(f"cannot open {path} ({error}); skipped") from None
     try:
-        return _read(conn, path)
+        with foreign.reading(conn):
+            source = _read(conn, path)
+        source.rejected = foreign.set_aside_bad_rows(source)
+        return source
+    except foreign.TooSlow as error:
+        raise SourceError(f"{path}: {error}; skipped. Ask for a fresh copy") from None
     except sqlite3.DatabaseError as error:
         raise SourceError(
             f"{path} is damaged or only partly copied (SQLite says: {error}); skipped."
@@ -131,6 +140,9 @@ def _read(conn: sqlite3.Connection, path: Path) -> Source:
             f"{path} was written by an older leadcap; skipped. Open it once with this"
             " version (leadcap --db FILE list) to upgrade it, then merge again"
         )
+    strange = foreign.check_schema(conn, path, applied)
+    if strange:
+        raise SourceError(strange)
     seq = "seq" if "m003_merge" in applied else "NULL"
     conn.row_factory = sqlite3.Row
     leads = {row["uuid"]: dict(row) for row in conn.execute("SELECT * FROM leads")}
@@ -168,7 +180,7 @@ def merge_file(store: Store, path: Path, *, dry_run: bool = False) -> MergeRepor
 
 
 def merge_source(store: Store, source: Source, *, dry_run: bool = False) -> MergeReport:
-    report = MergeReport(source.path, dry_run=dry_run)
+    report = MergeReport(source.path, dry_run=dry_run, rejected=list(source.rejected))
     try:
         with store.transaction():
             _Merge(store, source, report).run()
