@@ -316,6 +316,13 @@ def test_region_can_be_typed(cli):
     assert cli.json("edit", str(lead["id"]), "--region", "Hessen")["region"] == "Hessen"
 
 
+def test_crm_phones_use_the_events_country(cli, store, tmp_path):
+    cli("config", "set", "country", "JP")
+    add_lead(store, {"family_name": "Sato", "phone": "03-1234-5678"})
+    cli("export", "csv", "-o", str(tmp_path / "hs.csv"), "--format", "hubspot")
+    assert read_csv(tmp_path / "hs.csv")[0]["Phone Number"] == "+81312345678"
+
+
 def test_e164_phones_in_json_show_csv_and_crm_for_a_country_name(cli, monkeypatch, tmp_path):
     card = (
         "BEGIN:VCARD\nVERSION:3.0\nN:Sato;Ken\nTEL;TYPE=work:03-1234-5678\n"

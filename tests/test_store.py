@@ -200,6 +200,11 @@ def test_m005_keeps_ids_tags_and_search_of_an_older_database(db_path):
     store.close()
 
 
+def test_region_and_materials_columns_exist(store):
+    columns = {row[1] for row in store.conn.execute("PRAGMA table_info(leads)")}
+    assert {"region", "materials"} <= columns
+
+
 def test_m005_country_codes_revalidates_phones_of_named_countries(db_path):
     from leadcap.store import leads
 
