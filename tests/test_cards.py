@@ -445,3 +445,17 @@ def test_merge_sets_aside_a_card_row_that_is_no_image(store, tmp_path):
     report = merge.merge_file(store, tmp_path / "b.db")
     assert report.new_cards == 0
     assert any("card of lead" in line and "not a JPEG" in line for line in report.rejected)
+
+
+def test_a_card_attached_later_without_field_changes_is_merged_too(store, tmp_path):
+    from leadcap.laptops import merge
+    from leadcap.store.database import open_store
+
+    other = open_store(tmp_path / "b.db", staff="ben", device="laptop-b")
+    lead = leads.add_lead(other, {"email": "okada@example.jp", "family_name": "岡田"})
+    merge.merge_file(store, tmp_path / "b.db")
+    importing.import_cards(other, [DATA / "01-scan.png"], lead_id=lead["id"], ocr=False)
+    other.close()
+    report = merge.merge_file(store, tmp_path / "b.db")
+    assert report.new_cards == 1
+    assert len(storage.lead_cards(store, leads.get_lead(store, lead["uuid"]))) == 1

@@ -108,8 +108,9 @@ def import_(
 ) -> None:
     """Read business cards into leads: QR code first, then OCR, offline.
 
-    OCR needs the extra: pip install 'leadcap[ocr]'. Every lead from a card is flagged for review; without OCR it is flagged
-    "type from card" and `leadcap cards review` shows the card while you type."""
+    OCR needs the extra: pip install 'leadcap[ocr]'. Every lead from a card is flagged
+    for review; without OCR it is flagged "type from card" and `leadcap cards review` shows
+    the card while you type."""
     from leadcap.intake.cards.importing import import_cards
     from leadcap.intake.cards.reader import card_files
 
