@@ -210,7 +210,7 @@ def test_cli_merge_names_possible_duplicates_and_the_combine_command(cli, tmp_pa
     leads.add_lead(other, {"email": "ken@acme.jp"})
     other.close()
     cli("add", "--email", "Ken@acme.jp")
-    cli("add", "--email", "ken@ACME.jp")
+    cli("add", "--email", "ken@ACME.jp", "--new")  # a second lead on purpose
     result = cli("merge", str(tmp_path / "b.db"))
     assert "Possible duplicates: leads 1 and 2" in result.stdout
     assert "leadcap combine 1 2" in result.stdout

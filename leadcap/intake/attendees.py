@@ -30,7 +30,6 @@ IMPORT_COMMAND = "attendees import"
 LAST_IMPORT_SETTING = "attendees.last_import"
 IGNORE = "-"  # --map COLUMN=- leaves out a column that would be recognised
 # Review reasons that update_lead recomputes from the fields (see leads._derived).
-_VALIDATION_PREFIXES = ("e-mail ", "phone ", "mobile ")
 
 # Headers seen on organisers' exports, in English, German and Japanese. They are compared
 # after header_key(), so case, spaces, dots, hyphens and brackets do not matter.
@@ -439,7 +438,7 @@ def _flag_can_go(reasons: list[str], fields_change: bool) -> bool:
     if NOT_IN_LIST_REASON not in reasons:
         return False
     others = [r for r in reasons if r != NOT_IN_LIST_REASON]
-    if any(not r.startswith(_VALIDATION_PREFIXES) for r in others):
+    if any(not r.startswith(model.VALIDATION_PREFIXES) for r in others):
         return False
     return fields_change or not others
 

@@ -17,7 +17,7 @@ from leadcap.store import model
 from leadcap.store.database import Store
 from leadcap.store.leads import LeadFilter, iter_leads
 
-# Review reasons that a corrected field clears by itself (see leads._VALIDATION_PREFIXES).
+# Review reasons that a corrected field clears by itself (see model.VALIDATION_PREFIXES).
 _FIELD_REASONS = {"e-mail ": ("email", "<e-mail>"), "phone ": ("phone", "<phone>"),
                   "mobile ": ("mobile", "<mobile>")}  # fmt: skip
 NO_COUNTRY = "(no country)"  # the end of a phone reason when no country was known

@@ -12,12 +12,6 @@ from leadcap.store.leads import DEFAULT_RATING, get_lead, update_lead
 from leadcap.store.tags import restore_tag_spelling
 
 COMBINED_INTO = "combined_into"  # a lead combined into another: old_value holds its row
-# Leads merged or combined into another live on as aliases: their own change rows are
-# history, not something `undo` can revert on its own.
-_ALIASED_AWAY = (
-    "lead_uuid NOT IN (SELECT uuid FROM leads)"
-    " AND lead_uuid IN (SELECT alias_uuid FROM lead_aliases)"
-)
 
 
 def history(store: Store, lead_id) -> list[dict]:
@@ -62,6 +56,8 @@ def _restore_combined(store: Store, saved: dict) -> None:
 def current_uuid(store: Store, lead_uuid: str) -> str:
     """The lead a change was made to, as it is known now: a merge may have joined that copy
     into another lead (recorded as an alias)."""
+    if store.conn.execute("SELECT 1 FROM leads WHERE uuid = ?", [lead_uuid]).fetchone():
+        return lead_uuid  # still a lead of its own (or one again, after a later merge)
     seen = {lead_uuid}
     while True:
         row = store.conn.execute(
@@ -83,7 +79,7 @@ def undo(store: Store) -> tuple[list[dict], list[tuple[str, str | None, str | No
     with store.transaction():
         row = store.conn.execute(
             "SELECT batch FROM changes WHERE device = ? AND command != 'undo'"
-            f" AND undone_by IS NULL AND NOT ({_ALIASED_AWAY}) ORDER BY id DESC LIMIT 1",
+            " AND undone_by IS NULL ORDER BY id DESC LIMIT 1",
             [store.device],
         ).fetchone()
         if not row:
@@ -113,15 +109,15 @@ def undo(store: Store) -> tuple[list[dict], list[tuple[str, str | None, str | No
 
 def _revert(store: Store, rows: list, undo_batch: str) -> list[dict]:
     """Put back the old values of one command's change rows; the leads as they are now."""
-    by_lead: dict[str, list] = {}
-    for lead_uuid, *change in rows:
-        # A merge may have joined the changed copy into another lead since: undo that one.
-        by_lead.setdefault(current_uuid(store, lead_uuid), []).append(tuple(change))
     for _lead_uuid, name, old, new in rows:
         if name == "tags" and old and new:
             restore_tag_spelling(store, json.loads(old), json.loads(new))
         if name == COMBINED_INTO and old:
             _restore_combined(store, json.loads(old))
+    by_lead: dict[str, list] = {}
+    for lead_uuid, *change in rows:
+        # A merge may have joined the changed copy into another lead since: undo that one.
+        by_lead.setdefault(current_uuid(store, lead_uuid), []).append(tuple(change))
     reverted = []
     for lead_uuid, changes in by_lead.items():
         names = {name for name, _old, _new in changes}

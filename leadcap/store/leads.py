@@ -53,7 +53,6 @@ _TAGS_SQL = (
 )
 # Validation reasons are recomputed whenever the field changes; other reasons (an
 # unparsed scan, a repaired keyboard layout) stay until someone marks the lead reviewed.
-_VALIDATION_PREFIXES = ("e-mail ", "phone ", "mobile ")
 # The change-log field of a rating that came from a session default, not from a person:
 # it fills an empty rating and never wins over a `rating` change (see laptops.replay).
 DEFAULT_RATING = "rating_default"
@@ -176,34 +175,7 @@ def _utc(timestamp: str) -> str:
 
 def _derived(store: Store, lead: dict, reasons: list[str]) -> dict:
     """Normalised copies for matching and sorting, and the review flag from validation."""
-    return derived_columns(store.country, lead, reasons)
-
-
-def derived_columns(event_country: str | None, lead: dict, reasons: list[str]) -> dict:
-    """`_derived` with the event's default country given (for migrations, which have no
-    Store). The lead's own country, written in any language, wins over the default."""
-    code = model.country_code(lead.get("country"))
-    region = code or event_country
-    kept = [r for r in reasons if not r.startswith(_VALIDATION_PREFIXES)]
-    problems = [model.email_problem(lead.get("email"))]
-    phone_e164, problem = model.normalise_phone(lead.get("phone"), region)
-    problems.append(problem)
-    mobile_e164, problem = model.normalise_phone(lead.get("mobile"), region)
-    problems.append(problem and problem.replace("phone", "mobile", 1))
-    reasons = kept + [p for p in problems if p]
-    return {
-        "email_norm": model.normalise_email(lead.get("email")),
-        "phone_e164": phone_e164,
-        "mobile_e164": mobile_e164,
-        "badge_norm": model.fold(lead.get("badge_id")) or None,
-        "country_code": code,
-        "sort_key": model.sort_key(lead),
-        "search_text": model.search_text(
-            {**lead, "phone_e164": phone_e164, "mobile_e164": mobile_e164}
-        ),
-        "review_reasons": json.dumps(reasons, ensure_ascii=False),
-        "needs_review": 1 if reasons else 0,
-    }
+    return model.derived_columns(store.country, lead, reasons)
 
 
 def log_changes(

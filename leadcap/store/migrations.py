@@ -286,7 +286,7 @@ def m005_country_codes(db):
     code beside the country as written, and validate those leads' phones again."""
     import json
 
-    from leadcap.store import leads, model
+    from leadcap.store import model
 
     db.execute("ALTER TABLE leads ADD COLUMN country_code TEXT")
     row = db.execute("SELECT value FROM settings WHERE key = 'country'").fetchone()
@@ -298,7 +298,7 @@ def m005_country_codes(db):
     ).fetchall()
     for lead_id, reasons, *values in rows:
         lead = dict(zip(fields, values, strict=True))
-        derived = leads.derived_columns(event_country, lead, json.loads(reasons or "[]"))
+        derived = model.derived_columns(event_country, lead, json.loads(reasons or "[]"))
         assignments = ", ".join(f"{name} = ?" for name in derived)
         db.execute(f"UPDATE leads SET {assignments} WHERE id = ?", [*derived.values(), lead_id])
 

@@ -6,6 +6,7 @@ separate columns and are used for matching, searching and sorting only."""
 from __future__ import annotations
 
 import functools
+import json
 import re
 import unicodedata
 from typing import overload
@@ -289,3 +290,33 @@ def check_choice(value: str | None, choices: tuple[str, ...], what: str) -> str 
     if value not in choices:
         raise UsageError(f"unknown {what} {value!r}. Use one of: {', '.join(choices)}")
     return value
+
+
+# Review reasons that validation sets, and that a corrected field clears by itself.
+VALIDATION_PREFIXES = ("e-mail ", "phone ", "mobile ")
+
+
+def derived_columns(event_country: str | None, lead: dict, reasons: list[str]) -> dict:
+    """Normalised copies of a lead's fields for matching, sorting and search, and its
+    review reasons after validation. The lead's own country, written in any language, wins
+    over the event's default `event_country`."""
+    code = country_code(lead.get("country"))
+    region = code or event_country
+    kept = [r for r in reasons if not r.startswith(VALIDATION_PREFIXES)]
+    problems = [email_problem(lead.get("email"))]
+    phone_e164, problem = normalise_phone(lead.get("phone"), region)
+    problems.append(problem)
+    mobile_e164, problem = normalise_phone(lead.get("mobile"), region)
+    problems.append(problem and problem.replace("phone", "mobile", 1))
+    reasons = kept + [p for p in problems if p]
+    return {
+        "email_norm": normalise_email(lead.get("email")),
+        "phone_e164": phone_e164,
+        "mobile_e164": mobile_e164,
+        "badge_norm": fold(lead.get("badge_id")) or None,
+        "country_code": code,
+        "sort_key": sort_key(lead),
+        "search_text": search_text({**lead, "phone_e164": phone_e164, "mobile_e164": mobile_e164}),
+        "review_reasons": json.dumps(reasons, ensure_ascii=False),
+        "needs_review": 1 if reasons else 0,
+    }
