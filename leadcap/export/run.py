@@ -468,7 +468,52 @@ def _running(pid: int) -> bool:
     return True
 
 
-def export_xlsx_files(  # noqa: C901 - per-group loop with the pavilion privacy rule; see issue 11 notes
+def file_names(groups: list[str]) -> dict[str, str]:
+    """Group -> its workbook's file name: safe on every file system, and unique even where
+    two groups differ only in case or in characters a file name cannot hold."""
+    from leadcap.export.safety import safe_filename
+
+    names: dict[str, str] = {}
+    used: set[str] = set()
+    for group in groups:
+        name = stem = safe_filename(group)
+        n = 1
+        while name.casefold() in used:
+            n += 1
+            name = f"{stem} ({n})"
+        used.add(name.casefold())
+        names[group] = f"{name}.xlsx"
+    return names
+
+
+def deliver(work: Path, directory: Path, file_names: list[str], *, force: bool) -> list[Path]:
+    """Move finished workbooks from the private work folder into `directory`: each is
+    copied beside its target under a hidden name first (the work folder may be on another
+    disk), then all are renamed into place. Existing files are replaced only with `force`."""
+    existing = [n for n in file_names if (directory / n).exists()]
+    if existing and not force:
+        raise LeadcapError(
+            f"{directory / existing[0]} already exists"
+            + (f" (and {len(existing) - 1} more)" if len(existing) > 1 else "")
+            + ". Add --force to replace them, or choose another folder"
+        )
+    partials = []
+    delivered = []
+    try:
+        for file_name in file_names:
+            partial = directory / f".{file_name}.partial"
+            shutil.copyfile(work / file_name, partial)
+            partials.append((partial, directory / file_name))
+        for partial, target in partials:
+            os.replace(partial, target)
+            delivered.append(target)
+    finally:
+        for partial, _target in partials:
+            partial.unlink(missing_ok=True)
+    return delivered
+
+
+def export_xlsx_files(
     store: Store,
     directory: Path,
     selection: Selection,
@@ -483,7 +528,6 @@ def export_xlsx_files(  # noqa: C901 - per-group loop with the pavilion privacy 
     receives only their own leads (see `grouping.lead_groups` for the privacy rule). All files are
     written into a temporary folder first and moved into `directory` only when all worked."""
     from leadcap.export.columns import SUMMARY_LABELS
-    from leadcap.export.safety import safe_filename
     from leadcap.export.xlsx import write_workbook
 
     check_xlsx_options(split_by, lang)
@@ -512,14 +556,8 @@ def export_xlsx_files(  # noqa: C901 - per-group loop with the pavilion privacy 
             for group in lead_groups(lead, split_by, words, exhibitors, shared=True):
                 spools.add(group, lead)
         result = ExportResult(paths=[], total=selected)
-        done, used = 0, set()
-        for group in group_order(spools.paths, split_by, words):
-            name = stem = safe_filename(group)
-            n = 1
-            while name.casefold() in used:
-                n += 1
-                name = f"{stem} ({n})"
-            used.add(name.casefold())
+        done = 0
+        for group, name in file_names(group_order(spools.paths, split_by, words)).items():
             offset = done
 
             def report(count: int, offset: int = offset) -> None:
@@ -527,34 +565,14 @@ def export_xlsx_files(  # noqa: C901 - per-group loop with the pavilion privacy 
                     progress(offset + count, None)
 
             summary = write_workbook(
-                work / f"{name}.xlsx", spools.reader(group), event=_event(store),
+                work / name, spools.reader(group), event=_event(store),
                 filters={**(filters or {}), split_by: group}, split_by=None, lang=lang,
                 progress=report, now=now,
             )  # fmt: skip
             done += summary.total
-            result.counts[f"{name}.xlsx"] = summary.total
+            result.counts[name] = summary.total
             result.cut_uuids.extend(u for u in summary.cut_uuids if u not in result.cut_uuids)
-        existing = [n for n in result.counts if (directory / n).exists()]
-        if existing and not force:
-            raise LeadcapError(
-                f"{directory / existing[0]} already exists"
-                + (f" (and {len(existing) - 1} more)" if len(existing) > 1 else "")
-                + ". Add --force to replace them, or choose another folder"
-            )
-        # Deliver: copy beside the targets under hidden names first (the work folder may
-        # be on another disk), then rename them all into place.
-        partials = []
-        try:
-            for file_name in result.counts:
-                partial = directory / f".{file_name}.partial"
-                shutil.copyfile(work / file_name, partial)
-                partials.append((partial, directory / file_name))
-            for partial, target in partials:
-                os.replace(partial, target)
-                result.paths.append(target)
-        finally:
-            for partial, _target in partials:
-                partial.unlink(missing_ok=True)
+        result.paths = deliver(work, directory, list(result.counts), force=force)
         return result
 
     try:
