@@ -5,6 +5,7 @@ from typing import Annotated
 import typer
 
 from leadcap.cli.common import (
+    JsonOption,
     device_config,
     handle_errors,
     open_db,
@@ -107,7 +108,7 @@ def print_settings(ctx: typer.Context, as_json: bool) -> None:
 def config_show(
     ctx: typer.Context,
     *,
-    as_json: Annotated[bool, typer.Option("--json", help="Print JSON")] = False,
+    as_json: JsonOption = False,
 ) -> None:
     """Show the event and device settings."""
     print_settings(ctx, as_json)
@@ -119,6 +120,13 @@ def config_set(
     ctx: typer.Context,
     key: Annotated[str, typer.Argument(help="Setting name, one of those listed above")],
     value: Annotated[str, typer.Argument(help="New value (lists comma-separated)")],
+    *,
+    revalidate: Annotated[
+        bool,
+        typer.Option(
+            "--revalidate", help="With country: validate flagged phone numbers again, no question"
+        ),
+    ] = False,
 ) -> None:
     """Change one setting.
 
@@ -129,13 +137,42 @@ def config_set(
     {settings}"""
     apply_setting(ctx, key, value)
     typer.echo(f"{key} = {value}")
+    if key == "country":
+        offer_revalidation(ctx, revalidate)
+
+
+def offer_revalidation(ctx: typer.Context, revalidate: bool) -> None:
+    """After the event's country changed, phones flagged as "not a phone number" may read
+    now: offer to validate them again (asked on a terminal; --revalidate says yes)."""
+    import sys
+
+    store = open_db(ctx)
+    flagged = core.phone_flagged_count(store)
+    if not flagged:
+        return
+    if not revalidate:
+        if not sys.stdin.isatty():
+            typer.echo(
+                f"{flagged} lead(s) have a phone number flagged for review. Validate them"
+                f" again with this country: leadcap config set country {store.country}"
+                " --revalidate"
+            )
+            return
+        question = f"Validate the phone numbers of {flagged} flagged lead(s) again?"
+        if not typer.confirm(question, default=True):
+            return
+    fixed = core.revalidate_phones(store)
+    typer.echo(
+        f"Validated again: {len(fixed)} of {flagged} lead(s) no longer flagged"
+        + (f" ({', '.join(map(str, fixed))})." if fixed else ".")
+    )
 
 
 @handle_errors
 def info(
     ctx: typer.Context,
     *,
-    as_json: Annotated[bool, typer.Option("--json", help="Print JSON")] = False,
+    as_json: JsonOption = False,
 ) -> None:
     """Where the database is, the event, this laptop and the counts.
 

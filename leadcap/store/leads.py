@@ -23,6 +23,9 @@ JSON_KEYS = (
     "uuid",
     "event",
     *model.LEAD_FIELDS,
+    "phone_e164",  # the phone and mobile in E.164 (+81312345678), null when not valid
+    "mobile_e164",
+    "country_code",  # ISO 3166 code of `country` as written (日本 -> JP)
     "rating",
     "tags",
     "consent",
@@ -173,9 +176,14 @@ def _utc(timestamp: str) -> str:
 
 def _derived(store: Store, lead: dict, reasons: list[str]) -> dict:
     """Normalised copies for matching and sorting, and the review flag from validation."""
-    region = store.country
-    if lead.get("country") and len(lead["country"]) == 2 and lead["country"].isalpha():
-        region = lead["country"]
+    return derived_columns(store.country, lead, reasons)
+
+
+def derived_columns(event_country: str | None, lead: dict, reasons: list[str]) -> dict:
+    """`_derived` with the event's default country given (for migrations, which have no
+    Store). The lead's own country, written in any language, wins over the default."""
+    code = model.country_code(lead.get("country"))
+    region = code or event_country
     kept = [r for r in reasons if not r.startswith(_VALIDATION_PREFIXES)]
     problems = [model.email_problem(lead.get("email"))]
     phone_e164, problem = model.normalise_phone(lead.get("phone"), region)
@@ -188,6 +196,7 @@ def _derived(store: Store, lead: dict, reasons: list[str]) -> dict:
         "phone_e164": phone_e164,
         "mobile_e164": mobile_e164,
         "badge_norm": model.fold(lead.get("badge_id")) or None,
+        "country_code": code,
         "sort_key": model.sort_key(lead),
         "search_text": model.search_text(
             {**lead, "phone_e164": phone_e164, "mobile_e164": mobile_e164}
@@ -507,6 +516,49 @@ def add_material(
 
 def note_line(store: Store, text: str) -> str:
     return f"[{store.now().strftime('%Y-%m-%d %H:%M')} {store.staff}] {text.strip()}"
+
+
+# -- phones validated again ----------------------------------------------------------
+
+_PHONE_FLAGGED = (
+    "deleted_at IS NULL AND needs_review = 1"
+    " AND (review_reasons LIKE '%\"phone %' OR review_reasons LIKE '%\"mobile %')"
+)
+
+
+def phone_flagged_count(store: Store) -> int:
+    """Live leads flagged for a phone or mobile number that did not validate."""
+    return store.conn.execute(f"SELECT COUNT(*) FROM leads WHERE {_PHONE_FLAGGED}").fetchone()[0]
+
+
+def revalidate_phones(store: Store) -> list[int]:
+    """Validate flagged phone numbers again (after `config set country`): those that now
+    read as numbers get their E.164 form and lose the flag. Logged as one command; as with
+    `edit --reviewed`, undo does not bring a flag back. Returns the leads whose numbers
+    all read now (others get the reason updated)."""
+    at = store.now().isoformat()
+    batch = store.new_batch()
+    fixed = []
+    with store.transaction():
+        ids = [r[0] for r in store.conn.execute(f"SELECT id FROM leads WHERE {_PHONE_FLAGGED}")]
+        for lead_id in ids:
+            lead = get_lead(store, lead_id)
+            derived = _derived(store, lead, lead["review_reasons"])
+            reasons = json.loads(derived["review_reasons"])
+            if reasons == lead["review_reasons"]:
+                continue
+            columns = {k: derived[k] for k in ("phone_e164", "mobile_e164", "search_text")}
+            columns.update(review_reasons=derived["review_reasons"])
+            columns.update(needs_review=derived["needs_review"], updated_at=at)
+            assignments = ", ".join(f"{name} = ?" for name in columns)
+            store.conn.execute(
+                f"UPDATE leads SET {assignments} WHERE id = ?", [*columns.values(), lead_id]
+            )
+            changes = [("review_reasons", lead["review_reasons"], reasons)]
+            log_changes(store, batch, lead["uuid"], changes, "revalidate", at)
+            if not any(r.startswith(("phone ", "mobile ")) for r in reasons):
+                fixed.append(lead_id)
+    return fixed
 
 
 # -- search -----------------------------------------------------------------------

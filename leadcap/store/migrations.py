@@ -277,3 +277,27 @@ def m009_journal_done(db):
         " json_each(s.value) j WHERE s.key = 'journal_recovered' AND json_valid(s.value)"
     )
     db.execute("DELETE FROM settings WHERE key = 'journal_recovered'")
+
+
+@migrations()
+def m005_country_codes(db):
+    """A country written as a name (`日本`, `Deutschland`, `Allemagne`) was taken for no
+    country, so every phone of such a lead was flagged "not a phone number". Store the ISO
+    code beside the country as written, and validate those leads' phones again."""
+    import json
+
+    from leadcap.store import leads, model
+
+    db.execute("ALTER TABLE leads ADD COLUMN country_code TEXT")
+    row = db.execute("SELECT value FROM settings WHERE key = 'country'").fetchone()
+    event_country = json.loads(row[0]) if row else None
+    columns = [c[1] for c in db.execute("PRAGMA table_info(leads)").fetchall()]
+    fields = [c for c in model.LEAD_FIELDS if c in columns]
+    rows = db.execute(
+        f"SELECT id, review_reasons, {', '.join(fields)} FROM leads WHERE country IS NOT NULL"
+    ).fetchall()
+    for lead_id, reasons, *values in rows:
+        lead = dict(zip(fields, values, strict=True))
+        derived = leads.derived_columns(event_country, lead, json.loads(reasons or "[]"))
+        assignments = ", ".join(f"{name} = ?" for name in derived)
+        db.execute(f"UPDATE leads SET {assignments} WHERE id = ?", [*derived.values(), lead_id])

@@ -5,6 +5,7 @@ separate columns and are used for matching, searching and sorting only."""
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from typing import overload
@@ -119,6 +120,44 @@ def national_number(e164: str | None) -> str | None:
     except phonenumbers.NumberParseException:
         return None
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.NATIONAL)
+
+
+# Languages whose country names a vCard or MECARD from a fair visitor is likely to carry.
+COUNTRY_NAME_LOCALES = ("en", "de", "fr", "ja", "zh_Hans", "zh_Hant", "ko", "es", "it", "nl")
+
+
+@functools.cache
+def _country_names() -> tuple[dict[str, str], frozenset[str]]:
+    """Folded country name -> ISO 3166 code, from CLDR through babel (maintained; a hand
+    list would miss spellings), and the set of codes that exist."""
+    from babel import Locale
+    from babel.core import get_global
+
+    names: dict[str, str] = {}
+    for locale in COUNTRY_NAME_LOCALES:
+        for code, name in Locale.parse(locale).territories.items():
+            if len(code) == 2 and code.isalpha():
+                names.setdefault(fold(name), code)
+    for alias, targets in get_global("territory_aliases").items():
+        target = targets[0] if isinstance(targets, list | tuple) else targets
+        if len(alias) == 2 and alias.isalpha() and len(target) == 2:
+            names.setdefault(fold(alias), target)  # UK -> GB
+    return names, frozenset(names.values())
+
+
+def country_code(country: str | None) -> str | None:
+    """The ISO 3166 code of a country as written: `JP`, `jp`, `日本`, `Deutschland`,
+    `Allemagne` or `Germany`; None when it is no country CLDR knows. Only the code is
+    derived: the country stays stored as it was written."""
+    text = clean(country)
+    if not text:
+        return None
+    folded = fold(text).strip(" .")
+    names, codes = _country_names()
+    if len(folded) == 2 and folded.isascii() and folded.isalpha():
+        code = folded.upper()
+        return code if code in codes else names.get(folded)
+    return names.get(folded)
 
 
 def display_name(lead: dict) -> str:
