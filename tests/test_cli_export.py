@@ -342,3 +342,6 @@ def test_e164_phones_in_json_show_csv_and_crm_for_a_country_name(cli, monkeypatc
     hubspot = cli("export", "csv", "-o", "-", "--format", "hubspot").stdout
     (crm,) = list(csv.DictReader(hubspot.splitlines()))
     assert crm["Phone Number"] == "+81312345678"
+    cli("export", "xlsx", "-o", str(tmp_path / "leads.xlsx"))
+    (row,) = sheet_rows(tmp_path / "leads.xlsx", "Leads")
+    assert (row["phone_e164"], row["mobile_e164"]) == ("+81312345678", "+819012345678")

@@ -4,7 +4,7 @@ from typing import Annotated
 
 import typer
 
-from leadcap.cli.common import handle_errors, open_db, print_json, print_table
+from leadcap.cli.common import JsonOption, handle_errors, open_db, print_json, print_table
 from leadcap.store import model
 
 
@@ -12,7 +12,7 @@ from leadcap.store import model
 def duplicates(
     ctx: typer.Context,
     *,
-    as_json: Annotated[bool, typer.Option("--json", help="Print JSON")] = False,
+    as_json: JsonOption = False,
 ) -> None:
     """List leads that are probably one person, with the command to combine them.
 
@@ -43,7 +43,7 @@ def combine(
     keep: Annotated[str, typer.Argument(help="The lead to keep (its number stays)")],
     other: Annotated[str, typer.Argument(help="The lead combined into it")],
     *,
-    as_json: Annotated[bool, typer.Option("--json", help="Print JSON")] = False,
+    as_json: JsonOption = False,
 ) -> None:
     """Combine two leads of one person into the first; undo separates them.
 

@@ -75,6 +75,10 @@ HEADER_ALIASES: dict[str, tuple[str, ...]] = {
     ),
     "country": ("Country", "Land", "Staat", "国", "国名", "国・地域", "国/地域"),
     "city": ("City", "Town", "Stadt", "Ort", "市区町村", "都市"),
+    "region": (
+        "State", "Province", "Prefecture", "State/Province", "Bundesland", "Kanton",
+        "都道府県", "都道府県名",
+    ),
     "postal_code": (
         "Postal code", "Postcode", "Zip", "Zip code", "PLZ", "Postleitzahl", "郵便番号",
     ),

@@ -21,14 +21,15 @@ _ALIASED_AWAY = (
 
 
 def history(store: Store, lead_id) -> list[dict]:
-    """Every change of a lead, including those of leads combined or merged into it."""
+    """Every change of a lead, including those logged under the uuids of leads a merge
+    or `combine` joined into it (aliases): a merged lead's fields each have their entry."""
     lead = get_lead(store, lead_id)
     cursor = store.conn.cursor()
     cursor.row_factory = sqlite3.Row
     rows = cursor.execute(
-        "SELECT * FROM changes WHERE lead_uuid = ? OR lead_uuid IN"
-        " (SELECT alias_uuid FROM lead_aliases WHERE lead_uuid = ?) ORDER BY id",
-        [lead["uuid"], lead["uuid"]],
+        "SELECT * FROM changes WHERE lead_uuid = ?1 OR lead_uuid IN"
+        " (SELECT alias_uuid FROM lead_aliases WHERE lead_uuid = ?1) ORDER BY id",
+        [lead["uuid"]],
     )
     return [dict(row) for row in rows]
 
@@ -56,6 +57,20 @@ def _restore_combined(store: Store, saved: dict) -> None:
         "UPDATE lead_aliases SET lead_uuid = ? WHERE alias_uuid = ?",
         [(saved["uuid"], alias) for alias in aliases],
     )
+
+
+def current_uuid(store: Store, lead_uuid: str) -> str:
+    """The lead a change was made to, as it is known now: a merge may have joined that copy
+    into another lead (recorded as an alias)."""
+    seen = {lead_uuid}
+    while True:
+        row = store.conn.execute(
+            "SELECT lead_uuid FROM lead_aliases WHERE alias_uuid = ?", [lead_uuid]
+        ).fetchone()
+        if row is None or row[0] in seen:
+            return lead_uuid
+        lead_uuid = row[0]
+        seen.add(lead_uuid)
 
 
 def undo(store: Store) -> tuple[list[dict], list[tuple[str, str | None, str | None]]]:
@@ -100,7 +115,8 @@ def _revert(store: Store, rows: list, undo_batch: str) -> list[dict]:
     """Put back the old values of one command's change rows; the leads as they are now."""
     by_lead: dict[str, list] = {}
     for lead_uuid, *change in rows:
-        by_lead.setdefault(lead_uuid, []).append(tuple(change))
+        # A merge may have joined the changed copy into another lead since: undo that one.
+        by_lead.setdefault(current_uuid(store, lead_uuid), []).append(tuple(change))
     for _lead_uuid, name, old, new in rows:
         if name == "tags" and old and new:
             restore_tag_spelling(store, json.loads(old), json.loads(new))
@@ -116,11 +132,6 @@ def _revert(store: Store, rows: list, undo_batch: str) -> list[dict]:
             revert["visits"] = visit_total(store, lead_uuid) or 1
         elif "visits" in revert:
             revert["visits"] = _uncount_visits(store, lead_uuid, changes, revert["visits"])
-        if store.conn.execute(
-            f"SELECT 1 FROM changes WHERE lead_uuid = ? AND {_ALIASED_AWAY} LIMIT 1",
-            [lead_uuid],
-        ).fetchone():
-            continue  # merged or combined into another lead since
         reverted.append(update_lead(store, lead_uuid, revert, command="undo", batch=undo_batch))
     return reverted
 
