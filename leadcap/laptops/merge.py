@@ -21,7 +21,7 @@ from pathlib import Path
 from urllib.request import pathname2url
 
 from leadcap.errors import LeadcapError
-from leadcap.laptops.replay import change_key, lead_state
+from leadcap.laptops.replay import answer_state, change_key, lead_state, utc_key
 
 # Re-exported: callers and tests have always found these here.
 from leadcap.laptops.replay import merge_notes as merge_notes
@@ -29,6 +29,9 @@ from leadcap.laptops.replay import note_entries as note_entries
 from leadcap.store import tombstones
 from leadcap.store.database import Store
 from leadcap.store.leads import _set_tags
+from leadcap.store.model import fold
+from leadcap.store.questions import COLUMNS as QUESTION_COLUMNS
+from leadcap.store.questions import write_answer
 
 CHANGE_COLUMNS = (
     "uid, batch, lead_uuid, field, old_value, new_value, staff, device, changed_at,"
@@ -53,12 +56,20 @@ class MergeReport:
     forgotten_skipped: int = 0
     erased: int = 0
     new_changes: int = 0
+    questions: int = 0
     dry_run: bool = False
     added_uuids: list[str] = field(default_factory=list)
 
     @property
     def changed(self) -> bool:
-        return bool(self.added or self.updated or self.linked or self.erased or self.new_changes)
+        return bool(
+            self.added
+            or self.updated
+            or self.linked
+            or self.erased
+            or self.new_changes
+            or self.questions
+        )
 
     def as_dict(self) -> dict:
         return {
@@ -69,6 +80,7 @@ class MergeReport:
             "forgotten_skipped": self.forgotten_skipped,
             "erased": self.erased,
             "new_changes": self.new_changes,
+            "questions": self.questions,
             "dry_run": self.dry_run,
         }
 
@@ -84,6 +96,7 @@ class Source:
     visits: list[tuple]
     aliases: list[tuple]
     tombstones: list[tuple]
+    questions: list[tuple] = field(default_factory=list)  # questions.COLUMNS
 
 
 # -- reading the source -------------------------------------------------------------
@@ -143,6 +156,9 @@ def _read(conn: sqlite3.Connection, path: Path) -> Source:
         visits=_all(conn, "SELECT lead_uuid, device, count, last_at FROM visits"),
         aliases=_all(conn, "SELECT alias_uuid, lead_uuid, linked_at FROM lead_aliases"),
         tombstones=_all(conn, "SELECT hash, salt, kind, forgotten_at FROM tombstones"),
+        questions=_all(conn, f"SELECT {QUESTION_COLUMNS} FROM questions")
+        if "m007_questions" in applied
+        else [],
     )
 
 
@@ -206,6 +222,7 @@ class _Merge:
 
     def run(self) -> None:
         self.load_ours()
+        self.merge_questions()
         skipped = self.apply_tombstones()
         incoming = {u: row for u, row in self.source.leads.items() if u not in skipped}
         affected = self.union_rows(skipped)
@@ -227,6 +244,30 @@ class _Merge:
         self.our_aliases = dict(
             self.conn.execute("SELECT alias_uuid, lead_uuid FROM lead_aliases").fetchall()
         )
+
+    # -- questions ------------------------------------------------------------------
+    def merge_questions(self) -> None:
+        """Each question takes the version changed last (UTC time, then device, then the
+        content, so that both laptops pick the same one)."""
+        ours = {
+            fold(row[0]): row
+            for row in self.conn.execute(f"SELECT {QUESTION_COLUMNS} FROM questions")
+        }
+        newer = []
+        for row in self.source.questions:
+            mine = ours.get(fold(row[0]))
+            if mine is None or _question_key(row) > _question_key(mine):
+                newer.append(tuple(row))
+        marks = ", ".join("?" for _ in QUESTION_COLUMNS.split(","))
+        for row in newer:
+            self.conn.execute("DELETE FROM questions WHERE name = ?", [row[0]])
+            self.conn.execute(f"INSERT INTO questions ({QUESTION_COLUMNS}) VALUES ({marks})", row)
+        self.report.questions = len(newer)
+        self.text_questions, self.choice_order = set(), {}
+        for name, kind, choices in self.conn.execute("SELECT name, type, choices FROM questions"):
+            if kind == "text":
+                self.text_questions.add(fold(name))
+            self.choice_order[fold(name)] = [c["value"] for c in json.loads(choices)]
 
     # -- tombstones ---------------------------------------------------------------
     def apply_tombstones(self) -> set[str]:
@@ -449,7 +490,15 @@ class _Merge:
             f" JOIN leads l ON l.id = lt.lead_id WHERE l.uuid {inside}"
         ):
             tags[lead_uuid].append(name)
-        return dict(changes=changes, consent=consent, visits=visits, rows=rows, tags=tags)
+        answers = defaultdict(dict)
+        for lead_uuid, question, value in conn.execute(
+            "SELECT l.uuid, a.question, a.value FROM lead_answers a"
+            f" JOIN leads l ON l.id = a.lead_id WHERE l.uuid {inside}"
+        ):
+            answers[lead_uuid][fold(question)] = (question, json.loads(value))
+        return dict(
+            changes=changes, consent=consent, visits=visits, rows=rows, tags=tags, answers=answers
+        )
 
     def _write_group(self, canonical, members, incoming, data, now) -> None:
         ours_rows = data["rows"]
@@ -462,6 +511,12 @@ class _Merge:
         new_row, new_tags = lead_state(
             self.store, base, rows, changes, consent, visits, data["tags"].get(canonical, [])
         )
+        old_answers = data["answers"].get(canonical, {})
+        new_answers = answer_state(changes, old_answers, self.text_questions)
+        for question, value in new_answers.items():
+            if isinstance(value, list):
+                order = self.choice_order.get(fold(question), [])
+                value.sort(key=lambda v: (order.index(v) if v in order else len(order), v))
         conn = self.conn
         gone = [u for u in members if u != canonical and u in ours_rows]
         if gone:
@@ -475,6 +530,7 @@ class _Merge:
                 f"INSERT INTO leads ({columns}) VALUES ({marks})", list(new_row.values())
             ).lastrowid
             _set_tags(self.store, lead_id, new_tags)
+            _set_answers(self.store, lead_id, new_answers)
             if not any(u in self.ours for u in members):
                 self.report.added += 1
                 self.report.added_uuids.append(canonical)
@@ -488,7 +544,10 @@ class _Merge:
                 )
             if old_tags != sorted(t.casefold() for t in new_tags):
                 _set_tags(self.store, old["id"], new_tags)
-            if differs or old_tags != sorted(t.casefold() for t in new_tags):
+            answers_differ = {k: v for k, v in old_answers.values()} != new_answers
+            if answers_differ:
+                _set_answers(self.store, old["id"], new_answers)
+            if differs or answers_differ or old_tags != sorted(t.casefold() for t in new_tags):
                 self.report.updated += 1
         for alias in members:
             if alias != canonical and self.our_aliases.get(alias) != canonical:
@@ -499,6 +558,16 @@ class _Merge:
                 )
                 self.our_aliases[alias] = canonical
                 self.report.linked += 1
+
+
+def _set_answers(store: Store, lead_id: int, answers: dict) -> None:
+    store.conn.execute("DELETE FROM lead_answers WHERE lead_id = ?", [lead_id])
+    for question, value in answers.items():
+        write_answer(store, lead_id, question, value)
+
+
+def _question_key(row: tuple) -> tuple:
+    return (utc_key(row[6]), row[7] or "", json.dumps(list(row), ensure_ascii=False))
 
 
 def _captured(lead_uuid: str, ours: dict, incoming: dict) -> str:

@@ -89,6 +89,8 @@ def _reverting(changes: list) -> dict:
             revert["deleted"] = old == "true"
         elif name == "review_reasons":
             continue  # marking reviewed is not worth an undo of its own
+        elif name.startswith("answer:"):
+            revert[name] = json.loads(old) if old else None
         elif name == "visits":
             revert["visits"] = int(old) if old else 1
         elif name in model.EDITABLE_FIELDS or name == "rating":

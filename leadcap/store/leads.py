@@ -23,7 +23,9 @@ JSON_KEYS = (
     "event",
     *model.LEAD_FIELDS,
     "rating",
+    "score",
     "tags",
+    "answers",
     "consent",
     "captured_by",
     "device",
@@ -45,6 +47,12 @@ _TAGS_SQL = (
     " JOIN tags t ON t.id = lt.tag_id WHERE lt.lead_id = leads.id"
     " ORDER BY t.position IS NULL, t.position, t.name)) AS tags"
 )
+# Answers to the questions that are not removed, in the questions' order.
+_ANSWERS_SQL = (
+    "(SELECT json_group_object(name, json(value)) FROM (SELECT q.name AS name,"
+    " a.value AS value FROM lead_answers a JOIN questions q ON q.name = a.question"
+    " WHERE a.lead_id = leads.id AND q.removed = 0 ORDER BY q.position, q.name)) AS answers"
+)
 # Validation reasons are recomputed whenever the field changes; other reasons (an
 # unparsed scan, a repaired keyboard layout) stay until someone marks the lead reviewed.
 _VALIDATION_PREFIXES = ("e-mail ", "phone ", "mobile ")
@@ -62,31 +70,40 @@ class LeadFilter:
     deleted: bool = False
     status: str | None = None
     limit: int | None = None
+    # (question, value, contains): value None = any answer; contains for free text
+    answers: list[tuple[str, object, bool]] = field(default_factory=list)
+    min_score: int | None = None
 
 
-def row_to_lead(row: sqlite3.Row) -> dict:
-    """A database row in the JSON contract's shape."""
+def row_to_lead(row: sqlite3.Row, scorer=None) -> dict:
+    """A database row in the JSON contract's shape (with `scorer`, its score too)."""
     data = dict(row)
     lead = {key: data.get(key) for key in JSON_KEYS if key in data}
     lead["tags"] = json.loads(data.get("tags") or "[]")
+    lead["answers"] = json.loads(data.get("answers") or "{}")
     consent = {purpose: "not_asked" for purpose in model.CONSENT_PURPOSES}
     consent.update(json.loads(data.get("consent") or "{}"))
     lead["consent"] = consent
     lead["needs_review"] = bool(data["needs_review"])
     lead["review_reasons"] = json.loads(data.get("review_reasons") or "[]")
     lead["deleted"] = data.get("deleted_at") is not None
+    if scorer is not None:
+        lead["score"] = scorer.score(lead)
     return {key: lead.get(key) for key in JSON_KEYS}
 
 
 def _select(where: str = "1", order: str = "captured_utc DESC, id DESC") -> str:
-    return f"SELECT leads.*, {_TAGS_SQL} FROM leads WHERE {where} ORDER BY {order}"
+    return f"SELECT leads.*, {_TAGS_SQL}, {_ANSWERS_SQL} FROM leads WHERE {where} ORDER BY {order}"
 
 
 def _rows(store: Store, sql: str, params: Iterable = ()) -> Iterator[dict]:
+    from leadcap.store.score import scorer
+
+    scoring = scorer(store)
     cursor = store.conn.cursor()
     cursor.row_factory = sqlite3.Row  # on this cursor only: other queries keep plain tuples
     for row in cursor.execute(sql, list(params)):
-        yield row_to_lead(row)
+        yield row_to_lead(row, scoring)
 
 
 def get_lead(store: Store, lead_id: int | str, *, include_deleted: bool = True) -> dict:
@@ -131,10 +148,33 @@ def iter_leads(store: Store, flt: LeadFilter | None = None, *, order: str | None
         params.append(flt.until)
     if flt.review:
         where.append("needs_review = 1")
+    for question, value, contains in flt.answers:
+        test = ""
+        params.append(question)
+        if value is not None:
+            test = " AND instr(lower(j.value), lower(?)) > 0" if contains else " AND j.value = ?"
+            params.append(value)
+        where.append(
+            "EXISTS (SELECT 1 FROM lead_answers a, json_each(a.value) j"
+            f" WHERE a.lead_id = leads.id AND a.question = ?{test})"
+        )
     sql = _select(" AND ".join(where), **({"order": order} if order else {}))
-    if flt.limit:
-        sql += f" LIMIT {int(flt.limit)}"
-    return _rows(store, sql, params)
+    if flt.min_score is None:
+        if flt.limit:
+            sql += f" LIMIT {int(flt.limit)}"
+        return _rows(store, sql, params)
+    return _scored(_rows(store, sql, params), flt.min_score, flt.limit)
+
+
+def _scored(leads: Iterator[dict], min_score: int, limit: int | None) -> Iterator[dict]:
+    """The score is computed, not stored: filter on it here, then apply the limit."""
+    count = 0
+    for lead in leads:
+        if lead["score"] >= min_score:
+            yield lead
+            count += 1
+            if limit and count >= limit:
+                return
 
 
 # -- writing ----------------------------------------------------------------------
@@ -345,6 +385,9 @@ def update_lead(
         logged, columns = [], {}
         for name, new in changes.items():
             old = lead.get(name)
+            if name.startswith("answer:"):
+                _change_answer(store, lead["id"], name, new, logged)
+                continue
             if name == "tags":
                 if list(old) != list(new):
                     _set_tags(store, lead["id"], list(new))
@@ -392,6 +435,22 @@ def update_lead(
         )
         log_changes(store, batch, lead["uuid"], logged, command, at)
     return get_lead(store, lead["id"])
+
+
+def _change_answer(store: Store, lead_id: int, name: str, new, logged: list) -> None:
+    """One answer (`answer:<question>`) set or cleared, logged as JSON old and new."""
+    from leadcap.store.questions import lead_answers, write_answer
+
+    question = name.split(":", 1)[1]
+    old = lead_answers(store, lead_id).get(model.fold(question))
+    new = None if new == [] else new
+    if new != old:
+        write_answer(store, lead_id, question, new)
+        logged.append((name, _json(old), _json(new)))
+
+
+def _json(value) -> str | None:
+    return None if value is None else json.dumps(value, ensure_ascii=False)
 
 
 def add_tags(store: Store, lead_id, names: Iterable[str], *, remove: bool = False, command="tag"):

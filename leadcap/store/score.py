@@ -1,0 +1,71 @@
+"""The lead score, 0-100, computed when read (never stored), so that changing a question's
+points or the rating points re-scores every lead at once.
+
+score = rating points (event settings score.hot/warm/cold, default 50/25/0)
+      + the points of each chosen answer of each question that is not removed
+      + score.visit (default 10) for every return visit (visits beyond the first)
+      then held between 0 and 100."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from leadcap.store.database import Store
+
+DEFAULT_RATING_POINTS = {"hot": 50, "warm": 25, "cold": 0}
+DEFAULT_VISIT_POINTS = 10
+SETTING_PREFIX = "score."
+LOWEST, HIGHEST = 0, 100
+
+
+@dataclass
+class Scorer:
+    rating_points: dict[str, int] = field(default_factory=lambda: dict(DEFAULT_RATING_POINTS))
+    visit_points: int = DEFAULT_VISIT_POINTS
+    questions: list = field(default_factory=list)  # active Question objects
+
+    def terms(self, lead: dict) -> list[tuple[str, int]]:
+        """The score term by term: (what, points), the cap included when it applies."""
+        found: list[tuple[str, int]] = []
+        rating = lead.get("rating")
+        if rating:
+            found.append((f"rating {rating}", self.rating_points.get(rating, 0)))
+        answers = lead.get("answers") or {}
+        for question in self.questions:
+            value = answers.get(question.name)
+            values = value if isinstance(value, list) else [value]
+            for item in values:
+                choice = question.choice(str(item)) if item is not None else None
+                if choice and choice.get("points"):
+                    found.append((f"{question.name} = {choice['value']}", choice["points"]))
+        returns = max((lead.get("visits") or 1) - 1, 0)
+        if returns and self.visit_points:
+            what = "return visit" if returns == 1 else "return visits"
+            found.append((f"{returns} {what} x {self.visit_points}", returns * self.visit_points))
+        total = sum(points for _what, points in found)
+        if total > HIGHEST:
+            found.append((f"capped at {HIGHEST}", HIGHEST - total))
+        elif total < LOWEST:
+            found.append((f"raised to {LOWEST}", LOWEST - total))
+        return found
+
+    def score(self, lead: dict) -> int:
+        return sum(points for _what, points in self.terms(lead))
+
+
+def scorer(store: Store) -> Scorer:
+    """The event's scoring rules: settings and the questions' points."""
+    from leadcap.store.questions import list_questions
+
+    points = dict(DEFAULT_RATING_POINTS)
+    for rating in points:
+        value = store.setting(f"{SETTING_PREFIX}{rating}")
+        if value is not None:
+            points[rating] = int(value)
+    visit = store.setting(f"{SETTING_PREFIX}visit")
+    questions = [q for q in list_questions(store) if any(c.get("points") for c in q.choices)]
+    return Scorer(
+        rating_points=points,
+        visit_points=DEFAULT_VISIT_POINTS if visit is None else int(visit),
+        questions=questions,
+    )
