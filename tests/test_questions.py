@@ -12,6 +12,7 @@ from leadcap.laptops import merge
 from leadcap.store import history, leads
 from leadcap.store import questions as q
 from leadcap.store.database import open_store
+from leadcap.store.score import Scorer
 
 
 class Clock:
@@ -236,3 +237,28 @@ def test_conflicting_free_text_keeps_both_versions_until_edited(laptops):
     q.answer(b, lead, "Application", ["cells"])
     merge.merge_file(a, b.path)
     assert leads.get_lead(a, lead)["answers"]["Application"] == "cells"
+
+
+def test_the_score_adds_rating_answers_and_return_visits_then_caps():
+    cooperation = q.Question(
+        "Cooperation", "multi", [{"value": "R&D", "points": 30}, {"value": "Job", "points": 5}]
+    )
+    scorer = Scorer(questions=[cooperation])
+    lead = {"rating": "hot", "visits": 3, "answers": {"Cooperation": ["R&D", "Job"]}}
+    assert scorer.terms(lead) == [
+        ("rating hot", 50),
+        ("Cooperation = R&D", 30),
+        ("Cooperation = Job", 5),
+        ("2 return visits x 10", 20),
+        ("capped at 100", -5),
+    ]
+    assert scorer.score(lead) == 100
+    assert scorer.score({"rating": "cold", "visits": 1, "answers": {}}) == 0
+
+
+def test_score_settings_change_rating_and_visit_points(store):
+    store.set_setting("score.warm", 40)
+    store.set_setting("score.visit", 0)
+    lead = leads.add_lead(store, {"family_name": "Sato"}, rating="warm")
+    lead = leads.update_lead(store, lead["id"], {"visits": 4}, command="scan")
+    assert lead["score"] == 40

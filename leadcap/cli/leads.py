@@ -53,12 +53,13 @@ def lead_row(store, lead: dict) -> list:
         lead["company"],
         lead["email"],
         lead["rating"],
+        lead["score"],
         ", ".join(lead["tags"]),
         flags,
     ]
 
 
-LIST_COLUMNS = ["id", "captured", "name", "company", "email", "rating", "tags", "flags"]
+LIST_COLUMNS = ["id", "captured", "name", "company", "email", "rating", "score", "tags", "flags"]
 
 
 def print_leads(store, leads: list[dict], as_json: bool) -> None:
@@ -69,9 +70,21 @@ def print_leads(store, leads: list[dict], as_json: bool) -> None:
 
 
 def print_lead(store, lead: dict) -> None:
+    from leadcap.store.questions import show_answer
+    from leadcap.store.score import scorer
+
     rows = [["name", model.display_name(lead)]]
     for key in core.JSON_KEYS:
         value = lead[key]
+        if key == "answers":
+            rows += [["answers", ""]] if value else []
+            rows += [[f"  {name}", show_answer(answer)] for name, answer in value.items()]
+            continue
+        if key == "score":
+            rows.append(["score", value])
+            terms = scorer(store).terms(lead)
+            rows += [[f"  {what}", f"{points:+d}"] for what, points in terms]
+            continue
         if key in ("captured_at", "updated_at"):
             value = show_time(store, value)
         elif key == "tags":
@@ -164,11 +177,27 @@ def list_(
     until: Annotated[str | None, typer.Option(help="Up to and including this date")] = None,
     review: Annotated[bool, typer.Option("--review", help="Only leads needing review")] = False,
     deleted: Annotated[bool, typer.Option("--deleted", help="Only deleted leads")] = False,
+    answer: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--answer", help='Only leads with this answer: "Cooperation=R&D" (repeatable)'
+        ),
+    ] = None,
+    min_score: Annotated[
+        int | None, typer.Option("--min-score", min=0, max=100, help="Only leads scoring this much")
+    ] = None,
+    sort: Annotated[
+        str, typer.Option(help="captured (newest first) or score (highest first)")
+    ] = "captured",
     limit: Annotated[int | None, typer.Option(min=1, help="At most this many")] = None,
     as_json: JsonOption = False,
 ) -> None:
-    """List leads, newest first."""
+    """List leads, newest first (or by score)."""
+    from leadcap.store.questions import answer_filter
+    from leadcap.store.score import by_score
+
     store = open_db(ctx)
+    sort = model.check_choice(sort, ("captured", "score"), "sort order")
     flt = core.LeadFilter(
         tags=tag or [],
         rating=model.check_choice(rating, model.RATINGS, "rating"),
@@ -178,9 +207,14 @@ def list_(
         until=time_bound(store, until, "--until", end=True),
         review=review,
         deleted=deleted,
-        limit=limit,
+        limit=None if sort == "score" else limit,
+        answers=[answer_filter(store, text) for text in answer or []],
+        min_score=min_score,
     )
-    print_leads(store, list(core.iter_leads(store, flt)), as_json)
+    found = list(core.iter_leads(store, flt))
+    if sort == "score":
+        found = by_score(found)[:limit]
+    print_leads(store, found, as_json)
 
 
 @handle_errors

@@ -73,6 +73,13 @@ def check_value(key: str, value):
         return whole_number(key, value, 1, 10)
     elif key.startswith("followup-days."):
         return whole_number(key, value, 0, 7)
+    elif key.startswith("score."):
+        if key not in ("score.hot", "score.warm", "score.cold", "score.visit"):
+            raise UsageError(
+                f"unknown setting {key!r}. Score settings: score.hot, score.warm, score.cold,"
+                " score.visit"
+            )
+        return whole_number(key, value, 0, 50 if key == "score.hot" else 10)
     elif key in ("card.email", "my-card.email"):
         from leadcap.store.model import email_problem
 

@@ -106,12 +106,15 @@ def list_questions(store: Store, *, include_removed: bool = False) -> list[Quest
 
 
 def get_question(store: Store, name: str, *, include_removed: bool = False) -> Question:
-    """A question by name (any case) or by its number in the list (1, 2, ...)."""
+    """A question by name (any case), by a label, or by its number in the list (1, 2...)."""
     name = name.strip()
     for question in list_questions(store, include_removed=True):
         if model.fold(question.name) == model.fold(name):
             if question.removed and not include_removed:
                 break
+            return question
+    for question in list_questions(store, include_removed=include_removed):
+        if model.fold(name) in {model.fold(label) for label in question.labels.values()}:
             return question
     active = list_questions(store)
     if name.isdigit() and 1 <= int(name) <= len(active):
@@ -313,7 +316,7 @@ def parse_answer(question: Question, values: list[str]):
     date, yes/no. Raises UsageError saying what would be accepted."""
     values = [v.strip() for v in values if v and v.strip()]
     if not values:
-        raise UsageError(f"give an answer for {question.name}")
+        raise UsageError(f"give an answer for {question.name} (or --clear to clear it)")
     kind = question.type
     if kind == "text":
         return " ".join(values)
@@ -443,3 +446,21 @@ def show_answer(value) -> str:
     if isinstance(value, list):
         return ", ".join(str(v) for v in value)
     return str(value)
+
+
+def answer_filter(store: Store, text: str) -> tuple[str, object, bool]:
+    """`"Cooperation=R&D"` as a LeadFilter answer condition (question, value, contains).
+    A choice may be named by label or number; free text matches any part; a question
+    alone (`"Cooperation"`) matches any answer to it."""
+    name, sep, value = text.partition("=")
+    question = get_question(store, name, include_removed=True)
+    if not sep or not value.strip():
+        return question.name, None, False
+    if question.type == "text":
+        return question.name, value.strip(), True
+    parsed = parse_answer(question, [value])
+    if isinstance(parsed, list):
+        if len(parsed) != 1:
+            raise UsageError(f"--answer takes one choice per filter; repeat --answer for {value!r}")
+        parsed = parsed[0]
+    return question.name, parsed, False

@@ -69,3 +69,14 @@ def scorer(store: Store) -> Scorer:
         visit_points=DEFAULT_VISIT_POINTS if visit is None else int(visit),
         questions=questions,
     )
+
+
+def by_score(leads, *, hot_first: bool = False) -> list[dict]:
+    """Leads ordered by score, highest first (ties keep their order). With `hot_first`,
+    hot leads come first, then warm, cold and unrated, each by score."""
+    rank = {"hot": 0, "warm": 1, "cold": 2}
+
+    def key(lead: dict) -> tuple:
+        return (rank.get(lead.get("rating"), 3) if hot_first else 0, -(lead.get("score") or 0))
+
+    return sorted(leads, key=key)
