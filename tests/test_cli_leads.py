@@ -183,16 +183,15 @@ def test_folder_that_cannot_be_created(cli, tmp_path):
     assert "Choose a writable location" in result.stderr
 
 
-@pytest.mark.skipif(__import__("os").geteuid() == 0, reason="root writes anywhere")
-def test_unwritable_folder(cli, tmp_path):
+def test_unwritable_folder(unprivileged, tmp_path):
     folder = tmp_path / "ro"
     folder.mkdir()
     folder.chmod(0o500)
     try:
-        result = cli("--db", str(folder / "leads.db"), "list", code=1)
-        assert "not writable" in result.stderr
+        result = unprivileged("--db", str(folder / "leads.db"), "list")
     finally:
         folder.chmod(0o700)
+    assert result.returncode == 1 and "not writable" in result.stderr
 
 
 def test_lock_held_too_long(cli, db_path, monkeypatch):

@@ -237,7 +237,7 @@ def with_field_options(fields: tuple[str, ...]) -> Callable:
                     annotation=Annotated[str | None, option],
                 )
             )
-        fn.__signature__ = signature.replace(parameters=params)
+        fn.__signature__ = signature.replace(parameters=params)  # type: ignore[attr-defined]
         return fn
 
     return decorate

@@ -10,7 +10,7 @@ from leadcap.errors import UsageError
 from leadcap.store import model
 
 app = typer.Typer(
-    help="Write leads to Excel (follow-up lists), CSV (Salesforce, HubSpot) or vCard files.",
+    help="Write leads to Excel, CSV (Salesforce, HubSpot) or vCard files.",
     pretty_exceptions_show_locals=False,
     no_args_is_help=True,
 )
@@ -182,7 +182,9 @@ def xlsx(
     new: New = False,
     profile: Profile = "default",
 ) -> None:
-    """Write a follow-up workbook: a summary sheet, then the leads, hot first and newest
+    """Write a follow-up workbook (Excel), hot leads first.
+
+    Write a follow-up workbook: a summary sheet, then the leads, hot first and newest
     first. With --split-by exhibitor --files DIR each co-exhibitor gets a file with only
     their own leads, plus the organiser's leads tagged with their name whose visitors
     granted share consent."""
@@ -203,6 +205,7 @@ def xlsx(
         return
     with _ProgressBar() as progress:
         if files is not None:
+            assert split_by is not None  # checked above: --files needs --split-by
             result = exporting.export_xlsx_files(
                 store, files, selection, split_by=split_by, lang=lang, filters=filters,
                 progress=progress,
@@ -239,7 +242,9 @@ def csv(
     new: New = False,
     profile: Profile = "default",
 ) -> None:
-    """Write a CSV file (UTF-8 with BOM, formulas neutralised) in leadcap's own layout or
+    """Write a CSV file, in leadcap's layout or for a CRM import.
+
+    Write a CSV file (UTF-8 with BOM, formulas neutralised) in leadcap's own layout or
     ready for the Salesforce or HubSpot import wizard."""
     from leadcap.export import run as exporting
 
@@ -280,7 +285,9 @@ def vcf(
     new: New = False,
     profile: Profile = "default",
 ) -> None:
-    """Write one .vcf file with a card per lead, for phones and address books (3.0 keeps
+    """Write a .vcf file with a card per lead, for phones and address books.
+
+    Write one .vcf file with a card per lead, for phones and address books (3.0 keeps
     name readings as X-PHONETIC-*, 4.0 as SORT-AS)."""
     from leadcap.export import run as exporting
 

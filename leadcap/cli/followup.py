@@ -64,7 +64,9 @@ def worklist(
     rating: RatingOption = None,
     as_json: JsonOption = False,
 ) -> None:
-    """The post-fair worklist: open follow-ups (not won or lost) hot first, then by due
+    """The post-fair worklist: open follow-ups, hot first, then by due date.
+
+    The post-fair worklist: open follow-ups (not won or lost) hot first, then by due
     date, with owner and due date. A lead without a due date shows its default from the
     service level (followup-days.hot etc.), marked "(default)"."""
     if ctx.invoked_subcommand is not None:
@@ -99,7 +101,9 @@ def assign(
     ] = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Give a lead an owner. A lead without a due date gets the default one (capture
+    """Give a lead an owner (and a default due date).
+
+    Give a lead an owner. A lead without a due date gets the default one (capture
     date + the service level of its rating)."""
     store = open_db(ctx)
     if all_unassigned is not None:
@@ -171,7 +175,9 @@ def drafts(
     owner: OwnerOption = None,
     rating: RatingOption = None,
 ) -> None:
-    """Write a first follow-up e-mail per lead as a draft (.eml, opened by Outlook and
+    """Write a follow-up e-mail draft (.eml) per lead; sends nothing.
+
+    Write a first follow-up e-mail per lead as a draft (.eml, opened by Outlook and
     Thunderbird as unsent). Only leads who agreed to follow-up get one. Sends nothing."""
     from leadcap.output import drafts as core_drafts
     from leadcap.store import leads

@@ -118,7 +118,9 @@ def add(
     as_json: JsonOption = False,
     **fields: str | None,
 ) -> None:
-    """Add a lead by hand. Prints its number. On a terminal with no name, company or
+    """Add a lead by hand and print its number.
+
+    Add a lead by hand. Prints its number. On a terminal with no name, company or
     e-mail given, asks for the usual fields (Enter skips one)."""
     store = open_db(ctx)
     given = {k: v for k, v in fields.items() if v is not None}
@@ -246,9 +248,11 @@ def edit(
     as_json: JsonOption = False,
     **fields: str | None,
 ) -> None:
-    """Change fields of a lead. Each change is logged (leadcap history) and can be undone."""
+    """Change fields of a lead.
+
+    Each change is logged (leadcap history) and can be undone."""
     store = open_db(ctx)
-    changes = {k: v for k, v in fields.items() if v is not None}
+    changes: dict[str, object] = {k: v for k, v in fields.items() if v is not None}
     extra = {"exhibitor": exhibitor, "owner": owner}
     changes.update({k: v for k, v in extra.items() if v is not None})
     if status is not None:
@@ -326,7 +330,9 @@ def note(
 
 @handle_errors
 def delete(ctx: typer.Context, lead_id: LeadId) -> None:
-    """Delete a lead: hidden from lists and exports, kept for `leadcap restore` and undo."""
+    """Delete a lead: hidden from lists and exports.
+
+    The lead is kept, so `leadcap restore ID` or `leadcap undo` bring it back."""
     store = open_db(ctx)
     lead = core.update_lead(store, lead_id, {"deleted": True}, command="delete")
     typer.echo(f"Deleted lead {lead['id']} ({model.label(lead)}). Undo: leadcap undo")

@@ -73,7 +73,9 @@ def card(
         Path | None, typer.Option("--output", "-o", help=OUTPUT_HELP.format("card.png or .svg"))
     ] = None,
 ) -> None:
-    """Show the booth's contact card (card.* settings) as a vCard QR code for visitors' phones."""
+    """Show the booth's contact card as a QR code for visitors' phones.
+
+    Show the booth's contact card (card.* settings) as a vCard QR code for visitors' phones."""
     from leadcap.output import qr
 
     if output is not None:
@@ -100,7 +102,9 @@ def commands(
         typer.Option("--output", "-o", help=OUTPUT_HELP.format("an A4 sheet.pdf, .png or .html")),
     ] = None,
 ) -> None:
-    """A printable sheet of the scan loop's command codes: interest tags, ratings, consent, undo."""
+    """A printable sheet of the scan loop's command codes.
+
+    A printable sheet of the scan loop's command codes: interest tags, ratings, consent, undo."""
     from leadcap.output import qr
 
     if output is not None:

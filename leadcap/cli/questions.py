@@ -170,8 +170,10 @@ def answer(
     clear: Annotated[bool, typer.Option("--clear", help="Clear the answer")] = False,
     as_json: JsonOption = False,
 ) -> None:
-    """Answer a qualifying question for a lead. Multi-choice answers add to the choices
-    already given. Logged (leadcap history) and undoable (leadcap undo)."""
+    """Answer a qualifying question for a lead.
+
+    Multi-choice answers add to the choices already given. Logged (leadcap history) and
+    undoable (leadcap undo)."""
     from leadcap.cli.leads import report
 
     store = open_db(ctx)

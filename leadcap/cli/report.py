@@ -168,7 +168,9 @@ def stats(
     ] = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Lead counts for the booth: total and today; per day, hour, staff, tag,
+    """Lead counts for the booth: today, per day, hour, staff, tag and more.
+
+    Lead counts for the booth: total and today; per day, hour, staff, tag,
     co-exhibitor and rating; consent rates; leads needing review; returning visitors.
     Days and hours are in the event's time zone; deleted leads never count."""
     from leadcap.reports import stats as core
@@ -268,7 +270,9 @@ def debrief(
     ] = None,
     as_json: JsonOption = False,
 ) -> None:
-    """End-of-day report: the day's counts, then every lead of the day that lacks an
+    """End-of-day report: the day's counts and what still needs fixing.
+
+    End-of-day report: the day's counts, then every lead of the day that lacks an
     e-mail, follow-up consent, a rating or a tag, or is flagged for review, each with the
     command that fixes it."""
     from leadcap.reports import debrief as core
@@ -276,6 +280,7 @@ def debrief(
     store = open_db(ctx)
     day_only(date)
     start = time_bound(store, date, "--date")
+    assert start is not None  # a --date was given (or today's)
     day = datetime.fromisoformat(start).astimezone(store.zone()).date()
     report = core.debrief(store, day, command=core.fix_command_prefix(state(ctx).db_path))
     if output:

@@ -56,7 +56,9 @@ def restore(
     *,
     yes: YesOption = False,
 ) -> None:
-    """Replace the database with a backup FILE (the current one is backed up first and
+    """Replace the database with a backup FILE, or bring back a deleted lead.
+
+    Replace the database with a backup FILE (the current one is backed up first and
     checked files only), or bring back a deleted lead by its number."""
     from leadcap.store import health
 
@@ -184,7 +186,9 @@ def forget(
     ] = False,
     yes: YesOption = False,
 ) -> None:
-    """Erase a person for good (GDPR/APPI erasure): all their leads, history, consent
+    """Erase a person for good (GDPR/APPI erasure).
+
+    Erase a person for good (GDPR/APPI erasure): all their leads, history, consent
     records and attendee-list row. A tombstone stops merges and imports bringing them back."""
     from leadcap.store import backups, erasure
 
@@ -221,7 +225,9 @@ def purge(
     ] = False,
     yes: YesOption = False,
 ) -> None:
-    """Retention: erase leads whose follow-up is finished (won, lost), never started
+    """Erase leads past the retention period whose follow-up is over.
+
+    Retention: erase leads whose follow-up is finished (won, lost), never started
     (new, no owner) or that were deleted, and that nobody changed for the period."""
     from leadcap.store import backups, erasure
 
@@ -262,7 +268,9 @@ def consent(
     ] = "verbal",
     as_json: JsonOption = False,
 ) -> None:
-    """Record a consent decision for one purpose, or show a lead's consent history
+    """Record a consent decision, or show a lead's consent history.
+
+    Record a consent decision for one purpose, or show a lead's consent history
     (time, staff, method, consent-text version): the proof of what was agreed."""
     from leadcap.store import consent as consent_core
 

@@ -167,7 +167,7 @@ def run_capture(session: Session, payload, defaults, *, ask_forgotten) -> core.C
     return outcome
 
 
-def apply_key(session: Session, key: str, reader) -> str:
+def apply_key(session: Session, key: str, reader) -> str:  # noqa: C901 - one branch per key of the qualify step's key table
     """One qualify keystroke. Returns 'done' (next visitor), 'more' or a scan's text."""
     lead = session.last_lead
     store = session.store
@@ -360,7 +360,9 @@ def scan(
         bool, typer.Option("--json", help="Print each scan's result as JSON")
     ] = False,
 ) -> None:
-    """Capture leads from a badge scanner (or a pipe, a file, or photos). Each scan is
+    """Capture leads from a badge scanner, a pipe, a file or photos.
+
+    Capture leads from a badge scanner (or a pipe, a file, or photos). Each scan is
     saved before anything else; then h/w/c rates, digits tag, n notes, y records follow-up
     consent, Enter skips. Payloads starting LEADCAP: are command codes."""
     from leadcap.store.backups import auto_backup
@@ -400,7 +402,9 @@ def scan(
 
 @handle_errors
 def recover(ctx: typer.Context) -> None:
-    """Import scans that went to the fallback journal while the database could not be
+    """Import scans saved to the fallback journal (exactly once).
+
+    Import scans that went to the fallback journal while the database could not be
     written. Safe to run again: each journal entry is imported exactly once."""
     store = open_db(ctx)
     path = core.journal_path(store)

@@ -146,7 +146,12 @@ def init(
 ) -> None:
     """Set up the event on this laptop (optional: everything works without it)."""
     store = open_db(ctx)
-    values = {"event": event, "timezone": timezone, "country": country, "staff": staff}
+    values: dict[str, object] = {
+        "event": event,
+        "timezone": timezone,
+        "country": country,
+        "staff": staff,
+    }
     values["tags"] = split_list(tags) if tags is not None else None
     values["exhibitors"] = exhibitor or None
     for key, value in values.items():
@@ -212,7 +217,9 @@ def info(
     *,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON")] = False,
 ) -> None:
-    """Where the database is, its schema version, the event, this laptop and the counts."""
+    """Where the database is, the event, this laptop and the counts.
+
+    Where the database is, its schema version, the event, this laptop and the counts."""
     store = open_db(ctx)
     data = {
         "database": str(store.path),

@@ -4,7 +4,7 @@ Kept apart from the writers so the README can show the same tables the code uses
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 STATUSES = ("new", "contacted", "meeting", "offer", "won", "lost")
@@ -137,7 +137,7 @@ def lead_value(lead: dict, key: str) -> object:
     return lead.get(key)
 
 
-def joined(values: object) -> str | None:
+def joined(values: Iterable[object] | str | None) -> str | None:
     """Tags and review reasons as one cell: "a, b"."""
     if not values:
         return None
@@ -176,7 +176,7 @@ def description(lead: dict) -> str:
     if lead.get("notes"):
         parts.append(str(lead["notes"]))
     if lead.get("tags"):
-        parts.append("Interests: " + joined(lead["tags"]))
+        parts.append(f"Interests: {joined(lead['tags'])}")
     if lead.get("rating"):
         parts.append("Rating: " + str(lead["rating"]))
     return "\n".join(parts)

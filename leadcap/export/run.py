@@ -12,7 +12,7 @@ import json
 import os
 import shutil
 import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -60,7 +60,7 @@ def marked_uuids(store: Store, profile: str) -> set[str]:
     return {row[0] for row in rows}
 
 
-def select_leads(store: Store, selection: Selection) -> Iterator[dict]:
+def select_leads(store: Store, selection: Selection) -> Generator[dict, None, None]:
     """The selected leads in export order. Consent and `--new` are checked here rather than
     in SQL so the list filters stay exactly those of `leadcap list` (LeadFilter)."""
     skip = marked_uuids(store, selection.profile) if selection.new_only else set()
@@ -297,8 +297,8 @@ def _exhibitor_names(store: Store) -> dict[str, str]:
     else as the first-captured lead spells it."""
     names: dict[str, str] = {}
     for name in store.setting("exhibitors") or []:
-        if model.clean(name):
-            names.setdefault(exhibitor_key(name), model.clean(name))
+        if cleaned := model.clean(name):
+            names.setdefault(exhibitor_key(name), cleaned)
     rows = store.conn.execute(
         "SELECT trim(exhibitor) FROM leads WHERE trim(exhibitor) != '' AND deleted_at IS NULL"
         " GROUP BY trim(exhibitor) ORDER BY min(captured_utc), min(id)"
@@ -337,7 +337,7 @@ def _file_order(groups, split_by: str, words: dict[str, str]) -> list[str]:
     return sorted(groups, key=lambda g: (g in fallbacks, g.casefold()))
 
 
-def export_xlsx_files(
+def export_xlsx_files(  # noqa: C901 - per-group loop with the pavilion privacy rule; see issue 11 notes
     store: Store,
     directory: Path,
     selection: Selection,

@@ -17,6 +17,7 @@ import unicodedata
 import zipfile
 from datetime import UTC, date, datetime
 from pathlib import Path
+from typing import IO
 
 from .safety import clean_xml
 
@@ -198,7 +199,7 @@ class Sheet:
         self.links: list[tuple[str, str]] = []  # (cell, target), spooled in batches
         self.link_count = 0
         self._pending: list[str] = []
-        self._out = None  # the zip entry while we hold the writing slot
+        self._out: IO[bytes] | None = None  # the zip entry while we hold the writing slot
         self._spool: Path | None = None
         self._link_spool = book.tmpdir / f"links{number}.tsv"
         self.finished = False
@@ -225,6 +226,7 @@ class Sheet:
         if self._out is not None:
             self._out.write(data)
         else:
+            assert self._spool is not None
             with self._spool.open("ab") as spool:
                 spool.write(data)
         if len(self.links) > 4096:
@@ -287,6 +289,7 @@ class Sheet:
             self.book.claim(self, wait=True)
             out = self.book.open_part(self.part, self.rows)
             out.write(self._prologue(self.rows).encode())
+            assert self._spool is not None
             with self._spool.open("rb") as spool:
                 while chunk := spool.read(1 << 20):
                     out.write(chunk)

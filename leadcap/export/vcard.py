@@ -30,7 +30,9 @@ def fold(line: str) -> str:
     character; continuation lines start with one space."""
     if len(line.encode("utf-8")) <= _FOLD_AT:
         return line + "\r\n"
-    out, current, size = [], [], 0
+    out: list[str] = []
+    current: list[str] = []
+    size = 0
     limit = _FOLD_AT
     for char in line:
         octets = len(char.encode("utf-8"))
@@ -59,7 +61,7 @@ def _full_name(lead: dict) -> str:
     return name or lead.get("company") or lead.get("email") or ""
 
 
-def card_lines(lead: dict, version: str = "3.0") -> list[str]:
+def card_lines(lead: dict, version: str = "3.0") -> list[str]:  # noqa: C901 - one line per card field, each optional; splitting hides the card's order
     """The unfolded content lines of one lead's vCard."""
     e = escape_text
 

@@ -18,6 +18,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TextIO
 
 from . import sheetxml
 from .columns import (
@@ -70,7 +71,7 @@ class _Spool:
 
     def __init__(self, directory: str, name: str = "leads.jsonl"):
         self.path = Path(directory) / name
-        self._out = None
+        self._out: TextIO | None = None
 
     def add(self, lead: dict) -> None:
         if self._out is None:
@@ -109,7 +110,7 @@ def _rereadable(leads: LeadSource, tmpdir: str) -> Callable[[], Iterable[dict]]:
 _cut = sheetxml.excel_text
 
 
-def _event_zone(event: dict):
+def _event_zone(event: dict | None):
     from zoneinfo import ZoneInfo
 
     name = (event or {}).get("timezone")
@@ -161,7 +162,7 @@ class _LinkBudget:
         website = lead.get("website")
         safe = (
             is_safe_email(lead.get("email")),
-            is_safe_url(website) and len(website) <= EXCEL_MAX_URL,
+            is_safe_url(website) and len(website or "") <= EXCEL_MAX_URL,
         )
         needed = safe[0] + safe[1]
         if not needed:
@@ -217,7 +218,7 @@ def _survey(leads: Iterable[dict], split_by, words, lang, tz, links: _LinkBudget
             value = consent.get(consent_key) if consent_key else lead.get(key)
             if value is None or value == "" or value == []:
                 continue
-            text = value if value.__class__ is str else as_text(value)
+            text = value if value.__class__ is str else as_text(value) or ""
             chars += len(text)
             if len(text) > MAX_CELL_CHARS // 2 and _cut(text)[1]:
                 survey.cut_uuids[str(lead.get("uuid"))] = None
@@ -235,7 +236,7 @@ def _survey(leads: Iterable[dict], split_by, words, lang, tz, links: _LinkBudget
 
 
 def _write_summary(book, survey, *, event, filters, now, words, sheets) -> None:
-    lines = []
+    lines: list[str] = []
 
     def line(label: str, value: object = None, style: str | None = None) -> None:
         r = len(lines) + 1

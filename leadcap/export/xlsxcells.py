@@ -66,7 +66,9 @@ class LeadRows:
                 continue
             ref = letter + row
             if kind == _TEXT:
-                add(text_cell(ref, value if value.__class__ is str else as_text(value), style))
+                add(
+                    text_cell(ref, value if value.__class__ is str else as_text(value) or "", style)
+                )
             elif kind == _INT and isinstance(value, int) and not isinstance(value, bool):
                 add(f'<c r="{ref}"><v>{value}</v></c>')
             elif kind == _BOOL and isinstance(value, bool):
@@ -80,7 +82,7 @@ class LeadRows:
                 links.append((ref, value))
                 add(text_cell(ref, value, STYLE["link"]))
             else:
-                add(text_cell(ref, value if value.__class__ is str else as_text(value)))
+                add(text_cell(ref, value if value.__class__ is str else as_text(value) or ""))
         add("</row>")
         return "".join(cells)
 

@@ -246,9 +246,9 @@ def map_columns(headers: list[str], overrides: dict[str, str] | None = None) -> 
             )
         explicit[index] = name
     mapping = {
-        i: name
+        i: field
         for i, h in enumerate(headers)
-        if (name := recognise_header(h)) and name not in explicit.values()
+        if (field := recognise_header(h)) and field not in explicit.values()
     }
     mapping.update(explicit)
     mapping = {i: name for i, name in mapping.items() if name != IGNORE}
@@ -299,7 +299,7 @@ def import_attendees(
     result.kept = {headers[i]: name for i, name in columns.items()}
     result.ignored = [h or f"(column {i + 1})" for i, h in enumerate(headers) if i not in columns]
 
-    incoming: dict[str, tuple[str, str]] = {}
+    incoming: dict[str, tuple[str | None, str]] = {}
     emails: dict[str, str] = {}
     for row in rows:
         contact = _contact(row, columns)

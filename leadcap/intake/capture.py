@@ -312,7 +312,7 @@ def _now(store: Store) -> str:
 
 def journal_qualify(store: Store, journal_id: str, action: str, value: str | None) -> None:
     """Qualifying input for a scan that went to the journal goes there too."""
-    entry = {"id": uuid.uuid4().hex, "type": "qualify", "scan": journal_id}
+    entry: dict[str, str | None] = {"id": uuid.uuid4().hex, "type": "qualify", "scan": journal_id}
     entry.update(action=action, value=value, staff=store.staff, device=store.device)
     append_journal(journal_path(store), entry)
 
@@ -373,10 +373,10 @@ def recover(store: Store) -> RecoverReport:
                 outcome = _recover_scan(store, entry, payload)
                 scans[entry["id"]] = outcome.lead
                 report.leads.extend(outcome.leads)
-            elif entry["type"] == "qualify" and scans.get(entry.get("scan")):
-                action, value = entry.get("action"), entry.get("value")
+            elif entry["type"] == "qualify" and (lead := scans.get(entry.get("scan") or "")):
+                action, value = entry.get("action") or "", entry.get("value")
                 with contextlib.suppress(UsageError, NotFound):
-                    scans[entry["scan"]] = qualify(store, scans[entry["scan"]], action, value)
+                    scans[entry["scan"]] = qualify(store, lead, action, value)
             done.add(entry["id"])
             store.set_setting(RECOVERED_SETTING, sorted(done))
         report.imported += 1

@@ -28,7 +28,7 @@ from leadcap.laptops.replay import merge_notes as merge_notes
 from leadcap.laptops.replay import note_entries as note_entries
 from leadcap.store import tombstones
 from leadcap.store.database import Store
-from leadcap.store.leads import _set_tags
+from leadcap.store.leads import _set_tags, inserted_id
 from leadcap.store.model import fold
 from leadcap.store.questions import COLUMNS as QUESTION_COLUMNS
 from leadcap.store.questions import write_answer
@@ -390,7 +390,7 @@ class _Merge:
                 by_badge[(row["event"], row["badge_norm"])].add(row["uuid"])
             if row["email_norm"]:
                 by_email[(row["event"], row["email_norm"])].add(row["uuid"])
-        badges = {}
+        badges: dict[str, set[str]] = {}
         for row in rows:
             badges.setdefault(row["uuid"], set())
             if row["badge_norm"]:
@@ -490,7 +490,7 @@ class _Merge:
             f" JOIN leads l ON l.id = lt.lead_id WHERE l.uuid {inside}"
         ):
             tags[lead_uuid].append(name)
-        answers = defaultdict(dict)
+        answers: dict[str, dict] = defaultdict(dict)
         for lead_uuid, question, value in conn.execute(
             "SELECT l.uuid, a.question, a.value FROM lead_answers a"
             f" JOIN leads l ON l.id = a.lead_id WHERE l.uuid {inside}"
@@ -526,9 +526,11 @@ class _Merge:
         if old is None:
             columns = ", ".join(new_row)
             marks = ", ".join("?" for _ in new_row)
-            lead_id = conn.execute(
-                f"INSERT INTO leads ({columns}) VALUES ({marks})", list(new_row.values())
-            ).lastrowid
+            lead_id = inserted_id(
+                conn.execute(
+                    f"INSERT INTO leads ({columns}) VALUES ({marks})", list(new_row.values())
+                )
+            )
             _set_tags(self.store, lead_id, new_tags)
             _set_answers(self.store, lead_id, new_answers)
             if not any(u in self.ours for u in members):

@@ -45,7 +45,7 @@ def change_key(change: tuple) -> tuple:
     return (utc_key(changed_at), device or "", seq or 0, uid)
 
 
-def lead_state(
+def lead_state(  # noqa: C901 - one rule per field kind (tags, notes, consent, plain) of the change log
     store: Store,
     base: dict,
     rows: list[dict],
@@ -170,7 +170,9 @@ def _note_order(entry: str) -> tuple[str, str]:
     return (found.group(1) if found else "", entry)
 
 
-def answer_state(changes: list[tuple], current: dict[str, object], text_keys: set[str]) -> dict:
+def answer_state(
+    changes: list[tuple], current: dict[str, tuple[str, object]], text_keys: set[str]
+) -> dict:
     """A lead's answers from its united change log: question name -> value.
 
     Multi-choice answers (lists) follow each choice's add/remove events like tags, so a

@@ -116,13 +116,13 @@ def sample_badges(
     for number in range(1, count + 1):
         badge_id = f"{prefix}-{number:06d}"
         if japanese:
-            family, given = chooser.choice(JAPANESE_FAMILY), chooser.choice(JAPANESE_GIVEN)
+            ja_family, ja_given = chooser.choice(JAPANESE_FAMILY), chooser.choice(JAPANESE_GIVEN)
             company, domain, phone = chooser.choice(JAPANESE_COMPANIES)
             badges.append(
                 Badge(
-                    badge_id, family[0], given[0], company, chooser.choice(JAPANESE_TITLES),
-                    f"{given[2]}.{family[2]}@{domain}", f"{phone}{number:03d}",
-                    reading=(family[1], given[1]),
+                    badge_id, ja_family[0], ja_given[0], company, chooser.choice(JAPANESE_TITLES),
+                    f"{ja_given[2]}.{ja_family[2]}@{domain}", f"{phone}{number:03d}",
+                    reading=(ja_family[1], ja_given[1]),
                 )
             )  # fmt: skip
             continue

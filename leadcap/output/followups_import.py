@@ -321,7 +321,7 @@ def plan_followups(store: Store, path: Path, *, force: bool = False) -> Followup
     return plan
 
 
-def _plan_lead(store, plan: FollowupPlan, lead: dict, rows: list[Row], force: bool) -> None:
+def _plan_lead(store, plan: FollowupPlan, lead: dict, rows: list[Row], force: bool) -> None:  # noqa: C901 - one branch per cell kind of the lead row, in column order
     label = model.label(lead)
     for name in FIELDS:
         current = _db_due(lead["due"]) if name == "due" else lead[name]
@@ -386,7 +386,7 @@ def apply_followups(store: Store, plan: FollowupPlan) -> int:
                 update_lead(store, lead_uuid, fields, command=COMMAND, batch=batch)
             for change in changes:
                 if change.field == "notes":
-                    append_note(store, lead_uuid, change.new, command=COMMAND, batch=batch)
+                    append_note(store, lead_uuid, change.new or "", command=COMMAND, batch=batch)
     return len(per_lead)
 
 

@@ -28,8 +28,17 @@ from leadcap.store import model
 if TYPE_CHECKING:
     from PIL.Image import Image as PILImage
 
-CARD_KEYS = ("name", "name-ja", "company", "company-ja", "title", "title-ja")
-CARD_KEYS += ("email", "phone", "website")
+CARD_KEYS = (
+    "name",
+    "name-ja",
+    "company",
+    "company-ja",
+    "title",
+    "title-ja",
+    "email",
+    "phone",
+    "website",
+)
 CODE_SUFFIXES = (".png", ".svg")
 SHEET_SUFFIXES = (".pdf", ".png", ".html")
 QUIET_ZONE = 4  # modules of white around every code, as the QR standard asks
@@ -352,7 +361,7 @@ def sheet_pages(
     top = MARGIN + 80
     rows = max(1, (PAGE_SIZE[1] - top - MARGIN) // cell_height)
     per_page = rows * columns
-    pages = []
+    pages: list[PILImage] = []
     for start in range(0, len(items), per_page):
         page = Image.new("L", PAGE_SIZE, 255)
         draw = ImageDraw.Draw(page)

@@ -134,11 +134,11 @@ def _check_rating(rating: str | None) -> str | None:
 def assign(store: Store, lead_id: int | str, owner: str) -> dict:
     """Give a lead an owner; a lead without a due date gets the service-level default.
     One logged change, so one `leadcap undo` takes back owner and due together."""
-    owner = model.clean(owner)
-    if not owner:
+    cleaned = model.clean(owner)
+    if not cleaned:
         raise UsageError("the owner is empty. Give a name: leadcap followup assign 12 ken")
     lead = get_lead(store, lead_id, include_deleted=False)
-    changes = {"owner": owner}
+    changes = {"owner": cleaned}
     if not lead["due"]:
         changes["due"] = default_due(store, lead)
     return update_lead(store, lead["id"], changes, command="followup assign")

@@ -12,6 +12,7 @@ import uuid
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Any
 
 from leadcap.errors import NotFound, UsageError
 from leadcap.store import model
@@ -120,7 +121,8 @@ def get_lead(store: Store, lead_id: int | str, *, include_deleted: bool = True) 
 def iter_leads(store: Store, flt: LeadFilter | None = None, *, order: str | None = None):
     """Leads matching the filter, newest first unless `order` says otherwise."""
     flt = flt or LeadFilter()
-    where, params = ["1"], []
+    where: list[str] = ["1"]
+    params: list[object] = []
     where.append("deleted_at IS NOT NULL" if flt.deleted else "deleted_at IS NULL")
     for tag in flt.tags:
         where.append(
@@ -148,12 +150,12 @@ def iter_leads(store: Store, flt: LeadFilter | None = None, *, order: str | None
         params.append(flt.until)
     if flt.review:
         where.append("needs_review = 1")
-    for question, value, contains in flt.answers:
+    for question, wanted, contains in flt.answers:
         test = ""
         params.append(question)
-        if value is not None:
+        if wanted is not None:
             test = " AND instr(lower(j.value), lower(?)) > 0" if contains else " AND j.value = ?"
-            params.append(value)
+            params.append(wanted)
         where.append(
             "EXISTS (SELECT 1 FROM lead_answers a, json_each(a.value) j"
             f" WHERE a.lead_id = leads.id AND a.question = ?{test})"
@@ -244,6 +246,12 @@ def _text(value) -> str | None:
     return json.dumps(value, ensure_ascii=False)
 
 
+def inserted_id(cursor: sqlite3.Cursor) -> int:
+    """The id SQLite gave the row an INSERT just added (never None after an INSERT)."""
+    assert cursor.lastrowid is not None
+    return cursor.lastrowid
+
+
 def tag_id(store: Store, name: str) -> int:
     name = name.strip()
     if not name:
@@ -251,7 +259,7 @@ def tag_id(store: Store, name: str) -> int:
     row = store.conn.execute("SELECT id FROM tags WHERE name = ? COLLATE NOCASE", [name]).fetchone()
     if row:
         return row[0]
-    return store.conn.execute("INSERT INTO tags (name) VALUES (?)", [name]).lastrowid
+    return inserted_id(store.conn.execute("INSERT INTO tags (name) VALUES (?)", [name]))
 
 
 def lead_tags(store: Store, lead_id: int) -> list[str]:
@@ -320,12 +328,14 @@ def add_lead(
     marks = ", ".join("?" for _ in row)
     batch = store.new_batch()
     with store.transaction():
-        lead_id = store.conn.execute(
-            f"INSERT INTO leads ({columns}) VALUES ({marks})", list(row.values())
-        ).lastrowid
+        lead_id = inserted_id(
+            store.conn.execute(
+                f"INSERT INTO leads ({columns}) VALUES ({marks})", list(row.values())
+            )
+        )
         tag_names = list(dict.fromkeys(t.strip() for t in tags if t.strip()))
         _set_tags(store, lead_id, tag_names)
-        changes = [("created", None, source)]
+        changes: list[tuple[str, Any, Any]] = [("created", None, source)]
         changes += [(k, None, v) for k, v in lead.items() if v is not None]
         if rating:
             changes.append(("rating", None, rating))
@@ -364,7 +374,7 @@ def record_consent(
     )
 
 
-def update_lead(
+def update_lead(  # noqa: C901 - one branch per field with its own rule (tags, consent, deleted, reviewed)
     store: Store,
     lead_id: int | str,
     changes: dict,
@@ -382,9 +392,10 @@ def update_lead(
         row = store.conn.execute(
             "SELECT review_reasons FROM leads WHERE id = ?", [lead["id"]]
         ).fetchone()
-        logged, columns = [], {}
+        logged: list[tuple[str, Any, Any]] = []
+        columns: dict[str, Any] = {}
         for name, new in changes.items():
-            old = lead.get(name)
+            old: Any = lead.get(name)
             if name.startswith("answer:"):
                 _change_answer(store, lead["id"], name, new, logged)
                 continue

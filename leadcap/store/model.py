@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from typing import overload
 
 from leadcap.errors import UsageError
 
@@ -152,7 +153,14 @@ def search_text(lead: dict) -> str:
     return "\n".join(dict.fromkeys(folded))
 
 
+@overload
+def check_choice(value: str, choices: tuple[str, ...], what: str) -> str: ...
+@overload
+def check_choice(value: None, choices: tuple[str, ...], what: str) -> None: ...
+@overload
+def check_choice(value: str | None, choices: tuple[str, ...], what: str) -> str | None: ...
 def check_choice(value: str | None, choices: tuple[str, ...], what: str) -> str | None:
+    """`value` lower-cased if it is one of `choices`; a UsageError naming them if not."""
     if value is None:
         return None
     value = value.strip().lower()

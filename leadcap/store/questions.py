@@ -14,8 +14,10 @@ from __future__ import annotations
 import json
 import math
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
+from typing import Any
 
 from leadcap.errors import NotFound, UsageError
 from leadcap.store import model
@@ -224,7 +226,7 @@ def add_question(
     name: str,
     kind: str,
     *,
-    choices: list[str] = (),
+    choices: Sequence[str] = (),
     labels: dict[str, str | None] | None = None,
     choice_labels: dict[str, str | None] | None = None,
     points: str | None = None,
@@ -254,7 +256,7 @@ def edit_question(
     *,
     kind: str | None = None,
     choices: list[str] | None = None,
-    add_choices: list[str] = (),
+    add_choices: Sequence[str] = (),
     labels: dict[str, str | None] | None = None,
     choice_labels: dict[str, str | None] | None = None,
     points: str | None = None,
@@ -294,7 +296,7 @@ def remove_question(store: Store, name: str) -> Question:
 def reorder(store: Store, names: list[str]) -> list[Question]:
     """Put these questions first, in this order; the others follow as they were."""
     with store.transaction():
-        picked = []
+        picked: list[Question] = []
         for name in names:
             question = get_question(store, name)
             if question.name not in [q.name for q in picked]:
@@ -310,7 +312,7 @@ def reorder(store: Store, names: list[str]) -> list[Question]:
 # -- answers ------------------------------------------------------------------------
 
 
-def parse_answer(question: Question, values: list[str]):
+def parse_answer(question: Question, values: list[str]) -> Any:
     """What was typed or scanned as the stored answer: a choice's own spelling (matched
     by value, German or Japanese label, or number), a list for multi, a number, an ISO
     date, yes/no. Raises UsageError saying what would be accepted."""
@@ -321,31 +323,30 @@ def parse_answer(question: Question, values: list[str]):
     if kind == "text":
         return " ".join(values)
     if kind == "multi":
-        picked = []
-        for value in values:
-            for part in split_list(value):
-                choice = match_choice(question, part)
-                if choice not in picked:
-                    picked.append(choice)
-        return picked
+        picked = [match_choice(question, part) for value in values for part in split_list(value)]
+        return list(dict.fromkeys(picked))
     if len(values) > 1:
         raise UsageError(f"{question.name} takes one answer; got {len(values)}. Quote a phrase")
     value = values[0]
     if kind == "single":
         return match_choice(question, value)
     if kind == "yesno":
-        folded = model.fold(value)
-        if folded in _YES:
-            return "yes"
-        if folded in _NO:
-            return "no"
-        raise UsageError(f"{question.name} is a yes/no question; {value!r} is neither. Use yes/no")
+        return parse_yes_no(question, value)
     if kind == "number":
         return parse_number(question, value)
     try:
         return date.fromisoformat(value).isoformat()
     except ValueError:
         raise UsageError(f"{question.name} takes a date; {value!r} is not YYYY-MM-DD") from None
+
+
+def parse_yes_no(question: Question, value: str) -> str:
+    folded = model.fold(value)
+    if folded in _YES:
+        return "yes"
+    if folded in _NO:
+        return "no"
+    raise UsageError(f"{question.name} is a yes/no question; {value!r} is neither. Use yes/no")
 
 
 def parse_number(question: Question, value: str) -> int | float:

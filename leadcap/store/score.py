@@ -77,6 +77,7 @@ def by_score(leads, *, hot_first: bool = False) -> list[dict]:
     rank = {"hot": 0, "warm": 1, "cold": 2}
 
     def key(lead: dict) -> tuple:
-        return (rank.get(lead.get("rating"), 3) if hot_first else 0, -(lead.get("score") or 0))
+        rating = rank.get(lead.get("rating") or "", 3)
+        return (rating if hot_first else 0, -(lead.get("score") or 0))
 
     return sorted(leads, key=key)

@@ -103,7 +103,7 @@ def _strip_prefix(text: str, prefix: str) -> str | None:
     return None
 
 
-def parse_mecard(text: str) -> ParsedContact | None:
+def parse_mecard(text: str) -> ParsedContact | None:  # noqa: C901 - one branch per MECARD field, as the format lists them
     """`MECARD:N:family,given;SOUND:reading;TEL:..;EMAIL:..;ADR:..;ORG:..;URL:..;NOTE:..;;`"""
     body = _strip_prefix(text, "MECARD:")
     if body is None:
@@ -142,7 +142,7 @@ def parse_mecard(text: str) -> ParsedContact | None:
     return contact
 
 
-def parse_bizcard(text: str) -> ParsedContact | None:
+def parse_bizcard(text: str) -> ParsedContact | None:  # noqa: C901 - one branch per BIZCARD field, as the format lists them
     """`BIZCARD:N:given;X:family;T:title;C:company;A:address;B:phone;M:mobile;F:fax;E:email;;`"""
     body = _strip_prefix(text, "BIZCARD:")
     if body is None:

@@ -185,7 +185,7 @@ def _json_scalar(value: object) -> str | None:
     return None
 
 
-def _contact_from_object(obj: dict) -> ParsedContact:
+def _contact_from_object(obj: dict) -> ParsedContact:  # noqa: C901 - one branch per JSON key spelling organisers use
     """Walk the object breadth-first so that shallow keys win over nested ones."""
     contact = ParsedContact(source="json")
     queue: list[tuple[dict, str | None, str]] = [(obj, None, "")]

@@ -165,7 +165,9 @@ def _split_head(line: bytes) -> tuple[bytes, bytes] | None:
 
 
 def _split_outside_quotes(text: str, separator: str) -> list[str]:
-    parts, current, in_quotes = [], [], False
+    parts: list[str] = []
+    current: list[str] = []
+    in_quotes = False
     for char in text:
         if char == '"':
             in_quotes = not in_quotes
