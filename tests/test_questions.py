@@ -262,3 +262,27 @@ def test_score_settings_change_rating_and_visit_points(store):
     lead = leads.add_lead(store, {"family_name": "Sato"}, rating="warm")
     lead = leads.update_lead(store, lead["id"], {"visits": 4}, command="scan")
     assert lead["score"] == 40
+
+
+def test_the_sql_score_used_for_sorting_agrees_with_the_explained_one(store):
+    from itertools import product
+
+    from leadcap.store.score import score_sql
+
+    pavilion(store)
+    q.edit_question(store, "Timeframe", points="<6 months=40,later=-30")
+    store.set_setting("score.visit", 25)
+    combos = product(
+        ("hot", "warm", "cold", None), (1, 3), ([], ["R&D", "Investment"]), ([], ["later"])
+    )
+    for rating, visits, cooperation, timeframe in combos:
+        lead = leads.add_lead(store, {"family_name": "X"}, rating=rating)
+        leads.update_lead(store, lead["id"], {"visits": visits}, command="scan")
+        if cooperation:
+            q.answer(store, lead["id"], "Cooperation", cooperation)
+        if timeframe:
+            q.answer(store, lead["id"], "Timeframe", timeframe)
+    in_sql = dict(store.conn.execute(f"SELECT id, {score_sql(store)} FROM leads"))
+    in_python = {lead["id"]: lead["score"] for lead in leads.iter_leads(store)}
+    assert in_sql == in_python
+    assert {0, 100} <= set(in_python.values())

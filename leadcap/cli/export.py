@@ -69,13 +69,32 @@ Profile = Annotated[
         rich_help_panel=FILTERS,
     ),
 ]
+Answer = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--answer",
+        help='Only leads with this answer: "Cooperation=R&D" (repeatable)',
+        rich_help_panel=FILTERS,
+    ),
+]
+MinScore = Annotated[
+    int | None,
+    typer.Option(
+        "--min-score", min=0, max=100, help="Only leads scoring this much", rich_help_panel=FILTERS
+    ),
+]
+AllQuestions = Annotated[
+    bool,
+    typer.Option("--all-questions", help="Add columns for removed questions' answers too"),
+]
 Output = Annotated[Path | None, typer.Option("--output", "-o", help="File to write")]
 
 
 def _selection(ctx, store, tag, rating, staff, exhibitor, since, until, consent, status, review,
-               new, profile):  # fmt: skip
+               new, profile, answer=None, min_score=None, all_questions=False):  # fmt: skip
     from leadcap.export.run import Selection
     from leadcap.store.leads import LeadFilter
+    from leadcap.store.questions import answer_filter
 
     if not profile.strip():
         raise UsageError("--profile cannot be empty. Use e.g. --profile crm")
@@ -88,9 +107,14 @@ def _selection(ctx, store, tag, rating, staff, exhibitor, since, until, consent,
         until=time_bound(store, until, "--until", end=True),
         review=review,
         status=model.check_choice(status, model.STATUSES, "status"),
+        answers=[answer_filter(store, text) for text in answer or []],
+        min_score=min_score,
     )
     purpose = model.check_choice(consent, model.CONSENT_PURPOSES, "consent purpose")
-    return Selection(filter=flt, consent=purpose, new_only=new, profile=profile.strip())
+    return Selection(
+        filter=flt, consent=purpose, new_only=new, profile=profile.strip(),
+        all_questions=all_questions,
+    )  # fmt: skip
 
 
 def _need_output(output: Path | None, example: str) -> Path:
@@ -167,7 +191,9 @@ def xlsx(
     ] = None,
     split_by: Annotated[
         str | None,
-        typer.Option(help="One sheet (or file) per tag, exhibitor, staff or rating"),
+        typer.Option(
+            help="One sheet (or file) per tag, exhibitor, staff, rating or answer:QUESTION"
+        ),
     ] = None,
     lang: Annotated[str, typer.Option(help="Column headings: en, de or ja")] = "en",
     tag: Tag = None,
@@ -181,6 +207,9 @@ def xlsx(
     review: Review = False,
     new: New = False,
     profile: Profile = "default",
+    answer: Answer = None,
+    min_score: MinScore = None,
+    all_questions: AllQuestions = False,
 ) -> None:
     """Write a follow-up workbook (Excel), hot leads first.
 
@@ -192,7 +221,8 @@ def xlsx(
 
     store = open_db(ctx)
     selection = _selection(ctx, store, tag, rating, staff, exhibitor, since, until, consent,
-                           status, review, new, profile)  # fmt: skip
+                           status, review, new, profile, answer, min_score,
+                           all_questions)  # fmt: skip
     filters = exporting.describe(selection)
     exporting.check_xlsx_options(split_by, lang)
     if files is None:
@@ -241,6 +271,9 @@ def csv(
     review: Review = False,
     new: New = False,
     profile: Profile = "default",
+    answer: Answer = None,
+    min_score: MinScore = None,
+    all_questions: AllQuestions = False,
 ) -> None:
     """Write a CSV file, in leadcap's layout or for a CRM import.
 
@@ -251,7 +284,8 @@ def csv(
     store = open_db(ctx)
     path = _need_output(output, "-o leads.csv")
     selection = _selection(ctx, store, tag, rating, staff, exhibitor, since, until, consent,
-                           status, review, new, profile)  # fmt: skip
+                           status, review, new, profile, answer, min_score,
+                           all_questions)  # fmt: skip
     if delimiter.lower() in ("tab", "\\t"):
         delimiter = "\t"
     from leadcap.export.csv import FORMATS
@@ -284,6 +318,8 @@ def vcf(
     review: Review = False,
     new: New = False,
     profile: Profile = "default",
+    answer: Answer = None,
+    min_score: MinScore = None,
 ) -> None:
     """Write a .vcf file with a card per lead, for phones and address books.
 
@@ -294,7 +330,7 @@ def vcf(
     store = open_db(ctx)
     path = _need_output(output, "-o leads.vcf")
     selection = _selection(ctx, store, tag, rating, staff, exhibitor, since, until, consent,
-                           status, review, new, profile)  # fmt: skip
+                           status, review, new, profile, answer, min_score)  # fmt: skip
     if version not in ("3.0", "4.0"):
         raise UsageError(f"vCard version must be 3.0 or 4.0, not {version!r}")
     if _empty(store, selection):

@@ -196,7 +196,7 @@ def list_(
 ) -> None:
     """List leads, newest first (or by score)."""
     from leadcap.store.questions import answer_filter
-    from leadcap.store.score import by_score
+    from leadcap.store.score import score_order
 
     store = open_db(ctx)
     sort = model.check_choice(sort, ("captured", "score"), "sort order")
@@ -209,14 +209,12 @@ def list_(
         until=time_bound(store, until, "--until", end=True),
         review=review,
         deleted=deleted,
-        limit=None if sort == "score" else limit,
+        limit=limit,
         answers=[answer_filter(store, text) for text in answer or []],
         min_score=min_score,
     )
-    found = list(core.iter_leads(store, flt))
-    if sort == "score":
-        found = by_score(found)[:limit]
-    print_leads(store, found, as_json)
+    order = score_order(store) if sort == "score" else None
+    print_leads(store, list(core.iter_leads(store, flt, order=order)), as_json)
 
 
 @handle_errors

@@ -130,6 +130,37 @@ SUMMARY_LABELS: dict[str, dict[str, str]] = {
 }
 
 
+ANSWER_PREFIX = "answer:"
+# How an answer's cell is written, by question type (lists join with ", ").
+_ANSWER_KIND = {"number": "int", "date": "date", "text": "notes"}
+ANSWER_WORDS = {
+    "en": ("(no answer)", "Leads per answer"),
+    "de": ("(ohne Antwort)", "Leads pro Antwort"),
+    "ja": ("(回答なし)", "回答別リード数"),
+}
+
+
+def answer_columns(questions: Iterable[dict]) -> tuple[Column, ...]:
+    """One column per question (`name`, `type`, `labels` as in Question.as_dict()), keyed
+    `answer:<name>`; headings in each language from the question's labels."""
+    found = []
+    for question in questions:
+        name, labels = question["name"], question.get("labels") or {}
+        kind = _ANSWER_KIND.get(question["type"], "list")
+        found.append(
+            Column(
+                ANSWER_PREFIX + name, kind, name, labels.get("de") or name, labels.get("ja") or name
+            )
+        )
+    return tuple(found)
+
+
+def with_answers(answers: tuple[Column, ...]) -> tuple[Column, ...]:
+    """The lead columns with the question columns right after the tags."""
+    at = [c.key for c in LEAD_COLUMNS].index("tags") + 1
+    return LEAD_COLUMNS[:at] + answers + LEAD_COLUMNS[at:]
+
+
 def lead_value(lead: dict, key: str) -> object:
     """The raw value of a column for a lead; consent columns read the consent dict."""
     if key.startswith("consent_"):
@@ -179,6 +210,10 @@ def description(lead: dict) -> str:
         parts.append(f"Interests: {joined(lead['tags'])}")
     if lead.get("rating"):
         parts.append("Rating: " + str(lead["rating"]))
+    for question, answer in (lead.get("answers") or {}).items():
+        parts.append(f"{question}: {joined(answer) if isinstance(answer, list) else answer}")
+    if lead.get("answers") and lead.get("score") is not None:
+        parts.append(f"Score: {lead['score']}")
     return "\n".join(parts)
 
 
@@ -189,6 +224,11 @@ def _opt_out(lead: dict) -> str:
 
 def _get(key: str) -> Callable[[dict], object]:
     return lambda lead: lead.get(key)
+
+
+def hubspot_columns(answers: tuple[Column, ...]) -> tuple[tuple[str, Callable], ...]:
+    """HubSpot's columns, then one per question named after it, for custom properties."""
+    return HUBSPOT_COLUMNS + tuple((column.en, _get(column.key)) for column in answers)
 
 
 # Header -> how to get the value. Headers are the labels the Salesforce Data Import Wizard

@@ -10,7 +10,14 @@ import csv
 from collections.abc import Iterable
 from pathlib import Path
 
-from .columns import HUBSPOT_COLUMNS, LEAD_COLUMNS, SALESFORCE_COLUMNS, joined, lead_value
+from .columns import (
+    SALESFORCE_COLUMNS,
+    Column,
+    hubspot_columns,
+    joined,
+    lead_value,
+    with_answers,
+)
 from .safety import clean_xml, neutralise
 
 FORMATS = ("leadcap", "salesforce", "hubspot")
@@ -27,15 +34,15 @@ def _cell(value: object) -> str:
     return neutralise(clean_xml(str(value)))
 
 
-def _layout(format: str):
+def _layout(format: str, answers: tuple[Column, ...] = ()):
     if format == "salesforce":
         return SALESFORCE_COLUMNS
     if format == "hubspot":
-        return HUBSPOT_COLUMNS
+        return hubspot_columns(answers)
     if format == "leadcap":
         return tuple(
             (column.key, lambda lead, key=column.key: lead_value(lead, key))
-            for column in LEAD_COLUMNS
+            for column in with_answers(answers)
         )
     raise ValueError(f"format must be one of {FORMATS}, not {format!r}")
 
@@ -46,10 +53,13 @@ def write_csv(
     *,
     delimiter: str = ",",
     format: str = "leadcap",
+    answers: tuple[Column, ...] = (),
 ) -> int:
     """Write leads as CSV in leadcap's own layout (column keys as headers) or a CRM's import
-    layout (see columns.py). Returns the number of leads written."""
-    layout = _layout(format)
+    layout (see columns.py). `answers`: question columns (`answer:<name>` keys), after the
+    tags in leadcap's layout and last, named after the question, for HubSpot. Returns the
+    number of leads written."""
+    layout = _layout(format, answers)
     count = 0
     with open(path, "w", encoding="utf-8-sig", newline="") as out:
         writer = csv.writer(out, delimiter=delimiter, quoting=csv.QUOTE_ALL)

@@ -17,15 +17,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from leadcap.errors import LeadcapError, UsageError
+from leadcap.export.columns import ANSWER_PREFIX, answer_columns
 from leadcap.store import model
 from leadcap.store.database import Store
 from leadcap.store.leads import LeadFilter, iter_leads
+from leadcap.store.questions import CHOICE_TYPES, all_answers, get_question, list_questions
 
-# Hot first, then warm, cold, unrated; newest first within each rating.
-ORDER = (
-    "CASE rating WHEN 'hot' THEN 0 WHEN 'warm' THEN 1 WHEN 'cold' THEN 2 ELSE 3 END,"
-    " captured_utc DESC, id DESC"
-)
 DEFAULT_PROFILE = "default"
 SPLIT_KEYS = ("tag", "exhibitor", "staff", "rating")
 LANGS = ("en", "de", "ja")
@@ -42,6 +39,7 @@ class Selection:
     consent: str | None = None
     new_only: bool = False
     profile: str = DEFAULT_PROFILE
+    all_questions: bool = False  # removed questions' columns (and answers) too
 
 
 @dataclass
@@ -61,15 +59,45 @@ def marked_uuids(store: Store, profile: str) -> set[str]:
 
 
 def select_leads(store: Store, selection: Selection) -> Generator[dict, None, None]:
-    """The selected leads in export order. Consent and `--new` are checked here rather than
-    in SQL so the list filters stay exactly those of `leadcap list` (LeadFilter)."""
+    """The selected leads in export order: hot first, then warm, cold, unrated, each by
+    score, then newest first. Consent and `--new` are checked here rather than in SQL so
+    the list filters stay exactly those of `leadcap list` (LeadFilter). Each lead carries
+    its answers also as `answer:<question>` keys, for the question columns."""
+    from leadcap.store.score import score_order
+
     skip = marked_uuids(store, selection.profile) if selection.new_only else set()
-    for lead in iter_leads(store, selection.filter, order=ORDER):
+    asked = list_questions(store, include_removed=selection.all_questions)
+    hidden = all_answers(store) if any(q.removed for q in asked) else {}
+    for lead in iter_leads(store, selection.filter, order=score_order(store, hot_first=True)):
         if selection.consent and lead["consent"].get(selection.consent) != "granted":
             continue
         if lead["uuid"] in skip:
             continue
+        kept = {model.fold(k): v for k, v in hidden.get(lead["id"], {}).items()}
+        for question in asked:
+            if question.removed:
+                value = kept.get(model.fold(question.name))
+            else:
+                value = lead["answers"].get(question.name)
+            lead[ANSWER_PREFIX + question.name] = value
         yield lead
+
+
+def question_columns(store: Store, selection: Selection) -> tuple[tuple, tuple]:
+    """(a column per question, the columns whose answers the summary counts: choices)."""
+    asked = list_questions(store, include_removed=selection.all_questions)
+    columns = answer_columns(q.as_dict() for q in asked)
+    counted = tuple(c for c, q in zip(columns, asked, strict=True) if q.type in CHOICE_TYPES)
+    return columns, counted
+
+
+def check_split(store: Store, split_by: str | None) -> str | None:
+    """`answer:Cooperation` (any case, a label or the question's number) as the question's
+    own name; other values as they are (check_xlsx_options checks them)."""
+    if split_by and split_by.startswith(ANSWER_PREFIX):
+        question = get_question(store, split_by.removeprefix(ANSWER_PREFIX), include_removed=True)
+        return ANSWER_PREFIX + question.name
+    return split_by
 
 
 class _Recorder:
@@ -186,9 +214,14 @@ def export_csv(
         raise UsageError(f"the delimiter must be one character such as , or ; not {delimiter!r}")
     path = Path(path)
 
+    answers, _counted = question_columns(store, selection)
+
     def write(source, now) -> ExportResult:
         total = _write_atomically(
-            path, lambda tmp: write_csv(tmp, source(), delimiter=delimiter, format=format)
+            path,
+            lambda tmp: write_csv(
+                tmp, source(), delimiter=delimiter, format=format, answers=answers
+            ),
         )
         return ExportResult(paths=[path], total=total, counts={path.name: total})
 
@@ -213,7 +246,11 @@ def export_vcf(store: Store, path: Path, selection: Selection, *, version="3.0")
 def check_xlsx_options(split_by: str | None, lang: str) -> None:
     """Bad --split-by or --lang values are usage errors (exit 2), found before any work."""
     if split_by is not None and split_by not in SPLIT_KEYS:
-        raise UsageError(f"cannot split by {split_by!r}. Use one of: {', '.join(SPLIT_KEYS)}")
+        if not split_by.startswith(ANSWER_PREFIX):
+            raise UsageError(
+                f"cannot split by {split_by!r}. Use one of: {', '.join(SPLIT_KEYS)}"
+                " or answer:QUESTION"
+            )
     if lang not in LANGS:
         raise UsageError(f"unknown language {lang!r}. Use one of: {', '.join(LANGS)}")
 
@@ -230,10 +267,13 @@ def export_xlsx(
 ) -> ExportResult:
     """One workbook: a summary sheet, then one lead sheet or one per `split_by` group.
     A single workbook is for the organiser, so it holds every selected lead."""
+    from leadcap.export.columns import with_answers
     from leadcap.export.xlsx import write_workbook
 
     check_xlsx_options(split_by, lang)
+    split_by = check_split(store, split_by)
     path = Path(path)
+    answers, counted = question_columns(store, selection)
 
     def write(source, now) -> ExportResult:
         source.progress = progress
@@ -241,7 +281,8 @@ def export_xlsx(
             path,
             lambda tmp: write_workbook(
                 tmp, source, event=_event(store), filters=filters, split_by=split_by,
-                lang=lang, progress=source.report, now=now,
+                lang=lang, progress=source.report, now=now, columns=with_answers(answers),
+                counted=counted,
             ),
         )  # fmt: skip
         return ExportResult(
@@ -268,6 +309,10 @@ def file_groups(lead: dict, split_by: str, words: dict[str, str], exhibitors: di
     AND the lead carries a tag with that co-exhibitor's name (the booth staff's way of saying
     "this visitor asked about ACME"). `exhibitors` maps `exhibitor_key`s to spellings, so
     "acme gmbh" and "ACME GmbH" go to one file."""
+    if split_by.startswith(ANSWER_PREFIX):
+        from leadcap.export.xlsx import answer_groups
+
+        return answer_groups(lead.get(split_by), words)
     if split_by == "tag":
         tags = [t.strip() for t in lead.get("tags") or [] if t and t.strip()]
         return list(dict.fromkeys(tags)) or [words["no_tag"]]
@@ -330,7 +375,7 @@ class _GroupSpools:
 
 
 def _file_order(groups, split_by: str, words: dict[str, str]) -> list[str]:
-    fallbacks = {words["no_tag"], words["none"], words["no_rating"]}
+    fallbacks = {words["no_tag"], words["none"], words["no_rating"], words["no_answer"]}
     if split_by == "rating":
         rank = {r: i for i, r in enumerate(model.RATINGS)}
         return sorted(groups, key=lambda g: (rank.get(g, len(rank)), g))
@@ -350,15 +395,17 @@ def export_xlsx_files(  # noqa: C901 - per-group loop with the pavilion privacy 
     """One workbook per group, named after the group, so each co-exhibitor or colleague
     receives only their own leads (see `file_groups` for the privacy rule). All files are
     written into a temporary folder first and moved into `directory` only when all worked."""
-    from leadcap.export.columns import SUMMARY_LABELS
+    from leadcap.export.columns import with_answers
     from leadcap.export.safety import safe_filename
-    from leadcap.export.xlsx import write_workbook
+    from leadcap.export.xlsx import _words, write_workbook
 
     check_xlsx_options(split_by, lang)
     if split_by is None:
         raise UsageError("--files needs --split-by: tag, exhibitor, staff or rating")
+    split_by = check_split(store, split_by) or split_by
+    answers, counted = question_columns(store, selection)
     directory = Path(directory)
-    words = SUMMARY_LABELS[lang]
+    words = _words(lang)
     exhibitors = _exhibitor_names(store) if split_by == "exhibitor" else {}
     if directory.exists() and not directory.is_dir():
         raise LeadcapError(f"{directory} is a file. Give a folder for --files")
@@ -397,7 +444,7 @@ def export_xlsx_files(  # noqa: C901 - per-group loop with the pavilion privacy 
             summary = write_workbook(
                 work / f"{name}.xlsx", spools.reader(group), event=_event(store),
                 filters={**(filters or {}), split_by: group}, split_by=None, lang=lang,
-                progress=report, now=now,
+                progress=report, now=now, columns=with_answers(answers), counted=counted,
             )  # fmt: skip
             done += summary.total
             result.counts[f"{name}.xlsx"] = summary.total
@@ -442,6 +489,8 @@ def describe(selection: Selection, **options: str | None) -> dict[str, str]:
         "status": flt.status,
         "consent": selection.consent,
         "review": "yes" if flt.review else None,
+        "answer": "; ".join(f"{q}={v}" if v is not None else q for q, v, _ in flt.answers) or None,
+        "min-score": flt.min_score,
         "new": f"not exported before (profile {selection.profile})" if selection.new_only else None,
         **options,
     }

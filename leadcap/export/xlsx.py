@@ -22,11 +22,14 @@ from typing import TextIO
 
 from . import sheetxml
 from .columns import (
+    ANSWER_PREFIX,
+    ANSWER_WORDS,
     LEAD_COLUMNS,
     RATINGS,
     SPLIT_KEYS,
     STATUSES,
     SUMMARY_LABELS,
+    Column,
 )
 from .safety import is_safe_email, is_safe_url, safe_filename
 from .sheetxml import (
@@ -120,6 +123,8 @@ def _event_zone(event: dict | None):
 def _groups_of(lead: dict, split_by: str | None, words: dict[str, str]) -> list[str]:
     if split_by is None:
         return [words["leads"]]
+    if split_by.startswith(ANSWER_PREFIX):
+        return answer_groups(lead.get(split_by), words)
     if split_by == "tag":
         tags = [t.strip() for t in (lead.get("tags") or []) if t and t.strip()]
         return list(dict.fromkeys(tags)) or [words["no_tag"]]
@@ -132,12 +137,24 @@ def _groups_of(lead: dict, split_by: str | None, words: dict[str, str]) -> list[
     return [str(key).strip() or words["none"]] if key else [words["none"]]
 
 
+def answer_groups(value: object, words: dict[str, str]) -> list[str]:
+    """The sheets (or files) an answer puts a lead on: one per chosen choice."""
+    values = value if isinstance(value, list) else [value]
+    found = [str(v).strip() for v in values if v is not None and str(v).strip()]
+    return list(dict.fromkeys(found)) or [words["no_answer"]]
+
+
 def _group_order(groups: Iterable[str], split_by: str | None, words: dict[str, str]) -> list:
-    fallbacks = {words["no_tag"], words["none"], words["no_rating"]}
+    fallbacks = {words["no_tag"], words["none"], words["no_rating"], words["no_answer"]}
     if split_by == "rating":
         rank = {r: i for i, r in enumerate(RATINGS)}
         return sorted(groups, key=lambda g: (rank.get(g, len(RATINGS)), g))
     return sorted(groups, key=lambda g: (g in fallbacks, g.casefold()))
+
+
+def _words(lang: str) -> dict[str, str]:
+    no_answer, per_answer = ANSWER_WORDS[lang]
+    return {**SUMMARY_LABELS[lang], "no_answer": no_answer, "per_answer": per_answer}
 
 
 # --- links ----------------------------------------------------------------------------------
@@ -190,20 +207,33 @@ class _Survey:
     cut_uuids: dict[str, None] = field(default_factory=dict)
     leads_without_links: int = 0
     text_chars: int = 0
+    per_answer: dict[str, Counter] = field(default_factory=dict)
 
 
 _FIXED_WIDTH = {"datetime": 16, "date": 10, "bool": 6, "status": 10}
 
 
-def _survey(leads: Iterable[dict], split_by, words, lang, tz, links: _LinkBudget) -> _Survey:
-    survey = _Survey(widths=[display_width(c.label(lang)) + 3 for c in LEAD_COLUMNS])
+def _survey(  # noqa: C901 - one pass over every cell; splitting it would cost a second loop
+    leads: Iterable[dict],
+    split_by,
+    words,
+    lang,
+    tz,
+    links: _LinkBudget,
+    all_columns: tuple[Column, ...] = LEAD_COLUMNS,
+    counted: tuple[Column, ...] = (),
+) -> _Survey:
+    survey = _Survey(widths=[display_width(c.label(lang)) + 3 for c in all_columns])
+    survey.per_answer = {c.label(lang): Counter() for c in counted}
     widths = survey.widths
     columns = [
         (i, c.key, c.key.partition("consent_")[2] or None, _FIXED_WIDTH.get(c.kind))
-        for i, c in enumerate(LEAD_COLUMNS)
+        for i, c in enumerate(all_columns)
     ]
     for lead in leads:
         survey.total += 1
+        for column in counted:
+            survey.per_answer[column.label(lang)].update(answer_groups(lead.get(column.key), words))
         groups = _groups_of(lead, split_by, words)
         survey.per_group.update(groups)
         survey.per_rating[lead.get("rating") or words["no_rating"]] += 1
@@ -235,6 +265,15 @@ def _survey(leads: Iterable[dict], split_by, words, lang, tz, links: _LinkBudget
     return survey
 
 
+def _answer_lines(line: Callable, survey: _Survey, words: dict[str, str]) -> None:
+    """Per question: how many leads gave each answer, most frequent first."""
+    for question, counts in survey.per_answer.items():
+        line("")
+        line(f"{words['per_answer']}: {question}", None, "header")
+        for answer, count in sorted(counts.items(), key=lambda item: (-item[1], item[0])):
+            line(answer, count)
+
+
 def _write_summary(book, survey, *, event, filters, now, words, sheets) -> None:
     lines: list[str] = []
 
@@ -258,6 +297,7 @@ def _write_summary(book, survey, *, event, filters, now, words, sheets) -> None:
     for rating in (*RATINGS, words["no_rating"]):
         if survey.per_rating.get(rating):
             line(rating, survey.per_rating[rating])
+    _answer_lines(line, survey, words)
     line("")
     line(words["per_day"], None, "header")
     for day in sorted(survey.per_day):
@@ -286,11 +326,12 @@ class _LeadSheets:
     "<name> (2)" when the last one is full (or a new group's sheet, should the source have
     changed between the two passes), and the autofilter and status list when done."""
 
-    def __init__(self, book, namer, survey, lang: str, batch: int, row_limit: int):
+    def __init__(self, book, namer, survey, lang: str, batch: int, row_limit: int, columns):
         self.book, self.namer, self.survey, self.lang = book, namer, survey, lang
         self.batch, self.row_limit = batch, row_limit
         self.chains: dict[str, list] = {}
-        self.header = header_row([c.label(lang) for c in LEAD_COLUMNS])
+        self.columns = columns
+        self.header = header_row([c.label(lang) for c in columns])
 
     def add(self, group: str, title: str, expected_rows: int = 0):
         ws = self.book.add_sheet(
@@ -322,24 +363,32 @@ def write_workbook(
     row_limit: int = MAX_DATA_ROWS,
     link_limit: int | None = LINK_LIMIT,
     now: datetime | None = None,
+    columns: tuple[Column, ...] = LEAD_COLUMNS,
+    counted: tuple[Column, ...] = (),
 ) -> ExportSummary:
     """Write one workbook: a summary sheet, then one lead sheet (or one per `split_by` group:
-    tag, exhibitor, staff or rating; a lead with two tags is on both tag sheets).
+    tag, exhibitor, staff, rating or `answer:<question>`; a lead with two tags is on both
+    tag sheets).
 
     `leads` is read twice (see the module docstring) and written in the given order. Safe
-    e-mails and websites are links, up to Excel's 65,530 per sheet and `link_limit` in all."""
-    if split_by not in (None, *SPLIT_KEYS):
+    e-mails and websites are links, up to Excel's 65,530 per sheet and `link_limit` in all.
+    `columns` adds question columns (`columns.with_answers`); the summary counts the answers
+    of the `counted` columns."""
+    if split_by not in (None, *SPLIT_KEYS) and not split_by.startswith(ANSWER_PREFIX):
         raise ValueError(f"split_by must be one of {SPLIT_KEYS}, not {split_by!r}")
     if lang not in SUMMARY_LABELS:
         raise ValueError(f"lang must be one of {tuple(SUMMARY_LABELS)}, not {lang!r}")
-    words = SUMMARY_LABELS[lang]
+    words = _words(lang)
     tz = _event_zone(event)
     now = now or datetime.now(UTC)
     now = now.astimezone(tz) if tz else now
     path = Path(path)
     with tempfile.TemporaryDirectory(prefix="leadcap-export-") as tmpdir:
         source = _rereadable(leads, tmpdir)
-        survey = _survey(source(), split_by, words, lang, tz, _LinkBudget(link_limit, row_limit))
+        survey = _survey(
+            source(), split_by, words, lang, tz, _LinkBudget(link_limit, row_limit), columns,
+            counted,
+        )  # fmt: skip
         namer = SheetNamer()
         namer(words["summary"])
         plan = []  # (group, [titles]) in sheet order
@@ -358,7 +407,7 @@ def write_workbook(
 
         # Cell XML is ~5 bytes per character at worst (escapes, UTF-8) plus ~120 per cell.
         big = (
-            5 * survey.text_chars + 120 * len(LEAD_COLUMNS) * sum(survey.per_group.values())
+            5 * survey.text_chars + 120 * len(columns) * sum(survey.per_group.values())
             > sheetxml.ZIP64_FROM_BYTES
         )
         book = sheetxml.Workbook(path, Path(tmpdir), big=big)
@@ -369,7 +418,7 @@ def write_workbook(
             )  # fmt: skip
             # Rows wait in memory in batches; with many sheets open, smaller batches.
             batch = max(16, 1000 // len(sheet_counts))
-            sheets = _LeadSheets(book, namer, survey, lang, batch, row_limit)
+            sheets = _LeadSheets(book, namer, survey, lang, batch, row_limit, columns)
             for (title, count), group in zip(
                 sheet_counts, [g for g, titles in plan for _ in titles], strict=True
             ):
@@ -395,7 +444,7 @@ def _write_leads(leads, sheets: _LeadSheets, split_by, words, tz, link_limit, pr
     """Pass 2: every lead as a row on each of its groups' sheets."""
     summary = ExportSummary(path=Path())
     budget = _LinkBudget(link_limit, sheets.row_limit)
-    build = LeadRows(tz)
+    build = LeadRows(tz, sheets.columns)
     for lead in leads:
         groups = _groups_of(lead, split_by, words)
         safe = budget.allow(lead, groups)
@@ -428,7 +477,7 @@ def write_split_files(
     JSON-lines file per group, so memory stays flat; each file is then written from its own."""
     if split_by not in SPLIT_KEYS:
         raise ValueError(f"split_by must be one of {SPLIT_KEYS}, not {split_by!r}")
-    words = SUMMARY_LABELS.get(lang, SUMMARY_LABELS["en"])
+    words = _words(lang if lang in SUMMARY_LABELS else "en")
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
     written: list[Path] = []

@@ -71,13 +71,29 @@ def scorer(store: Store) -> Scorer:
     )
 
 
-def by_score(leads, *, hot_first: bool = False) -> list[dict]:
-    """Leads ordered by score, highest first (ties keep their order). With `hot_first`,
-    hot leads come first, then warm, cold and unrated, each by score."""
-    rank = {"hot": 0, "warm": 1, "cold": 2}
+def score_sql(store: Store) -> str:
+    """The score as an SQL expression over `leads`, for sorting in the database (exports
+    stream, so they cannot sort in Python). The same sum as `Scorer.terms`; a test holds
+    the two together. Only whole numbers from the settings are spliced in."""
+    rules = scorer(store)
+    points = {rating: int(rules.rating_points.get(rating, 0)) for rating in DEFAULT_RATING_POINTS}
+    rating = " ".join(f"WHEN '{name}' THEN {value}" for name, value in points.items())
+    answers = (
+        "(SELECT sum(json_extract(c.value, '$.points')) FROM lead_answers a"
+        " JOIN questions q ON q.name = a.question AND q.removed = 0,"
+        " json_each(a.value) v, json_each(q.choices) c"
+        " WHERE a.lead_id = leads.id AND json_extract(c.value, '$.value') = v.value)"
+    )
+    total = (
+        f"(CASE leads.rating {rating} ELSE 0 END"
+        f" + {int(rules.visit_points)} * max(leads.visits - 1, 0) + coalesce({answers}, 0))"
+    )
+    return f"max({LOWEST}, min({HIGHEST}, {total}))"
 
-    def key(lead: dict) -> tuple:
-        rating = rank.get(lead.get("rating") or "", 3)
-        return (rating if hot_first else 0, -(lead.get("score") or 0))
 
-    return sorted(leads, key=key)
+def score_order(store: Store, *, hot_first: bool = False) -> str:
+    """ORDER BY for highest score first (newest first among equals); with `hot_first`,
+    hot leads first, then warm, cold, unrated, each by score."""
+    rank = "CASE leads.rating WHEN 'hot' THEN 0 WHEN 'warm' THEN 1 WHEN 'cold' THEN 2 ELSE 3 END"
+    first = f"{rank}, " if hot_first else ""
+    return f"{first}{score_sql(store)} DESC, captured_utc DESC, leads.id DESC"
