@@ -123,3 +123,25 @@ def test_rating_and_visit_points_are_settings(cli):
     assert cli.json("show", lead)["score"] == 80
     result = cli("config", "set", "score.hot", "lots", code=2)
     assert "score.hot must be a whole number of 0 or more" in result.output
+
+
+def test_stats_show_answers_and_filter_by_them(cli):
+    setup_pavilion(cli)
+    rd = str(add(cli, "--family-name", "A"))
+    add(cli, "--family-name", "B")
+    cli("answer", rd, "Cooperation", "R&D")
+    out = cli("stats").stdout
+    block = out.split("per answer: Cooperation\n")[1].split("\n\n")[0]
+    assert block.split("\n")[0].split() == ["R&D", "1", "#"]
+    data = cli.json("stats", "--answer", "Cooperation=R&D")
+    assert data["total"] == 1 and data["per_answer"]["Decision maker"]["(no answer)"] == 1
+
+
+def test_debrief_counts_answers(cli):
+    setup_pavilion(cli)
+    lead = str(add(cli, "--family-name", "A"))
+    cli("answer", lead, "Timeframe", "later")
+    report = cli.json("debrief")
+    assert report["per_answer"]["Timeframe"] == {
+        "<6 months": 0, "6-12 months": 0, "later": 1, "(no answer)": 0}  # fmt: skip
+    assert "Timeframe: later\t1" in cli("debrief").stdout

@@ -62,6 +62,7 @@ def stats_sections(data: dict) -> list[tuple[str, dict]]:
         ("per tag", {**data["per_tag"], **({"(untagged)": data["untagged"]})}),
         ("per co-exhibitor", data["per_exhibitor"]),
         ("per rating", data["per_rating"]),
+        *((f"per answer: {q}", counts) for q, counts in data.get("per_answer", {}).items()),
     ]
 
 
@@ -166,6 +167,12 @@ def stats(
     iterations: Annotated[
         int | None, typer.Option(min=1, hidden=True, help="Stop after N refreshes (tests)")
     ] = None,
+    answer: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--answer", help='Only leads with this answer: "Cooperation=R&D" (repeatable)'
+        ),
+    ] = None,
     as_json: JsonOption = False,
 ) -> None:
     """Lead counts for the booth: today, per day, hour, staff, tag and more.
@@ -178,10 +185,13 @@ def stats(
     store = open_db(ctx)
     if date:
         day_only(date)
-    bounds = parse_filters(store, date, since, until)
+    start, end = parse_filters(store, date, since, until)
+    from leadcap.store.questions import answer_filter
+
+    answers = [answer_filter(store, text) for text in answer or []]
 
     def refresh() -> dict:
-        return core.compute(store, *bounds)
+        return core.compute(store, start, end, answers)
 
     if not watch:
         data = refresh()

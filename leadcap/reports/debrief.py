@@ -103,6 +103,7 @@ def debrief(store: Store, day: date, *, command: str = "leadcap") -> dict:
         "per_tag": groups["per_tag"],
         "untagged": counts["untagged"],
         "per_exhibitor": groups["per_exhibitor"],
+        "per_answer": groups["per_answer"],
         "consent_granted": counts["consent_granted"],
         "consent_rate": counts["consent_rate"],
         "needs_review": counts["needs_review"],
@@ -133,6 +134,8 @@ def summary_rows(report: dict) -> list[tuple[str, object]]:
     rows += [(f"tag: {k}", v) for k, v in report["per_tag"].items()]
     rows.append(("untagged", report["untagged"]))
     rows += [(f"exhibitor: {k}", v) for k, v in report["per_exhibitor"].items()]
+    for question, counts in report.get("per_answer", {}).items():
+        rows += [(f"{question}: {answer}", n) for answer, n in counts.items()]
     rows.append(("leads to fix", len(report["fixups"])))
     return rows
 

@@ -12,11 +12,13 @@ refreshes of `--watch` and scans from other processes appear on the next one."""
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Sequence
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from leadcap.store import model
 from leadcap.store.database import Store
+from leadcap.store.leads import answer_condition
 
 UNRATED = "unrated"
 NO_STAFF = "(unknown)"
@@ -30,9 +32,17 @@ def day_bounds(zone: ZoneInfo, day: date) -> tuple[str, str]:
     return start.isoformat(timespec="seconds"), end.isoformat(timespec="seconds")
 
 
-def selection(since: str | None = None, until: str | None = None) -> tuple[str, list]:
-    """SQL condition (on table alias `l`) for live leads captured in [since, until)."""
-    where, params = ["l.deleted_at IS NULL"], []
+def selection(
+    since: str | None = None, until: str | None = None, answers: Sequence[tuple] = ()
+) -> tuple[str, list]:
+    """SQL condition (on table alias `l`) for live leads captured in [since, until) that
+    gave these answers (LeadFilter.answers conditions)."""
+    where: list[str] = ["l.deleted_at IS NULL"]
+    params: list[object] = []
+    for condition in answers:
+        sql, values = answer_condition("l", *condition)
+        where.append(sql)
+        params += values
     if since:
         where.append("l.captured_utc >= ?")
         params.append(since)
@@ -46,9 +56,11 @@ def _grouped(store: Store, sql: str, params: list) -> dict[str, int]:
     return {key: count for key, count in store.conn.execute(sql, params).fetchall()}
 
 
-def totals(store: Store, since: str | None = None, until: str | None = None) -> dict:
+def totals(
+    store: Store, since: str | None = None, until: str | None = None, answers: Sequence = ()
+) -> dict:
     """Total, review, returning visitors, ratings and consent of the selected leads."""
-    where, params = selection(since, until)
+    where, params = selection(since, until, answers)
     purposes = model.CONSENT_PURPOSES
     consent_sql = "".join(
         f", COUNT(*) FILTER (WHERE json_extract(l.consent, '$.{p}') = 'granted')" for p in purposes
@@ -75,9 +87,11 @@ def totals(store: Store, since: str | None = None, until: str | None = None) -> 
     }
 
 
-def breakdowns(store: Store, since: str | None = None, until: str | None = None) -> dict:
+def breakdowns(
+    store: Store, since: str | None = None, until: str | None = None, answers: Sequence = ()
+) -> dict:
     """Leads per staff member, interest tag and co-exhibitor, most first."""
-    where, params = selection(since, until)
+    where, params = selection(since, until, answers)
     per_staff = _grouped(
         store,
         f"SELECT coalesce(l.captured_by, '{NO_STAFF}') AS staff, COUNT(*) FROM leads l"
@@ -97,15 +111,53 @@ def breakdowns(store: Store, since: str | None = None, until: str | None = None)
         " GROUP BY l.exhibitor ORDER BY COUNT(*) DESC, l.exhibitor COLLATE NOCASE",
         params,
     )
-    return {"per_staff": per_staff, "per_tag": per_tag, "per_exhibitor": per_exhibitor}
+    return {
+        "per_staff": per_staff,
+        "per_tag": per_tag,
+        "per_exhibitor": per_exhibitor,
+        "per_answer": per_answer(store, where, params),
+    }
+
+
+NO_ANSWER = "(no answer)"
+
+
+def per_answer(store: Store, where: str, params: list) -> dict[str, dict[str, int]]:
+    """For each choice question (single, multi, yes/no) not removed: leads per choice in
+    the question's order, then how many gave no answer. A multi answer counts once per
+    chosen choice."""
+    from leadcap.store.questions import CHOICE_TYPES, list_questions
+
+    found: dict[str, dict[str, int]] = {}
+    total = store.conn.execute(f"SELECT COUNT(*) FROM leads l WHERE {where}", params).fetchall()
+    for question in list_questions(store):
+        if question.type not in CHOICE_TYPES:
+            continue
+        rows = store.conn.execute(
+            "SELECT j.value, COUNT(DISTINCT l.id) FROM leads l JOIN lead_answers a"
+            " ON a.lead_id = l.id AND a.question = ?, json_each(a.value) j"
+            f" WHERE {where} GROUP BY j.value",
+            [question.name, *params],
+        ).fetchall()
+        counts = {str(value): count for value, count in rows}
+        answered = store.conn.execute(
+            "SELECT COUNT(*) FROM leads l JOIN lead_answers a ON a.lead_id = l.id"
+            f" AND a.question = ? WHERE {where}",
+            [question.name, *params],
+        ).fetchall()[0][0]
+        ordered = {c["value"]: counts.pop(c["value"], 0) for c in question.choices}
+        ordered.update(counts)  # choices since dropped from the question, as given
+        ordered[NO_ANSWER] = total[0][0] - answered
+        found[question.name] = ordered
+    return found
 
 
 def timeline(
-    store: Store, since: str | None = None, until: str | None = None
+    store: Store, since: str | None = None, until: str | None = None, answers: Sequence = ()
 ) -> tuple[dict[str, int], dict[str, int]]:
     """(leads per local day with empty days in between filled in, leads per local hour of
     day "00".."23") for the selected leads."""
-    where, params = selection(since, until)
+    where, params = selection(since, until, answers)
     rows = store.conn.execute(
         "SELECT substr(l.captured_utc, 1, 14)"
         " || printf('%02d', CAST(substr(l.captured_utc, 15, 2) AS INTEGER) / 15 * 15),"
@@ -128,9 +180,12 @@ def timeline(
     return per_day, {hour: hours[hour] for hour in HOURS}
 
 
-def compute(store: Store, since: str | None = None, until: str | None = None) -> dict:
+def compute(
+    store: Store, since: str | None = None, until: str | None = None, answers: Sequence = ()
+) -> dict:
     """Everything `leadcap stats` shows, for leads captured in [since, until) (UTC ISO
-    bounds, either may be None). `today` counts today's leads whatever the bounds."""
+    bounds, either may be None) that gave `answers` (LeadFilter.answers conditions).
+    `today` counts today's leads whatever the bounds."""
     now = store.now()
     today_start, today_end = day_bounds(store.zone(), now.date())
     today = store.conn.execute(
@@ -138,8 +193,8 @@ def compute(store: Store, since: str | None = None, until: str | None = None) ->
         " AND captured_utc >= ? AND captured_utc < ?",
         [today_start, today_end],
     ).fetchall()[0][0]
-    counts = totals(store, since, until)
-    per_day, per_hour = timeline(store, since, until)
+    counts = totals(store, since, until, answers)
+    per_day, per_hour = timeline(store, since, until, answers)
     return {
         "as_of": now.isoformat(),
         "timezone": store.timezone,
@@ -150,5 +205,5 @@ def compute(store: Store, since: str | None = None, until: str | None = None) ->
         **counts,
         "per_day": per_day,
         "per_hour": per_hour,
-        **breakdowns(store, since, until),
+        **breakdowns(store, since, until, answers),
     }

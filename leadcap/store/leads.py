@@ -150,22 +150,31 @@ def iter_leads(store: Store, flt: LeadFilter | None = None, *, order: str | None
         params.append(flt.until)
     if flt.review:
         where.append("needs_review = 1")
-    for question, wanted, contains in flt.answers:
-        test = ""
-        params.append(question)
-        if wanted is not None:
-            test = " AND instr(lower(j.value), lower(?)) > 0" if contains else " AND j.value = ?"
-            params.append(wanted)
-        where.append(
-            "EXISTS (SELECT 1 FROM lead_answers a, json_each(a.value) j"
-            f" WHERE a.lead_id = leads.id AND a.question = ?{test})"
-        )
+    for condition in flt.answers:
+        sql, values = answer_condition("leads", *condition)
+        where.append(sql)
+        params += values
     sql = _select(" AND ".join(where), **({"order": order} if order else {}))
     if flt.min_score is None:
         if flt.limit:
             sql += f" LIMIT {int(flt.limit)}"
         return _rows(store, sql, params)
     return _scored(_rows(store, sql, params), flt.min_score, flt.limit)
+
+
+def answer_condition(table: str, question: str, wanted, contains: bool) -> tuple[str, list]:
+    """SQL (on `table`, the leads table or its alias) for "answered `question` with
+    `wanted`": one of the chosen choices is `wanted`, free text contains it (`contains`),
+    or with `wanted` None, any answer at all."""
+    test, params = "", [question]
+    if wanted is not None:
+        test = " AND instr(lower(j.value), lower(?)) > 0" if contains else " AND j.value = ?"
+        params.append(wanted)
+    sql = (
+        "EXISTS (SELECT 1 FROM lead_answers a, json_each(a.value) j"
+        f" WHERE a.lead_id = {table}.id AND a.question = ?{test})"
+    )
+    return sql, params
 
 
 def _scored(leads: Iterator[dict], min_score: int, limit: int | None) -> Iterator[dict]:
