@@ -6,7 +6,7 @@ import pytest
 import test_stats
 
 from leadcap.reports import debrief
-from leadcap.store.leads import add_lead
+from leadcap.store.leads import LeadFilter, add_lead
 
 fair = test_stats.fair  # the fair with known counts, shared with test_stats.py
 
@@ -108,6 +108,8 @@ def test_a_visit_that_came_in_by_merge_is_a_returning_visitor(fair, tmp_path):
     finally:
         other.close()
     since, until = stats.day_bounds(fair.zone(), TODAY)
-    assert stats.totals(fair, since, until)["returning_visitors"] == 1  # Abe, captured today
+    assert (
+        stats.totals(fair, LeadFilter(since=since, until=until))["returning_visitors"] == 1
+    )  # Abe, captured today
     assert debrief.debrief(fair, TODAY)["returning_visitors"] == 2  # Abe, and Yamada scanned again
     assert debrief.debrief(fair, YESTERDAY)["returning_visitors"] == 0

@@ -282,7 +282,7 @@ def test_the_sql_score_used_for_sorting_agrees_with_the_explained_one(store):
             q.answer(store, lead["id"], "Cooperation", cooperation)
         if timeframe:
             q.answer(store, lead["id"], "Timeframe", timeframe)
-    in_sql = dict(store.conn.execute(f"SELECT id, {score_sql(store)} FROM leads"))
+    in_sql = dict(store.conn.execute(f"SELECT id, {score_sql()} FROM leads"))
     in_python = {lead["id"]: lead["score"] for lead in leads.iter_leads(store)}
     assert in_sql == in_python
     assert {0, 100} <= set(in_python.values())

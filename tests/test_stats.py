@@ -13,7 +13,7 @@ import pytest
 from leadcap.intake.capture import SessionDefaults, count_visit
 from leadcap.reports import stats
 from leadcap.store.database import Store, open_store
-from leadcap.store.leads import add_lead, get_lead, update_lead
+from leadcap.store.leads import LeadFilter, add_lead, get_lead, update_lead
 
 TOKYO = ZoneInfo("Asia/Tokyo")
 # "Now" for every test using the fair: the third day, in the afternoon.
@@ -109,7 +109,7 @@ def test_consent_rates(fair):
 
 def test_bounds_select_one_tokyo_day(fair):
     since, until = stats.day_bounds(TOKYO, date(2026, 12, 9))
-    data = stats.compute(fair, since, until)
+    data = stats.compute(fair, LeadFilter(since=since, until=until))
     assert (data["total"], data["per_day"], data["per_staff"]) == (
         4, {"2026-12-09": 4}, {"anna": 2, "ben": 2})  # fmt: skip
 
@@ -169,7 +169,7 @@ def test_no_read_transaction_is_left_open_after_a_refresh(fair, db_path):
 
 def test_answers_are_counted_per_choice_and_filter_the_stats(store):
     from leadcap.store import questions as q
-    from leadcap.store.leads import add_lead
+    from leadcap.store.leads import LeadFilter
 
     q.add_question(store, "Cooperation", "multi", choices=["R&D", "Job", "Supplier"])
     q.add_question(store, "Notes", "text")
@@ -182,7 +182,7 @@ def test_answers_are_counted_per_choice_and_filter_the_stats(store):
     assert data["per_answer"] == {
         "Cooperation": {"R&D": 1, "Job": 2, "Supplier": 0, "(no answer)": 1}
     }
-    only = stats.compute(store, answers=[("Cooperation", "R&D", False)])
+    only = stats.compute(store, LeadFilter(answers=[("Cooperation", "R&D", False)]))
     assert only["total"] == 1
     assert only["per_answer"]["Cooperation"] == {"R&D": 1, "Job": 1, "Supplier": 0,
                                                  "(no answer)": 0}  # fmt: skip

@@ -241,3 +241,88 @@ def with_field_options(fields: tuple[str, ...]) -> Callable:
         return fn
 
     return decorate
+
+
+# -- options every listing command shares ------------------------------------------
+
+JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON (keys documented in README)")]
+
+FILTERS_PANEL = "Filters"
+FILTER_OPTIONS: dict[str, tuple[object, typer.models.OptionInfo]] = {
+    "tag": (list[str] | None, typer.Option("--tag", help="Only leads with this tag (repeatable)")),
+    "rating": (str | None, typer.Option("--rating", help="Only hot, warm or cold leads")),
+    "staff": (str | None, typer.Option("--staff", help="Only leads captured by this colleague")),
+    "exhibitor": (str | None, typer.Option("--exhibitor", help="Only this co-exhibitor's leads")),
+    "since": (str | None, typer.Option("--since", help="Captured from this date or time")),
+    "until": (str | None, typer.Option("--until", help="Captured up to and including this date")),
+    "consent": (
+        str | None,
+        typer.Option(
+            "--consent", metavar="PURPOSE", help="Only leads that granted this consent purpose"
+        ),
+    ),
+    "status": (str | None, typer.Option("--status", help="Only leads with this follow-up status")),
+    "owner": (str | None, typer.Option("--owner", help="Only leads this colleague follows up")),
+    "review": (bool, typer.Option("--review", help="Only leads needing review")),
+    "answer": (
+        list[str] | None,
+        typer.Option(
+            "--answer", help='Only leads with this answer: "Cooperation=R&D" (repeatable)'
+        ),
+    ),
+    "min_score": (
+        int | None,
+        typer.Option("--min-score", min=0, max=100, help="Only leads scoring at least this"),
+    ),
+}
+
+
+def with_filters(*, dates: bool = True) -> Callable:
+    """Give a command the shared filter options (--tag --rating --staff --exhibitor --since
+    --until --consent --status --owner --review --answer --min-score). The command receives
+    them as one `filters: LeadFilter` argument; `dates=False` leaves out --since/--until
+    (debrief)."""
+
+    def decorate(fn: Callable) -> Callable:
+        signature = inspect.signature(fn, eval_str=True)
+        names = [n for n in FILTER_OPTIONS if dates or n not in ("since", "until")]
+        params = [p for p in signature.parameters.values() if p.name != "filters"]
+        for name in names:
+            annotation, option = FILTER_OPTIONS[name]
+            option.rich_help_panel = FILTERS_PANEL
+            default = False if annotation is bool else None
+            params.append(
+                inspect.Parameter(
+                    name, inspect.Parameter.KEYWORD_ONLY, default=default,
+                    annotation=Annotated[annotation, option],
+                )
+            )  # fmt: skip
+
+        @functools.wraps(fn)
+        def wrapper(*args, **kwargs):
+            values = {name: kwargs.pop(name) for name in names}
+            ctx = kwargs.get("ctx") or args[0]
+            kwargs["filters"] = lead_filter(ctx, **values)
+            return fn(*args, **kwargs)
+
+        wrapper.__signature__ = signature.replace(parameters=params)  # type: ignore[attr-defined]
+        return wrapper
+
+    return decorate
+
+
+def lead_filter(ctx: typer.Context, **values):
+    """The LeadFilter for the shared filter options' values (dates in the event's zone)."""
+    from leadcap.store.leads import LeadFilter
+    from leadcap.store.questions import answer_filter
+
+    store = open_db(ctx)
+    since, until = values.pop("since", None), values.pop("until", None)
+    answers = [answer_filter(store, text) for text in values.pop("answer", None) or []]
+    return LeadFilter(
+        tags=values.pop("tag", None) or [],
+        answers=answers,
+        since=time_bound(store, since, "--since"),
+        until=time_bound(store, until, "--until", end=True),
+        **values,
+    )

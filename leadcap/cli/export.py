@@ -5,9 +5,9 @@ from typing import Annotated
 
 import typer
 
-from leadcap.cli.common import handle_errors, is_terminal, open_db, time_bound
+from leadcap.cli.common import handle_errors, is_terminal, open_db, with_filters
 from leadcap.errors import UsageError
-from leadcap.store import model
+from leadcap.store.leads import LeadFilter
 
 app = typer.Typer(
     help="Write leads to Excel, CSV (Salesforce, HubSpot) or vCard files.",
@@ -16,44 +16,6 @@ app = typer.Typer(
 )
 
 FILTERS = "Filters"
-Tag = Annotated[
-    list[str] | None,
-    typer.Option("--tag", help="Only leads with this tag (repeatable)", rich_help_panel=FILTERS),
-]
-Rating = Annotated[
-    str | None, typer.Option(help="Only hot, warm or cold leads", rich_help_panel=FILTERS)
-]
-Staff = Annotated[
-    str | None, typer.Option(help="Only leads captured by this colleague", rich_help_panel=FILTERS)
-]
-Exhibitor = Annotated[
-    str | None, typer.Option(help="Only this co-exhibitor's leads", rich_help_panel=FILTERS)
-]
-Since = Annotated[
-    str | None,
-    typer.Option(help="Captured from this date or time (or today)", rich_help_panel=FILTERS),
-]
-Until = Annotated[
-    str | None, typer.Option(help="Captured up to and including this date", rich_help_panel=FILTERS)
-]
-Consent = Annotated[
-    str | None,
-    typer.Option(
-        metavar="PURPOSE",
-        help="Only leads that granted this consent: followup, marketing or share",
-        rich_help_panel=FILTERS,
-    ),
-]
-Status = Annotated[
-    str | None,
-    typer.Option(
-        help="Only leads with this status: new, contacted, meeting, offer, won, lost",
-        rich_help_panel=FILTERS,
-    ),
-]
-Review = Annotated[
-    bool, typer.Option("--review", help="Only leads needing review", rich_help_panel=FILTERS)
-]
 New = Annotated[
     bool,
     typer.Option(
@@ -69,20 +31,6 @@ Profile = Annotated[
         rich_help_panel=FILTERS,
     ),
 ]
-Answer = Annotated[
-    list[str] | None,
-    typer.Option(
-        "--answer",
-        help='Only leads with this answer: "Cooperation=R&D" (repeatable)',
-        rich_help_panel=FILTERS,
-    ),
-]
-MinScore = Annotated[
-    int | None,
-    typer.Option(
-        "--min-score", min=0, max=100, help="Only leads scoring this much", rich_help_panel=FILTERS
-    ),
-]
 AllQuestions = Annotated[
     bool,
     typer.Option("--all-questions", help="Add columns for removed questions' answers too"),
@@ -90,31 +38,14 @@ AllQuestions = Annotated[
 Output = Annotated[Path | None, typer.Option("--output", "-o", help="File to write")]
 
 
-def _selection(ctx, store, tag, rating, staff, exhibitor, since, until, consent, status, review,
-               new, profile, answer=None, min_score=None, all_questions=False):  # fmt: skip
+def _selection(filters, new: bool, profile: str, all_questions: bool = False):
     from leadcap.export.run import Selection
-    from leadcap.store.leads import LeadFilter
-    from leadcap.store.questions import answer_filter
 
     if not profile.strip():
         raise UsageError("--profile cannot be empty. Use e.g. --profile crm")
-    flt = LeadFilter(
-        tags=tag or [],
-        rating=model.check_choice(rating, model.RATINGS, "rating"),
-        staff=staff,
-        exhibitor=exhibitor,
-        since=time_bound(store, since, "--since"),
-        until=time_bound(store, until, "--until", end=True),
-        review=review,
-        status=model.check_choice(status, model.STATUSES, "status"),
-        answers=[answer_filter(store, text) for text in answer or []],
-        min_score=min_score,
-    )
-    purpose = model.check_choice(consent, model.CONSENT_PURPOSES, "consent purpose")
     return Selection(
-        filter=flt, consent=purpose, new_only=new, profile=profile.strip(),
-        all_questions=all_questions,
-    )  # fmt: skip
+        filter=filters, new_only=new, profile=profile.strip(), all_questions=all_questions
+    )
 
 
 def _need_output(output: Path | None, example: str) -> Path:
@@ -177,8 +108,10 @@ class _ProgressBar:
 
 @app.command()
 @handle_errors
+@with_filters()
 def xlsx(
     ctx: typer.Context,
+    filters: LeadFilter,
     *,
     output: Output = None,
     files: Annotated[
@@ -196,19 +129,8 @@ def xlsx(
         ),
     ] = None,
     lang: Annotated[str, typer.Option(help="Column headings: en, de or ja")] = "en",
-    tag: Tag = None,
-    rating: Rating = None,
-    staff: Staff = None,
-    exhibitor: Exhibitor = None,
-    since: Since = None,
-    until: Until = None,
-    consent: Consent = None,
-    status: Status = None,
-    review: Review = False,
     new: New = False,
     profile: Profile = "default",
-    answer: Answer = None,
-    min_score: MinScore = None,
     all_questions: AllQuestions = False,
 ) -> None:
     """Write a follow-up workbook (Excel), hot leads first.
@@ -220,10 +142,8 @@ def xlsx(
     from leadcap.export import run as exporting
 
     store = open_db(ctx)
-    selection = _selection(ctx, store, tag, rating, staff, exhibitor, since, until, consent,
-                           status, review, new, profile, answer, min_score,
-                           all_questions)  # fmt: skip
-    filters = exporting.describe(selection)
+    selection = _selection(filters, new, profile, all_questions)
+    described = exporting.describe(selection)
     exporting.check_xlsx_options(split_by, lang)
     if files is None:
         path = _need_output(output, "-o leads.xlsx (or --split-by exhibitor --files DIR)")
@@ -237,12 +157,12 @@ def xlsx(
         if files is not None:
             assert split_by is not None  # checked above: --files needs --split-by
             result = exporting.export_xlsx_files(
-                store, files, selection, split_by=split_by, lang=lang, filters=filters,
+                store, files, selection, split_by=split_by, lang=lang, filters=described,
                 progress=progress,
             )  # fmt: skip
         else:
             result = exporting.export_xlsx(
-                store, path, selection, split_by=split_by, lang=lang, filters=filters,
+                store, path, selection, split_by=split_by, lang=lang, filters=described,
                 progress=progress,
             )  # fmt: skip
     _report(result, folder=files)
@@ -250,8 +170,10 @@ def xlsx(
 
 @app.command()
 @handle_errors
+@with_filters()
 def csv(
     ctx: typer.Context,
+    filters: LeadFilter,
     *,
     output: Output = None,
     delimiter: Annotated[
@@ -260,19 +182,8 @@ def csv(
     format: Annotated[
         str, typer.Option("--format", help="Column layout: leadcap, salesforce or hubspot")
     ] = "leadcap",
-    tag: Tag = None,
-    rating: Rating = None,
-    staff: Staff = None,
-    exhibitor: Exhibitor = None,
-    since: Since = None,
-    until: Until = None,
-    consent: Consent = None,
-    status: Status = None,
-    review: Review = False,
     new: New = False,
     profile: Profile = "default",
-    answer: Answer = None,
-    min_score: MinScore = None,
     all_questions: AllQuestions = False,
 ) -> None:
     """Write a CSV file, in leadcap's layout or for a CRM import.
@@ -283,9 +194,7 @@ def csv(
 
     store = open_db(ctx)
     path = _need_output(output, "-o leads.csv")
-    selection = _selection(ctx, store, tag, rating, staff, exhibitor, since, until, consent,
-                           status, review, new, profile, answer, min_score,
-                           all_questions)  # fmt: skip
+    selection = _selection(filters, new, profile, all_questions)
     if delimiter.lower() in ("tab", "\\t"):
         delimiter = "\t"
     from leadcap.export.csv import FORMATS
@@ -302,24 +211,15 @@ def csv(
 
 @app.command()
 @handle_errors
+@with_filters()
 def vcf(
     ctx: typer.Context,
+    filters: LeadFilter,
     *,
     output: Output = None,
     version: Annotated[str, typer.Option("--version", help="vCard version: 3.0 or 4.0")] = "3.0",
-    tag: Tag = None,
-    rating: Rating = None,
-    staff: Staff = None,
-    exhibitor: Exhibitor = None,
-    since: Since = None,
-    until: Until = None,
-    consent: Consent = None,
-    status: Status = None,
-    review: Review = False,
     new: New = False,
     profile: Profile = "default",
-    answer: Answer = None,
-    min_score: MinScore = None,
 ) -> None:
     """Write a .vcf file with a card per lead, for phones and address books.
 
@@ -329,8 +229,7 @@ def vcf(
 
     store = open_db(ctx)
     path = _need_output(output, "-o leads.vcf")
-    selection = _selection(ctx, store, tag, rating, staff, exhibitor, since, until, consent,
-                           status, review, new, profile, answer, min_score)  # fmt: skip
+    selection = _selection(filters, new, profile)
     if version not in ("3.0", "4.0"):
         raise UsageError(f"vCard version must be 3.0 or 4.0, not {version!r}")
     if _empty(store, selection):

@@ -6,6 +6,7 @@ from typing import Annotated
 import typer
 
 from leadcap.cli.common import (
+    JsonOption,
     device_config,
     handle_errors,
     open_db,
@@ -22,7 +23,6 @@ app = typer.Typer(
     invoke_without_command=True,
     no_args_is_help=False,
 )
-JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON (documented in README)")]
 LeadId = Annotated[str, typer.Argument(help="The lead's number (or uuid)")]
 OwnerOption = Annotated[
     str | None, typer.Option(help="Only this owner's leads ('-' for leads nobody owns)")

@@ -1,26 +1,27 @@
 """Commands that add, find, show and change leads by hand."""
 
 import sys
+from dataclasses import replace
 from typing import Annotated
 
 import typer
 
 from leadcap.cli.common import (
+    JsonOption,
     handle_errors,
     is_terminal,
     open_db,
     print_json,
     print_table,
     show_time,
-    time_bound,
     with_field_options,
+    with_filters,
 )
 from leadcap.errors import LeadcapError, UsageError
 from leadcap.store import history as history_core
 from leadcap.store import leads as core
 from leadcap.store import model
 
-JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON (documented in README)")]
 LeadId = Annotated[str, typer.Argument(help="The lead's number (or uuid)")]
 PROMPTED_FIELDS = (
     "family_name",
@@ -168,26 +169,12 @@ def check_not_forgotten(store, fields: dict, *, force: bool) -> None:
 
 
 @handle_errors
+@with_filters()
 def list_(
     ctx: typer.Context,
+    filters: core.LeadFilter,
     *,
-    tag: Annotated[list[str] | None, typer.Option("--tag", help="Only leads with this tag")] = None,
-    rating: Annotated[str | None, typer.Option(help="hot, warm or cold")] = None,
-    staff: Annotated[str | None, typer.Option(help="Captured by this staff member")] = None,
-    exhibitor: Annotated[str | None, typer.Option(help="Belonging to this co-exhibitor")] = None,
-    since: Annotated[str | None, typer.Option(help="From this date or time (or today)")] = None,
-    until: Annotated[str | None, typer.Option(help="Up to and including this date")] = None,
-    review: Annotated[bool, typer.Option("--review", help="Only leads needing review")] = False,
     deleted: Annotated[bool, typer.Option("--deleted", help="Only deleted leads")] = False,
-    answer: Annotated[
-        list[str] | None,
-        typer.Option(
-            "--answer", help='Only leads with this answer: "Cooperation=R&D" (repeatable)'
-        ),
-    ] = None,
-    min_score: Annotated[
-        int | None, typer.Option("--min-score", min=0, max=100, help="Only leads scoring this much")
-    ] = None,
     sort: Annotated[
         str, typer.Option(help="captured (newest first) or score (highest first)")
     ] = "captured",
@@ -195,25 +182,12 @@ def list_(
     as_json: JsonOption = False,
 ) -> None:
     """List leads, newest first (or by score)."""
-    from leadcap.store.questions import answer_filter
     from leadcap.store.score import score_order
 
     store = open_db(ctx)
     sort = model.check_choice(sort, ("captured", "score"), "sort order")
-    flt = core.LeadFilter(
-        tags=tag or [],
-        rating=model.check_choice(rating, model.RATINGS, "rating"),
-        staff=staff,
-        exhibitor=exhibitor,
-        since=time_bound(store, since, "--since"),
-        until=time_bound(store, until, "--until", end=True),
-        review=review,
-        deleted=deleted,
-        limit=limit,
-        answers=[answer_filter(store, text) for text in answer or []],
-        min_score=min_score,
-    )
-    order = score_order(store) if sort == "score" else None
+    flt = replace(filters, deleted=deleted, limit=limit)
+    order = score_order() if sort == "score" else None
     print_leads(store, list(core.iter_leads(store, flt, order=order)), as_json)
 
 

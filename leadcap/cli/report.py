@@ -3,12 +3,14 @@ end-of-day report with its fix-up queue)."""
 
 import json
 import time
+from dataclasses import replace
 from datetime import datetime
 from typing import Annotated
 
 import typer
 
 from leadcap.cli.common import (
+    JsonOption,
     console,
     handle_errors,
     is_terminal,
@@ -17,10 +19,11 @@ from leadcap.cli.common import (
     print_table,
     state,
     time_bound,
+    with_filters,
 )
 from leadcap.errors import UsageError
+from leadcap.store.leads import LeadFilter
 
-JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON (keys documented in README)")]
 BAR_WIDTH = 40
 SPARKS = "▁▂▃▄▅▆▇█"
 
@@ -141,23 +144,26 @@ def watch_loop(refresh, show, interval: float, iterations: int | None) -> int:
     return done
 
 
-def parse_filters(store, date, since, until) -> tuple:
-    if date and (since or until):
+def one_day(store, filters, date: str | None):
+    """The filters narrowed to one `--date` (which cannot go with --since/--until)."""
+    if not date:
+        return filters
+    if filters.since or filters.until:
         raise UsageError("give either --date or --since/--until, not both")
-    if date:
-        return time_bound(store, date, "--date"), time_bound(store, date, "--date", end=True)
-    return time_bound(store, since, "--since"), time_bound(store, until, "--until", end=True)
+    day_only(date)
+    since = time_bound(store, date, "--date")
+    return replace(filters, since=since, until=time_bound(store, date, "--date", end=True))
 
 
 @handle_errors
+@with_filters()
 def stats(
     ctx: typer.Context,
+    filters: LeadFilter,
     *,
     date: Annotated[
         str | None, typer.Option(help="Only this day: YYYY-MM-DD, today or yesterday")
     ] = None,
-    since: Annotated[str | None, typer.Option(help="From this date or time (or today)")] = None,
-    until: Annotated[str | None, typer.Option(help="Up to and including this date")] = None,
     watch: Annotated[
         bool, typer.Option("--watch", help="Refresh live until Ctrl-C (new scans appear)")
     ] = False,
@@ -166,12 +172,6 @@ def stats(
     ] = 5.0,
     iterations: Annotated[
         int | None, typer.Option(min=1, hidden=True, help="Stop after N refreshes (tests)")
-    ] = None,
-    answer: Annotated[
-        list[str] | None,
-        typer.Option(
-            "--answer", help='Only leads with this answer: "Cooperation=R&D" (repeatable)'
-        ),
     ] = None,
     as_json: JsonOption = False,
 ) -> None:
@@ -183,15 +183,10 @@ def stats(
     from leadcap.reports import stats as core
 
     store = open_db(ctx)
-    if date:
-        day_only(date)
-    start, end = parse_filters(store, date, since, until)
-    from leadcap.store.questions import answer_filter
-
-    answers = [answer_filter(store, text) for text in answer or []]
+    selected = one_day(store, filters, date)
 
     def refresh() -> dict:
-        return core.compute(store, start, end, answers)
+        return core.compute(store, selected)
 
     if not watch:
         data = refresh()
@@ -268,8 +263,10 @@ def print_debrief(report: dict) -> None:
 
 
 @handle_errors
+@with_filters(dates=False)
 def debrief(
     ctx: typer.Context,
+    filters: LeadFilter,
     *,
     date: Annotated[
         str, typer.Option(help="The day: YYYY-MM-DD, today or yesterday (event time zone)")
@@ -292,7 +289,8 @@ def debrief(
     start = time_bound(store, date, "--date")
     assert start is not None  # a --date was given (or today's)
     day = datetime.fromisoformat(start).astimezone(store.zone()).date()
-    report = core.debrief(store, day, command=core.fix_command_prefix(state(ctx).db_path))
+    command = core.fix_command_prefix(state(ctx).db_path)
+    report = core.debrief(store, day, command=command, flt=filters)
     if output:
         if not output.lower().endswith(".xlsx"):
             raise UsageError(f"{output} does not end in .xlsx. Name the workbook e.g. debrief.xlsx")

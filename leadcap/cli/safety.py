@@ -6,6 +6,7 @@ from typing import Annotated
 import typer
 
 from leadcap.cli.common import (
+    JsonOption,
     handle_errors,
     open_db,
     print_json,
@@ -16,7 +17,6 @@ from leadcap.errors import UsageError
 from leadcap.store import model
 
 YesOption = Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation")]
-JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON")]
 
 
 def confirm(question: str, yes: bool, refusal: str) -> None:

@@ -5,12 +5,11 @@ from typing import Annotated
 
 import typer
 
-from leadcap.cli.common import fail, handle_errors, open_db, print_json
+from leadcap.cli.common import JsonOption, fail, handle_errors, open_db, print_json
 
 DryRunOption = Annotated[
     bool, typer.Option("--dry-run", help="Show what would change; write nothing")
 ]
-JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON")]
 
 
 def describe(report) -> str:

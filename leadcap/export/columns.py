@@ -10,7 +10,6 @@ from dataclasses import dataclass
 STATUSES = ("new", "contacted", "meeting", "offer", "won", "lost")
 RATINGS = ("hot", "warm", "cold")
 CONSENT_PURPOSES = ("followup", "marketing", "share")
-SPLIT_KEYS = ("tag", "exhibitor", "staff", "rating")
 
 
 @dataclass(frozen=True)
@@ -92,6 +91,8 @@ SUMMARY_LABELS: dict[str, dict[str, str]] = {
         "no_tag": "(no tag)",
         "none": "(none)",
         "no_rating": "(no rating)",
+        "no_answer": "(no answer)",
+        "per_answer": "Leads per answer",
     },
     "de": {
         "summary": "Übersicht",
@@ -109,6 +110,8 @@ SUMMARY_LABELS: dict[str, dict[str, str]] = {
         "no_tag": "(ohne Tag)",
         "none": "(keine)",
         "no_rating": "(ohne Bewertung)",
+        "no_answer": "(ohne Antwort)",
+        "per_answer": "Leads pro Antwort",
     },
     "ja": {
         "summary": "概要",
@@ -126,6 +129,8 @@ SUMMARY_LABELS: dict[str, dict[str, str]] = {
         "no_tag": "(タグなし)",
         "none": "(なし)",
         "no_rating": "(評価なし)",
+        "no_answer": "(回答なし)",
+        "per_answer": "回答別リード数",
     },
 }
 
@@ -133,11 +138,6 @@ SUMMARY_LABELS: dict[str, dict[str, str]] = {
 ANSWER_PREFIX = "answer:"
 # How an answer's cell is written, by question type (lists join with ", ").
 _ANSWER_KIND = {"number": "int", "date": "date", "text": "notes"}
-ANSWER_WORDS = {
-    "en": ("(no answer)", "Leads per answer"),
-    "de": ("(ohne Antwort)", "Leads pro Antwort"),
-    "ja": ("(回答なし)", "回答別リード数"),
-}
 
 
 def answer_columns(questions: Iterable[dict]) -> tuple[Column, ...]:

@@ -17,14 +17,21 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from leadcap.errors import LeadcapError, UsageError
-from leadcap.export.columns import ANSWER_PREFIX, answer_columns
+from leadcap.export.columns import answer_columns, with_answers
+from leadcap.export.grouping import (
+    ANSWER_PREFIX,
+    SPLIT_KEYS,
+    exhibitor_spellings,
+    group_order,
+    lead_groups,
+)
 from leadcap.store import model
 from leadcap.store.database import Store
 from leadcap.store.leads import LeadFilter, iter_leads
 from leadcap.store.questions import CHOICE_TYPES, all_answers, get_question, list_questions
+from leadcap.store.score import score_order
 
 DEFAULT_PROFILE = "default"
-SPLIT_KEYS = ("tag", "exhibitor", "staff", "rating")
 LANGS = ("en", "de", "ja")
 
 Progress = Callable[[int, int | None], None]
@@ -32,11 +39,10 @@ Progress = Callable[[int, int | None], None]
 
 @dataclass
 class Selection:
-    """Which leads an export takes: the list filters, plus a consent purpose that must be
-    granted and `new_only` (not yet exported under `profile`)."""
+    """Which leads an export takes: the list filters, plus `new_only` (not yet exported
+    under `profile`)."""
 
     filter: LeadFilter = field(default_factory=LeadFilter)
-    consent: str | None = None
     new_only: bool = False
     profile: str = DEFAULT_PROFILE
     all_questions: bool = False  # removed questions' columns (and answers) too
@@ -59,18 +65,13 @@ def marked_uuids(store: Store, profile: str) -> set[str]:
 
 
 def select_leads(store: Store, selection: Selection) -> Generator[dict, None, None]:
-    """The selected leads in export order: hot first, then warm, cold, unrated, each by
-    score, then newest first. Consent and `--new` are checked here rather than in SQL so
-    the list filters stay exactly those of `leadcap list` (LeadFilter). Each lead carries
-    its answers also as `answer:<question>` keys, for the question columns."""
-    from leadcap.store.score import score_order
-
+    """The selected leads in export order (hot first, then warm, cold, unrated, each by
+    score, then newest first): the list filters (LeadFilter), then `--new`. Each lead
+    carries its answers also as `answer:<question>` keys, for the question columns."""
     skip = marked_uuids(store, selection.profile) if selection.new_only else set()
     asked = list_questions(store, include_removed=selection.all_questions)
     hidden = all_answers(store) if any(q.removed for q in asked) else {}
-    for lead in iter_leads(store, selection.filter, order=score_order(store, hot_first=True)):
-        if selection.consent and lead["consent"].get(selection.consent) != "granted":
-            continue
+    for lead in iter_leads(store, selection.filter, order=score_order(hot_first=True)):
         if lead["uuid"] in skip:
             continue
         kept = {model.fold(k): v for k, v in hidden.get(lead["id"], {}).items()}
@@ -267,7 +268,6 @@ def export_xlsx(
 ) -> ExportResult:
     """One workbook: a summary sheet, then one lead sheet or one per `split_by` group.
     A single workbook is for the organiser, so it holds every selected lead."""
-    from leadcap.export.columns import with_answers
     from leadcap.export.xlsx import write_workbook
 
     check_xlsx_options(split_by, lang)
@@ -281,8 +281,8 @@ def export_xlsx(
             path,
             lambda tmp: write_workbook(
                 tmp, source, event=_event(store), filters=filters, split_by=split_by,
-                lang=lang, progress=source.report, now=now, columns=with_answers(answers),
-                counted=counted,
+                lang=lang, progress=source.report, now=now, exhibitors=_exhibitor_names(store),
+                columns=with_answers(answers), counted=counted,
             ),
         )  # fmt: skip
         return ExportResult(
@@ -300,57 +300,15 @@ def _event(store: Store) -> dict:
 # --- one workbook per group -----------------------------------------------------------------
 
 
-def file_groups(lead: dict, split_by: str, words: dict[str, str], exhibitors: dict) -> list[str]:
-    """Which files a lead goes to when each group gets its own workbook.
-
-    Pavilion privacy (split by exhibitor): a co-exhibitor's lead goes only to that
-    co-exhibitor's file. The organiser's own leads (no exhibitor) go to the organiser's file
-    ("(none)"), and also to a co-exhibitor's file when the visitor granted `share` consent
-    AND the lead carries a tag with that co-exhibitor's name (the booth staff's way of saying
-    "this visitor asked about ACME"). `exhibitors` maps `exhibitor_key`s to spellings, so
-    "acme gmbh" and "ACME GmbH" go to one file."""
-    if split_by.startswith(ANSWER_PREFIX):
-        from leadcap.export.xlsx import answer_groups
-
-        return answer_groups(lead.get(split_by), words)
-    if split_by == "tag":
-        tags = [t.strip() for t in lead.get("tags") or [] if t and t.strip()]
-        return list(dict.fromkeys(tags)) or [words["no_tag"]]
-    if split_by == "rating":
-        return [lead.get("rating") or words["no_rating"]]
-    if split_by == "staff":
-        return [model.clean(lead.get("owner") or lead.get("captured_by")) or words["none"]]
-    own = model.clean(lead.get("exhibitor"))
-    if own:
-        return [exhibitors.get(exhibitor_key(own), own)]
-    groups = [words["none"]]
-    if (lead.get("consent") or {}).get("share") == "granted":
-        for tag in lead.get("tags") or []:
-            name = exhibitors.get(exhibitor_key(tag))
-            if name and name not in groups:
-                groups.append(name)
-    return groups
-
-
-def exhibitor_key(name: str | None) -> str:
-    """One key for the spellings of one exhibitor: case-folded, spaces collapsed."""
-    return " ".join(model.fold(name).split())
-
-
 def _exhibitor_names(store: Store) -> dict[str, str]:
     """Exhibitor key -> the file's name: as the event's configured exhibitors spell it,
     else as the first-captured lead spells it."""
-    names: dict[str, str] = {}
-    for name in store.setting("exhibitors") or []:
-        if cleaned := model.clean(name):
-            names.setdefault(exhibitor_key(name), cleaned)
     rows = store.conn.execute(
         "SELECT trim(exhibitor) FROM leads WHERE trim(exhibitor) != '' AND deleted_at IS NULL"
         " GROUP BY trim(exhibitor) ORDER BY min(captured_utc), min(id)"
     )
-    for (name,) in rows:
-        names.setdefault(exhibitor_key(name), name)
-    return names
+    captured = [name for (name,) in rows]
+    return exhibitor_spellings([*(store.setting("exhibitors") or []), *captured])
 
 
 class _GroupSpools:
@@ -374,14 +332,6 @@ class _GroupSpools:
         return read
 
 
-def _file_order(groups, split_by: str, words: dict[str, str]) -> list[str]:
-    fallbacks = {words["no_tag"], words["none"], words["no_rating"], words["no_answer"]}
-    if split_by == "rating":
-        rank = {r: i for i, r in enumerate(model.RATINGS)}
-        return sorted(groups, key=lambda g: (rank.get(g, len(rank)), g))
-    return sorted(groups, key=lambda g: (g in fallbacks, g.casefold()))
-
-
 def export_xlsx_files(  # noqa: C901 - per-group loop with the pavilion privacy rule; see issue 11 notes
     store: Store,
     directory: Path,
@@ -393,11 +343,11 @@ def export_xlsx_files(  # noqa: C901 - per-group loop with the pavilion privacy 
     progress: Progress | None = None,
 ) -> ExportResult:
     """One workbook per group, named after the group, so each co-exhibitor or colleague
-    receives only their own leads (see `file_groups` for the privacy rule). All files are
+    receives only their own leads (see `grouping.lead_groups` for the privacy rule). All files are
     written into a temporary folder first and moved into `directory` only when all worked."""
-    from leadcap.export.columns import with_answers
+    from leadcap.export.columns import SUMMARY_LABELS
     from leadcap.export.safety import safe_filename
-    from leadcap.export.xlsx import _words, write_workbook
+    from leadcap.export.xlsx import write_workbook
 
     check_xlsx_options(split_by, lang)
     if split_by is None:
@@ -405,7 +355,7 @@ def export_xlsx_files(  # noqa: C901 - per-group loop with the pavilion privacy 
     split_by = check_split(store, split_by) or split_by
     answers, counted = question_columns(store, selection)
     directory = Path(directory)
-    words = _words(lang)
+    words = SUMMARY_LABELS[lang]
     exhibitors = _exhibitor_names(store) if split_by == "exhibitor" else {}
     if directory.exists() and not directory.is_dir():
         raise LeadcapError(f"{directory} is a file. Give a folder for --files")
@@ -424,11 +374,11 @@ def export_xlsx_files(  # noqa: C901 - per-group loop with the pavilion privacy 
         selected = 0
         for lead in source():
             selected += 1
-            for group in file_groups(lead, split_by, words, exhibitors):
+            for group in lead_groups(lead, split_by, words, exhibitors, shared=True):
                 spools.add(group, lead)
         result = ExportResult(paths=[], total=selected)
         done, used = 0, set()
-        for group in _file_order(spools.paths, split_by, words):
+        for group in group_order(spools.paths, split_by, words):
             name = stem = safe_filename(group)
             n = 1
             while name.casefold() in used:
@@ -487,7 +437,8 @@ def describe(selection: Selection, **options: str | None) -> dict[str, str]:
         "since": flt.since,
         "until": flt.until,
         "status": flt.status,
-        "consent": selection.consent,
+        "owner": flt.owner,
+        "consent": flt.consent,
         "review": "yes" if flt.review else None,
         "answer": "; ".join(f"{q}={v}" if v is not None else q for q, v, _ in flt.answers) or None,
         "min-score": flt.min_score,

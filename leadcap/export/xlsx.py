@@ -22,16 +22,14 @@ from typing import TextIO
 
 from . import sheetxml
 from .columns import (
-    ANSWER_PREFIX,
-    ANSWER_WORDS,
     LEAD_COLUMNS,
     RATINGS,
-    SPLIT_KEYS,
     STATUSES,
     SUMMARY_LABELS,
     Column,
 )
-from .safety import is_safe_email, is_safe_url, safe_filename
+from .grouping import ANSWER_PREFIX, SPLIT_KEYS, answer_groups, group_order, lead_groups
+from .safety import is_safe_email, is_safe_url
 from .sheetxml import (
     EXCEL_LINKS_PER_SHEET,
     EXCEL_MAX_URL,
@@ -120,43 +118,6 @@ def _event_zone(event: dict | None):
     return ZoneInfo(name) if name else None
 
 
-def _groups_of(lead: dict, split_by: str | None, words: dict[str, str]) -> list[str]:
-    if split_by is None:
-        return [words["leads"]]
-    if split_by.startswith(ANSWER_PREFIX):
-        return answer_groups(lead.get(split_by), words)
-    if split_by == "tag":
-        tags = [t.strip() for t in (lead.get("tags") or []) if t and t.strip()]
-        return list(dict.fromkeys(tags)) or [words["no_tag"]]
-    if split_by == "rating":
-        return [lead.get("rating") or words["no_rating"]]
-    if split_by == "exhibitor":
-        key = lead.get("exhibitor")
-    else:  # "staff": the colleague who follows up - the owner once assigned, else the capturer
-        key = lead.get("owner") or lead.get("captured_by")
-    return [str(key).strip() or words["none"]] if key else [words["none"]]
-
-
-def answer_groups(value: object, words: dict[str, str]) -> list[str]:
-    """The sheets (or files) an answer puts a lead on: one per chosen choice."""
-    values = value if isinstance(value, list) else [value]
-    found = [str(v).strip() for v in values if v is not None and str(v).strip()]
-    return list(dict.fromkeys(found)) or [words["no_answer"]]
-
-
-def _group_order(groups: Iterable[str], split_by: str | None, words: dict[str, str]) -> list:
-    fallbacks = {words["no_tag"], words["none"], words["no_rating"], words["no_answer"]}
-    if split_by == "rating":
-        rank = {r: i for i, r in enumerate(RATINGS)}
-        return sorted(groups, key=lambda g: (rank.get(g, len(RATINGS)), g))
-    return sorted(groups, key=lambda g: (g in fallbacks, g.casefold()))
-
-
-def _words(lang: str) -> dict[str, str]:
-    no_answer, per_answer = ANSWER_WORDS[lang]
-    return {**SUMMARY_LABELS[lang], "no_answer": no_answer, "per_answer": per_answer}
-
-
 # --- links ----------------------------------------------------------------------------------
 
 
@@ -215,7 +176,7 @@ _FIXED_WIDTH = {"datetime": 16, "date": 10, "bool": 6, "status": 10}
 
 def _survey(  # noqa: C901 - one pass over every cell; splitting it would cost a second loop
     leads: Iterable[dict],
-    split_by,
+    groups_of,
     words,
     lang,
     tz,
@@ -234,7 +195,7 @@ def _survey(  # noqa: C901 - one pass over every cell; splitting it would cost a
         survey.total += 1
         for column in counted:
             survey.per_answer[column.label(lang)].update(answer_groups(lead.get(column.key), words))
-        groups = _groups_of(lead, split_by, words)
+        groups = groups_of(lead)
         survey.per_group.update(groups)
         survey.per_rating[lead.get("rating") or words["no_rating"]] += 1
         captured = local_datetime(lead.get("captured_at"), tz)
@@ -363,36 +324,44 @@ def write_workbook(
     row_limit: int = MAX_DATA_ROWS,
     link_limit: int | None = LINK_LIMIT,
     now: datetime | None = None,
+    exhibitors: dict[str, str] | None = None,
     columns: tuple[Column, ...] = LEAD_COLUMNS,
     counted: tuple[Column, ...] = (),
 ) -> ExportSummary:
     """Write one workbook: a summary sheet, then one lead sheet (or one per `split_by` group:
-    tag, exhibitor, staff, rating or `answer:<question>`; a lead with two tags is on both
-    tag sheets).
+    tag, exhibitor, staff or rating; a lead with two tags is on both tag sheets; spellings
+    of one exhibitor share a sheet named as `exhibitors` spells it, else as first seen).
 
     `leads` is read twice (see the module docstring) and written in the given order. Safe
     e-mails and websites are links, up to Excel's 65,530 per sheet and `link_limit` in all.
-    `columns` adds question columns (`columns.with_answers`); the summary counts the answers
-    of the `counted` columns."""
+    `columns` may add question columns (`columns.with_answers`), `split_by` may be
+    `answer:<question>`; the summary counts the answers of the `counted` columns."""
     if split_by not in (None, *SPLIT_KEYS) and not split_by.startswith(ANSWER_PREFIX):
         raise ValueError(f"split_by must be one of {SPLIT_KEYS}, not {split_by!r}")
     if lang not in SUMMARY_LABELS:
         raise ValueError(f"lang must be one of {tuple(SUMMARY_LABELS)}, not {lang!r}")
-    words = _words(lang)
+    words = SUMMARY_LABELS[lang]
     tz = _event_zone(event)
     now = now or datetime.now(UTC)
     now = now.astimezone(tz) if tz else now
     path = Path(path)
     with tempfile.TemporaryDirectory(prefix="leadcap-export-") as tmpdir:
         source = _rereadable(leads, tmpdir)
+        names = dict(exhibitors or {})
+
+        def groups_of(lead: dict) -> list[str]:
+            if split_by is None:
+                return [words["leads"]]
+            return lead_groups(lead, split_by, words, names)
+
         survey = _survey(
-            source(), split_by, words, lang, tz, _LinkBudget(link_limit, row_limit), columns,
+            source(), groups_of, words, lang, tz, _LinkBudget(link_limit, row_limit), columns,
             counted,
         )  # fmt: skip
         namer = SheetNamer()
         namer(words["summary"])
         plan = []  # (group, [titles]) in sheet order
-        for group in _group_order(survey.per_group, split_by, words):
+        for group in group_order(survey.per_group, split_by, words):
             chunks = max(1, math.ceil(survey.per_group[group] / row_limit))
             first = namer(group)
             plan.append((group, [first] + [namer(first, f" ({k})") for k in range(2, chunks + 1)]))
@@ -423,7 +392,7 @@ def write_workbook(
                 sheet_counts, [g for g, titles in plan for _ in titles], strict=True
             ):
                 sheets.add(group, title, count)
-            summary = _write_leads(source(), sheets, split_by, words, tz, link_limit, progress)
+            summary = _write_leads(source(), sheets, groups_of, split_by, tz, link_limit, progress)
             summary.path = path
             summary.per_group = dict(survey.per_group)
             summary.sheets = {ws.title: ws.rows - 1 for c in sheets.chains.values() for ws in c}
@@ -440,13 +409,13 @@ def write_workbook(
     return summary
 
 
-def _write_leads(leads, sheets: _LeadSheets, split_by, words, tz, link_limit, progress):
+def _write_leads(leads, sheets: _LeadSheets, groups_of, split_by, tz, link_limit, progress):
     """Pass 2: every lead as a row on each of its groups' sheets."""
     summary = ExportSummary(path=Path())
     budget = _LinkBudget(link_limit, sheets.row_limit)
     build = LeadRows(tz, sheets.columns)
     for lead in leads:
-        groups = _groups_of(lead, split_by, words)
+        groups = groups_of(lead)
         safe = budget.allow(lead, groups)
         for group in groups:
             ws = sheets.with_room(group)
@@ -461,47 +430,3 @@ def _write_leads(leads, sheets: _LeadSheets, split_by, words, tz, link_limit, pr
         if progress and summary.total % 500 == 0:
             progress(summary.total)
     return summary
-
-
-def write_split_files(
-    directory: str | Path,
-    leads: LeadSource,
-    *,
-    split_by: str,
-    filters: dict[str, str] | None = None,
-    lang: str = "en",
-    **options,
-) -> list[Path]:
-    """One workbook per group (e.g. per colleague with split_by="staff"), named after the
-    group and safe on every file system. The leads are read once into one temporary
-    JSON-lines file per group, so memory stays flat; each file is then written from its own."""
-    if split_by not in SPLIT_KEYS:
-        raise ValueError(f"split_by must be one of {SPLIT_KEYS}, not {split_by!r}")
-    words = _words(lang if lang in SUMMARY_LABELS else "en")
-    directory = Path(directory)
-    directory.mkdir(parents=True, exist_ok=True)
-    written: list[Path] = []
-    with tempfile.TemporaryDirectory(prefix="leadcap-split-") as tmpdir:
-        spools: dict[str, _Spool] = {}
-        for lead in leads() if callable(leads) else leads:
-            for group in _groups_of(lead, split_by, words):
-                if group not in spools:
-                    spools[group] = _Spool(tmpdir, f"{len(spools)}.jsonl")
-                spools[group].add(lead)
-                if len(spools) > 64:  # stay well below the open-file limit
-                    spools[group].close()
-        used: set[str] = set()
-        for group in _group_order(spools, split_by, words):
-            stem = safe_filename(group)
-            name, n = stem, 1
-            while name.casefold() in used:
-                n += 1
-                name = f"{stem} ({n})"
-            used.add(name.casefold())
-            target = directory / f"{name}.xlsx"
-            write_workbook(
-                target, spools[group], filters={**(filters or {}), split_by: group},
-                lang=lang, **options,
-            )  # fmt: skip
-            written.append(target)
-    return written

@@ -33,7 +33,6 @@ from leadcap.store.database import Store
 
 LANGUAGES = ("en", "de", "ja")
 PLACEHOLDER_SENDER = "you@example.com"
-_JAPANESE = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uf900-\ufaff\uff66-\uff9f]")
 _GERMAN_COUNTRIES = {
     "de", "at", "ch", "deutschland", "germany", "österreich", "austria", "schweiz",
     "switzerland", "suisse", "svizzera",
@@ -175,7 +174,7 @@ def builtin_template(lang: str) -> Template:
 def language(lead: dict) -> str:
     """ja for kana/kanji in name or company, de for DE/AT/CH, otherwise en."""
     names = ("family_name", "given_name", "full_name", "name_reading", "company")
-    if any(_JAPANESE.search(lead.get(key) or "") for key in names):
+    if any(model.JAPANESE_SCRIPT.search(lead.get(key) or "") for key in names):
         return "ja"
     if (lead.get("country") or "").strip().lower() in _GERMAN_COUNTRIES:
         return "de"

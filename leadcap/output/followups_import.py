@@ -23,7 +23,7 @@ from pathlib import Path
 from leadcap.errors import LeadcapError, NotFound
 from leadcap.store import model
 from leadcap.store.database import Store
-from leadcap.store.leads import append_note, get_lead, note_line, update_lead
+from leadcap.store.leads import append_note, get_lead, update_lead
 
 COMMAND = "import followups"
 FIELDS = ("status", "owner", "due")
@@ -388,8 +388,3 @@ def apply_followups(store: Store, plan: FollowupPlan) -> int:
                 if change.field == "notes":
                     append_note(store, lead_uuid, change.new or "", command=COMMAND, batch=batch)
     return len(per_lead)
-
-
-def stamped(store: Store, text: str) -> str:
-    """How an added note will read in the lead's notes (for dry runs)."""
-    return note_line(store, text)

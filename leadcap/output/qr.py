@@ -13,7 +13,6 @@ import html
 import io
 import math
 import os
-import re
 import shutil
 import subprocess
 from collections.abc import Mapping, Sequence
@@ -56,7 +55,6 @@ HEADING_SIZE, LINE_SIZE = 22, 30  # label font sizes in pixels (3.7 and 5 mm)
 # terminal cell about twice as tall as wide shows square modules.
 HALF_BLOCKS = {(False, False): " ", (True, False): "▀", (False, True): "▄", (True, True): "█"}
 
-CJK = re.compile("[\u3040-\u30ff\u3400-\u9fff\uf900-\ufaff\uff66-\uff9f]")
 CJK_FONT_PATHS = (
     "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc",
     "/usr/share/fonts/noto-cjk/NotoSansCJK-Regular.ttc",
@@ -202,8 +200,8 @@ def split_name(name: str) -> tuple[str, str]:
     if not parts:
         return "", ""
     if len(parts) == 1:
-        return (parts[0], "") if CJK.search(name) else ("", parts[0])
-    if CJK.search(name):
+        return (parts[0], "") if model.JAPANESE_SCRIPT.search(name) else ("", parts[0])
+    if model.JAPANESE_SCRIPT.search(name):
         return parts[0], " ".join(parts[1:])
     return parts[-1], " ".join(parts[:-1])
 
@@ -347,7 +345,9 @@ def sheet_pages(
     warnings: list[str] = []
     cjk_font = find_cjk_font()
     font_path = cjk_font or find_latin_font()
-    if cjk_font is None and any(CJK.search(" ".join(i.heading + i.lines)) for i in items):
+    if cjk_font is None and any(
+        model.JAPANESE_SCRIPT.search(" ".join(i.heading + i.lines)) for i in items
+    ):
         warnings.append(NO_CJK_FONT)
     matrices = [qr_matrix(item.payload) for item in items]
     width = PAGE_SIZE[0] - 2 * MARGIN
@@ -402,8 +402,8 @@ def _box_size(cell_width: int, modules: int) -> int:
 
 def _draw_labels(draw, item: SheetItem, font_path, has_cjk: bool, at, width) -> None:
     x, y = at
-    heading = [part for part in item.heading if has_cjk or not CJK.search(part)]
-    lines = [line for line in item.lines if has_cjk or not CJK.search(line)]
+    heading = [part for part in item.heading if has_cjk or not model.JAPANESE_SCRIPT.search(part)]
+    lines = [line for line in item.lines if has_cjk or not model.JAPANESE_SCRIPT.search(line)]
     texts = [(" · ".join(heading), HEADING_SIZE, 90)] + [(line, LINE_SIZE, 0) for line in lines]
     for text, size, grey in texts:
         font = _font(font_path, size)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import shlex
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
 
@@ -71,13 +72,17 @@ def problems(lead: dict, command: str = "leadcap") -> list[dict]:
     return found
 
 
-def debrief(store: Store, day: date, *, command: str = "leadcap") -> dict:
-    """The day's counts and fix-up queue. `command` starts every fix command (it carries
-    `--db FILE` when the debrief was made for a file other than the default)."""
+def debrief(
+    store: Store, day: date, *, command: str = "leadcap", flt: LeadFilter | None = None
+) -> dict:
+    """The day's counts and fix-up queue for the leads `flt` selects (its dates are
+    replaced by the day's). `command` starts every fix command (it carries `--db FILE`
+    when the debrief was made for a file other than the default)."""
     since, until = stats.day_bounds(store.zone(), day)
-    counts = stats.totals(store, since, until)
-    groups = stats.breakdowns(store, since, until)
-    leads = list(iter_leads(store, LeadFilter(since=since, until=until), order="id"))
+    day_filter = replace(flt or LeadFilter(), since=since, until=until)
+    counts = stats.totals(store, day_filter)
+    groups = stats.breakdowns(store, day_filter)
+    leads = list(iter_leads(store, day_filter, order="id"))
     queue = []
     for lead in leads:
         found = problems(lead, command)

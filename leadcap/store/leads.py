@@ -61,6 +61,8 @@ _VALIDATION_PREFIXES = ("e-mail ", "phone ", "mobile ")
 
 @dataclass
 class LeadFilter:
+    """Which leads a command takes: the one filter set of list, export, stats and debrief."""
+
     tags: list[str] = field(default_factory=list)
     rating: str | None = None
     staff: str | None = None
@@ -70,10 +72,65 @@ class LeadFilter:
     review: bool = False
     deleted: bool = False
     status: str | None = None
+    owner: str | None = None
+    consent: str | None = None  # a purpose the visitor granted
     limit: int | None = None
     # (question, value, contains): value None = any answer; contains for free text
     answers: list[tuple[str, object, bool]] = field(default_factory=list)
     min_score: int | None = None
+
+    def __post_init__(self) -> None:
+        self.rating = model.check_choice(self.rating, model.RATINGS, "rating")
+        self.status = model.check_choice(self.status, model.STATUSES, "status")
+        self.consent = model.check_choice(self.consent, model.CONSENT_PURPOSES, "consent purpose")
+
+
+def filter_sql(flt: LeadFilter, table: str = "leads") -> tuple[str, list]:
+    """The filter as an SQL condition on `table` (a name or alias of leads) and its params."""
+    where = [f"{table}.deleted_at IS NOT NULL" if flt.deleted else f"{table}.deleted_at IS NULL"]
+    params: list = []
+    for tag in flt.tags:
+        where.append(
+            "EXISTS (SELECT 1 FROM lead_tags lt JOIN tags t ON t.id = lt.tag_id"
+            f" WHERE lt.lead_id = {table}.id AND t.name = ? COLLATE NOCASE)"
+        )
+        params.append(tag)
+    for column, person in (("captured_by", flt.staff), ("owner", flt.owner)):
+        if person:
+            # "anna" finds Anna Schmidt: the first word(s) of a name, or the whole name.
+            where.append(
+                f"({table}.{column} = ? COLLATE NOCASE OR {table}.{column} LIKE ? ESCAPE '\\')"
+            )
+            params += [person, re.sub(r"([\\%_])", r"\\\1", person) + " %"]
+    for column, value in (
+        ("rating", flt.rating),
+        ("exhibitor", flt.exhibitor),
+        ("status", flt.status),
+    ):
+        if value:
+            where.append(f"{table}.{column} = ? COLLATE NOCASE")
+            params.append(value)
+    if flt.consent:
+        where.append(f"json_extract({table}.consent, '$.' || ?) = 'granted'")
+        params.append(flt.consent)
+    if flt.since:
+        where.append(f"{table}.captured_utc >= ?")
+        params.append(flt.since)
+    if flt.until:
+        where.append(f"{table}.captured_utc < ?")
+        params.append(flt.until)
+    if flt.review:
+        where.append(f"{table}.needs_review = 1")
+    for condition in flt.answers:
+        sql, values = answer_condition(table, *condition)
+        where.append(sql)
+        params += values
+    if flt.min_score is not None:
+        from leadcap.store.score import score_sql
+
+        where.append(f"{score_sql(table)} >= ?")
+        params.append(flt.min_score)
+    return " AND ".join(where), params
 
 
 def row_to_lead(row: sqlite3.Row, scorer=None) -> dict:
@@ -120,46 +177,11 @@ def get_lead(store: Store, lead_id: int | str, *, include_deleted: bool = True) 
 
 def iter_leads(store: Store, flt: LeadFilter | None = None, *, order: str | None = None):
     """Leads matching the filter, newest first unless `order` says otherwise."""
-    flt = flt or LeadFilter()
-    where: list[str] = ["1"]
-    params: list[object] = []
-    where.append("deleted_at IS NOT NULL" if flt.deleted else "deleted_at IS NULL")
-    for tag in flt.tags:
-        where.append(
-            "EXISTS (SELECT 1 FROM lead_tags lt JOIN tags t ON t.id = lt.tag_id"
-            " WHERE lt.lead_id = leads.id AND t.name = ? COLLATE NOCASE)"
-        )
-        params.append(tag)
-    if flt.staff:
-        # "anna" finds Anna Schmidt: the first word(s) of a name, or the whole name.
-        where.append("(captured_by = ? COLLATE NOCASE OR captured_by LIKE ? ESCAPE '\\')")
-        params += [flt.staff, re.sub(r"([\\%_])", r"\\\1", flt.staff) + " %"]
-    for column, value in (
-        ("rating", flt.rating),
-        ("exhibitor", flt.exhibitor),
-        ("status", flt.status),
-    ):
-        if value:
-            where.append(f"{column} = ? COLLATE NOCASE")
-            params.append(value)
-    if flt.since:
-        where.append("captured_utc >= ?")
-        params.append(flt.since)
-    if flt.until:
-        where.append("captured_utc < ?")
-        params.append(flt.until)
-    if flt.review:
-        where.append("needs_review = 1")
-    for condition in flt.answers:
-        sql, values = answer_condition("leads", *condition)
-        where.append(sql)
-        params += values
-    sql = _select(" AND ".join(where), **({"order": order} if order else {}))
-    if flt.min_score is None:
-        if flt.limit:
-            sql += f" LIMIT {int(flt.limit)}"
-        return _rows(store, sql, params)
-    return _scored(_rows(store, sql, params), flt.min_score, flt.limit)
+    where, params = filter_sql(flt or LeadFilter())
+    sql = _select(where, **({"order": order} if order else {}))
+    if flt and flt.limit:
+        sql += f" LIMIT {int(flt.limit)}"
+    return _rows(store, sql, params)
 
 
 def answer_condition(table: str, question: str, wanted, contains: bool) -> tuple[str, list]:
@@ -175,17 +197,6 @@ def answer_condition(table: str, question: str, wanted, contains: bool) -> tuple
         f" WHERE a.lead_id = {table}.id AND a.question = ?{test})"
     )
     return sql, params
-
-
-def _scored(leads: Iterator[dict], min_score: int, limit: int | None) -> Iterator[dict]:
-    """The score is computed, not stored: filter on it here, then apply the limit."""
-    count = 0
-    for lead in leads:
-        if lead["score"] >= min_score:
-            yield lead
-            count += 1
-            if limit and count >= limit:
-                return
 
 
 # -- writing ----------------------------------------------------------------------

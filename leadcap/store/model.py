@@ -40,7 +40,12 @@ SOURCES = ("manual", "vcard", "mecard", "bizcard", "url", "json", "kv", "badge",
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s.]{2,}$")
 _KATAKANA = re.compile(r"[\u30a1-\u30f6]")
-_CJK = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uf900-\ufaff]")
+# Kana (full and half width) and Han; Hangul. Names in these scripts are written family
+# name first; Han or kana alone is what a Japanese (or Chinese) name or address looks like.
+KANA_HAN = "\u3040-\u30ff\u3400-\u9fff\uf900-\ufaff\uff66-\uff9f"
+HANGUL = "\uac00-\ud7af"
+CJK = re.compile(f"[{KANA_HAN}{HANGUL}]")
+JAPANESE_SCRIPT = re.compile(f"[{KANA_HAN}]")
 
 
 def fold(text: str | None) -> str:
@@ -106,7 +111,7 @@ def display_name(lead: dict) -> str:
     if lead.get("full_name"):
         return lead["full_name"]
     family, given = lead.get("family_name") or "", lead.get("given_name") or ""
-    if _CJK.search(family + given):
+    if CJK.search(family + given):
         return f"{family} {given}".strip()
     return f"{given} {family}".strip()
 
@@ -147,7 +152,7 @@ def search_text(lead: dict) -> str:
     name = display_name(lead)
     parts.append(name)
     for text in (name, lead.get("name_reading")):
-        if text and _CJK.search(text):
+        if text and CJK.search(text):
             parts.append(re.sub(r"\s+", "", text))
     folded = [fold(p) for p in parts if p]
     return "\n".join(dict.fromkeys(folded))

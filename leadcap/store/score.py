@@ -71,29 +71,38 @@ def scorer(store: Store) -> Scorer:
     )
 
 
-def score_sql(store: Store) -> str:
-    """The score as an SQL expression over `leads`, for sorting in the database (exports
-    stream, so they cannot sort in Python). The same sum as `Scorer.terms`; a test holds
-    the two together. Only whole numbers from the settings are spliced in."""
-    rules = scorer(store)
-    points = {rating: int(rules.rating_points.get(rating, 0)) for rating in DEFAULT_RATING_POINTS}
-    rating = " ".join(f"WHEN '{name}' THEN {value}" for name, value in points.items())
+def _setting_sql(key: str, default: int) -> str:
+    return (
+        "coalesce((SELECT CAST(json_extract(value, '$') AS INTEGER) FROM settings"
+        f" WHERE key = '{SETTING_PREFIX}{key}'), {int(default)})"
+    )
+
+
+def score_sql(table: str = "leads") -> str:
+    """The score as an SQL expression over `table` (the leads table or its alias), for
+    filtering and sorting in the database (exports stream, so they cannot sort in Python).
+    The same sum as `Scorer.terms`, settings read in SQL too; a test holds the two together."""
+    rating = " ".join(
+        f"WHEN '{name}' THEN {_setting_sql(name, points)}"
+        for name, points in DEFAULT_RATING_POINTS.items()
+    )
     answers = (
         "(SELECT sum(json_extract(c.value, '$.points')) FROM lead_answers a"
         " JOIN questions q ON q.name = a.question AND q.removed = 0,"
         " json_each(a.value) v, json_each(q.choices) c"
-        " WHERE a.lead_id = leads.id AND json_extract(c.value, '$.value') = v.value)"
+        f" WHERE a.lead_id = {table}.id AND json_extract(c.value, '$.value') = v.value)"
     )
     total = (
-        f"(CASE leads.rating {rating} ELSE 0 END"
-        f" + {int(rules.visit_points)} * max(leads.visits - 1, 0) + coalesce({answers}, 0))"
+        f"(CASE {table}.rating {rating} ELSE 0 END"
+        f" + {_setting_sql('visit', DEFAULT_VISIT_POINTS)} * max({table}.visits - 1, 0)"
+        f" + coalesce({answers}, 0))"
     )
     return f"max({LOWEST}, min({HIGHEST}, {total}))"
 
 
-def score_order(store: Store, *, hot_first: bool = False) -> str:
+def score_order(*, hot_first: bool = False) -> str:
     """ORDER BY for highest score first (newest first among equals); with `hot_first`,
     hot leads first, then warm, cold, unrated, each by score."""
     rank = "CASE leads.rating WHEN 'hot' THEN 0 WHEN 'warm' THEN 1 WHEN 'cold' THEN 2 ELSE 3 END"
     first = f"{rank}, " if hot_first else ""
-    return f"{first}{score_sql(store)} DESC, captured_utc DESC, leads.id DESC"
+    return f"{first}{score_sql()} DESC, captured_utc DESC, leads.id DESC"

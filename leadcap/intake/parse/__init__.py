@@ -21,6 +21,7 @@ from leadcap.intake.parse.simple import (
     parse_tel,
     parse_url,
 )
+from leadcap.store import model
 
 __all__ = [
     "CONTACT_FIELDS",
@@ -178,14 +179,11 @@ def _badge_or_none(text: str, pattern: str) -> ParsedContact | None:
         return ParsedContact(warnings=[f"badge pattern {pattern!r} is not a valid regex"])
 
 
-_CJK = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uf900-\ufaff\uff66-\uff9f\uac00-\ud7af]")
-
-
 def _fill_full_name(contact: ParsedContact) -> None:
     """Compose a display name as the vCard parser does: CJK family-first, Latin given-first."""
     if contact.full_name or not (contact.given_name or contact.family_name):
         return
     parts = [contact.given_name, contact.family_name]
-    if _CJK.search("".join(p for p in parts if p)):
+    if model.CJK.search("".join(p for p in parts if p)):
         parts.reverse()
     contact.full_name = " ".join(p for p in parts if p)

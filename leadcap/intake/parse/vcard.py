@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from leadcap.intake.parse.contact import ParsedContact
+from leadcap.store import model
 
 _BEGIN = re.compile(rb"[ \t]*(?:[\w-]+\.)?BEGIN[ \t]*:[ \t]*VCARD[ \t]*", re.IGNORECASE)
 _END = re.compile(rb"[ \t]*(?:[\w-]+\.)?END[ \t]*:[ \t]*VCARD[ \t]*", re.IGNORECASE)
@@ -24,7 +25,6 @@ _BEGIN_ANYWHERE = re.compile(
 _LINE_BREAK = re.compile(rb"\r*\n|\r+")
 _ESCAPE = re.compile(r"\\(.)", re.DOTALL)
 _CARET = re.compile(r"\^([n'^])")
-_CJK = re.compile("[\u3040-\u30ff\u3400-\u9fff\uf900-\ufaff\uff66-\uff9f\uac00-\ud7af]")
 
 # Python's 'shift_jis' lacks the NEC/IBM extensions (①, ㈱, 髙...) that every Japanese phone
 # writes; cp932 is what these charset names mean in practice.
@@ -335,7 +335,7 @@ def _build_contact(props: list[_Property], loose: bool) -> ParsedContact:
 
 def _name_from_parts(family: str, given: str) -> str | None:
     """CJK names read family-first; Latin ones given-first, as written on a badge."""
-    if _CJK.search(family + given):
+    if model.CJK.search(family + given):
         return _join(family, given)
     return _join(given, family)
 
