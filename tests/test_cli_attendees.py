@@ -52,7 +52,7 @@ def test_import_with_map(cli, tmp_path):
     assert "Kept columns: Reg-Code -> badge_id, Org -> company" in out
 
 
-def test_status_without_a_list(cli):
+def test_status_without_a_list(cli, store):
     assert "No attendee list imported" in cli("attendees").stdout
     assert cli.json("attendees") == {"attendees": 0, "imported_at": None, "file": None}
 
@@ -86,7 +86,7 @@ def test_clear_yes(cli):
         ([str(DATA / "de_semicolon.csv"), "--sheet", "x"], 1, "--sheet only applies to Excel"),
     ],
 )
-def test_import_errors_are_one_line(cli, args, code, message):
+def test_import_errors_are_one_line(cli, store, args, code, message):
     result = cli("attendees", "import", *args, code=code)
     assert message in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1

@@ -81,7 +81,7 @@ def test_scanning_while_listing_and_exporting(db_path, tmp_path):
         for args in (
             ["list", "--limit", "5"],
             ["find", "scan"],
-            ["export", "csv", "-o", str(tmp_path / "x.csv")],
+            ["export", "csv", "-o", str(tmp_path / "x.csv"), "--force"],
         ):
             readers.append(
                 subprocess.run(

@@ -109,8 +109,9 @@ def test_removed_questions_are_exported_only_with_all_questions(cli, fair, tmp_p
     out = tmp_path / "leads.xlsx"
     cli("export", "xlsx", "-o", str(out))
     assert "Employees" not in rows(out)[0]
-    cli("export", "xlsx", "-o", str(out), "--all-questions")
-    assert next(r for r in rows(out) if r["Family name"] == "WarmRD")["Employees"] == 250
+    every = tmp_path / "every.xlsx"
+    cli("export", "xlsx", "-o", str(every), "--all-questions")
+    assert next(r for r in rows(every) if r["Family name"] == "WarmRD")["Employees"] == 250
 
 
 def read_csv(path) -> list[dict]:

@@ -64,7 +64,7 @@ def import_(
     Common headers in English, German and Japanese are recognised; only those columns
     are stored, the rest of the file is ignored. Importing again updates attendees by
     badge id. Leads already captured by badge id get their empty fields filled in."""
-    store = open_db(ctx)
+    store = open_db(ctx, create=True)
     result = core.import_attendees(
         store, file, mapping=core.parse_mapping(mapping or []), sheet=sheet
     )

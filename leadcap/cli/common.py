@@ -9,7 +9,7 @@ import sqlite3
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, time, timedelta
+from datetime import datetime
 from pathlib import Path
 from typing import Annotated
 
@@ -44,19 +44,29 @@ def state(ctx: typer.Context) -> State:
     return root.obj
 
 
-def open_db(ctx: typer.Context):
-    """The store for this invocation (opened once, closed when the command ends)."""
-    from leadcap.store.database import default_db_path, open_store
+def open_db(ctx: typer.Context, *, create: bool = False):
+    """The store for this invocation (opened once, closed when the command ends). Only
+    commands that capture (or set up) pass `create`; they say when they made a new file."""
+    from leadcap.store.database import DB_ENV, default_db_path, open_store
 
     current = state(ctx)
     if current._store is None:
         config = device_config(ctx)
         path = current.db_path or default_db_path(current.app_dir)
-        current._store = open_store(path, staff=config["staff"], device=config["device"])
+        chosen = current.db_path is not None or bool(os.environ.get(DB_ENV))
+        current._store = open_store(
+            path,
+            staff=config["staff"],
+            device=config["device"],
+            create=create,
+            make_folders=not chosen,
+        )
         from leadcap.store.backups import configured_keep
 
         current._store.backups_keep = configured_keep(config)
         ctx.find_root().call_on_close(current._store.close)
+        if current._store.created:
+            typer.echo(f"Created new database {current._store.path}", err=True)
     return current._store
 
 
@@ -125,7 +135,25 @@ def console():
 
 
 def print_json(data) -> None:
-    typer.echo(json.dumps(data, ensure_ascii=False, indent=2))
+    typer.echo(json.dumps(json_leads(data), ensure_ascii=False, indent=2))
+
+
+_LEAD_KEYS = {"uuid", "full_name", "family_name", "given_name"}
+
+
+def json_leads(data):
+    """Leads anywhere in `data` with `full_name` as people read the name when only a family
+    or given name was typed (the stored value stays empty: it follows later edits)."""
+    if isinstance(data, list):
+        return [json_leads(item) for item in data]
+    if isinstance(data, dict):
+        data = {key: json_leads(value) for key, value in data.items()}
+        if _LEAD_KEYS <= data.keys() and not data["full_name"]:
+            from leadcap.store.model import display_name
+
+            data["full_name"] = display_name(data) or None
+        return data
+    return data
 
 
 def print_table(columns: list[str], rows: list[list], *, title: str | None = None) -> None:
@@ -164,34 +192,10 @@ def show_time(store, timestamp: str | None) -> str:
 
 
 def time_bound(store, value: str | None, option: str, *, end: bool = False) -> str | None:
-    """`--since/--until` values as UTC ISO bounds. A bare date means the whole day in the
-    event's time zone, so `--until 2026-12-09` still includes that evening."""
-    if not value:
-        return None
-    from datetime import UTC
+    """`--since/--until/--date` values as UTC ISO bounds (see leadcap.store.dates)."""
+    from leadcap.store.dates import time_bound as bound
 
-    text = value.strip().lower()
-    today = store.now().date()
-    named = {"today": today, "yesterday": today - timedelta(days=1)}
-    try:
-        if text in named:
-            day = named[text]
-        elif len(text) == 10:
-            day = datetime.strptime(text, "%Y-%m-%d").date()
-        else:
-            moment = datetime.fromisoformat(value.strip())
-            if moment.tzinfo is None:
-                moment = moment.replace(tzinfo=store.zone())
-            return moment.astimezone(UTC).isoformat(timespec="seconds")
-    except ValueError:
-        raise UsageError(
-            f"{option} {value!r} is not a date."
-            " Use YYYY-MM-DD, an ISO date-time, today or yesterday"
-        ) from None
-    if end:
-        day = day + timedelta(days=1)
-    moment = datetime.combine(day, time(0), tzinfo=store.zone())
-    return moment.astimezone(UTC).isoformat(timespec="seconds")
+    return bound(store, value, option, end=end)
 
 
 # -- one option per lead field ------------------------------------------------------
@@ -212,6 +216,7 @@ FIELD_HELP = {
     "street": "Street address",
     "city": "City",
     "postal_code": "Postal code",
+    "region": "State, prefecture or region (CA, Bayern, 東京都)",
     "country": "Country (ISO code such as JP or DE, or a name)",
     "notes": "Notes (replaces; use `leadcap note` to append)",
 }

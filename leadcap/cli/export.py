@@ -36,6 +36,12 @@ AllQuestions = Annotated[
     typer.Option("--all-questions", help="Add columns for removed questions' answers too"),
 ]
 Output = Annotated[Path | None, typer.Option("--output", "-o", help="File to write")]
+Force = Annotated[
+    bool, typer.Option("--force", help="Replace the output file(s) if they already exist")
+]
+Lang = Annotated[
+    str, typer.Option(help="Headings and values (rating, status, consent, yes/no): en, de or ja")
+]
 
 
 def _selection(filters, new: bool, profile: str, all_questions: bool = False):
@@ -65,6 +71,9 @@ def _empty(store, selection) -> bool:
 
 
 def _report(result, *, folder: Path | None = None) -> None:
+    if not result.paths and folder is None:  # the data went to standard output
+        typer.echo(f"Wrote {result.total} lead(s) to standard output.", err=True)
+        return
     typer.echo(f"Wrote {result.total} lead(s) to {folder or result.paths[0]}.")
     if len(result.counts) > 1 or folder is not None:
         for name, count in result.counts.items():
@@ -128,7 +137,8 @@ def xlsx(
             help="One sheet (or file) per tag, exhibitor, staff, rating or answer:QUESTION"
         ),
     ] = None,
-    lang: Annotated[str, typer.Option(help="Column headings: en, de or ja")] = "en",
+    lang: Lang = "en",
+    force: Force = False,
     new: New = False,
     profile: Profile = "default",
     all_questions: AllQuestions = False,
@@ -147,6 +157,9 @@ def xlsx(
     exporting.check_xlsx_options(split_by, lang)
     if files is None:
         path = _need_output(output, "-o leads.xlsx (or --split-by exhibitor --files DIR)")
+        if exporting.is_stdout(path):
+            raise UsageError("a workbook cannot go to standard output. Give a file: -o leads.xlsx")
+        exporting.check_output(path, "xlsx", force=force)
     elif split_by is None:
         raise UsageError("--files needs --split-by: tag, exhibitor, staff or rating")
     elif output is not None:
@@ -158,12 +171,12 @@ def xlsx(
             assert split_by is not None  # checked above: --files needs --split-by
             result = exporting.export_xlsx_files(
                 store, files, selection, split_by=split_by, lang=lang, filters=described,
-                progress=progress,
+                progress=progress, force=force,
             )  # fmt: skip
         else:
             result = exporting.export_xlsx(
                 store, path, selection, split_by=split_by, lang=lang, filters=described,
-                progress=progress,
+                progress=progress, force=force,
             )  # fmt: skip
     _report(result, folder=files)
 
@@ -180,32 +193,39 @@ def csv(
         str, typer.Option(help="Field separator: , or ; (German Excel) or tab")
     ] = ",",
     format: Annotated[
-        str, typer.Option("--format", help="Column layout: leadcap, salesforce or hubspot")
+        str,
+        typer.Option(
+            "--format",
+            help="Column layout: leadcap (for spreadsheets), salesforce or hubspot (for the"
+            " CRM's import wizard, not for opening in Excel)",
+        ),
     ] = "leadcap",
+    lang: Lang = "en",
+    force: Force = False,
     new: New = False,
     profile: Profile = "default",
     all_questions: AllQuestions = False,
 ) -> None:
     """Write a CSV file, in leadcap's layout or for a CRM import.
 
-    Write a CSV file (UTF-8 with BOM, formulas neutralised) in leadcap's own layout or
-    ready for the Salesforce or HubSpot import wizard."""
+    UTF-8 with BOM and formulas neutralised in leadcap's own layout; values as the CRM stores
+    them for the Salesforce or HubSpot import wizard. Without -o (or with -o -) the CSV goes
+    to standard output."""
     from leadcap.export import run as exporting
 
     store = open_db(ctx)
-    path = _need_output(output, "-o leads.csv")
     selection = _selection(filters, new, profile, all_questions)
-    if delimiter.lower() in ("tab", "\\t"):
-        delimiter = "\t"
-    from leadcap.export.csv import FORMATS
-
-    if format not in FORMATS:
-        raise UsageError(f"unknown CSV format {format!r}. Use one of: {', '.join(FORMATS)}")
-    if len(delimiter) != 1 or delimiter in '"\r\n':
-        raise UsageError(f"the delimiter must be one character such as , or ; not {delimiter!r}")
+    delimiter = exporting.check_csv_options(format, delimiter)
+    exporting.check_lang(lang)
+    if lang != "en" and format != "leadcap":
+        raise UsageError(f"--lang applies to the leadcap layout; {format} needs its own words")
+    if output is not None and not exporting.is_stdout(output):
+        exporting.check_output(output, "csv", force=force)
     if _empty(store, selection):
         return
-    result = exporting.export_csv(store, path, selection, delimiter=delimiter, format=format)
+    result = exporting.export_csv(
+        store, output, selection, delimiter=delimiter, format=format, lang=lang, force=force
+    )
     _report(result)
 
 
@@ -218,6 +238,7 @@ def vcf(
     *,
     output: Output = None,
     version: Annotated[str, typer.Option("--version", help="vCard version: 3.0 or 4.0")] = "3.0",
+    force: Force = False,
     new: New = False,
     profile: Profile = "default",
 ) -> None:
@@ -232,6 +253,7 @@ def vcf(
     selection = _selection(filters, new, profile)
     if version not in ("3.0", "4.0"):
         raise UsageError(f"vCard version must be 3.0 or 4.0, not {version!r}")
+    exporting.check_output(path, "vcf", force=force)
     if _empty(store, selection):
         return
-    _report(exporting.export_vcf(store, path, selection, version=version))
+    _report(exporting.export_vcf(store, path, selection, version=version, force=force))

@@ -38,7 +38,7 @@ def worklist_row(store, item: dict) -> list:
     return [
         item["id"],
         item["rating"] or core.UNRATED,
-        model.display_name(item),
+        model.list_name(item),
         item["company"],
         item["status"] or "new",
         item["owner"],
@@ -197,12 +197,6 @@ def drafts(
             raise UsageError(f"cannot read template {template} ({error})") from None
     custom = core_drafts.parse_template(text) if text is not None else None
     sender = core_drafts.sender(store, device_config(ctx))
-    if sender.placeholder:
-        typer.echo(
-            f"Warning: no sender address set; the drafts say From: {sender.email}."
-            " Set one: leadcap config set card.email sales@example.com",
-            err=True,
-        )
     run = core_drafts.write_drafts(
         store, selected, output, sender=sender, template=custom, lang=chosen, mbox=mbox
     )

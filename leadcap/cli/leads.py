@@ -21,6 +21,7 @@ from leadcap.errors import LeadcapError, UsageError
 from leadcap.store import history as history_core
 from leadcap.store import leads as core
 from leadcap.store import model
+from leadcap.store.dates import due_date
 
 LeadId = Annotated[str, typer.Argument(help="The lead's number (or uuid)")]
 PROMPTED_FIELDS = (
@@ -50,7 +51,7 @@ def lead_row(store, lead: dict) -> list:
     return [
         lead["id"],
         show_time(store, lead["captured_at"]),
-        model.display_name(lead),
+        model.list_name(lead),
         lead["company"],
         lead["email"],
         lead["rating"],
@@ -74,7 +75,7 @@ def print_lead(store, lead: dict) -> None:
     from leadcap.store.questions import show_answer
     from leadcap.store.score import scorer
 
-    rows = [["name", model.display_name(lead)]]
+    rows = [["name", model.list_name(lead, width=200)]]
     for key in core.JSON_KEYS:
         value = lead[key]
         if key == "answers":
@@ -123,7 +124,7 @@ def add(
 
     Add a lead by hand. Prints its number. On a terminal with no name, company or
     e-mail given, asks for the usual fields (Enter skips one)."""
-    store = open_db(ctx)
+    store = open_db(ctx, create=True)
     given = {k: v for k, v in fields.items() if v is not None}
     if not given and not note and sys.stdin.isatty() and is_terminal():
         for name in PROMPTED_FIELDS:
@@ -213,7 +214,17 @@ def edit(
         str | None, typer.Option(help="new, contacted, meeting, offer, won or lost")
     ] = None,
     owner: Annotated[str | None, typer.Option(help="Who follows up")] = None,
-    due: Annotated[str | None, typer.Option(help="Follow-up due date, YYYY-MM-DD")] = None,
+    due: Annotated[
+        str | None,
+        typer.Option(help="Follow-up due date: YYYY-MM-DD, +3d, +2w (from today) or none"),
+    ] = None,
+    materials: Annotated[
+        str | None,
+        typer.Option(
+            help="What you promised to send the visitor, items separated by ; (the only booth"
+            " words a draft e-mail quotes); none clears"
+        ),
+    ] = None,
     reviewed: Annotated[
         bool, typer.Option("--reviewed", help="Mark as checked: clears the review flag")
     ] = False,
@@ -230,24 +241,16 @@ def edit(
     if status is not None:
         changes["status"] = model.check_choice(status, model.STATUSES, "status")
     if due is not None:
-        changes["due"] = parse_due(due)
+        changes["due"] = due_date(store, due)
+    if materials is not None:
+        cleared = materials.strip().lower() in ("none", "-")
+        changes["materials"] = None if cleared else core.materials_text(materials)
     if reviewed:
         changes["reviewed"] = True
     if not changes:
         raise UsageError("nothing to change: give a field, e.g. leadcap edit 12 --email a@b.jp")
     lead = core.update_lead(store, lead_id, changes, command="edit")
     report(store, lead, as_json)
-
-
-def parse_due(value: str) -> str | None:
-    from datetime import date
-
-    if not value.strip():
-        return None
-    try:
-        return date.fromisoformat(value.strip()).isoformat()
-    except ValueError:
-        raise UsageError(f"due date {value!r} is not a date. Use YYYY-MM-DD") from None
 
 
 def report(store, lead: dict, as_json: bool) -> None:
@@ -279,7 +282,7 @@ def rate(
     *,
     as_json: JsonOption = False,
 ) -> None:
-    """Rate a lead hot, warm or cold."""
+    """Rate a lead hot, warm or cold, or clear its rating with none."""
     store = open_db(ctx)
     value = (
         None if rating.lower() == "none" else model.check_choice(rating, model.RATINGS, "rating")

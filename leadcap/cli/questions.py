@@ -71,7 +71,7 @@ def add(
 ) -> None:
     """Add a qualifying question at the end of the list."""
     question = core.add_question(
-        open_db(ctx),
+        open_db(ctx, create=True),  # setting up the event may come before any lead
         name,
         kind or "single",
         choices=core.split_list(choices),

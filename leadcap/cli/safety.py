@@ -67,7 +67,7 @@ def restore(
 
         leads.restore(ctx, target)
         return
-    store = open_db(ctx)
+    store = open_db(ctx, create=True)
     source = Path(target)
     count = health.check_restorable(source)
     confirm(

@@ -9,7 +9,7 @@ from typing import Annotated
 
 import typer
 
-from leadcap.cli.common import console, handle_errors, open_db, show_time
+from leadcap.cli.common import console, handle_errors, json_leads, open_db, show_time
 from leadcap.errors import LeadcapError, UsageError
 from leadcap.intake import capture as core
 from leadcap.store import model
@@ -121,7 +121,7 @@ class Session:
 def print_json_line(outcome: core.Capture) -> None:
     """One JSON object per line (JSON Lines), written after the scan was committed."""
     data = {"kind": outcome.kind, "message": outcome.message, "leads": outcome.leads}
-    typer.echo(json.dumps(data, ensure_ascii=False))
+    typer.echo(json.dumps(json_leads(data), ensure_ascii=False))
 
 
 def _counts(store) -> dict:
@@ -367,7 +367,7 @@ def scan(
     consent, Enter skips. Payloads starting LEADCAP: are command codes."""
     from leadcap.store.backups import auto_backup
 
-    store = open_db(ctx)
+    store = open_db(ctx, create=True)
     defaults = core.SessionDefaults(
         tags=tag or [],
         rating=model.check_choice(rating, model.RATINGS, "rating"),
@@ -406,7 +406,7 @@ def recover(ctx: typer.Context) -> None:
 
     Import scans that went to the fallback journal while the database could not be
     written. Safe to run again: each journal entry is imported exactly once."""
-    store = open_db(ctx)
+    store = open_db(ctx, create=True)
     path = core.journal_path(store)
     if not path.exists():
         typer.echo(f"No journal at {path}: nothing to recover.")

@@ -12,6 +12,7 @@ from leadcap.cli.common import (
     print_table,
     state,
 )
+from leadcap.errors import NotFound
 from leadcap.store import leads as core
 from leadcap.store.database import EVENT_SETTING_PREFIXES, EVENT_SETTINGS
 from leadcap.store.settings import DEVICE_KEY_PREFIXES, DEVICE_KEYS
@@ -27,7 +28,7 @@ def apply_setting(ctx: typer.Context, key: str, value) -> None:
     """One setting through the core's rules (which keys exist, checks, device or event)."""
     from leadcap.store.setting_rules import apply_setting as apply
 
-    apply(key, value, app_dir=state(ctx).app_dir, store=lambda: open_db(ctx))
+    apply(key, value, app_dir=state(ctx).app_dir, store=lambda: open_db(ctx, create=True))
 
 
 @handle_errors
@@ -52,7 +53,7 @@ def init(
     ] = None,
 ) -> None:
     """Set up the event on this laptop (optional: everything works without it)."""
-    store = open_db(ctx)
+    store = open_db(ctx, create=True)
     values: dict[str, object] = {
         "event": event,
         "timezone": timezone,
@@ -70,13 +71,19 @@ def init(
 
 
 def all_settings(ctx: typer.Context) -> dict:
-    store = open_db(ctx)
+    """Event settings (none while there is no database yet: showing them creates none)
+    and this device's settings."""
+    from leadcap.store.database import system_timezone
+
+    try:
+        store = open_db(ctx)
+    except NotFound:
+        store = None
     config = device_config(ctx)
-    settings = {key: store.setting(key) for key in EVENT_SETTINGS}
-    settings["timezone"] = store.timezone
-    settings.update(
-        {k: v for k, v in store.settings.items() if k.startswith(EVENT_SETTING_PREFIXES)}
-    )
+    stored = store.settings if store else {}
+    settings = {key: stored.get(key) for key in EVENT_SETTINGS}
+    settings["timezone"] = store.timezone if store else system_timezone()
+    settings.update({k: v for k, v in stored.items() if k.startswith(EVENT_SETTING_PREFIXES)})
     settings.update({key: config.get(key) for key in DEVICE_KEYS})
     settings.update({k: v for k, v in config.items() if k.startswith(DEVICE_KEY_PREFIXES)})
     return settings

@@ -39,7 +39,7 @@ def merge(
     from leadcap.laptops.merge import SourceError, merge_file
     from leadcap.store.backups import auto_backup
 
-    store = open_db(ctx)
+    store = open_db(ctx, create=True)
     if not dry_run:
         auto_backup(store, "merge")
     reports, problems = [], []
@@ -81,7 +81,7 @@ def sync(
     and all hold the same leads. Half-copied or foreign files are reported and skipped."""
     from leadcap.laptops.sync import sync_folder
 
-    store = open_db(ctx)
+    store = open_db(ctx, create=True)
     report = sync_folder(store, folder, dry_run=dry_run)
     if as_json:
         print_json(

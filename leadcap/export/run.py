@@ -11,10 +11,12 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import sys
 import tempfile
 from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TextIO
 
 from leadcap.errors import LeadcapError, UsageError
 from leadcap.export.columns import answer_columns, with_answers
@@ -28,6 +30,7 @@ from leadcap.export.grouping import (
 from leadcap.store import model
 from leadcap.store.database import Store
 from leadcap.store.leads import LeadFilter, iter_leads
+from leadcap.store.private import make_private_dirs
 from leadcap.store.questions import CHOICE_TYPES, all_answers, get_question, list_questions
 from leadcap.store.score import score_order
 
@@ -158,6 +161,35 @@ def record_marks(store: Store, profile: str, uuids, exported_at: str) -> None:
 # --- files appear whole or not at all -------------------------------------------------------
 
 
+# File name endings each format may be written under: a workbook named .csv would open as
+# garbage (or be "repaired") and a CSV named .xlsx not at all.
+EXTENSIONS = {
+    "xlsx": (".xlsx",),
+    "csv": (".csv", ".tsv", ".txt"),
+    "vcf": (".vcf", ".vcard"),
+}
+
+
+def is_stdout(path: str | Path | None) -> bool:
+    """`-o -` (or no -o for formats that may stream) means standard output."""
+    return path is None or str(path) == "-"
+
+
+def check_output(path: Path, format: str, *, force: bool = False) -> None:
+    """Refuse a file name whose ending does not match the format, and an existing file
+    unless `force`: it may be a colleague's edited workbook."""
+    endings = EXTENSIONS[format]
+    if path.suffix.lower() not in endings:
+        raise UsageError(
+            f"{path} does not end in {' or '.join(endings)} but this writes {format}."
+            f" Name the file e.g. {path.with_suffix(endings[0]).name}"
+        )
+    if path.exists() and not path.is_dir() and not force:
+        raise LeadcapError(
+            f"{path} already exists. Add --force to replace it, or choose another name"
+        )
+
+
 def _check_target(path: Path) -> None:
     if path.is_dir():
         raise LeadcapError(f"{path} is a folder. Give a file name, e.g. -o {path / 'leads.xlsx'}")
@@ -203,25 +235,56 @@ def _exported(store: Store, selection: Selection, write) -> ExportResult:
 # --- formats --------------------------------------------------------------------------------
 
 
-def export_csv(
-    store: Store, path: Path, selection: Selection, *, delimiter: str = ",", format="leadcap"
-) -> ExportResult:
-    """Write the selection as CSV (leadcap's layout or a CRM import layout)."""
-    from leadcap.export.csv import FORMATS, write_csv
+def check_csv_options(format: str, delimiter: str) -> str:
+    """Validate --format and --delimiter (usage errors); returns the delimiter to use
+    (`tab` and `\\t` mean a tab)."""
+    from leadcap.export.csv import FORMATS
 
+    if delimiter.lower() in ("tab", "\\t"):
+        delimiter = "\t"
     if format not in FORMATS:
         raise UsageError(f"unknown CSV format {format!r}. Use one of: {', '.join(FORMATS)}")
     if len(delimiter) != 1 or delimiter in '"\r\n':
         raise UsageError(f"the delimiter must be one character such as , or ; not {delimiter!r}")
-    path = Path(path)
+    return delimiter
 
+
+def export_csv(
+    store: Store,
+    path: Path | None,
+    selection: Selection,
+    *,
+    delimiter: str = ",",
+    format="leadcap",
+    lang: str = "en",
+    force: bool = False,
+    stream: TextIO | None = None,
+) -> ExportResult:
+    """Write the selection as CSV (leadcap's layout or a CRM import layout). `path` None or
+    "-" writes to `stream` (standard output)."""
+    from leadcap.export.csv import write_csv
+
+    delimiter = check_csv_options(format, delimiter)
+    check_lang(lang)
     answers, _counted = question_columns(store, selection)
+    if path is None or is_stdout(path):
+        out = stream if stream is not None else sys.stdout
+
+        def write_out(source, now) -> ExportResult:
+            total = write_csv(
+                out, source(), delimiter=delimiter, format=format, lang=lang, answers=answers
+            )
+            return ExportResult(paths=[], total=total, counts={"-": total})
+
+        return _exported(store, selection, write_out)
+    path = Path(path)
+    check_output(path, "csv", force=force)
 
     def write(source, now) -> ExportResult:
         total = _write_atomically(
             path,
             lambda tmp: write_csv(
-                tmp, source(), delimiter=delimiter, format=format, answers=answers
+                tmp, source(), delimiter=delimiter, format=format, lang=lang, answers=answers
             ),
         )
         return ExportResult(paths=[path], total=total, counts={path.name: total})
@@ -229,19 +292,27 @@ def export_csv(
     return _exported(store, selection, write)
 
 
-def export_vcf(store: Store, path: Path, selection: Selection, *, version="3.0") -> ExportResult:
+def export_vcf(
+    store: Store, path: Path, selection: Selection, *, version="3.0", force: bool = False
+) -> ExportResult:
     """Write the selection as one .vcf file for phones and address books."""
     from leadcap.export.vcard import write_vcf
 
     if version not in ("3.0", "4.0"):
         raise UsageError(f"vCard version must be 3.0 or 4.0, not {version!r}")
     path = Path(path)
+    check_output(path, "vcf", force=force)
 
     def write(source, now) -> ExportResult:
         total = _write_atomically(path, lambda tmp: write_vcf(tmp, source(), version=version))
         return ExportResult(paths=[path], total=total, counts={path.name: total})
 
     return _exported(store, selection, write)
+
+
+def check_lang(lang: str) -> None:
+    if lang not in LANGS:
+        raise UsageError(f"unknown language {lang!r}. Use one of: {', '.join(LANGS)}")
 
 
 def check_xlsx_options(split_by: str | None, lang: str) -> None:
@@ -252,8 +323,7 @@ def check_xlsx_options(split_by: str | None, lang: str) -> None:
                 f"cannot split by {split_by!r}. Use one of: {', '.join(SPLIT_KEYS)}"
                 " or answer:QUESTION"
             )
-    if lang not in LANGS:
-        raise UsageError(f"unknown language {lang!r}. Use one of: {', '.join(LANGS)}")
+    check_lang(lang)
 
 
 def export_xlsx(
@@ -265,14 +335,18 @@ def export_xlsx(
     lang: str = "en",
     filters: dict[str, str] | None = None,
     progress: Progress | None = None,
+    force: bool = False,
 ) -> ExportResult:
     """One workbook: a summary sheet, then one lead sheet or one per `split_by` group.
     A single workbook is for the organiser, so it holds every selected lead."""
     from leadcap.export.xlsx import write_workbook
 
     check_xlsx_options(split_by, lang)
+    if is_stdout(path):
+        raise UsageError("a workbook cannot go to standard output. Give a file: -o leads.xlsx")
     split_by = check_split(store, split_by)
     path = Path(path)
+    check_output(path, "xlsx", force=force)
     answers, counted = question_columns(store, selection)
 
     def write(source, now) -> ExportResult:
@@ -341,6 +415,7 @@ def export_xlsx_files(  # noqa: C901 - per-group loop with the pavilion privacy 
     lang: str = "en",
     filters: dict[str, str] | None = None,
     progress: Progress | None = None,
+    force: bool = False,
 ) -> ExportResult:
     """One workbook per group, named after the group, so each co-exhibitor or colleague
     receives only their own leads (see `grouping.lead_groups` for the privacy rule). All files are
@@ -361,7 +436,7 @@ def export_xlsx_files(  # noqa: C901 - per-group loop with the pavilion privacy 
         raise LeadcapError(f"{directory} is a file. Give a folder for --files")
     made_directory = not directory.exists()
     try:
-        directory.mkdir(parents=True, exist_ok=True)
+        make_private_dirs(directory)
         work = Path(tempfile.mkdtemp(prefix=".leadcap-export-", dir=directory))
     except OSError as error:
         raise LeadcapError(
@@ -399,6 +474,13 @@ def export_xlsx_files(  # noqa: C901 - per-group loop with the pavilion privacy 
             done += summary.total
             result.counts[f"{name}.xlsx"] = summary.total
             result.cut_uuids.extend(u for u in summary.cut_uuids if u not in result.cut_uuids)
+        existing = [n for n in result.counts if (directory / n).exists()]
+        if existing and not force:
+            raise LeadcapError(
+                f"{directory / existing[0]} already exists"
+                + (f" (and {len(existing) - 1} more)" if len(existing) > 1 else "")
+                + ". Add --force to replace them, or choose another folder"
+            )
         for file_name in result.counts:
             os.replace(work / file_name, directory / file_name)
             result.paths.append(directory / file_name)

@@ -301,9 +301,10 @@ class Sheet:
             sqref = f"{self.list_column}2:{self.list_column}{max(self.rows, 2)}"
             formula = escape('"' + ",".join(self.allowed) + '"')
             tail.append(
+                # showErrorMessage: without it Excel accepts any typed value.
                 f'<dataValidations count="1"><dataValidation type="list" allowBlank="1" '
-                f'sqref="{sqref}"><formula1>{formula}</formula1></dataValidation>'
-                "</dataValidations>"
+                f'showErrorMessage="1" sqref="{sqref}"><formula1>{formula}</formula1>'
+                "</dataValidation></dataValidations>"
             )
         out.write("".join(tail).encode())
         if self.link_count:

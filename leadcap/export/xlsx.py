@@ -27,6 +27,7 @@ from .columns import (
     STATUSES,
     SUMMARY_LABELS,
     Column,
+    value_labels,
 )
 from .grouping import ANSWER_PREFIX, SPLIT_KEYS, answer_groups, group_order, lead_groups
 from .safety import is_safe_email, is_safe_url
@@ -293,11 +294,13 @@ class _LeadSheets:
         self.chains: dict[str, list] = {}
         self.columns = columns
         self.header = header_row([c.label(lang) for c in columns])
+        words = value_labels("status", "status", lang) or {}
+        self.statuses = tuple(words.get(s, s) for s in STATUSES)
 
     def add(self, group: str, title: str, expected_rows: int = 0):
         ws = self.book.add_sheet(
             title, self.survey.widths, expected_rows=expected_rows + 1, header=True,
-            list_column=_STATUS_COLUMN, allowed=STATUSES, batch=self.batch,
+            list_column=_STATUS_COLUMN, allowed=self.statuses, batch=self.batch,
         )  # fmt: skip
         ws.add_row(self.header)
         self.chains.setdefault(group, []).append(ws)
@@ -413,7 +416,7 @@ def _write_leads(leads, sheets: _LeadSheets, groups_of, split_by, tz, link_limit
     """Pass 2: every lead as a row on each of its groups' sheets."""
     summary = ExportSummary(path=Path())
     budget = _LinkBudget(link_limit, sheets.row_limit)
-    build = LeadRows(tz, sheets.columns)
+    build = LeadRows(tz, sheets.lang, sheets.columns)
     for lead in leads:
         groups = groups_of(lead)
         safe = budget.allow(lead, groups)

@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from . import sheetxml
-from .columns import LEAD_COLUMNS, Column, joined
+from .columns import LEAD_COLUMNS, Column, joined, value_labels
 from .sheetxml import STYLE_IDS, column_letter, text_cell
 
 STYLE = {name: f' s="{n}"' for name, n in STYLE_IDS.items()}
@@ -43,15 +43,15 @@ class LeadRows:
     """Turns a lead into one `<row>` of XML. Per-column work (letters, styles, kinds) is done
     once here; the loop in `__call__` runs for every cell of every lead, so it stays flat."""
 
-    def __init__(self, tz, columns: tuple[Column, ...] = LEAD_COLUMNS):
+    def __init__(self, tz, lang: str = "en", columns: tuple[Column, ...] = LEAD_COLUMNS):
         self.tz = tz
         self.plan = []
         for i, column in enumerate(columns, 1):
             consent = column.key.partition("consent_")[2] or None
             style = STYLE.get(column.kind, "")
-            self.plan.append(
-                (column.key, consent, column_letter(i), _KIND.get(column.kind, _TEXT), style)
-            )
+            words = value_labels(column.key, column.kind, lang)
+            kind = _KIND.get(column.kind, _TEXT)
+            self.plan.append((column.key, consent, column_letter(i), kind, style, words))
 
     def __call__(self, lead: dict, r: int, links: list | None, safe=(False, False)) -> str:
         """`links` collects (cell, target) for the e-mail and website if `safe` says they
@@ -60,10 +60,12 @@ class LeadRows:
         cells = [f'<row r="{row}">']
         add = cells.append
         consent = lead.get("consent") or {}
-        for key, consent_key, letter, kind, style in self.plan:
+        for key, consent_key, letter, kind, style, words in self.plan:
             value = consent.get(consent_key) if consent_key else lead.get(key)
             if value is None or value == "" or value == []:
                 continue
+            if words is not None:  # --lang de/ja: hot -> heiß, True -> ja (then a text cell)
+                value = words.get(value, value)
             ref = letter + row
             if kind == _TEXT:
                 add(

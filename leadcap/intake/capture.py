@@ -102,9 +102,12 @@ def _capture_contacts(store, payload, defaults, allow_forgotten, received_at) ->
         keyboard_layout=result.keyboard_layout,
     )
     contacts = [c for c in result.contacts if not c.is_empty()] or result.contacts[:1]
+    # Part of a vCard cut off in piped input (intake.terminal.Payload): kept as its own
+    # flagged lead, never folded into someone else's as a visit.
+    cut_reason = getattr(payload, "cut_reason", None)
     for contact in contacts:
         fields = contact.fields()
-        reasons = []
+        reasons = [cut_reason] if cut_reason else []
         if contact.source == "unknown" or not fields:
             reasons.append(UNREADABLE)
         if result.keyboard_layout:
@@ -119,7 +122,7 @@ def _capture_contacts(store, payload, defaults, allow_forgotten, received_at) ->
             outcome.kind = "forgotten"
             outcome.message = "this person asked to be forgotten"
             return outcome
-        existing = find_same_person(store, fields)
+        existing = None if cut_reason else find_same_person(store, fields)
         if existing:
             outcome.first_seen = existing
             outcome.leads.append(count_visit(store, existing, defaults))
@@ -133,7 +136,7 @@ def _capture_contacts(store, payload, defaults, allow_forgotten, received_at) ->
                 store,
                 fields,
                 tags=defaults.tags,
-                rating=defaults.rating,
+                default_rating=defaults.rating,
                 exhibitor=defaults.exhibitor,
                 source=contact.source if fields else "unknown",
                 raw_payload=result.raw,
@@ -186,7 +189,7 @@ def count_visit(store: Store, lead: dict, defaults: SessionDefaults) -> dict:
         if new_tags:
             changes["tags"] = lead["tags"] + new_tags
         if defaults.rating and not lead["rating"]:
-            changes["rating"] = defaults.rating
+            changes[leads.DEFAULT_RATING] = defaults.rating
         return leads.update_lead(store, lead["id"], changes, command="scan", batch=batch)
 
 
@@ -194,7 +197,8 @@ def count_visit(store: Store, lead: dict, defaults: SessionDefaults) -> dict:
 
 
 def run_command_code(store: Store, code: str, last_lead: dict | None) -> Capture:
-    """`LEADCAP:TAG:<name>`, `RATE:<rating>`, `CONSENT:<purpose>`, `NOTE:<text>`, `UNDO`:
+    """`LEADCAP:TAG:<name>`, `RATE:<rating>`, `CONSENT:<purpose>`, `NOTE:<text>`,
+    `PROMISE:<item>` (materials promised, for the draft e-mail), `UNDO`:
     printed codes that let staff qualify the most recent lead without typing."""
     body = code[len(COMMAND_PREFIX) :]
     verb, _, argument = body.partition(":")
@@ -230,10 +234,14 @@ def run_command_code(store: Store, code: str, last_lead: dict | None) -> Capture
     elif verb == "NOTE" and argument:
         lead = leads.append_note(store, lead_id, argument, command="scan code")
         message = "note added"
+    elif verb == "PROMISE" and argument:
+        lead = leads.add_material(store, lead_id, argument, command="scan code")
+        message = f"promised {argument}"
     else:
         raise UsageError(
             f"unknown command code {code!r}. Use LEADCAP:TAG:<name>, LEADCAP:RATE:<hot|warm|cold>,"
-            " LEADCAP:CONSENT:<purpose>, LEADCAP:NOTE:<text> or LEADCAP:UNDO"
+            " LEADCAP:CONSENT:<purpose>, LEADCAP:NOTE:<text>, LEADCAP:PROMISE:<item>"
+            " or LEADCAP:UNDO"
         )
     return Capture("command", [lead], f"{message} on lead {lead['id']}")
 

@@ -28,7 +28,7 @@ from leadcap.laptops.replay import merge_notes as merge_notes
 from leadcap.laptops.replay import note_entries as note_entries
 from leadcap.store import tombstones
 from leadcap.store.database import Store
-from leadcap.store.leads import _set_tags, inserted_id
+from leadcap.store.leads import _set_tags, insert_lead_row, update_lead_row
 from leadcap.store.model import fold
 from leadcap.store.questions import COLUMNS as QUESTION_COLUMNS
 from leadcap.store.questions import write_answer
@@ -524,13 +524,7 @@ class _Merge:
             conn.execute(f"DELETE FROM leads WHERE uuid IN ({marks})", gone)
         old = ours_rows.get(canonical)
         if old is None:
-            columns = ", ".join(new_row)
-            marks = ", ".join("?" for _ in new_row)
-            lead_id = inserted_id(
-                conn.execute(
-                    f"INSERT INTO leads ({columns}) VALUES ({marks})", list(new_row.values())
-                )
-            )
+            lead_id = insert_lead_row(conn, new_row)
             _set_tags(self.store, lead_id, new_tags)
             _set_answers(self.store, lead_id, new_answers)
             if not any(u in self.ours for u in members):
@@ -539,11 +533,7 @@ class _Merge:
         else:
             differs = {k: v for k, v in new_row.items() if not _same(k, old.get(k), v)}
             old_tags = sorted(t.casefold() for t in data["tags"].get(canonical, []))
-            if differs:
-                assignments = ", ".join(f"{k} = ?" for k in differs)
-                conn.execute(
-                    f"UPDATE leads SET {assignments} WHERE id = ?", [*differs.values(), old["id"]]
-                )
+            update_lead_row(conn, old["id"], differs)
             if old_tags != sorted(t.casefold() for t in new_tags):
                 _set_tags(self.store, old["id"], new_tags)
             answers_differ = {k: v for k, v in old_answers.values()} != new_answers

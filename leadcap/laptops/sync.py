@@ -14,6 +14,7 @@ from pathlib import Path
 from leadcap.laptops.merge import MergeReport, SourceError, merge_file
 from leadcap.store.backups import auto_backup, snapshot
 from leadcap.store.database import Store
+from leadcap.store.private import make_private_dirs
 
 PREFIX = "leadcap-"
 
@@ -37,7 +38,7 @@ def sync_folder(store: Store, folder: Path, *, dry_run: bool = False) -> SyncRep
     ours = folder / snapshot_name(store.device)
     report = SyncReport(snapshot=None if dry_run else ours)
     if not dry_run:
-        folder.mkdir(parents=True, exist_ok=True)
+        make_private_dirs(folder)
         auto_backup(store, "sync")
         snapshot(store, ours)
     for path in sorted(folder.iterdir()) if folder.is_dir() else ():

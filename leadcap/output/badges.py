@@ -13,7 +13,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from leadcap.errors import LeadcapError, UsageError
-from leadcap.output.qr import SheetItem, save_code, vcard_text
+from leadcap.export.vcard import card_text
+from leadcap.output.qr import SheetItem, save_code
 from leadcap.store import model
 
 BADGE_FORMATS = ("vcard", "mecard", "id")
@@ -83,16 +84,18 @@ class Badge:
             ]
             return "MECARD:" + ";".join(f for f in fields if f) + ";;"
 
-        return vcard_text(
-            family=self.family_name,
-            given=self.given_name,
-            full_name=self.full_name,
-            reading=self.reading,
-            company=self.company,
-            title=self.title,
-            email=self.email,
-            phone=self.phone,
-            badge_id=self.badge_id,
+        return card_text(
+            {
+                "family_name": self.family_name,
+                "given_name": self.given_name,
+                "full_name": self.full_name,
+                "name_reading": " ".join(self.reading) if self.reading else None,
+                "company": self.company,
+                "title": self.title,
+                "email": self.email,
+                "phone": self.phone,
+                "badge_id": self.badge_id,
+            }
         )
 
     def sheet_item(self, badge_format: str) -> SheetItem:

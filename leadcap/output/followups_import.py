@@ -21,6 +21,7 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 
 from leadcap.errors import LeadcapError, NotFound
+from leadcap.export.columns import status_from_label
 from leadcap.store import model
 from leadcap.store.database import Store
 from leadcap.store.leads import append_note, get_lead, update_lead
@@ -202,9 +203,10 @@ def _status(value) -> str | None:
     text = _text(value)
     if text is None:
         return None
-    if text.lower() not in model.STATUSES:
+    status = status_from_label(text)
+    if status is None:
         raise BadValue(f"{text!r} is not a status ({', '.join(model.STATUSES)})")
-    return text.lower()
+    return status
 
 
 def _sheet_value(name: str, raw):

@@ -172,77 +172,29 @@ def card_vcard(details: Mapping[str, str]) -> str:
 
     Name, company and title are the Latin values where given, else the Japanese ones. When both
     are given, the Japanese ones go into NOTE (氏名/会社/役職 lines): vCard 3.0 allows one FN,
-    and phones ignore a second name in another language."""
+    and phones ignore a second name in another language. A card with only a company is an
+    organisation's card. Written by the one vCard writer (export/vcard.py)."""
+    from leadcap.export.vcard import card_text
+
     name = details.get("name") or details.get("name-ja") or ""
-    family, given = split_name(name)
+    family, given = model.split_name(name)
     notes = []
     for key, label in (("name", "氏名"), ("company", "会社"), ("title", "役職")):
         japanese = details.get(f"{key}-ja")
         if details.get(key) and japanese and japanese != details[key]:
             notes.append(f"{label}: {japanese}")
-    company = details.get("company") or details.get("company-ja")
-    return vcard_text(
-        family=family,
-        given=given,
-        full_name=name or company or "",
-        company=company,
-        title=details.get("title") or details.get("title-ja"),
-        email=details.get("email"),
-        phone=details.get("phone"),
-        website=details.get("website"),
-        note="\n".join(notes) or None,
-    )
-
-
-def split_name(name: str) -> tuple[str, str]:
-    """(family, given): Japanese names are written family first, Latin ones family last."""
-    parts = name.split()
-    if not parts:
-        return "", ""
-    if len(parts) == 1:
-        return (parts[0], "") if model.JAPANESE_SCRIPT.search(name) else ("", parts[0])
-    if model.JAPANESE_SCRIPT.search(name):
-        return parts[0], " ".join(parts[1:])
-    return parts[-1], " ".join(parts[:-1])
-
-
-def vcard_text(
-    *,
-    family: str,
-    given: str,
-    full_name: str,
-    reading: tuple[str, str] | None = None,
-    company: str | None = None,
-    title: str | None = None,
-    email: str | None = None,
-    phone: str | None = None,
-    website: str | None = None,
-    note: str | None = None,
-    badge_id: str | None = None,
-) -> str:
-    lines = ["BEGIN:VCARD", "VERSION:3.0", f"N:{_esc(family)};{_esc(given)};;;"]
-    lines.append(f"FN:{_esc(full_name)}")
-    if reading:
-        lines.append(f"X-PHONETIC-LAST-NAME:{_esc(reading[0])}")
-        lines.append(f"X-PHONETIC-FIRST-NAME:{_esc(reading[1])}")
-    for name, value in (
-        ("ORG", company),
-        ("TITLE", title),
-        ("EMAIL;TYPE=INTERNET,WORK", email),
-        ("TEL;TYPE=WORK,VOICE", phone),
-        ("URL", website),
-        ("NOTE", note),
-        ("X-BADGE-ID", badge_id),
-    ):
-        if value:
-            lines.append(f"{name}:{_esc(value)}")
-    return "\r\n".join([*lines, "END:VCARD"]) + "\r\n"
-
-
-def _esc(value: str) -> str:
-    """vCard 3.0 text escaping: backslash, comma, semicolon and newline."""
-    value = value.replace("\\", "\\\\").replace(",", "\\,").replace(";", "\\;")
-    return value.replace("\r\n", "\n").replace("\n", "\\n")
+    card = {
+        "family_name": family,
+        "given_name": given,
+        "full_name": name,
+        "company": details.get("company") or details.get("company-ja"),
+        "title": details.get("title") or details.get("title-ja"),
+        "email": details.get("email"),
+        "phone": details.get("phone"),
+        "website": details.get("website"),
+        "notes": "\n".join(notes) or None,
+    }
+    return card_text(card)
 
 
 # -- printable sheets ---------------------------------------------------------------------

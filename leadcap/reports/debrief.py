@@ -41,35 +41,71 @@ def returning_visitors(store: Store, since: str, until: str) -> int:
     return row[0]
 
 
+CONSENT_PROBLEM = "follow-up consent not recorded: record the answer only after asking the visitor"
+# How the fix-up queue is grouped, in this order: one group per kind (review: one per fix).
+GROUP_TITLES = {"email": "No e-mail", "consent": "Follow-up consent not recorded",
+                "rating": "No rating", "tags": "No interest tag", "review": "Check"}  # fmt: skip
+
+
 def problems(lead: dict, command: str = "leadcap") -> list[dict]:
-    """What is missing or doubtful about a lead, each with the command that fixes it.
+    """What is missing or doubtful about a lead, each with the command that fixes it
+    (`command`) and the same command for any lead (`template`, with `<id>`).
     Kinds: email, consent, rating, tags, review. A refused follow-up is the visitor's
-    decision, not a gap, so only consent never asked is listed."""
+    decision, not a gap, so only consent never asked is listed; its command has a
+    placeholder for the visitor's answer, never a ready "granted" nobody gave."""
     n = lead["id"]
     found = []
 
     def add(kind: str, text: str, fix: str) -> None:
-        found.append({"kind": kind, "problem": text, "command": f"{command} {fix}"})
+        found.append(
+            {
+                "kind": kind,
+                "problem": text,
+                "command": f"{command} {fix.format(id=n)}",
+                "template": f"{command} {fix.format(id='<id>')}",
+            }
+        )
 
     if not lead["email"]:
-        add("email", "no e-mail", f"edit {n} --email <e-mail>")
+        add("email", "no e-mail", "edit {id} --email <e-mail>")
     if lead["consent"].get("followup") == "not_asked":
-        add("consent", "follow-up consent not recorded", f"consent {n} followup granted")
+        add("consent", CONSENT_PROBLEM, "consent {id} followup <granted|refused>")
     if not lead["rating"]:
-        add("rating", "no rating", f"rate {n} <hot|warm|cold>")
+        add("rating", "no rating", "rate {id} <hot|warm|cold>")
     if not lead["tags"]:
-        add("tags", "no interest tag", f"tag {n} <tag>")
+        add("tags", "no interest tag", "tag {id} <tag>")
     for reason in lead["review_reasons"]:
         for prefix, (field, placeholder) in _FIELD_REASONS.items():
             if reason.startswith(prefix):
                 option = field.replace("_", "-")
-                add("review", reason, f"edit {n} --{option} {placeholder}")
+                add("review", reason, f"edit {{id}} --{option} {placeholder}")
                 break
         else:
-            add("review", f"check: {reason}", f"edit {n} --reviewed")
+            add("review", f"check: {reason}", "edit {id} --reviewed")
     if lead["needs_review"] and not lead["review_reasons"]:
-        add("review", "flagged for review", f"edit {n} --reviewed")
+        add("review", "flagged for review", "edit {id} --reviewed")
     return found
+
+
+def fixup_groups(queue: list[dict]) -> list[dict]:
+    """The fix-up queue by problem: one group per kind (and per fix for review problems),
+    each with its leads and the command for any of them, so 85 leads read as a handful of
+    groups rather than 250 lines."""
+    groups: dict[tuple[str, str], dict] = {}
+    order = list(GROUP_TITLES)
+    for item in queue:
+        for problem in item["problems"]:
+            key = (problem["kind"], problem["template"])
+            group = groups.setdefault(
+                key,
+                {"kind": problem["kind"], "title": GROUP_TITLES[problem["kind"]],
+                 "command": problem["template"], "leads": []},
+            )  # fmt: skip
+            lead = {"id": item["id"], "name": item["name"], "company": item["company"]}
+            if problem["kind"] == "review":
+                lead["problem"] = problem["problem"]
+            group["leads"].append(lead)
+    return sorted(groups.values(), key=lambda g: order.index(g["kind"]))
 
 
 def debrief(
@@ -113,6 +149,7 @@ def debrief(
         "consent_rate": counts["consent_rate"],
         "needs_review": counts["needs_review"],
         "fixups": queue,
+        "fixup_groups": fixup_groups(queue),
     }
 
 

@@ -176,3 +176,12 @@ def compute(store: Store, flt: LeadFilter | None = None) -> dict:
         "per_hour": per_hour,
         **breakdowns(store, flt),
     }
+
+
+def ranked(counts: dict, other: str, limit: int = 15) -> list[tuple[object, int]]:
+    """(label, count) largest first (ties keep their order); past `limit` entries the rest
+    are summed up in one `other` row (the report's charts and the terminal's bars)."""
+    items = sorted(counts.items(), key=lambda item: -item[1])
+    if len(items) <= limit:
+        return items
+    return [*items[:limit], (other, sum(n for _, n in items[limit:]))]

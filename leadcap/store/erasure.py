@@ -97,7 +97,16 @@ def resolve_person(store: Store, target: str, *, badge: bool = False) -> dict:
     row = store.conn.execute(
         "SELECT uuid FROM leads WHERE badge_norm = ?", [model.fold(target)]
     ).fetchone()
-    return lead_store.get_lead(store, row[0]) if row else {"badge_id": target}
+    if row:
+        return lead_store.get_lead(store, row[0])
+    if target.isdigit() and not badge:
+        # A number is a lead number first: offering a tombstone for the text "42" would
+        # record nobody. A badge id made of digits needs --badge.
+        raise NotFound(
+            f"no lead {target}. Check the number with leadcap list, or add --badge if"
+            f" {target} is a badge id"
+        )
+    return {"badge_id": target}
 
 
 # -- erasing ------------------------------------------------------------------------

@@ -56,6 +56,7 @@ def run_checks(store: Store) -> list[Finding]:
         check_foreign_keys(store),
         check_schema(store),
         check_orphans(store),
+        check_undo_log(store),
         check_search_index(store),
         check_wal(store),
         check_backups(store),
@@ -124,6 +125,32 @@ def check_orphans(store: Store) -> Finding:
         False,
         f"rows that belong to no lead: {listed}",
         "run `leadcap doctor --fix` to delete them (a backup is made first)",
+        fixable=True,
+    )
+
+
+# What `leadcap undo` would still revert on this laptop, for a lead that is not there under
+# that uuid: undo would fail on it every time ("no lead with id <uuid>").
+_UNDO_MISSING = (
+    "device = ? AND command != 'undo' AND undone_by IS NULL"
+    " AND lead_uuid NOT IN (SELECT uuid FROM leads)"
+)
+
+
+def check_undo_log(store: Store) -> Finding:
+    rows = store.conn.execute(
+        "SELECT COUNT(DISTINCT batch), COUNT(DISTINCT lead_uuid) FROM changes"
+        f" WHERE {_UNDO_MISSING}",
+        [store.device],
+    ).fetchone()
+    if not rows[0]:
+        return Finding("undo log", True, "every change `leadcap undo` may revert has its lead")
+    return Finding(
+        "undo log",
+        False,
+        f"{rows[0]} command(s) that `leadcap undo` would revert point at {rows[1]} missing"
+        " lead(s) (erased, or merged into another lead), so undo would fail on them",
+        "run `leadcap doctor --fix` to take them out of undo (their history is kept)",
         fixable=True,
     )
 
@@ -223,6 +250,14 @@ def fix(store: Store, findings: list[Finding], *, keep: int | None = None) -> Fi
                 if counts.get(table):
                     store.conn.execute(f"DELETE FROM {table} WHERE {where}")
         report.actions += [f"deleted {n} orphaned row(s) from {t}" for t, n in counts.items()]
+    if "undo log" in todo:
+        with store.transaction():
+            batches = store.conn.execute(
+                f"UPDATE changes SET undone_by = 'doctor' WHERE batch IN"
+                f" (SELECT batch FROM changes WHERE {_UNDO_MISSING})",
+                [store.device],
+            ).rowcount
+        report.actions.append(f"took {batches} change(s) of missing leads out of undo")
     if "search index" in todo:
         with store.transaction():
             store.conn.execute("INSERT INTO leads_fts(leads_fts) VALUES('rebuild')")

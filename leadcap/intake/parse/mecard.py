@@ -82,14 +82,15 @@ def _set_address(contact: ParsedContact, raw_value: str) -> None:
     """docomo ADR is `PO box,room,street,city,prefecture,postcode,country` when all seven parts
     are given; anything else is a free-form one-line address."""
     parts = [unescape(p) for p in split_unescaped(raw_value, ",")]
-    if contact.street or contact.city or contact.postal_code or contact.country:
+    if contact.street or contact.city or contact.region or contact.postal_code or contact.country:
         whole = ", ".join(p for p in parts if p)
         if whole and whole != contact.street:
             _add_note(contact, f"Address: {whole}")
         return
     if len(parts) == 7:
         contact.street = ", ".join(p for p in parts[:3] if p) or None
-        contact.city = ", ".join(p for p in parts[3:5] if p) or None
+        contact.city = parts[3] or None
+        contact.region = parts[4] or None
         contact.postal_code = parts[5] or None
         contact.country = parts[6] or None
     else:

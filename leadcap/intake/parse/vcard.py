@@ -384,6 +384,7 @@ def _fill_address(contact: ParsedContact, prop: _Property, loose: bool) -> None:
         _components(prop.value, loose) + [""] * 7
     )[:7]
     contact.street = _join(street, extended, pobox)
-    contact.city = city or region or None
+    contact.city = city or None
+    contact.region = region or None
     contact.postal_code = postal or None
     contact.country = country or None
