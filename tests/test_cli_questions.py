@@ -145,3 +145,34 @@ def test_debrief_counts_answers(cli):
     assert report["per_answer"]["Timeframe"] == {
         "<6 months": 0, "6-12 months": 0, "later": 1, "(no answer)": 0}  # fmt: skip
     assert "Timeframe: later\t1" in cli("debrief").stdout
+
+
+def test_the_printed_sheet_answers_by_scanning(cli, store, tmp_path):
+    from leadcap.intake import capture
+    from leadcap.intake.photo import decode_images
+
+    setup_pavilion(cli)
+    result = cli("qr", "commands", "-o", str(tmp_path / "sheet.png"))
+    pages = sorted(tmp_path.glob("sheet*.png"))
+    codes = {code.text for page in decode_images(pages) for code in page.codes}
+    answers = {c for c in codes if c.startswith("LEADCAP:ANSWER:")}
+    assert len(answers) == 5 + 3 + 2  # Cooperation, Timeframe, Decision maker: every choice
+    assert "LEADCAP:ANSWER:Cooperation:R&D" in answers and "Wrote 17 code(s)" in result.stdout
+    lead = capture.capture(store, "NT27-000001").lead
+    for code in ("Cooperation:R&D", "Cooperation:Job", "Timeframe:later", "Decision maker:yes"):
+        [scanned] = [c for c in answers if c == f"LEADCAP:ANSWER:{code}"]
+        outcome = capture.capture(store, scanned, last_lead=lead)
+        assert outcome.kind == "command", outcome.message
+    assert cli.json("show", str(lead["id"]))["answers"] == {
+        "Cooperation": ["R&D", "Job"], "Timeframe": "later", "Decision maker": "yes"}  # fmt: skip
+    assert [c["command"] for c in cli.json("history", str(lead["id"]))][-1] == "scan code"
+
+
+def test_an_answer_code_for_an_unknown_choice_is_refused(cli, store):
+    from leadcap.errors import UsageError
+    from leadcap.intake import capture
+
+    setup_pavilion(cli)
+    lead = capture.capture(store, "NT27-000001").lead
+    with pytest.raises(UsageError, match="'soon' is not a choice of Timeframe"):
+        capture.capture(store, "LEADCAP:ANSWER:Timeframe:soon", last_lead=lead)
