@@ -68,7 +68,7 @@ def test_export_takes_the_same_leads_as_list(cli, three, tmp_path):
     assert len(rows) == 2 and '"C"' in rows[1]
 
 
-def test_a_bad_filter_value_is_refused_once_for_all(cli):
+def test_a_bad_filter_value_is_refused_once_for_all(cli, store):
     for command in (["list"], ["stats"], ["export", "csv", "-o", "x.csv"]):
         result = cli(*command, "--consent", "newsletter", code=2)
         assert "Unknown consent purpose 'newsletter'" in result.stderr

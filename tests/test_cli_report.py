@@ -69,7 +69,7 @@ def test_stats_plain_text_when_piped(cli, fair):
 
 
 @pytest.mark.parametrize("value", ["2026-12-10T10:00", "10.12.2026", "+3x"])
-def test_stats_refuses_a_date_that_is_not_a_day(cli, value):
+def test_stats_refuses_a_date_that_is_not_a_day(cli, store, value):
     result = cli("stats", "--date", value, code=2)
     assert f"--date {value!r} is not a date. Use YYYY-MM-DD, today" in result.output
 

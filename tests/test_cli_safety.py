@@ -241,7 +241,7 @@ def test_forget_a_number_that_is_no_lead_says_so(cli, db_path):
     assert count(db_path, "SELECT COUNT(*) FROM tombstones") == 0
 
 
-def test_forget_a_digit_badge_with_no_lead_still_takes_badge(cli, db_path):
+def test_forget_a_digit_badge_with_no_lead_still_takes_badge(cli, store, db_path):
     result = cli("forget", "42", "--badge", "--yes")
     assert "wrote 1 tombstone(s)" in result.stdout
 

@@ -283,7 +283,7 @@ def test_filters_narrow_the_report_like_stats(cli, fair, tmp_path):
         (["-o", "r.xlsx", "--lang", "fr"], "Error: Unknown language 'fr'. Use one of: en, de, ja"),
     ],
 )
-def test_report_refuses_bad_options(cli, args, message):
+def test_report_refuses_bad_options(cli, store, args, message):
     result = cli("report", *args, code=2)
     assert result.stderr.startswith(message)
 
@@ -317,14 +317,14 @@ def test_cover_shows_the_pavilion_set_with_config(cli, fair, tmp_path):
     assert rows[EN["pavilion"]] == "German Pavilion"
 
 
-def test_a_report_without_leads_has_every_sheet(cli, tmp_path):
+def test_a_report_without_leads_has_every_sheet(cli, store, tmp_path):
     path = tmp_path / "empty.xlsx"
     assert "on 0 lead(s)" in cli("report", "-o", str(path)).stdout
     assert len(openpyxl.load_workbook(path).sheetnames) == 11
     assert plotted(openpyxl.load_workbook(path), by_title(path)[EN["title_funnel"]])["new"] == 0
 
 
-def test_per_exhibitor_without_co_exhibitors_says_so(cli, tmp_path):
+def test_per_exhibitor_without_co_exhibitors_says_so(cli, store, tmp_path):
     out = cli("report", "--per-exhibitor", str(tmp_path / "per")).stdout
     assert out.startswith("No co-exhibitors, so no report per co-exhibitor was written.")
     assert not (tmp_path / "per").exists()

@@ -25,7 +25,7 @@ def usual_umask():
 
 def test_a_new_database_and_its_folder_are_private(tmp_path):
     path = tmp_path / "fair" / "leads.db"
-    store = open_store(path, staff="anna", device="a")
+    store = open_store(path, staff="anna", device="a", make_folders=True)
     add_lead(store, {"family_name": "Sato"})
     assert mode(path) == 0o600 and mode(path.parent) == 0o700
     assert mode(path.with_name("leads.db-wal")) == 0o600

@@ -286,3 +286,17 @@ def test_the_sql_score_used_for_sorting_agrees_with_the_explained_one(store):
     in_python = {lead["id"]: lead["score"] for lead in leads.iter_leads(store)}
     assert in_sql == in_python
     assert {0, 100} <= set(in_python.values())
+
+
+def test_bad_question_and_answer_rows_from_another_laptop_are_set_aside(laptops):
+    a, b = laptops("a"), laptops("b")
+    pavilion(b)
+    lead = leads.add_lead(b, {"badge_id": "B-1"})
+    q.answer(b, lead["id"], "Timeframe", ["later"])
+    b.conn.execute("UPDATE questions SET type = 'essay' WHERE name = 'Budget'")
+    b.conn.execute("UPDATE changes SET new_value = '{not json' WHERE field = 'answer:Timeframe'")
+    report = merge.merge_file(a, b.path)
+    assert any("question 'Budget': question type 'essay'" in r for r in report.rejected)
+    assert any("the answer to 'Timeframe' is not valid JSON" in r for r in report.rejected)
+    assert "Budget" not in [x.name for x in q.list_questions(a)]
+    assert leads.get_lead(a, lead["uuid"])["answers"] == {}

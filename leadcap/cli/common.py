@@ -5,6 +5,7 @@ import functools
 import inspect
 import json
 import os
+import re
 import sqlite3
 import sys
 from collections.abc import Callable
@@ -16,6 +17,8 @@ from typing import Annotated
 import typer
 
 from leadcap.errors import LeadcapError, UsageError
+
+MAX_INT = 2**63 - 1  # SQLite's largest integer: bigger numbers fail deep inside a query
 
 
 @dataclass
@@ -72,7 +75,7 @@ def open_db(ctx: typer.Context, *, create: bool = False):
 
 def fail(message: str, code: int = 1) -> typer.Exit:
     """Print `Error: ...` on stderr; raise the returned Exit."""
-    message = message.rstrip(".")
+    message = visible(message.rstrip("."))
     typer.echo(f"Error: {sentence_case(message)}.", err=True)
     return typer.Exit(code=code)
 
@@ -92,6 +95,7 @@ def handle_errors(fn: Callable) -> Callable:
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
         try:
+            reject_undecodable([*args, *kwargs.values()])
             return fn(*args, **kwargs)
         except UsageError as error:
             raise fail(str(error), 2) from None
@@ -100,9 +104,21 @@ def handle_errors(fn: Callable) -> Callable:
         except sqlite3.Error as error:
             from leadcap.store.database import translate_sqlite_error
 
-            ctx = typer.get_current_context(silent=True)
-            path = state(ctx).db_path if ctx else None
-            raise fail(str(translate_sqlite_error(error, path or Path("the database")))) from None
+            path = _db_path([*args, *kwargs.values()]) or Path("the database")
+            raise fail(str(translate_sqlite_error(error, path))) from None
+        except UnicodeEncodeError as error:
+            if "surrogates" not in str(error):
+                raise fail(f"unexpected UnicodeEncodeError: {error}") from None
+            raise fail(
+                "a file name or argument is not valid UTF-8 text. Rename the file, or set the"
+                " terminal to UTF-8 (LANG=en_US.UTF-8)",
+                2,
+            ) from None
+        except OverflowError:
+            raise fail(
+                "a number given is too large (at most 9223372036854775807). Give a smaller one",
+                2,
+            ) from None
         except KeyboardInterrupt:
             raise typer.Exit(code=130) from None
         except BrokenPipeError:
@@ -121,6 +137,31 @@ def handle_errors(fn: Callable) -> Callable:
     return wrapper
 
 
+def _db_path(values: list) -> Path | None:
+    """The database this command works on, for error messages (the command's ctx)."""
+    for value in values:
+        # Typer hands commands its vendored Click's Context, not a typer.Context.
+        if hasattr(value, "find_root") and hasattr(value, "obj"):
+            current = state(value)
+            store = current._store
+            return getattr(store, "path", None) or current.db_path
+    return None
+
+
+def reject_undecodable(values) -> None:
+    """Arguments that were not valid UTF-8 reach Python as lone surrogates; they would
+    crash the first print or SQLite call. Refuse them with one line."""
+    for value in values:
+        texts = value if isinstance(value, list | tuple) else [value]
+        for text in texts:
+            if isinstance(text, str) and any("\ud800" <= c <= "\udfff" for c in text):
+                shown = text.encode("utf-8", "backslashreplace").decode("ascii", "replace")
+                raise UsageError(
+                    f"the argument {shown} is not valid UTF-8 text. Set the terminal to"
+                    " UTF-8 (LANG=en_US.UTF-8) or type it again"
+                )
+
+
 # -- output -----------------------------------------------------------------------
 
 
@@ -132,6 +173,16 @@ def console():
     from rich.console import Console
 
     return Console(highlight=False, no_color="NO_COLOR" in os.environ or None)
+
+
+# Control characters (ESC starts sequences that clear the screen or retitle the window)
+# and bidirectional overrides: lead data shows them as escapes instead of obeying them.
+_UNSAFE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+def visible(text: str) -> str:
+    """`text` with control and bidi-override characters shown as `\\x1b`, `\\u202e`."""
+    return _UNSAFE.sub(lambda m: repr(m.group())[1:-1], text)
 
 
 def print_json(data) -> None:
@@ -169,7 +220,7 @@ def print_table(columns: list[str], rows: list[list], *, title: str | None = Non
             table.add_column(column)
         for row in rows:
             # Text(), not str: a company called "[bold]" is data, never rich markup.
-            table.add_row(*(Text("" if v is None else str(v)) for v in row))
+            table.add_row(*(Text("" if v is None else visible(str(v))) for v in row))
         console().print(table)
         return
     typer.echo("\t".join(columns))
@@ -180,7 +231,8 @@ def print_table(columns: list[str], rows: list[list], *, title: str | None = Non
 def _plain(value) -> str:
     if value is None:
         return ""
-    return str(value).replace("\t", " ").replace("\r", " ").replace("\n", " | ")
+    text = str(value).replace("\t", " ").replace("\r", " ").replace("\n", " | ")
+    return visible(text)
 
 
 def show_time(store, timestamp: str | None) -> str:

@@ -5,7 +5,7 @@ from typing import Annotated
 
 import typer
 
-from leadcap.cli.common import handle_errors, is_terminal, open_db, with_filters
+from leadcap.cli.common import handle_errors, is_terminal, open_db, visible, with_filters
 from leadcap.errors import UsageError
 from leadcap.store.leads import LeadFilter
 
@@ -77,7 +77,7 @@ def _report(result, *, folder: Path | None = None) -> None:
     typer.echo(f"Wrote {result.total} lead(s) to {folder or result.paths[0]}.")
     if len(result.counts) > 1 or folder is not None:
         for name, count in result.counts.items():
-            typer.echo(f"  {name}: {count} lead(s)")
+            typer.echo(f"  {visible(str(name))}: {count} lead(s)")
     if result.cut_uuids:
         typer.echo(
             f"{len(result.cut_uuids)} lead(s) had a cell cut at 32,767 characters (Excel's"

@@ -7,6 +7,7 @@ from typing import Annotated
 import typer
 
 from leadcap.cli.common import (
+    MAX_INT,
     JsonOption,
     handle_errors,
     is_terminal,
@@ -14,6 +15,7 @@ from leadcap.cli.common import (
     print_json,
     print_table,
     show_time,
+    visible,
     with_field_options,
     with_filters,
 )
@@ -154,7 +156,7 @@ def add(
         typer.echo(f"Saved, flagged for review: {reason}.", err=True)
 
 
-def check_not_forgotten(store, fields: dict, *, force: bool) -> None:
+def check_not_forgotten(store, fields: dict, *, force: bool, action: str = "added") -> None:
     """A person erased on request is not captured again without a word."""
     from leadcap.store.tombstones import is_forgotten
 
@@ -163,8 +165,9 @@ def check_not_forgotten(store, fields: dict, *, force: bool) -> None:
     question = "This person asked to be forgotten (GDPR/APPI erasure). Capture them anew?"
     if sys.stdin.isatty() and typer.confirm(question, default=False):
         return
+    what = " and was not added" if action == "added" else f"; the lead was not {action}"
     raise LeadcapError(
-        "this person asked to be forgotten (GDPR/APPI erasure) and was not added."
+        f"this person asked to be forgotten (GDPR/APPI erasure){what}."
         " If they asked to be captured again, add --force"
     )
 
@@ -179,7 +182,7 @@ def list_(
     sort: Annotated[
         str, typer.Option(help="captured (newest first) or score (highest first)")
     ] = "captured",
-    limit: Annotated[int | None, typer.Option(min=1, help="At most this many")] = None,
+    limit: Annotated[int | None, typer.Option(min=1, max=MAX_INT, help="At most this many")] = None,
     as_json: JsonOption = False,
 ) -> None:
     """List leads, newest first (or by score)."""
@@ -228,6 +231,10 @@ def edit(
     reviewed: Annotated[
         bool, typer.Option("--reviewed", help="Mark as checked: clears the review flag")
     ] = False,
+    force: Annotated[
+        bool,
+        typer.Option("--force", help="Allow the e-mail or badge of a person who was forgotten"),
+    ] = False,
     as_json: JsonOption = False,
     **fields: str | None,
 ) -> None:
@@ -249,6 +256,10 @@ def edit(
         changes["reviewed"] = True
     if not changes:
         raise UsageError("nothing to change: give a field, e.g. leadcap edit 12 --email a@b.jp")
+    # Typing a forgotten person's e-mail or badge into a lead would capture them again.
+    identity = {k: changes[k] for k in ("email", "badge_id") if changes.get(k)}
+    if identity:
+        check_not_forgotten(store, identity, force=force, action="changed")
     lead = core.update_lead(store, lead_id, changes, command="edit")
     report(store, lead, as_json)
 
@@ -310,7 +321,7 @@ def delete(ctx: typer.Context, lead_id: LeadId) -> None:
     The lead is kept, so `leadcap restore ID` or `leadcap undo` bring it back."""
     store = open_db(ctx)
     lead = core.update_lead(store, lead_id, {"deleted": True}, command="delete")
-    typer.echo(f"Deleted lead {lead['id']} ({model.label(lead)}). Undo: leadcap undo")
+    typer.echo(f"Deleted lead {lead['id']} ({visible(model.label(lead))}). Undo: leadcap undo")
 
 
 @handle_errors
@@ -321,7 +332,7 @@ def restore(ctx: typer.Context, lead_id: LeadId) -> None:
         typer.echo(f"Lead {lead_id} is not deleted: nothing to restore.")
         return
     lead = core.update_lead(store, lead_id, {"deleted": False}, command="restore")
-    typer.echo(f"Restored lead {lead['id']} ({model.label(lead)}).")
+    typer.echo(f"Restored lead {lead['id']} ({visible(model.label(lead))}).")
 
 
 @handle_errors
@@ -354,7 +365,9 @@ def undo(ctx: typer.Context) -> None:
     reverted, changes = history_core.undo(store)
     fields = ", ".join(dict.fromkeys(name for name, _old, _new in changes))
     if len(reverted) == 1:
-        typer.echo(f"Undid {fields} on lead {reverted[0]['id']} ({model.label(reverted[0])}).")
+        typer.echo(
+            f"Undid {fields} on lead {reverted[0]['id']} ({visible(model.label(reverted[0]))})."
+        )
     else:
         typer.echo(f"Undid {fields} on {len(reverted)} leads.")
 
@@ -364,7 +377,7 @@ def find(
     ctx: typer.Context,
     text: Annotated[str, typer.Argument(help="Text to look for (kanji, kana, Latin)")],
     *,
-    limit: Annotated[int, typer.Option(min=1, help="At most this many")] = 50,
+    limit: Annotated[int, typer.Option(min=1, max=MAX_INT, help="At most this many")] = 50,
     as_json: JsonOption = False,
 ) -> None:
     """Find leads by any part of name, reading, company, e-mail or notes."""

@@ -21,6 +21,7 @@ from leadcap.cli.common import (
     show_time,
     state,
     time_bound,
+    visible,
     with_filters,
 )
 from leadcap.errors import UsageError
@@ -84,12 +85,21 @@ def stats_headline(data: dict) -> list[tuple[str, object]]:
     return rows
 
 
+def shown_sections(data: dict) -> list:
+    """stats_sections with labels (staff, tags, co-exhibitors: lead data) made safe for
+    a terminal: escape sequences shown, not obeyed."""
+    return [
+        (title, {visible(str(label)): count for label, count in counts.items()})
+        for title, counts in stats_sections(data)
+    ]
+
+
 def plain_stats(data: dict) -> str:
     """Aligned text for pipes and logs: `label  count  ####` lines under each title."""
     lines = [f"leadcap stats, {data['as_of'][:16].replace('T', ' ')} ({data['timezone']})"]
     width = max(len(label) for label, _ in stats_headline(data))
     lines += [f"{label:<{width}}  {value}" for label, value in stats_headline(data)]
-    for title, counts in stats_sections(data):
+    for title, counts in shown_sections(data):
         if not counts:
             continue
         lines += ["", title]
@@ -115,7 +125,7 @@ def rich_stats(data: dict):
     hours = list(data["per_hour"].values())
     spark = f"hours 00-23  {sparkline(hours)}  (busiest {max(hours, default=0)})"
     title = f"leadcap stats, {data['as_of'][11:16]} ({data['timezone']})"
-    return Group(f"[bold]{title}[/bold]", headline, "", spark, "", dashboard(stats_sections(data)))
+    return Group(f"[bold]{title}[/bold]", headline, "", spark, "", dashboard(shown_sections(data)))
 
 
 def watch_loop(refresh, show, interval: float, iterations: int | None) -> int:

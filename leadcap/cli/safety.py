@@ -207,6 +207,7 @@ def forget(
         f"Erased {len(report.lead_ids)} lead(s) and {sum(report.rows.values())} row(s) in all;"
         f" wrote {report.tombstones} tombstone(s)."
     )
+    say_journal_scrubbed(store)
     if made:
         typer.echo(f"(Backup made before erasing: {made})")
     remind(store, report)
@@ -247,6 +248,7 @@ def purge(
         f"Erased {len(report.lead_ids)} lead(s) older than {older_than};"
         f" wrote {report.tombstones} tombstone(s)."
     )
+    say_journal_scrubbed(store)
     if made:
         typer.echo(f"(Backup made before erasing: {made})")
     remind(store, report)
@@ -312,6 +314,18 @@ def consent(
     print_table(["recorded", "purpose", "status", "staff", "device", "method", "text"], rows)
     if not history:
         typer.echo(f"No consent recorded for lead {lead_id} yet.")
+
+
+def say_journal_scrubbed(store) -> None:
+    """The fallback journal may still hold the erased people's scans: rewrite it."""
+    from leadcap.intake import capture
+
+    removed, damaged = capture.scrub_journal(store)
+    name = capture.journal_path(store).name
+    if removed:
+        typer.echo(f"Removed {removed} entr{'y' if removed == 1 else 'ies'} from {name}.")
+    if damaged:
+        typer.echo(f"Dropped {damaged} damaged byte(s) from {name} (nothing importable).")
 
 
 def register(app: typer.Typer) -> None:

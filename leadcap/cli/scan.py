@@ -9,7 +9,7 @@ from typing import Annotated
 
 import typer
 
-from leadcap.cli.common import console, handle_errors, json_leads, open_db, show_time
+from leadcap.cli.common import console, handle_errors, json_leads, open_db, show_time, visible
 from leadcap.errors import LeadcapError, UsageError
 from leadcap.intake import capture as core
 from leadcap.store import model
@@ -32,6 +32,7 @@ class Session:
         self.layout_told = False
 
     def say(self, text: str, style: str | None = None, end: str = "\n") -> None:
+        text = visible(text)  # lead data may hold escape sequences
         if self.out:
             self.out.print(text, style=style, markup=False, end=end)
         else:
@@ -120,7 +121,8 @@ class Session:
 
 def print_json_line(outcome: core.Capture) -> None:
     """One JSON object per line (JSON Lines), written after the scan was committed."""
-    data = {"kind": outcome.kind, "message": outcome.message, "leads": outcome.leads}
+    data: dict = {"kind": outcome.kind, "message": outcome.message, "leads": outcome.leads}
+    data["saved"] = outcome.saved
     typer.echo(json.dumps(json_leads(data), ensure_ascii=False))
 
 
@@ -146,7 +148,11 @@ def consent_hint(store) -> str | None:
 def run_capture(session: Session, payload, defaults, *, ask_forgotten) -> core.Capture:
     try:
         outcome = core.capture(
-            session.store, payload, defaults=defaults, last_lead=session.last_lead
+            session.store,
+            payload,
+            defaults=defaults,
+            last_lead=session.last_lead,
+            last_journal_id=session.last_journal_id,
         )
     except LeadcapError as error:
         # A mistyped command code must not end the session: the next visitor is waiting.
@@ -416,6 +422,14 @@ def recover(ctx: typer.Context) -> None:
         f"Recovered {report.imported} journal entries ({len(report.leads)} leads);"
         f" {report.already} were already imported."
     )
+    for reason in report.not_applied:
+        typer.echo(f"Not applied: {reason}.")
+    if report.damaged:
+        places = ", ".join(f"{length} at byte {offset}" for offset, length in report.damaged[:5])
+        typer.echo(
+            f"Skipped {report.damaged_bytes} damaged byte(s) in {path.name} ({places}):"
+            " torn by a crash or a full disk; every intact entry was read."
+        )
     if report.imported:
         typer.echo(f"The journal {path.name} is kept; its entries will not be imported twice.")
 

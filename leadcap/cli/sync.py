@@ -18,6 +18,8 @@ def describe(report) -> str:
         parts.append(f"{report.forgotten_skipped} forgotten skipped")
     if report.erased:
         parts.append(f"{report.erased} erased (forgotten on the other laptop)")
+    if report.rejected:
+        parts.append(f"{len(report.rejected)} row(s) with values leadcap never writes skipped")
     verb = "Would merge" if report.dry_run else "Merged"
     return f"{verb} {report.source.name}: {', '.join(parts)}."
 
@@ -36,6 +38,9 @@ def merge(
     change; tags and notes from both are kept; one person captured on two laptops (same
     badge, else same e-mail) becomes one lead. Merging again changes nothing. Exits 1 only
     if no file could be merged."""
+    import sqlite3
+
+    from leadcap.errors import LeadcapError
     from leadcap.laptops.merge import SourceError, merge_file
     from leadcap.store.backups import auto_backup
 
@@ -48,6 +53,8 @@ def merge(
             reports.append(merge_file(store, path, dry_run=dry_run))
         except SourceError as error:
             problems.append((path, str(error)))
+        except (LeadcapError, sqlite3.Error, ValueError, TypeError, KeyError) as error:
+            problems.append((path, f"{path.name} could not be merged ({error}); skipped"))
     if as_json:
         print_json(
             {
@@ -58,6 +65,8 @@ def merge(
     else:
         for report in reports:
             typer.echo(describe(report))
+    say_rejected(reports)
+    scrub_after_erasure(store, reports)
     for _path, message in problems:
         typer.echo(f"Skipped: {message}.", err=True)
     if not reports:
@@ -98,8 +107,24 @@ def sync(
             typer.echo(describe(merged))
         if not report.merged:
             typer.echo("No other laptop's snapshot in the folder yet.")
+    say_rejected(report.merged)
+    scrub_after_erasure(store, report.merged)
     for _path, message in report.skipped:
         typer.echo(f"Skipped: {message}.", err=True)
+
+
+def scrub_after_erasure(store, reports) -> None:
+    """People forgotten on another laptop and erased here leave the journal too."""
+    if any(r.erased and not r.dry_run for r in reports):
+        from leadcap.cli.safety import say_journal_scrubbed
+
+        say_journal_scrubbed(store)
+
+
+def say_rejected(reports) -> None:
+    for report in reports:
+        for reason in report.rejected[:20]:
+            typer.echo(f"Skipped in {report.source.name}: {reason}.", err=True)
 
 
 def register(app: typer.Typer) -> None:

@@ -394,7 +394,9 @@ class _GroupSpools:
 
     def add(self, group: str, lead: dict) -> None:
         path = self.paths.setdefault(group, self.directory / f"{len(self.paths)}.jsonl")
-        with path.open("a", encoding="utf-8") as out:
+        # 0600: the spool holds every group's leads, raw payloads included.
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+        with open(fd, "a", encoding="utf-8") as out:
             out.write(json.dumps(lead, ensure_ascii=False) + "\n")
 
     def reader(self, group: str) -> Callable[[], Iterator[dict]]:
@@ -404,6 +406,34 @@ class _GroupSpools:
                     yield json.loads(line)
 
         return read
+
+
+def work_folder(store: Store) -> Path:
+    """A private (0700) folder for one export's spool files and unfinished workbooks,
+    beside the database, never inside the folder being delivered to one co-exhibitor.
+    Folders left by an export that was killed are removed here, on the next run."""
+    parent = store.path.with_name(f".{store.path.name}-work")
+    try:
+        parent.mkdir(mode=0o700, exist_ok=True)
+        parent.chmod(0o700)
+    except OSError:
+        parent = Path(tempfile.gettempdir()) / f"leadcap-work-{os.getuid()}"
+        parent.mkdir(mode=0o700, exist_ok=True)
+    for stale in parent.glob("export-*"):
+        pid = stale.name.split("-")[1]
+        if pid.isdigit() and not _running(int(pid)):
+            shutil.rmtree(stale, ignore_errors=True)
+    return Path(tempfile.mkdtemp(prefix=f"export-{os.getpid()}-", dir=parent))
+
+
+def _running(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def export_xlsx_files(  # noqa: C901 - per-group loop with the pavilion privacy rule; see issue 11 notes
@@ -437,7 +467,7 @@ def export_xlsx_files(  # noqa: C901 - per-group loop with the pavilion privacy 
     made_directory = not directory.exists()
     try:
         make_private_dirs(directory)
-        work = Path(tempfile.mkdtemp(prefix=".leadcap-export-", dir=directory))
+        work = work_folder(store)
     except OSError as error:
         raise LeadcapError(
             f"cannot write into {directory} ({error.strerror or error})."
@@ -481,9 +511,20 @@ def export_xlsx_files(  # noqa: C901 - per-group loop with the pavilion privacy 
                 + (f" (and {len(existing) - 1} more)" if len(existing) > 1 else "")
                 + ". Add --force to replace them, or choose another folder"
             )
-        for file_name in result.counts:
-            os.replace(work / file_name, directory / file_name)
-            result.paths.append(directory / file_name)
+        # Deliver: copy beside the targets under hidden names first (the work folder may
+        # be on another disk), then rename them all into place.
+        partials = []
+        try:
+            for file_name in result.counts:
+                partial = directory / f".{file_name}.partial"
+                shutil.copyfile(work / file_name, partial)
+                partials.append((partial, directory / file_name))
+            for partial, target in partials:
+                os.replace(partial, target)
+                result.paths.append(target)
+        finally:
+            for partial, _target in partials:
+                partial.unlink(missing_ok=True)
         return result
 
     try:

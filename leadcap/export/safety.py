@@ -20,7 +20,11 @@ _FORMULA_STARTS = frozenset("=+-@\t\r\n＝＋－＠")
 _ILLEGAL_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 _CONTROL_OR_SPACE = re.compile(r"[\x00-\x20\x7f-\x9f\s]")
 _EMAIL = re.compile(r"^[A-Za-z0-9.!#$%&*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?$")
-_FILENAME_BAD = re.compile(r'[<>:"/\\|?*\x00-\x1f\x7f]')
+# Also C1 controls and the bidirectional controls that make `evil\u202egpj.exe` read as
+# `evilexe.jpg` in a file manager.
+_FILENAME_BAD = re.compile(
+    r'[<>:"/\\|?*\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]'
+)
 _WINDOWS_RESERVED = {"CON", "PRN", "AUX", "NUL"} | {
     f"{p}{i}" for p in ("COM", "LPT") for i in "123456789"
 }

@@ -183,12 +183,23 @@ def _read_csv(path: Path, data: bytes) -> list[list]:
     # busiest one: a title line above the headers has none).
     top = text.splitlines()[:10]
     delimiter = max((",", ";", "\t"), key=lambda d: max((line.count(d) for line in top), default=0))
-    return list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    try:
+        return list(reader)
+    except csv.Error as error:
+        # A cell over csv's field limit (128 KB): no attendee list has one.
+        raise LeadcapError(
+            f"{path.name} line {reader.line_num}: {error}. This is not an attendee list as"
+            " leadcap reads it; export the list again as .xlsx or CSV"
+        ) from None
 
 
 def _read_workbook(path: Path, sheet: str | None) -> list[list]:
     from python_calamine import CalamineWorkbook
 
+    from leadcap.intake.sheetguard import check_workbook
+
+    check_workbook(path, "the attendee list")
     try:
         with CalamineWorkbook.from_path(str(path)) as workbook:
             names = workbook.sheet_names

@@ -21,6 +21,7 @@ from pathlib import Path
 from urllib.request import pathname2url
 
 from leadcap.errors import LeadcapError
+from leadcap.laptops import foreign
 from leadcap.laptops.replay import answer_state, change_key, lead_state, utc_key
 
 # Re-exported: callers and tests have always found these here.
@@ -59,6 +60,7 @@ class MergeReport:
     questions: int = 0
     dry_run: bool = False
     added_uuids: list[str] = field(default_factory=list)
+    rejected: list[str] = field(default_factory=list)  # source rows with bad values, skipped
 
     @property
     def changed(self) -> bool:
@@ -82,6 +84,7 @@ class MergeReport:
             "new_changes": self.new_changes,
             "questions": self.questions,
             "dry_run": self.dry_run,
+            "rejected": self.rejected,
         }
 
 
@@ -97,6 +100,7 @@ class Source:
     aliases: list[tuple]
     tombstones: list[tuple]
     questions: list[tuple] = field(default_factory=list)  # questions.COLUMNS
+    rejected: list[str] = field(default_factory=list)
 
 
 # -- reading the source -------------------------------------------------------------
@@ -117,7 +121,12 @@ def read_source(path: Path) -> Source:
     except sqlite3.Error as error:
         raise SourceError(f"cannot open {path} ({error}); skipped") from None
     try:
-        return _read(conn, path)
+        with foreign.reading(conn):
+            source = _read(conn, path)
+        source.rejected = foreign.set_aside_bad_rows(source)
+        return source
+    except foreign.TooSlow as error:
+        raise SourceError(f"{path}: {error}; skipped. Ask for a fresh copy") from None
     except sqlite3.DatabaseError as error:
         raise SourceError(
             f"{path} is damaged or only partly copied (SQLite says: {error}); skipped."
@@ -144,6 +153,9 @@ def _read(conn: sqlite3.Connection, path: Path) -> Source:
             f"{path} was written by an older leadcap; skipped. Open it once with this"
             " version (leadcap --db FILE list) to upgrade it, then merge again"
         )
+    strange = foreign.check_schema(conn, path, applied)
+    if strange:
+        raise SourceError(strange)
     seq = "seq" if "m003_merge" in applied else "NULL"
     conn.row_factory = sqlite3.Row
     leads = {row["uuid"]: dict(row) for row in conn.execute("SELECT * FROM leads")}
@@ -184,7 +196,7 @@ def merge_file(store: Store, path: Path, *, dry_run: bool = False) -> MergeRepor
 
 
 def merge_source(store: Store, source: Source, *, dry_run: bool = False) -> MergeReport:
-    report = MergeReport(source.path, dry_run=dry_run)
+    report = MergeReport(source.path, dry_run=dry_run, rejected=list(source.rejected))
     try:
         with store.transaction():
             _Merge(store, source, report).run()

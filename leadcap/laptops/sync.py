@@ -8,9 +8,11 @@ and skipped, never fatal."""
 from __future__ import annotations
 
 import re
+import sqlite3
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from leadcap.errors import LeadcapError
 from leadcap.laptops.merge import MergeReport, SourceError, merge_file
 from leadcap.store.backups import auto_backup, snapshot
 from leadcap.store.database import Store
@@ -48,6 +50,9 @@ def sync_folder(store: Store, folder: Path, *, dry_run: bool = False) -> SyncRep
                 report.merged.append(merge_file(store, path, dry_run=dry_run))
             except SourceError as error:
                 report.skipped.append((path, str(error)))
+            except (LeadcapError, sqlite3.Error, ValueError, TypeError, KeyError) as error:
+                # One bad file must not keep the good ones after it from being merged.
+                report.skipped.append((path, f"{path.name} could not be merged ({error}); skipped"))
         elif reason:
             report.skipped.append((path, reason))
     if not dry_run and any(r.changed for r in report.merged):

@@ -112,8 +112,11 @@ def read_workbook(path: Path) -> tuple[list[Row], datetime | None]:
     summary sheet (naive, in the event's time zone) when there is one."""
     from python_calamine import CalamineWorkbook
 
+    from leadcap.intake.sheetguard import check_workbook
+
     path = Path(path)
     labels, exported_labels = _labels()
+    check_workbook(path, "the follow-up workbook (leadcap export xlsx)")
     try:
         with CalamineWorkbook.from_path(str(path)) as workbook:
             sheets = {

@@ -42,7 +42,9 @@ def snapshot(store, target: Path) -> Path:
         os.replace(tmp, target)
         _fsync_dir(target.parent)
     except (OSError, sqlite3.Error) as error:
-        tmp.unlink(missing_ok=True)
+        # A full disk leaves SQLite's rollback journal of the copy behind as well.
+        for leftover in (tmp, *(Path(f"{tmp}{s}") for s in ("-journal", "-wal", "-shm"))):
+            leftover.unlink(missing_ok=True)
         raise LeadcapError(
             f"cannot write the backup {target} ({error})."
             " Check the folder is writable and has space"

@@ -73,7 +73,7 @@ def translate_sqlite_error(error: sqlite3.Error, path: Path) -> LeadcapError:
             "Restore it from a backup (leadcap restore) or copy it aside and start a new one"
         )
     if "readonly" in text or "read-only" in text:
-        return DatabaseError(f"{path} is read-only. Check its permissions or choose another --db")
+        return DatabaseError(_read_only_advice(path))
     if "unable to open" in text or "disk I/O" in text:
         return DatabaseError(
             f"cannot open {path} ({text}). Check the folder exists and is writable"
@@ -81,6 +81,24 @@ def translate_sqlite_error(error: sqlite3.Error, path: Path) -> LeadcapError:
     if "full" in text:
         return DatabaseError(f"the disk holding {path} is full. Free some space and try again")
     return DatabaseError(f"database problem in {path}: {text}")
+
+
+def _read_only_advice(path: Path) -> str:
+    """Which of the database's files cannot be written. After `chmod u+w leads.db` the
+    write-ahead log and shared-memory files beside it are often still read-only."""
+    companions = [Path(f"{path}{suffix}") for suffix in ("-wal", "-shm")]
+    locked = [p for p in companions if p.exists() and not os.access(p, os.W_OK)]
+    if locked and os.access(path, os.W_OK):
+        names = " and ".join(p.name for p in locked)
+        return (
+            f"{path} is writable, but {names} beside it {'is' if len(locked) == 1 else 'are'}"
+            f" still read-only. Make them writable too: chmod u+w {' '.join(map(str, locked))}"
+        )
+    also = f" (and {', '.join(p.name for p in locked)})" if locked else ""
+    return (
+        f"{path}{also} is read-only. Check its permissions (chmod u+w, also for the -wal and"
+        " -shm files beside it) or choose another --db"
+    )
 
 
 class Store:

@@ -234,6 +234,20 @@ def m012_region_and_materials(db):
 
 
 @migrations()
+def m009_journal_done(db):
+    """The journal entries `recover` has imported, one row each (was one JSON list in
+    settings, rewritten per entry: quadratic). A row is written in the same transaction
+    as the leads its entry became (`lead_uuid`: the lead a scan became, so codes and
+    qualifying input journaled for that scan find it), and `restore` carries them over."""
+    db.execute("CREATE TABLE journal_done (id TEXT PRIMARY KEY, done_at TEXT, lead_uuid TEXT)")
+    db.execute(
+        "INSERT OR IGNORE INTO journal_done (id) SELECT j.value FROM settings s,"
+        " json_each(s.value) j WHERE s.key = 'journal_recovered' AND json_valid(s.value)"
+    )
+    db.execute("DELETE FROM settings WHERE key = 'journal_recovered'")
+
+
+@migrations()
 def m007_questions(db):
     """Qualifying questions are event settings that travel with merges: each row carries
     when and where it was last changed, so two laptops settle on the latest version.
