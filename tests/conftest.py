@@ -71,3 +71,15 @@ def run_unprivileged(*args: str, input: str | None = None) -> subprocess.Complet
 @pytest.fixture
 def unprivileged():
     return run_unprivileged
+
+
+@pytest.fixture
+def fair(store, monkeypatch):
+    """The fair of tests/fair_data.py, with the clock stopped at its NOW (also for CLI
+    commands run in-process). Test modules with a fair of their own override this."""
+    from fair_data import NOW, build_fair
+
+    from leadcap.store.database import Store
+
+    monkeypatch.setattr(Store, "now", lambda self: NOW.astimezone(self.zone()))
+    return build_fair(store)

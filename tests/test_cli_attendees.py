@@ -91,3 +91,22 @@ def test_import_errors_are_one_line(cli, store, args, code, message):
     assert message in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
     assert "Traceback" not in result.output
+
+
+def test_import_detects_cp1252_and_warns_when_unsure(cli, tmp_path):
+    german = tmp_path / "de.csv"
+    german.write_bytes("Badgenummer;Vorname;Name\nD-1;Jürgen;Jäger\n".encode("cp1252"))
+    result = cli("attendees", "import", str(german))
+    assert "Warning" not in result.stderr
+    short = tmp_path / "ja.csv"
+    short.write_bytes("Badge ID,Name\nJ-1,山田\n".encode("cp932"))
+    result = cli("attendees", "import", str(short))
+    assert result.stderr.startswith("Warning: ja.csv has no encoding mark; read as cp932")
+    cli("attendees", "import", str(short), "--encoding", "cp932")
+
+
+def test_import_with_an_unknown_encoding_is_one_error_line(cli, tmp_path):
+    path = tmp_path / "l.csv"
+    path.write_bytes(b"Badge ID,Name\nJ-1,x\n")
+    result = cli("attendees", "import", str(path), "--encoding", "klingon", code=1)
+    assert "Error: Cannot read l.csv: unknown encoding 'klingon'." in result.stderr

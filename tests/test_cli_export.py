@@ -314,3 +314,10 @@ def test_region_can_be_typed(cli):
     lead = cli.json("add", "--family-name", "Weber", "--region", "Bayern")
     assert lead["region"] == "Bayern"
     assert cli.json("edit", str(lead["id"]), "--region", "Hessen")["region"] == "Hessen"
+
+
+def test_crm_phones_use_the_events_country(cli, store, tmp_path):
+    cli("config", "set", "country", "JP")
+    add_lead(store, {"family_name": "Sato", "phone": "03-1234-5678"})
+    cli("export", "csv", "-o", str(tmp_path / "hs.csv"), "--format", "hubspot")
+    assert read_csv(tmp_path / "hs.csv")[0]["Phone Number"] == "+81312345678"

@@ -145,3 +145,13 @@ def test_card_of_an_organisation_has_no_person_name(cli, tmp_path):
     [contact] = parse_vcard(code.payload)
     assert (contact.family_name, contact.given_name, contact.company) == (
         None, None, "German Pavilion")  # fmt: skip
+
+
+def test_commands_without_a_japanese_font_list_what_each_number_is(cli, tmp_path, monkeypatch):
+    from leadcap.output import qr
+
+    monkeypatch.setattr(qr, "find_cjk_font", lambda: None)
+    cli("config", "set", "tags", "センサー")
+    result = cli("qr", "commands", "-o", str(tmp_path / "sheet.png"))
+    assert "Warning: no Japanese font found" in result.stderr
+    assert "  1. Interesse · Interest · 関心: センサー" in result.stdout

@@ -5,12 +5,9 @@ import shlex
 import time
 
 import pytest
-import test_stats
 
 from leadcap.store.database import open_store
 from leadcap.store.leads import add_lead, get_lead
-
-fair = test_stats.fair  # the fair with known counts, shared with test_stats.py
 
 
 def test_stats_json(cli, fair):

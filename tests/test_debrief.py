@@ -3,12 +3,9 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
-import test_stats
 
 from leadcap.reports import debrief
 from leadcap.store.leads import LeadFilter, add_lead
-
-fair = test_stats.fair  # the fair with known counts, shared with test_stats.py
 
 TODAY, YESTERDAY = date(2026, 12, 10), date(2026, 12, 9)
 

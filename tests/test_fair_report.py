@@ -1,6 +1,6 @@
 """The fair report (`leadcap report`), read back: cells with openpyxl, charts from the
 `xl/charts/chart*.xml` parts (openpyxl does not load charts), every number against
-`leadcap stats --json` on the fair of test_stats.py."""
+`leadcap stats --json` on the fair of fair_data.py."""
 
 from __future__ import annotations
 
@@ -11,16 +11,15 @@ import zipfile
 from datetime import date, datetime
 from xml.etree import ElementTree
 
+import fair_data
 import openpyxl
 import pytest
-import test_stats
 
 from leadcap.reports import fair_report, stats, worklist
 from leadcap.reports.fair_words import WORDS
 from leadcap.store.history import undo
 from leadcap.store.leads import add_lead
 
-fair = test_stats.fair
 NS = {
     "c": "http://schemas.openxmlformats.org/drawingml/2006/chart",
     "a": "http://schemas.openxmlformats.org/drawingml/2006/main",
@@ -178,7 +177,7 @@ def test_no_personal_field_in_any_cell_or_chart(cli, fair, tmp_path):
         texts += [archive.read(n).decode() for n in archive.namelist() if n.endswith(".xml")]
     everything = "\n".join(texts)
     people = [v for k, v in PERSONAL.items() if k != "country"]
-    people += [fields[key] for *_, fields, _, _, _, _ in test_stats.FAIR for key in fields]
+    people += [fields[key] for *_, fields, _, _, _, _ in fair_data.FAIR for key in fields]
     assert [p for p in people if p in everything] == []
 
 

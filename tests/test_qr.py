@@ -244,3 +244,23 @@ def test_test_badges_use_the_export_badge_property():
 
     (badge,) = sample_badges(1)
     assert f"X-LEADCAP-BADGE:{badge.badge_id}\r\n" in badge.payload("vcard")
+
+
+def test_without_a_japanese_font_every_code_keeps_a_number_and_a_latin_label():
+    items = qr.command_items(["センサー", "AI ロボット"])
+    labels = [qr.sheet_label(item, n, has_cjk=False) for n, item in enumerate(items, 1)]
+    assert (labels[0].heading, labels[0].lines) == (["1.", "Interesse", "Interest"], ["code 1"])
+    assert labels[1].lines == ["AI"]
+    assert labels[2].heading[0] == "3." and labels[2].lines == ["Heiß / Hot"]
+    assert all(not qr.model.JAPANESE_SCRIPT.search(" ".join(x.heading + x.lines)) for x in labels)
+
+
+def test_with_a_japanese_font_labels_keep_their_japanese():
+    (label,) = [
+        qr.sheet_label(item, 1, has_cjk=True) for item in qr.command_items(["センサー"])[:1]
+    ]
+    assert label.lines == ["センサー"] and label.heading[0] == "1."
+
+
+def test_a_japanese_title_loses_only_its_japanese_without_a_font():
+    assert qr.latin_only("leadcap · ナノテク 2027") == "leadcap · 2027"

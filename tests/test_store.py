@@ -192,3 +192,8 @@ def test_m005_keeps_ids_tags_and_search_of_an_older_database(db_path):
     assert leads.add_lead(store, {"family_name": "Ito"})["id"] == 4
     assert store.conn.execute("PRAGMA foreign_key_check").fetchall() == []
     store.close()
+
+
+def test_region_and_materials_columns_exist(store):
+    columns = {row[1] for row in store.conn.execute("PRAGMA table_info(leads)")}
+    assert {"region", "materials"} <= columns

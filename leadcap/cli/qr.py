@@ -54,6 +54,9 @@ def _sheet_or_terminal(items, output: Path | None, title: str, subtitle: str = "
     result = qr.save_sheet(items, output, title, subtitle)
     for warning in result.warnings:
         typer.echo(f"Warning: {warning}.", err=True)
+    if result.warnings:  # labels lost their Japanese: the terminal shows which code is which
+        for number, item in enumerate(items, 1):
+            typer.echo(f"  {number}. {' · '.join(item.heading)}: {' / '.join(item.lines)}")
     pages = f"{result.pages} page(s)" if output.suffix.lower() != ".html" else "an HTML page"
     typer.echo(
         f"Wrote {len(items)} code(s) on {pages} to {', '.join(map(str, result.paths))}"

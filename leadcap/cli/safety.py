@@ -158,6 +158,15 @@ def print_leads_brief(store, found: list[dict]) -> None:
     print_table(["id", "captured", "name", "company", "email", "badge", "status"], rows)
 
 
+def after_erasing(store, report, backup_made, erased: str) -> None:
+    """What forget and purge say once erased: how much, the journal, the backups."""
+    typer.echo(f"Erased {erased}; wrote {report.tombstones} tombstone(s).")
+    say_journal_scrubbed(store)
+    if backup_made:
+        typer.echo(f"(Backup made before erasing: {backup_made})")
+    remind(store, report)
+
+
 def remind(store, report) -> None:
     """Erasure reaches the database only: say where copies of the person remain."""
     from leadcap.store import backups, erasure
@@ -203,14 +212,8 @@ def forget(
     confirm(f"{question} This cannot be undone.", yes, "Nothing erased.")
     made = backups.auto_backup(store, "forget")
     report = erasure.forget_lead(store, person, at=store.now().isoformat())
-    typer.echo(
-        f"Erased {len(report.lead_ids)} lead(s) and {sum(report.rows.values())} row(s) in all;"
-        f" wrote {report.tombstones} tombstone(s)."
-    )
-    say_journal_scrubbed(store)
-    if made:
-        typer.echo(f"(Backup made before erasing: {made})")
-    remind(store, report)
+    erased = f"{len(report.lead_ids)} lead(s) and {sum(report.rows.values())} row(s) in all"
+    after_erasing(store, report, made, erased)
 
 
 @handle_errors
@@ -244,14 +247,7 @@ def purge(
     confirm(f"Erase these {len(found)} lead(s) for good?", yes, "Nothing erased.")
     made = backups.auto_backup(store, "purge")
     report = erasure.purge_leads(store, found, at=store.now().isoformat())
-    typer.echo(
-        f"Erased {len(report.lead_ids)} lead(s) older than {older_than};"
-        f" wrote {report.tombstones} tombstone(s)."
-    )
-    say_journal_scrubbed(store)
-    if made:
-        typer.echo(f"(Backup made before erasing: {made})")
-    remind(store, report)
+    after_erasing(store, report, made, f"{len(report.lead_ids)} lead(s) older than {older_than}")
 
 
 @handle_errors

@@ -5,6 +5,7 @@ from typing import Annotated
 import typer
 
 from leadcap.cli.common import (
+    JsonOption,
     device_config,
     handle_errors,
     open_db,
@@ -107,7 +108,7 @@ def print_settings(ctx: typer.Context, as_json: bool) -> None:
 def config_show(
     ctx: typer.Context,
     *,
-    as_json: Annotated[bool, typer.Option("--json", help="Print JSON")] = False,
+    as_json: JsonOption = False,
 ) -> None:
     """Show the event and device settings."""
     print_settings(ctx, as_json)
@@ -135,7 +136,7 @@ def config_set(
 def info(
     ctx: typer.Context,
     *,
-    as_json: Annotated[bool, typer.Option("--json", help="Print JSON")] = False,
+    as_json: JsonOption = False,
 ) -> None:
     """Where the database is, the event, this laptop and the counts.
 

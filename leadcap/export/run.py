@@ -267,12 +267,24 @@ def export_csv(
     delimiter = check_csv_options(format, delimiter)
     check_lang(lang)
     answers, _counted = question_columns(store, selection)
+    e164 = _e164_numbers(store) if format != "leadcap" else {}
+
+    def leads(source) -> Iterator[dict]:
+        """CRM layouts get the E.164 numbers the store computed (with the event's country)."""
+        for lead in source():
+            numbers = e164.get(lead["uuid"])
+            if numbers:
+                lead = dict(lead)
+                for key, number in zip(("phone_e164", "mobile_e164"), numbers, strict=True):
+                    lead[key] = lead.get(key) or number
+            yield lead
+
     if path is None or is_stdout(path):
         out = stream if stream is not None else sys.stdout
 
         def write_out(source, now) -> ExportResult:
             total = write_csv(
-                out, source(), delimiter=delimiter, format=format, lang=lang, answers=answers
+                out, leads(source), delimiter=delimiter, format=format, lang=lang, answers=answers
             )
             return ExportResult(paths=[], total=total, counts={"-": total})
 
@@ -284,12 +296,21 @@ def export_csv(
         total = _write_atomically(
             path,
             lambda tmp: write_csv(
-                tmp, source(), delimiter=delimiter, format=format, lang=lang, answers=answers
+                tmp, leads(source), delimiter=delimiter, format=format, lang=lang, answers=answers
             ),
         )
         return ExportResult(paths=[path], total=total, counts={path.name: total})
 
     return _exported(store, selection, write)
+
+
+def _e164_numbers(store: Store) -> dict[str, tuple[str | None, str | None]]:
+    """uuid -> (phone, mobile) in E.164 as the store normalised them on capture."""
+    rows = store.conn.execute(
+        "SELECT uuid, phone_e164, mobile_e164 FROM leads"
+        " WHERE phone_e164 IS NOT NULL OR mobile_e164 IS NOT NULL"
+    )
+    return {uuid: (phone, mobile) for uuid, phone, mobile in rows}
 
 
 def export_vcf(

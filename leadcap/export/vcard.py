@@ -14,7 +14,7 @@ from pathlib import Path
 
 from leadcap.store.model import display_name, split_name
 
-from .safety import clean_xml, is_safe_url
+from .safety import clean_xml, url_target
 
 _FOLD_AT = 75  # octets per line, RFC 6350 §3.2 / RFC 2426 §2.6
 VERSIONS = ("3.0", "4.0")
@@ -124,8 +124,9 @@ def card_lines(lead: dict, version: str = "3.0") -> list[str]:  # noqa: C901 - o
     address = [get("street"), get("city"), get("region"), get("postal_code"), get("country")]
     if any(address):
         lines.append("ADR;TYPE=work:;;" + ";".join(e(part) for part in address))
-    if get("website") and is_safe_url(get("website")):
-        lines.append(f"URL:{e(get('website'))}")
+    url = url_target(get("website"))
+    if url:
+        lines.append(f"URL:{e(url)}")
     if get("notes"):
         lines.append(f"NOTE:{e(get('notes'))}")
     tags = [str(t) for t in lead.get("tags") or [] if t]

@@ -30,7 +30,7 @@ from .columns import (
     value_labels,
 )
 from .grouping import ANSWER_PREFIX, SPLIT_KEYS, answer_groups, group_order, lead_groups
-from .safety import is_safe_email, is_safe_url
+from .safety import mailto_target, url_target
 from .sheetxml import (
     EXCEL_LINKS_PER_SHEET,
     EXCEL_MAX_URL,
@@ -133,17 +133,17 @@ class _LinkBudget:
         self.group_rows: Counter = Counter()
         self.per_sheet: Counter = Counter()  # (group, n-th sheet of the group) -> links
 
-    def allow(self, lead: dict, groups: list[str]) -> tuple[bool, bool] | bool | None:
-        """(e-mail is a link, website is a link); False: the lead has links but no room;
-        None: it has none."""
+    def allow(self, lead: dict, groups: list[str]) -> tuple[str | None, str | None] | bool | None:
+        """(the e-mail's link target, the website's), None for a value that stays text;
+        False: the lead has links but no room; None: it has none."""
         sheets = [(g, self.group_rows[g] // self.row_limit) for g in groups]
         self.group_rows.update(groups)
-        website = lead.get("website")
+        mailto, url = mailto_target(lead.get("email")), url_target(lead.get("website"))
         safe = (
-            is_safe_email(lead.get("email")),
-            is_safe_url(website) and len(website or "") <= EXCEL_MAX_URL,
+            mailto if mailto and len(mailto) <= EXCEL_MAX_URL else None,
+            url if url and len(url) <= EXCEL_MAX_URL else None,
         )
-        needed = safe[0] + safe[1]
+        needed = bool(safe[0]) + bool(safe[1])
         if not needed:
             return None
         if needed * len(groups) > self.left or any(

@@ -53,9 +53,9 @@ class LeadRows:
             kind = _KIND.get(column.kind, _TEXT)
             self.plan.append((column.key, consent, column_letter(i), kind, style, words))
 
-    def __call__(self, lead: dict, r: int, links: list | None, safe=(False, False)) -> str:
-        """`links` collects (cell, target) for the e-mail and website if `safe` says they
-        are (see xlsx._LinkBudget.allow); None: no links."""
+    def __call__(self, lead: dict, r: int, links: list | None, safe=(None, None)) -> str:
+        """`links` collects (cell, target) for the e-mail and website with the link targets
+        in `safe` (see xlsx._LinkBudget.allow); None: no links."""
         row = str(r)
         cells = [f'<row r="{row}">']
         add = cells.append
@@ -78,10 +78,10 @@ class LeadRows:
             elif kind == _DATETIME or kind == _DATE:
                 add(self.moment(ref, kind, value))
             elif links is not None and kind == _EMAIL and safe[0]:
-                links.append((ref, f"mailto:{value}"))
+                links.append((ref, safe[0]))
                 add(text_cell(ref, value, STYLE["link"]))
             elif links is not None and kind == _URL and safe[1]:
-                links.append((ref, value))
+                links.append((ref, safe[1]))
                 add(text_cell(ref, value, STYLE["link"]))
             else:
                 add(text_cell(ref, value if value.__class__ is str else as_text(value) or ""))

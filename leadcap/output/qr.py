@@ -327,17 +327,20 @@ def sheet_pages(
     for start in range(0, len(items), per_page):
         page = Image.new("L", PAGE_SIZE, 255)
         draw = ImageDraw.Draw(page)
-        header = f"{title}   ({len(pages) + 1}/{math.ceil(len(items) / per_page)})"
+        shown_title = title if cjk_font else latin_only(title) or "leadcap"
+        header = f"{shown_title}   ({len(pages) + 1}/{math.ceil(len(items) / per_page)})"
         draw.text((MARGIN, MARGIN), header, fill=0, font=_font(font_path, 34))
         if subtitle:
-            draw.text((MARGIN, MARGIN + 46), subtitle, fill=90, font=_font(font_path, 20))
+            shown = subtitle if cjk_font else latin_only(subtitle)
+            draw.text((MARGIN, MARGIN + 46), shown, fill=90, font=_font(font_path, 20))
         for index in range(start, min(start + per_page, len(items))):
             row, column = divmod(index - start, columns)
             x, y = MARGIN + column * cell_width, top + row * cell_height
             code = matrix_image(matrices[index], boxes[index])
             page.paste(code, (x + (cell_width - code.width) // 2, y))
             label_at = (x, y + code_height)
-            _draw_labels(draw, items[index], font_path, cjk_font is not None, label_at, cell_width)
+            label = sheet_label(items[index], index + 1, has_cjk=cjk_font is not None)
+            _draw_labels(draw, label, font_path, label_at, cell_width)
         pages.append(page)
     symbol_px = min((len(m) - 2 * QUIET_ZONE) * b for m, b in zip(matrices, boxes, strict=True))
     return pages, round(symbol_px * 25.4 / DPI, 1), warnings
@@ -362,11 +365,29 @@ def _box_size(cell_width: int, modules: int) -> int:
     return max(1, min(target, cell_width // modules))
 
 
-def _draw_labels(draw, item: SheetItem, font_path, has_cjk: bool, at, width) -> None:
+def latin_only(text: str) -> str:
+    """`text` without its Japanese script, for a font that has no Japanese glyphs."""
+    return " ".join(model.JAPANESE_SCRIPT.sub(" ", text).split()).strip(" ·-")
+
+
+def sheet_label(item: SheetItem, number: int, *, has_cjk: bool) -> SheetItem:
+    """What is printed under code `number`: its number first, so every code on the sheet can
+    be told apart and matched with the list `qr commands` prints. Without a Japanese font the
+    Japanese words go (they would print as boxes) and a label that was only Japanese becomes
+    its Latin letters or "code N", never nothing."""
+    heading = item.heading if has_cjk else [latin_only(h) for h in item.heading]
+    lines = item.lines if has_cjk else [latin_only(line) for line in item.lines]
+    lines = [line for line in lines if line]
+    if not lines:
+        lines = [f"code {number}"]
+    heading = [f"{number}."] + [h for h in heading if h]
+    return SheetItem(item.payload, heading, lines)
+
+
+def _draw_labels(draw, item: SheetItem, font_path, at, width) -> None:
     x, y = at
-    heading = [part for part in item.heading if has_cjk or not model.JAPANESE_SCRIPT.search(part)]
-    lines = [line for line in item.lines if has_cjk or not model.JAPANESE_SCRIPT.search(line)]
-    texts = [(" · ".join(heading), HEADING_SIZE, 90)] + [(line, LINE_SIZE, 0) for line in lines]
+    heading = item.heading[:1] + [" · ".join(item.heading[1:])] if item.heading else []
+    texts = [(" ".join(heading), HEADING_SIZE, 90)] + [(line, LINE_SIZE, 0) for line in item.lines]
     for text, size, grey in texts:
         font = _font(font_path, size)
         while size > 12 and draw.textlength(text, font=font) > width - 16:

@@ -20,7 +20,6 @@ from leadcap.store.leads import LeadFilter, iter_leads
 # Review reasons that a corrected field clears by itself (see leads._VALIDATION_PREFIXES).
 _FIELD_REASONS = {"e-mail ": ("email", "<e-mail>"), "phone ": ("phone", "<phone>"),
                   "mobile ": ("mobile", "<mobile>")}  # fmt: skip
-MAX_CELL_CHARS = 32_767  # Excel's limit for one cell
 
 
 def returning_visitors(store: Store, since: str, until: str) -> int:
@@ -201,48 +200,42 @@ def fixup_rows(report: dict) -> list[tuple]:
 
 def write_workbook(report: dict, path: str | Path) -> Path:
     """The debrief as a workbook: sheet "Summary" (the counts) and sheet "Fix-up" (a row per
-    lead). Every text is an explicit text cell, never a formula: names come from badges and
-    QR codes anyone can print. Written beside the target, then moved into place."""
-    from openpyxl import Workbook
-    from openpyxl.cell import WriteOnlyCell
-    from openpyxl.styles import Alignment, Font
+    lead), written by the project's one xlsx writer (export/sheetxml.py). Every text is a
+    text cell, never a formula: names come from badges and QR codes anyone can print.
+    Written beside the target, then moved into place."""
+    import tempfile
+    from datetime import UTC, datetime
 
-    from leadcap.export.safety import clean_xml
-
-    book = Workbook(write_only=True)
-    bold = Font(bold=True)
-    wrap = Alignment(wrap_text=True, vertical="top")
-
-    def cell(ws, value, *, header: bool = False, wrapped: bool = False):
-        if isinstance(value, str):
-            value = clean_xml(value)[:MAX_CELL_CHARS] or None
-        made = WriteOnlyCell(ws, value=value)
-        if isinstance(value, str):
-            made.data_type = "s"  # openpyxl would read a leading "=" as a formula
-        if header:
-            made.font = bold
-        if wrapped:
-            made.alignment = wrap
-        return made
-
-    summary = book.create_sheet("Summary")
-    summary.column_dimensions["A"].width = 28
-    summary.column_dimensions["B"].width = 20
-    for label, value in summary_rows(report):
-        summary.append([cell(summary, label), cell(summary, value)])
-
-    fixup = book.create_sheet("Fix-up")
-    for letter, width in zip("ABCDE", (6, 24, 24, 40, 44), strict=True):
-        fixup.column_dimensions[letter].width = width
-    fixup.append([cell(fixup, title, header=True) for title in FIXUP_COLUMNS])
-    for row in fixup_rows(report):
-        fixup.append([cell(fixup, value, wrapped=True) for value in row])
+    from leadcap.export import sheetxml
 
     path = Path(path)
     partial = path.with_name(f".{path.name}.partial")
-    try:
-        book.save(partial)
-        os.replace(partial, path)
-    finally:
-        partial.unlink(missing_ok=True)
+    with tempfile.TemporaryDirectory(prefix="leadcap-debrief-") as tmpdir:
+        book = sheetxml.Workbook(partial, Path(tmpdir))
+        try:
+            rows = summary_rows(report)
+            summary = book.add_sheet("Summary", [28, 20], expected_rows=len(rows))
+            for r, (label, value) in enumerate(rows, 1):
+                cells = [sheetxml.value_cell(f"A{r}", str(label)),
+                         sheetxml.value_cell(f"B{r}", value)]  # fmt: skip
+                summary.add_row(f'<row r="{r}">{"".join(cells)}</row>')
+            fixups = fixup_rows(report)
+            sheet = book.add_sheet(
+                "Fix-up", [6, 24, 24, 40, 44], expected_rows=len(fixups) + 1, header=True
+            )
+            titles = [sheetxml.value_cell(f"{sheetxml.column_letter(c)}1", t, "header")
+                      for c, t in enumerate(FIXUP_COLUMNS, 1)]  # fmt: skip
+            sheet.add_row(f'<row r="1">{"".join(titles)}</row>')
+            for r, row in enumerate(fixups, 2):
+                cells = [
+                    sheetxml.value_cell(f"{sheetxml.column_letter(c)}{r}", value, "notes")
+                    for c, value in enumerate(row, 1)
+                ]
+                sheet.add_row(f'<row r="{r}">{"".join(cells)}</row>')
+            book.close(created=datetime.now(UTC))
+            os.replace(partial, path)
+        except BaseException:
+            book.abort()
+            partial.unlink(missing_ok=True)
+            raise
     return path

@@ -10,6 +10,7 @@ from collections.abc import Callable
 
 from leadcap.intake.parse import keyboard
 from leadcap.intake.parse.contact import CONTACT_FIELDS, SOURCES, ParsedContact, ParseResult
+from leadcap.intake.parse.decoding import decode_short
 from leadcap.intake.parse.mecard import parse_au_memory, parse_bizcard, parse_mecard
 from leadcap.intake.parse.simple import (
     DEFAULT_BADGE_PATTERN,
@@ -35,21 +36,13 @@ __all__ = [
 
 DEFAULT_BADGE_URL_PARAMS = ("id", "badge", "badge_id", "b")
 _TRAILING_LINE_END = re.compile(r"(\r\n|\r|\n)\Z")
-_PRIVATE_USE = re.compile("[\ue000-\uf8ff]")
 
 
 def decode_payload(payload: bytes | str) -> str:
     """The payload as text: UTF-8, else cp932 (Japanese scanners), else latin-1 (never fails);
     one trailing line end, which scanners add as the Enter key, is dropped."""
     if isinstance(payload, bytes | bytearray | memoryview):
-        data = bytes(payload)
-        try:
-            text = data.decode("utf-8")
-        except UnicodeDecodeError:
-            text = data.decode("cp932", errors="replace")
-            # Python's cp932 maps stray 0xFD-0xFF bytes to private-use characters: not Japanese.
-            if "\ufffd" in text or _PRIVATE_USE.search(text):
-                text = data.decode("latin-1")
+        text = decode_short(bytes(payload))[0]
     else:
         text = str(payload)
     return _TRAILING_LINE_END.sub("", text, count=1)

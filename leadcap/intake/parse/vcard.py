@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from leadcap.intake.parse.contact import ParsedContact
+from leadcap.intake.parse.decoding import codec_for, decode_short
 from leadcap.store import model
 
 _BEGIN = re.compile(rb"[ \t]*(?:[\w-]+\.)?BEGIN[ \t]*:[ \t]*VCARD[ \t]*", re.IGNORECASE)
@@ -26,10 +27,6 @@ _LINE_BREAK = re.compile(rb"\r*\n|\r+")
 _ESCAPE = re.compile(r"\\(.)", re.DOTALL)
 _CARET = re.compile(r"\^([n'^])")
 
-# Python's 'shift_jis' lacks the NEC/IBM extensions (①, ㈱, 髙...) that every Japanese phone
-# writes; cp932 is what these charset names mean in practice.
-_CP932_NAMES = {"SHIFT_JIS", "SHIFT-JIS", "SJIS", "X-SJIS", "CP932", "WINDOWS-31J", "MS932"}
-_FALLBACK_CODECS = ("utf-8", "cp932", "latin-1")
 _ENCODING_WORDS = {"QUOTED-PRINTABLE", "BASE64", "B", "8BIT", "7BIT"}
 _MOBILE_TYPES = {"CELL", "MOBILE", "IPHONE", "X-MOBILE"}
 _NOT_A_VOICE_LINE = {"FAX", "PAGER", "MODEM"}
@@ -209,22 +206,14 @@ def _parse_property(line: bytes) -> _Property | None:
     return prop
 
 
-def _codec(charset: str) -> str:
-    name = charset.strip().strip('"').upper()
-    return "cp932" if name in _CP932_NAMES else name.lower()
-
-
 def _decode_bytes(raw: bytes, charset: str, warnings: list[str]) -> tuple[str, str]:
-    """Decode with the declared charset, else UTF-8, cp932, latin-1 (which always succeeds)."""
-    codecs = ([_codec(charset)] if charset else []) + list(_FALLBACK_CODECS)
-    for codec in codecs:
-        try:
-            return raw.decode(codec), codec
-        except (LookupError, UnicodeError, ValueError):
-            message = f"a value is not valid CHARSET={charset}; decoded as {codecs[1]} or latin-1"
-            if charset and codec == codecs[0] and message not in warnings:
-                warnings.append(message)
-    return raw.decode("latin-1"), "latin-1"  # unreachable: latin-1 accepts any byte
+    """Decode with the declared charset, else UTF-8, cp932, latin-1 (decoding.decode_short)."""
+    text, codec = decode_short(raw, charset or None)
+    if charset and codec != codec_for(charset):
+        message = f"a value is not valid CHARSET={charset}; decoded as {codec}"
+        if message not in warnings:
+            warnings.append(message)
+    return text, codec
 
 
 def _decode_value(prop: _Property, from_text: bool, warnings: list[str]) -> str:
