@@ -295,8 +295,31 @@ def test_bad_question_and_answer_rows_from_another_laptop_are_set_aside(laptops)
     q.answer(b, lead["id"], "Timeframe", ["later"])
     b.conn.execute("UPDATE questions SET type = 'essay' WHERE name = 'Budget'")
     b.conn.execute("UPDATE changes SET new_value = '{not json' WHERE field = 'answer:Timeframe'")
+    b.conn.execute("UPDATE lead_answers SET value = '{not json'")
     report = merge.merge_file(a, b.path)
+    assert any("answer of lead" in r and "not valid JSON" in r for r in report.rejected)
     assert any("question 'Budget': question type 'essay'" in r for r in report.rejected)
     assert any("the answer to 'Timeframe' is not valid JSON" in r for r in report.rejected)
     assert "Budget" not in [x.name for x in q.list_questions(a)]
     assert leads.get_lead(a, lead["uuid"])["answers"] == {}
+
+
+def test_a_question_edit_alone_reaches_a_laptop_that_merged_before(laptops):
+    a, b = laptops("a"), laptops("b")
+    q.add_question(a, "Timeframe", "single", choices=["soon", "later"])
+    leads.add_lead(a, {"badge_id": "B-1"})
+    merge.merge_file(b, a.path)
+    q.edit_question(a, "Timeframe", points="soon=10")  # no change-log row: no new mark
+    report = merge.merge_file(b, a.path)
+    assert report.questions == 1 and not report.unchanged
+    assert q.get_question(b, "Timeframe").choice("soon")["points"] == 10
+    assert merge.merge_file(b, a.path).unchanged
+
+
+def test_a_lead_only_the_other_laptop_has_arrives_with_its_answers(laptops):
+    a, b = laptops("a"), laptops("b")
+    pavilion(a)
+    lead = leads.add_lead(a, {"badge_id": "B-1"})
+    q.answer(a, lead["id"], "Cooperation", ["R&D", "Job"])
+    merge.merge_file(b, a.path)
+    assert leads.get_lead(b, lead["uuid"])["answers"] == {"Cooperation": ["R&D", "Job"]}

@@ -199,6 +199,15 @@ def consent_row_problem(record: tuple) -> str | None:
     return _time_problem(recorded_at, "recorded_at", required=True)
 
 
+def answer_row_problem(question, value) -> str | None:
+    """Why a foreign `lead_answers` row cannot be copied."""
+    if not isinstance(question, str) or not question:
+        return "an answer without a question"
+    if value is None:
+        return f"no answer to {question[:30]!r}"
+    return _answer_problem("answer:" + question, value)
+
+
 def question_row_problem(row: tuple) -> str | None:
     """Why a foreign `questions` row (questions.COLUMNS) cannot be taken in."""
     from leadcap.store.questions import TYPES
