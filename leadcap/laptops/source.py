@@ -325,9 +325,7 @@ def _rows(
     aliases = conn.execute("SELECT alias_uuid, lead_uuid, linked_at FROM lead_aliases").fetchall()
     tombstones = conn.execute("SELECT hash, salt, kind, forgotten_at FROM tombstones").fetchall()
     if since is None:
-        conn.row_factory = sqlite3.Row
-        leads = {row["uuid"]: dict(row) for row in conn.execute("SELECT * FROM leads")}
-        conn.row_factory = None
+        leads = _lead_rows(conn, "SELECT * FROM leads", [])
         return Source(
             tags=_tags(conn, "1", []),
             path=path,
@@ -358,12 +356,7 @@ def _rows(
         if alias in touched or target in touched or known_aliases.get(alias) != target:
             touched |= {alias, target}
     wanted = keys(touched)
-    conn.row_factory = sqlite3.Row
-    leads = {
-        row["uuid"]: dict(row)
-        for row in conn.execute(f"SELECT * FROM leads WHERE uuid {IN_KEYS}", [wanted])
-    }
-    conn.row_factory = None
+    leads = _lead_rows(conn, f"SELECT * FROM leads WHERE uuid {IN_KEYS}", [wanted])
     visits = conn.execute(
         f"SELECT lead_uuid, device, count, last_at FROM visits WHERE lead_uuid {IN_KEYS}",
         [wanted],
@@ -381,6 +374,15 @@ def _rows(
         undone=undone,
         tags=_tags(conn, f"l.uuid {IN_KEYS}", [wanted]),
     )
+
+
+def _lead_rows(conn: sqlite3.Connection, sql: str, params: list) -> dict[str, dict]:
+    """Lead rows as dicts by uuid. Zipping with the column names is about twice as quick as
+    dicts of sqlite3.Row, which shows on a first merge of thousands of leads."""
+    cursor = conn.execute(sql, params)
+    names = [d[0] for d in cursor.description]
+    rows = (dict(zip(names, row, strict=True)) for row in cursor)
+    return {row["uuid"]: row for row in rows}
 
 
 def _tags(conn: sqlite3.Connection, where: str, params: list) -> dict[str, list[str]]:

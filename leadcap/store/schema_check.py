@@ -117,8 +117,12 @@ def lead_row_problem(row: dict) -> str | None:
     if rating is not None and rating not in model.RATINGS:
         return f"rating {str(rating)[:20]!r} is not one of {', '.join(model.RATINGS)}"
     for column, kind in (("consent", dict), ("review_reasons", list)):
-        if _json_of(row.get(column), kind) is _BAD:
+        value = row.get(column)
+        if isinstance(value, str) and (column, value) in _GOOD:
+            continue
+        if _json_of(value, kind) is _BAD:
             return f"{column} is not valid JSON"
+        _remember(column, value)
     for column, value in row.items():
         if isinstance(value, bytes):
             return f"{column} holds binary data"
@@ -136,12 +140,15 @@ def change_row_problem(change: tuple) -> str | None:
         return problem
     if new is not None and not isinstance(new, str):
         return f"the new value of {fld} is not text"
-    if fld == "tags" and new is not None:
+    if fld == "tags" and new is not None and ("tags", new) not in _GOOD:
         tags = _json_of(new, list)
         if tags is _BAD or not all(isinstance(t, str) for t in tags):
             return "tags are not a list of names"
-    if fld == "consent" and new is not None and _json_of(new, dict) is _BAD:
-        return "consent is not valid JSON"
+        _remember("tags", new)
+    if fld == "consent" and new is not None and ("consent", new) not in _GOOD:
+        if _json_of(new, dict) is _BAD:
+            return "consent is not valid JSON"
+        _remember("consent", new)
     if fld.startswith("answer:"):
         return _answer_problem(fld, change[4], new)
     if fld == "rating" and new not in (None, ""):
@@ -165,15 +172,30 @@ def _answer_problem(fld: str, *values) -> str | None:
     return None
 
 
+# Values already found good: a first merge checks some hundred thousand rows, and times,
+# tag lists and consent texts repeat (a lead's changes share one time). Bounded, and only
+# plain strings, so the verdict for a value never depends on where it was seen.
+_GOOD: set[tuple[str, str]] = set()
+_GOOD_LIMIT = 200_000
+
+
+def _remember(kind: str, value: str) -> None:
+    if len(_GOOD) < _GOOD_LIMIT:
+        _GOOD.add((kind, value))
+
+
 def _time_problem(value, column: str, *, required: bool) -> str | None:
     if value is None:
         return f"{column} is missing" if required else None
     if not isinstance(value, str):
         return f"{column} is not a time"
+    if ("time", value) in _GOOD:
+        return None
     try:
         datetime.fromisoformat(value)
     except ValueError:
         return f"{column} {value[:30]!r} is not a time"
+    _remember("time", value)
     return None
 
 
