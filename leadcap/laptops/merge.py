@@ -19,6 +19,7 @@ The source file is opened read-only and never changed."""
 from __future__ import annotations
 
 import json
+import operator
 import sqlite3
 import time
 from collections import defaultdict
@@ -607,10 +608,16 @@ class _Merge:
             found = self.conn.execute("PRAGMA table_info(leads)").fetchall()
             self.columns = [r[1] for r in found if r[1] != "id"]
         by_columns: dict[tuple, list] = defaultdict(list)
+        # Rows read from one file share their keys: work out the columns once per shape.
+        shapes: dict[tuple, tuple] = {}
         for lead_uuid in uuids:
             row = self.incoming[lead_uuid]
-            columns = tuple(c for c in self.columns if c in row)
-            by_columns[columns].append([row[c] for c in columns])
+            shape = tuple(row)
+            if shape not in shapes:
+                wanted = tuple(c for c in self.columns if c in row)
+                shapes[shape] = (wanted, _values(wanted))
+            columns, values = shapes[shape]
+            by_columns[columns].append(values(row))
         for columns, values in by_columns.items():
             marks = ", ".join("?" for _ in columns)
             self.conn.executemany(
@@ -622,9 +629,7 @@ class _Merge:
         links = []
         for lead_uuid in uuids:
             for name in dict.fromkeys(self.source.tags.get(lead_uuid, ())):
-                if name not in self.tag_ids:
-                    self.tag_ids[name] = tag_id(self.store, name)
-                links.append((ids[lead_uuid], self.tag_ids[name]))
+                links.append((ids[lead_uuid], self._tag_id(name)))
         self.conn.executemany(
             "INSERT OR IGNORE INTO lead_tags (lead_id, tag_id) VALUES (?, ?)", links
         )
@@ -720,7 +725,7 @@ class _Merge:
             conn.execute(f"DELETE FROM leads WHERE uuid IN ({marks})", gone)
         if old is None and reused is None:
             lead_id = insert_lead_row(conn, new_row)
-            _set_tags(self.store, lead_id, new_tags)
+            self._set_tags(lead_id, new_tags)
             _set_answers(self.store, lead_id, new_answers)
             if not any(u in self.ours for u in members):
                 self.report.added += 1
@@ -732,7 +737,7 @@ class _Merge:
             old_tags = sorted(t.casefold() for t in data["tags"].get(old["uuid"], []))
             update_lead_row(conn, old["id"], differs)
             if old_tags != sorted(t.casefold() for t in new_tags):
-                _set_tags(self.store, old["id"], new_tags)
+                self._set_tags(old["id"], new_tags)
             answers_differ = _update_answers(self.store, old, data, new_answers)
             # Our copy taking the other laptop's earlier one in counts as linked.
             tags_differ = old_tags != sorted(t.casefold() for t in new_tags)
@@ -747,6 +752,14 @@ class _Merge:
                 )
                 self.our_aliases[alias] = canonical
                 self.report.linked += 1
+
+    def _tag_id(self, name: str) -> int:
+        if name not in self.tag_ids:
+            self.tag_ids[name] = tag_id(self.store, name)
+        return self.tag_ids[name]
+
+    def _set_tags(self, lead_id: int, names: list[str]) -> None:
+        _set_tags(self.store, lead_id, names, ids=self.tag_ids)
 
     def _answers(self, changes: list, data: dict, kept: str | None) -> dict:
         """The answers replayed from the united log (`kept`: the lead row whose stored
@@ -774,6 +787,13 @@ class _Merge:
             "SELECT id FROM leads WHERE uuid = ? AND deleted_at IS NULL", [target]
         ).fetchone()
         return row[0] if row else None
+
+
+def _values(columns: tuple[str, ...]) -> Callable[[dict], tuple]:
+    """The values of `columns` in a row, as a tuple (itemgetter gives a bare value for one)."""
+    if len(columns) == 1:
+        return lambda row: (row[columns[0]],)
+    return operator.itemgetter(*columns)
 
 
 def _update_answers(store: Store, row: dict, data: dict, answers: dict) -> bool:
