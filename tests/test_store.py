@@ -220,3 +220,18 @@ def test_m005_country_codes_revalidates_phones_of_named_countries(db_path):
     assert (lead["country"], lead["country_code"]) == ("日本", "JP")
     assert lead["phone_e164"] == "+81312345678" and not lead["needs_review"]
     store.close()
+
+
+@pytest.mark.parametrize("variables", [250_000, 100])  # 100: a row per statement at most
+def test_insert_lead_rows_keeps_order_and_fills_search(store, variables):
+    from leadcap.store.leads import find, insert_lead_rows
+
+    store.conn.setlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER, variables)
+    columns = ["uuid", "company", "search_text", "captured_at", "captured_utc", "updated_at"]
+    at = "2026-12-09T09:00:00+09:00"
+    rows = [(f"u{n}", f"Firm {n}", f"firm {n}", at, at, at) for n in range(450)]
+    with store.transaction():
+        insert_lead_rows(store.conn, columns, rows)
+    found = store.conn.execute("SELECT uuid FROM leads ORDER BY id").fetchall()
+    assert [r[0] for r in found] == [f"u{n}" for n in range(450)]
+    assert [lead["company"] for lead in find(store, "firm 449")] == ["Firm 449"]

@@ -51,7 +51,13 @@ from leadcap.laptops.source import open_source as open_source
 from leadcap.laptops.source import read_source as read_source
 from leadcap.store import tombstones
 from leadcap.store.database import Store
-from leadcap.store.leads import _set_tags, insert_lead_row, tag_id, update_lead_row
+from leadcap.store.leads import (
+    _set_tags,
+    insert_lead_row,
+    insert_lead_rows,
+    tag_id,
+    update_lead_row,
+)
 from leadcap.store.model import fold
 from leadcap.store.questions import COLUMNS as QUESTION_COLUMNS
 from leadcap.store.questions import write_answer
@@ -619,10 +625,7 @@ class _Merge:
             columns, values = shapes[shape]
             by_columns[columns].append(values(row))
         for columns, values in by_columns.items():
-            marks = ", ".join("?" for _ in columns)
-            self.conn.executemany(
-                f"INSERT INTO leads ({', '.join(columns)}) VALUES ({marks})", values
-            )
+            insert_lead_rows(self.conn, columns, values)
         ids = dict(
             self.conn.execute(f"SELECT uuid, id FROM leads WHERE uuid {IN_KEYS}", [keys(uuids)])
         )

@@ -9,7 +9,7 @@ import json
 import re
 import sqlite3
 import uuid
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -266,6 +266,31 @@ def insert_lead_row(conn: sqlite3.Connection, row: Mapping[str, object]) -> int:
     marks = ", ".join("?" for _ in row)
     sql = f"INSERT INTO leads ({columns}) VALUES ({marks})"
     return inserted_id(conn.execute(sql, list(row.values())))
+
+
+# Lead rows per INSERT statement when many are copied at once (a merge): the full-text
+# index's trigger costs far more per statement than per row. Measured on 13,500 leads:
+# 0.8 s one row per statement (executemany), 0.3 s with 200 rows per statement.
+ROWS_PER_INSERT = 200
+
+
+def insert_lead_rows(
+    conn: sqlite3.Connection, columns: Sequence[str], rows: Sequence[Sequence[object]]
+) -> None:
+    """INSERT many rows (values in `columns` order) into leads, in that order, several
+    rows per statement."""
+    if not rows:
+        return
+    room = conn.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER) // len(columns)
+    per = max(1, min(ROWS_PER_INSERT, room))
+    names = ", ".join(_column(name) for name in columns)
+    one = "(" + ", ".join("?" for _ in columns) + ")"
+    for start in range(0, len(rows), per):
+        part = rows[start : start + per]
+        conn.execute(
+            f"INSERT INTO leads ({names}) VALUES {', '.join(one for _ in part)}",
+            [value for row in part for value in row],
+        )
 
 
 def update_lead_row(conn: sqlite3.Connection, lead_id: int, changes: Mapping[str, object]) -> None:
