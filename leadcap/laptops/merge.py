@@ -570,11 +570,15 @@ class _Merge:
     def insert_rows(self, rows: list[tuple[list, list, list]]) -> None:
         conn = self.conn
         changes = [c for r in rows for c in r[0]]
-        conn.executemany(
-            f"INSERT OR IGNORE INTO changes ({CHANGE_COLUMNS}, seq)"
-            " VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
-            changes,
-        )
+        # Many rows per statement: a first merge copies ten change rows per lead.
+        per = max(1, min(200, conn.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER) // 12))
+        for start in range(0, len(changes), per):
+            part = changes[start : start + per]
+            conn.execute(
+                f"INSERT OR IGNORE INTO changes ({CHANGE_COLUMNS}, seq) VALUES "
+                + ", ".join("(?,?,?,?,?,?,?,?,?,?,?,?)" for _ in part),
+                [value for change in part for value in change],
+            )
         consent = [c for r in rows for c in r[1]]
         conn.executemany(
             f"INSERT OR IGNORE INTO consent_records ({CONSENT_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?)",
