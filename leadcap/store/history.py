@@ -20,16 +20,24 @@ def history(store: Store, lead_id) -> list[dict]:
     return [dict(row) for row in rows]
 
 
-def undo(store: Store) -> tuple[list[dict], list[tuple[str, str | None, str | None]]]:
+def undo(
+    store: Store, *, lead_uuid: str | None = None, after_change: int | None = None
+) -> tuple[list[dict], list[tuple[str, str | None, str | None]]]:
     """Revert the most recent not-yet-undone command made on this device, on every lead it
     touched (a tag merge changes many). Repeatable: each call goes one command further back.
-    Returns the leads as they are now and the (field, old, new) changes that were reverted."""
+    `lead_uuid` limits it to commands that changed that lead, `after_change` to changes
+    logged after that change id (one scan session). Returns the leads as they are now and
+    the (field, old, new) changes that were reverted."""
+    sql = "SELECT batch FROM changes WHERE device = ? AND command != 'undo' AND undone_by IS NULL"
+    params: list = [store.device]
+    if lead_uuid is not None:
+        sql += " AND lead_uuid = ?"
+        params.append(lead_uuid)
+    if after_change is not None:
+        sql += " AND id > ?"
+        params.append(after_change)
     with store.transaction():
-        row = store.conn.execute(
-            "SELECT batch FROM changes WHERE device = ? AND command != 'undo'"
-            " AND undone_by IS NULL ORDER BY id DESC LIMIT 1",
-            [store.device],
-        ).fetchone()
+        row = store.conn.execute(sql + " ORDER BY id DESC LIMIT 1", params).fetchone()
         if not row:
             raise NotFound("nothing to undo on this device")
         batch = row[0]
@@ -53,6 +61,11 @@ def undo(store: Store) -> tuple[list[dict], list[tuple[str, str | None, str | No
             reverted.append(update_lead(store, lead_uuid, revert, command="undo", batch=undo_batch))
         store.conn.execute("UPDATE changes SET undone_by = ? WHERE batch = ?", [undo_batch, batch])
     return reverted, [tuple(r[1:]) for r in rows]
+
+
+def last_change_id(store: Store) -> int:
+    """The newest change's id: what a session started after (see `undo(after_change=)`)."""
+    return store.conn.execute("SELECT coalesce(MAX(id), 0) FROM changes").fetchone()[0]
 
 
 def _uncount_visits(store: Store, lead_uuid: str, changes: list, fallback: int) -> int:

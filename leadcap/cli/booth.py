@@ -1,0 +1,647 @@
+"""The booth loop on a terminal: scans and keys in, one redrawn screen out.
+
+Every scan is captured and committed before the screen changes. Keys act on the lead
+shown and nothing else; a key that does nothing says so. To add a key, add one entry to
+`QUALIFY_KEYS` (key -> label and the Booth method that handles it)."""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+from dataclasses import dataclass
+
+from leadcap.cli.common import show_time
+from leadcap.cli.screen import Display, KeyHint, View
+from leadcap.errors import LeadcapError, NotFound, UsageError
+from leadcap.intake import capture as core
+from leadcap.intake import terminal as keys
+from leadcap.store import history, model
+
+REPEAT_WINDOW = 2.0  # s: the same code read again this soon is the scanner repeating itself
+STOP = "stop"
+_CJK = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uff66-\uff9f]")
+
+
+@dataclass(frozen=True)
+class Key:
+    """A qualify key: its label on screen and the Booth method it calls (with `arg`)."""
+
+    label: str
+    handler: str
+    arg: str | None = None
+
+
+QUALIFY_KEYS: dict[str, Key] = {
+    "h": Key("hot", "rate", "hot"),
+    "w": Key("warm", "rate", "warm"),
+    "c": Key("cold", "rate", "cold"),
+    "n": Key("note", "start_note"),
+    "y": Key("consent", "ask_consent", "followup"),
+    "m": Key("marketing", "ask_consent", "marketing"),
+    "s": Key("share", "ask_consent", "share"),
+    "r": Key("refused", "refuse", "followup"),
+    "t": Key("all tags", "pick_tag"),
+    "u": Key("undo", "undo"),
+    "?": Key("help", "toggle_help"),
+}
+TAG_DIGITS = "1234567890"  # 0 is the tenth tag; `t` reaches every tag
+
+HELP = """\
+A scan is saved the moment it arrives. Then, for the lead shown:
+  h / w / c   rate hot / warm / cold (again: the same key keeps it)
+  1-9, 0      add or remove the interest tag with that number (0 = tenth)
+  t           pick any tag by number (more than ten tags), Enter toggles it
+  n           type a note; Enter saves, Esc cancels, Ctrl-C asks
+  y / m / s   follow-up / marketing / share consent: shows the consent text,
+              the same key again records it, r records a refusal
+  r           the visitor refuses follow-up contact
+  u           take back the last change to the lead shown (finally its capture)
+  Enter       done: ready for the next visitor (type a badge number or e-mail
+              and Enter to add a visitor whose badge does not scan)
+  Ctrl-C      end the session
+Printed LEADCAP: codes act on the lead shown. Any key closes this help."""
+
+
+class LineEditor:
+    """One line of text with a cursor: arrows, Home/End, Backspace/Delete, paste."""
+
+    def __init__(self, text: str = ""):
+        self.text = text
+        self.cursor = len(text)
+
+    def key(self, key: str) -> bool:
+        """Apply an editing key; False if it is not one."""
+        if key == keys.LEFT:
+            self.cursor = max(0, self.cursor - 1)
+        elif key == keys.RIGHT:
+            self.cursor = min(len(self.text), self.cursor + 1)
+        elif key == keys.HOME:
+            self.cursor = 0
+        elif key == keys.END:
+            self.cursor = len(self.text)
+        elif key == keys.BACKSPACE:
+            if self.cursor:
+                self.text = self.text[: self.cursor - 1] + self.text[self.cursor :]
+                self.cursor -= 1
+        elif key == keys.DELETE:
+            self.text = self.text[: self.cursor] + self.text[self.cursor + 1 :]
+        elif len(key) == 1 and key.isprintable():
+            self.insert(key)
+        else:
+            return False
+        return True
+
+    def insert(self, text: str) -> None:
+        text = text.replace("\n", " ").replace("\t", " ")
+        self.text = self.text[: self.cursor] + text + self.text[self.cursor :]
+        self.cursor += len(text)
+
+
+def visitor_language(lead: dict | None) -> str:
+    """Japanese for a Japanese name or a .jp address, German for German-speaking
+    countries' addresses, else English (the consent text falls back from there)."""
+    if not lead:
+        return "en"
+    name = " ".join(filter(None, [lead.get("family_name"), lead.get("given_name")]))
+    email = (lead.get("email") or "").lower()
+    if _CJK.search(name + (lead.get("full_name") or "")) or email.endswith(".jp"):
+        return "ja"
+    if email.endswith((".de", ".at", ".ch")) or (lead.get("country") or "") in ("DE", "AT", "CH"):
+        return "de"
+    return "en"
+
+
+def describe_changes(changes: list[tuple]) -> str:
+    """What an undo took back, in words: `rating hot`, `tag AI`, `the note`."""
+    said = []
+    for name, old, new in changes:
+        if name == "created":
+            return "the capture"
+        if name == "rating":
+            said.append(f"rating {new or '(none)'}")
+        elif name == "tags":
+            before, after = json.loads(old or "[]"), json.loads(new or "[]")
+            said += [f"tag {t}" for t in after if t not in before]
+            said += [f"removing tag {t}" for t in before if t not in after]
+        elif name == "notes":
+            said.append("the note")
+        elif name == "consent":
+            before, after = json.loads(old or "{}"), json.loads(new or "{}")
+            said += [f"{p} consent {s}" for p, s in after.items() if before.get(p) != s]
+        elif name == "visits":
+            said.append(f"visit {new}")
+        elif name != "review_reasons":
+            said.append(name)
+    return ", ".join(dict.fromkeys(said)) or "a change"
+
+
+class Booth:
+    """The state of the booth screen and what each scan and key does to it."""
+
+    def __init__(self, session, defaults, display: Display, *, qualify: bool = True):
+        self.session = session
+        self.store = session.store
+        self.defaults = defaults
+        self.display = display
+        self.qualify_on = qualify
+        self.mode = "ready"
+        self.view = View()
+        self.line = LineEditor()
+        self.help = False
+        self.pending: str | None = None  # the scan or typed text a question is about
+        self.purpose: str | None = None
+        self.journal_id: str | None = None
+        self.last_scan: tuple[str, float] | None = None
+        self.started_after = history.last_change_id(self.store)
+
+    # -- the lead shown ---------------------------------------------------------------
+    @property
+    def lead(self) -> dict | None:
+        return self.session.last_lead
+
+    @lead.setter
+    def lead(self, lead: dict | None) -> None:
+        self.session.last_lead = lead
+
+    def say(self, message: str, *, warn: bool = False) -> None:
+        self.view.message, self.view.warning = message, warn
+        if warn:
+            self.display.bell()
+
+    # -- input ------------------------------------------------------------------------
+    def run(self, reader: keys.BurstReader) -> None:
+        self.redraw()
+        while True:
+            event = reader.next_event(timeout=1.0)
+            if event is None:
+                continue
+            if event.kind == "eof":
+                return
+            if event.kind == "scan":
+                self.on_scan(event.text)
+            elif event.kind == "paste":
+                self.on_paste(event.text)
+            else:
+                for key in event.keys:
+                    if self.on_key(key) == STOP:
+                        return
+            self.redraw()
+
+    def on_key(self, key: str) -> str | None:
+        self.last_scan = None  # a key in between: the next same code is meant again
+        if self.help and key != "?":
+            self.help = False
+            if self.mode in ("qualify", "ready") and key in ("\r", "\n", keys.ESCAPE):
+                return None
+        return getattr(self, f"key_{self.mode}")(key)
+
+    def on_paste(self, text: str) -> None:
+        """A paste is typing, never a scan: it goes where the cursor is, or starts a note."""
+        if self.mode in ("note", "ready", "tags"):
+            self.line.insert(text)
+        elif self.mode == "qualify" and (self.lead or self.journal_id):
+            self.start_note()
+            self.line.insert(text)
+        else:
+            self.say("Pasted text ignored here: press n for a note first.", warn=True)
+
+    # -- scans ------------------------------------------------------------------------
+    def on_scan(self, payload: str) -> None:
+        now = time.monotonic()
+        last = self.last_scan
+        if last and last[0] == payload and now - last[1] < REPEAT_WINDOW:
+            self.last_scan = (payload, now)
+            self.say("The same code was read twice: counted once.")
+            return
+        self.last_scan = (payload, now)
+        before = ""
+        if self.mode == "note" and self.line.text.strip():
+            before = f"Note not saved, a badge arrived: {self.line.text}. "
+        elif self.mode == "forgotten":
+            before = "Forgotten person not captured. "
+        self.help = False
+        self.view.panel = ""
+        if payload.strip().upper() == core.COMMAND_PREFIX + "UNDO":
+            self.mode = "qualify"
+            self.say(before)
+            self.undo()  # the same as the key u: the lead shown, this session only
+            return
+        try:
+            outcome = core.capture(self.store, payload, defaults=self.defaults, last_lead=self.lead)
+        except LeadcapError as error:
+            # A mistyped command code must not end the session: the next visitor is waiting.
+            outcome = core.Capture("error", message=str(error))
+        self.show_outcome(outcome, payload, before)
+
+    def show_outcome(self, outcome: core.Capture, payload: str, before: str = "") -> None:
+        """The screen for what a scan did; it is committed already (or journaled)."""
+        session = self.session
+        session.record(outcome)
+        self.mode = "qualify" if self.qualify_on else "ready"
+        self.line = LineEditor()
+        if outcome.kind == "error":
+            self.say(before + f"! {outcome.message}", warn=True)
+            self.mode = "qualify" if self.lead else "ready"
+            return
+        if outcome.kind == "forgotten":
+            self.pending, self.mode = payload, "forgotten"
+            self.set_banner("forgotten", "This person asked to be forgotten (GDPR/APPI).")
+            self.view.lead = None
+            self.say(before + "Capture them anew? y = yes, any other key or a scan = no", warn=True)
+            return
+        if outcome.kind == "journaled":
+            self.journal_id = outcome.journal_id
+            self.lead = None
+            self.set_banner("journal", "The database cannot be written: run leadcap recover")
+            self.view.lead = None
+            self.say(before + f"! {outcome.message}", warn=True)
+            return
+        self.journal_id = None
+        if outcome.kind == "command":
+            if not outcome.leads:
+                self.set_banner("nothing", "Scan a badge first")
+                self.say(before + f"! {outcome.message.capitalize()}.", warn=True)
+                self.mode = "ready"
+                return
+            self.view.lead = self.lead
+            self.say(before + outcome.message.capitalize() + " (saved).")
+            if self.lead is None:
+                self.mode = "ready"
+            return
+        lead = outcome.lead
+        if outcome.kind == "duplicate":
+            first = outcome.first_seen or lead
+            detail = (
+                f"first captured {show_time(self.store, first['captured_at'])} by"
+                f" {first['captured_by']} on {first['device']} · visit {lead['visits']}"
+            )
+            self.set_banner("returning", detail)
+            self.display.bell()
+        elif any(item["needs_review"] for item in outcome.leads):
+            reasons = [r for item in outcome.leads for r in item["review_reasons"]]
+            self.set_banner("check", "; ".join(dict.fromkeys(reasons)))
+            self.display.bell()
+        else:
+            self.set_banner("new", f"lead #{lead['id']} saved · source {lead['source']}")
+        message = before
+        if len(outcome.leads) > 1:
+            message += f"{len(outcome.leads)} leads from this scan: "
+            message += ", ".join(f"#{item['id']}" for item in outcome.leads) + ". "
+        if outcome.keyboard_layout and not session.layout_told:
+            session.layout_told = True
+            message += (
+                "! The scanner types with a US keyboard layout but this laptop uses"
+                f" {outcome.keyboard_layout}: set the scanner's keyboard country to match."
+            )
+        self.view.lead = self.lead
+        self.say(message.strip(), warn=bool(before))
+        self.store.checkpoint()  # the visitor has their answer; tidy the WAL now
+        self.store.reload_settings()  # consent texts and tags set meanwhile apply from now
+
+    def set_banner(self, kind: str, detail: str = "") -> None:
+        self.view.banner, self.view.detail = kind, detail
+
+    # -- modes --------------------------------------------------------------------------
+    def key_ready(self, key: str) -> str | None:
+        """Between visitors: typing is a person entering a badge number or e-mail."""
+        if key == keys.CTRL_C:
+            if not self.line.text:
+                return STOP
+            self.line = LineEditor()
+        elif key in ("\r", "\n"):
+            text = self.line.text.strip()
+            if not text:
+                return None
+            from leadcap.intake.typed import typed_kind
+
+            kind = typed_kind(self.store, text)
+            if kind is None:
+                self.say(
+                    f"{text!r} is not a badge number or e-mail: nothing saved. Scan a badge,"
+                    " or type a badge number or e-mail and press Enter. ? shows the keys.",
+                    warn=True,
+                )
+                self.line = LineEditor()
+                return None
+            what = "e-mail" if kind == "email" else "badge number"
+            self.pending, self.mode = text, "confirm"
+            self.say(f"Add a lead for the {what} {text} typed by hand? y = yes, n = no")
+        elif key == "?" and not self.line.text:
+            self.help = True
+        elif key == keys.ESCAPE:
+            self.line = LineEditor()
+        elif not self.line.key(key):
+            self.say("That key does nothing here. ? shows the keys.")
+        return None
+
+    def key_confirm(self, key: str) -> str | None:
+        text, self.pending = self.pending or "", None
+        self.line = LineEditor()
+        if key.lower() != "y" and key not in ("\r", "\n"):
+            self.mode = "ready"
+            self.say(f"Not added: {text}.")
+            return None
+        from leadcap.intake.typed import capture_typed
+
+        outcome = capture_typed(self.store, text, defaults=self.defaults)
+        self.show_outcome(outcome, text)
+        return None
+
+    def key_qualify(self, key: str) -> str | None:
+        if key == keys.CTRL_C:
+            return STOP
+        if key in ("\r", "\n", " "):
+            self.next_visitor()
+        elif key in TAG_DIGITS:
+            self.toggle_tag(TAG_DIGITS.index(key) + 1)
+        elif key.lower() in QUALIFY_KEYS:
+            entry = QUALIFY_KEYS[key.lower()]
+            method = getattr(self, entry.handler)
+            method(entry.arg) if entry.arg is not None else method()
+        elif key != keys.ESCAPE:
+            shown = key if len(key) == 1 else key.strip("<>")
+            self.say(
+                f"The key {shown} does nothing here. ? shows the keys; Enter first to type"
+                " a badge number or e-mail."
+            )
+        return None
+
+    def next_visitor(self) -> None:
+        self.mode = "ready"
+        self.set_banner("ready")
+        self.view.card_title = ""
+        self.say("")
+
+    def key_forgotten(self, key: str) -> str | None:
+        payload, self.pending = self.pending, None
+        self.mode = "ready"
+        if key.lower() == "y" and payload is not None:
+            outcome = core.capture(
+                self.store, payload, defaults=self.defaults, allow_forgotten=True
+            )
+            self.show_outcome(outcome, payload)
+        else:
+            self.set_banner("ready")
+            self.say("Not captured.")
+        return None
+
+    # -- qualify actions ----------------------------------------------------------------
+    def apply(self, action: str, value: str | None, done: str) -> None:
+        """One change to the lead shown, committed before the screen says so."""
+        if self.journal_id:
+            core.journal_qualify(self.store, self.journal_id, action, value)
+            self.say(f"{done} (in the journal).")
+            return
+        if self.lead is None:
+            self.say("No lead shown: scan a badge first.", warn=True)
+            return
+        try:
+            self.lead = core.qualify(self.store, self.lead, action, value)
+        except UsageError as error:
+            self.say(f"! {error}", warn=True)
+            return
+        except LeadcapError as error:
+            self.say(f"! Not saved: {error}", warn=True)
+            return
+        self.view.lead = self.lead
+        self.say(f"{done} (saved).")
+
+    def rate(self, rating: str) -> None:
+        self.apply("rate", rating, f"Rated {rating}")
+
+    def toggle_tag(self, number: int) -> None:
+        tags = self.store.setting("tags") or []
+        if not 1 <= number <= len(tags):
+            self.say(f"No interest tag number {number}: the event has {len(tags)}.", warn=True)
+            return
+        name = tags[number - 1]
+        present = self.lead and name.casefold() in map(str.casefold, self.lead["tags"])
+        if present:
+            self.apply("untag", str(number), f"Removed tag {name}")
+        else:
+            self.apply("tag", str(number), f"Tagged {name}")
+
+    def pick_tag(self) -> None:
+        self.mode = "tags"
+        self.line = LineEditor()
+        self.say("Type a tag number and Enter to add or remove it; Esc goes back.")
+
+    def key_tags(self, key: str) -> str | None:
+        if key in ("\r", "\n"):
+            text = self.line.text.strip()
+            self.mode, self.line = "qualify", LineEditor()
+            if text.isdigit():
+                self.toggle_tag(int(text))
+            else:
+                self.say("No tag chosen.")
+        elif key in (keys.ESCAPE, keys.CTRL_C):
+            self.mode, self.line = "qualify", LineEditor()
+            self.say("No tag chosen.")
+        elif key.isdigit() or len(key) > 1:
+            self.line.key(key)
+        return None
+
+    def start_note(self) -> None:
+        self.mode = "note"
+        self.line = LineEditor()
+        self.say("Type the note. Enter saves it, Esc cancels.")
+
+    def key_note(self, key: str) -> str | None:
+        if key in ("\r", "\n"):
+            self.save_note()
+        elif key == keys.ESCAPE:
+            self.mode, self.line = "qualify", LineEditor()
+            self.say("Note cancelled.")
+        elif key == keys.CTRL_C:
+            if not self.line.text.strip():
+                self.mode, self.line = "qualify", LineEditor()
+                self.say("Note cancelled.")
+            else:
+                self.mode = "note_cancel"
+                self.say("Save the half-typed note? y = save, n = throw it away", warn=True)
+        else:
+            self.line.key(key)
+        return None
+
+    def save_note(self) -> None:
+        text = self.line.text.strip()
+        self.mode, self.line = "qualify", LineEditor()
+        if text:
+            self.apply("note", text, "Note added")
+        else:
+            self.say("Empty note: nothing saved.")
+
+    def key_note_cancel(self, key: str) -> str | None:
+        if key.lower() == "y":
+            self.save_note()
+        elif key.lower() == "n" or key == keys.CTRL_C:
+            self.mode, self.line = "qualify", LineEditor()
+            self.say("Note thrown away.")
+        else:
+            self.say("Save the half-typed note? y = save, n = throw it away", warn=True)
+        return None
+
+    def ask_consent(self, purpose: str) -> None:
+        """Informed consent: the text first, then a second key records it."""
+        if self.lead is None and not self.journal_id:
+            self.say("No lead shown: scan a badge first.", warn=True)
+            return
+        from leadcap.store.consent_texts import consent_text
+
+        lang = visitor_language(self.lead)
+        text, _version = consent_text(self.store, lang)
+        key = next(
+            k for k, v in QUALIFY_KEYS.items() if v.arg == purpose and v.handler.startswith("ask")
+        )
+        self.mode, self.purpose = "consent", purpose
+        self.view.panel_title = f"{purpose} consent · show the visitor ({lang})"
+        self.view.panel = (
+            text or "(No consent text set: leadcap config set consent-text.en '...')"
+        ) + f"\n\n{key} again = the visitor agrees · r = refuses · any other key = cancel"
+        self.say(f"Show the visitor the text. {key} again records their {purpose} consent.")
+
+    def key_consent(self, key: str) -> str | None:
+        purpose, self.purpose = self.purpose or "followup", None
+        self.mode = "qualify"
+        self.view.panel = ""
+        own = [k for k, v in QUALIFY_KEYS.items() if v.arg == purpose]
+        if key.lower() in own:
+            self.apply("consent", purpose, f"{purpose.capitalize()} consent recorded")
+        elif key.lower() == "r":
+            self.refuse(purpose)
+        else:
+            self.say(f"{purpose.capitalize()} consent not recorded.")
+        return None
+
+    def refuse(self, purpose: str) -> None:
+        self.apply("refuse", purpose, f"{purpose.capitalize()} consent refused, recorded")
+
+    def toggle_help(self) -> None:
+        self.help = not self.help
+
+    def undo(self) -> None:
+        """Take back the last change this session made to the lead shown; with no lead
+        shown, to the previous visitor of this session, naming them."""
+        lead, prefix = self.lead, ""
+        if lead is None:
+            lead = self.session.previous_lead(None)
+            if lead is None:
+                self.say("Nothing to take back: no lead of this session is shown.", warn=True)
+                return
+            prefix = "previous visitor "
+        who = f"{prefix}#{lead['id']} {model.label(lead)}"
+        try:
+            reverted, changes = history.undo(
+                self.store, lead_uuid=lead["uuid"], after_change=self.started_after
+            )
+        except NotFound:
+            self.say(f"Nothing more to take back on {who} in this session.", warn=True)
+            return
+        what = describe_changes(changes)
+        mine = next((r for r in reverted if r["uuid"] == lead["uuid"]), reverted[0])
+        if mine["deleted"]:
+            self.lead = self.session.previous_lead(mine["id"])
+            message = (
+                f"Took back the capture of {who}: leadcap restore {mine['id']} brings it back."
+            )
+            if self.lead:
+                shown = f"#{self.lead['id']} {model.label(self.lead)}"
+                message += f" Now showing the previous visitor {shown}."
+            self.set_banner("undone", f"capture of #{mine['id']} taken back")
+            self.mode = "qualify" if self.lead else "ready"
+        else:
+            self.lead = mine
+            message = f"Took back {what} on {who}."
+        self.view.lead = self.lead
+        self.say(message)
+
+    # -- drawing ------------------------------------------------------------------------
+    def redraw(self) -> None:
+        view = self.view
+        view.lead = self.lead if view.banner != "forgotten" else None
+        if view.lead:
+            view.card_title = (
+                f"Lead #{view.lead['id']} · {view.lead['source']} · visit {view.lead['visits']}"
+            )
+        view.keys = self.key_hints()
+        if self.help:
+            view.panel_title, view.panel = "Keys", HELP
+        elif self.mode != "consent":
+            view.panel = ""
+        view.prompt, view.line, view.cursor = self.prompt()
+        view.status = self.status()
+        self.display.show(view)
+
+    def prompt(self) -> tuple[str, str, int | None]:
+        prompts = {
+            "ready": "Scan a badge, or type a badge number / e-mail: ",
+            "note": "Note: ",
+            "tags": "Tag number: ",
+        }
+        if self.mode in prompts:
+            return prompts[self.mode], self.line.text, self.line.cursor
+        if self.mode == "note_cancel":
+            return "Note: ", self.line.text, None
+        return "", "", None
+
+    def key_hints(self) -> list[list[KeyHint]]:
+        lead = self.lead or {}
+        rating = lead.get("rating")
+        on_tags = {t.casefold() for t in lead.get("tags", [])}
+        tags = self.store.setting("tags") or []
+        first = [
+            KeyHint(k, e.label, e.arg == rating)
+            for k, e in QUALIFY_KEYS.items()
+            if e.handler == "rate"
+        ]
+        first += [
+            KeyHint(k, e.label)
+            for k, e in QUALIFY_KEYS.items()
+            if e.handler not in ("rate", "ask_consent", "refuse", "pick_tag")
+        ]
+        first.append(KeyHint("Enter", "next"))
+        consent = lead.get("consent", {})
+        second = [
+            KeyHint(k, e.label, consent.get(e.arg) == "granted")
+            for k, e in QUALIFY_KEYS.items()
+            if e.handler == "ask_consent"
+        ]
+        second.append(KeyHint("r", "refused", consent.get("followup") == "refused"))
+        tag_row = [
+            KeyHint(TAG_DIGITS[i], name, name.casefold() in on_tags)
+            for i, name in enumerate(tags[: len(TAG_DIGITS)])
+        ]
+        if len(tags) > len(TAG_DIGITS):
+            more = [t for t in tags[len(TAG_DIGITS) :] if t.casefold() in on_tags]
+            tag_row.append(
+                KeyHint(
+                    "t",
+                    f"more tags ({len(tags) - 10})" + (": " + ", ".join(more) if more else ""),
+                    bool(more),
+                )
+            )
+        rows = [first, tag_row, second] if tag_row else [first, second]
+        if self.mode == "tags":
+            rows.append(
+                [
+                    KeyHint(str(i), name, name.casefold() in on_tags)
+                    for i, name in enumerate(tags, start=1)
+                ]
+            )
+        return rows
+
+    def status(self) -> str:
+        from leadcap.store.leads import counts
+
+        numbers = counts(self.store)
+        path = str(self.store.path)
+        head = (
+            f" session {self.session.new} · today {numbers['today']} · hot {numbers['hot']}"
+            f" · {self.store.event or 'no event set'} · staff {self.store.staff} · db "
+        )
+        width = self.display.console.size.width
+        room = max(12, width - len(head) - 1)
+        if len(path) > room:
+            path = "…" + path[-(room - 1) :]
+        return head + path
