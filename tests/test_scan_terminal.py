@@ -48,7 +48,10 @@ class Screen:
 
     @property
     def frame(self) -> str:
-        return _CONTROL.sub("", self.raw[self.raw.rfind(HOME) :])
+        start = self.raw.rfind(HOME)
+        if start < 0:  # a dumb terminal: plain screens one after the other
+            start = self.raw.rfind("-" * 80)
+        return _CONTROL.sub("", self.raw[max(start, 0) :])
 
     @property
     def words(self) -> str:
@@ -91,12 +94,12 @@ class Screen:
             self.key(char)
 
 
-def start(db_path, *args, env_extra=None):
+def start(db_path, *args, env_extra=None, drop=(), size=(24, 80)):
     env = {
-        **os.environ,
+        **{k: v for k, v in os.environ.items() if k not in drop},
         "LEADCAP_DB": str(db_path),
-        "COLUMNS": "80",
-        "LINES": "24",
+        "COLUMNS": str(size[1]),
+        "LINES": str(size[0]),
         "PYTHONUTF8": "1",
         "TERM": "xterm-256color",
         **(env_extra or {}),
@@ -107,7 +110,7 @@ def start(db_path, *args, env_extra=None):
         env=env,
         encoding="utf-8",
         timeout=20,
-        dimensions=(24, 80),
+        dimensions=size,
     )
     return child
 
@@ -335,6 +338,7 @@ def test_consent_shows_the_text_in_the_visitors_language_then_records(event):
     store.close()
     child = start(event)
     screen = Screen(child)
+    screen.shows("READY")
     try:
         screen.scan(MECARD)
         screen.shows("NEW LEAD")
@@ -366,6 +370,7 @@ def test_a_scan_answers_the_forgotten_question_no(event, cli):
     cli("forget", "NT26-000066", "--yes")
     child = start(event)
     screen = Screen(child)
+    screen.shows("READY")
     try:
         screen.scan("NT26-000066")
         screen.shows("FORGOTTEN PERSON", "Capture them anew?")
@@ -392,6 +397,7 @@ def test_twelve_tags_are_all_reachable(event):
     store.close()
     child = start(event)
     screen = Screen(child)
+    screen.shows("READY")
     try:
         screen.scan(badge(1))
         screen.shows("NEW LEAD", "0 Topic10", "t more tags (2)")
@@ -407,3 +413,100 @@ def test_twelve_tags_are_all_reachable(event):
     finally:
         child.close(force=True)
     assert lead_by(event, badge_id="NT26-000001")["tags"] == ["Topic12"]
+
+
+@pytest.mark.parametrize("size", [(24, 80), (40, 120)])
+def test_the_screen_fits_and_uses_the_whole_terminal(event, size):
+    child = start(event, size=size)
+    screen = Screen(child)
+    screen.shows("READY")
+    try:
+        screen.scan(badge(1))
+        screen.shows("NEW LEAD")
+        lines = screen.frame.split("\r\n")
+    finally:
+        child.close(force=True)
+    assert len(lines) == size[0]
+    assert lines[-1].startswith(" session 1 · today 1")  # the status line is the last row
+    assert max(len(line.rstrip()) for line in lines) <= size[1]
+
+
+def test_dumb_terminal_gets_plain_redrawn_screens(event):
+    child = start(event, env_extra={"TERM": "dumb"})
+    screen = Screen(child)
+    screen.shows("READY")
+    try:
+        screen.scan(badge(1))
+        screen.key("h")
+        screen.shows("Rated hot")
+        raw = screen.settle() and screen.raw
+    finally:
+        child.close(force=True)
+    assert raw.count("=== NEW LEAD ===") == 2  # the whole screen again after the key
+    assert "\x1b[" not in raw.replace("\x1b[?2004h", "")  # no cursor moves, no colour
+
+
+def test_colours_unless_no_color(event):
+    child = start(event, drop=("NO_COLOR",))
+    screen = Screen(child)
+    screen.shows("READY")
+    try:
+        screen.scan(badge(1))
+        screen.shows("NEW LEAD")
+    finally:
+        child.close(force=True)
+    assert "48;5;28" in screen.raw  # the green banner
+
+
+@pytest.mark.parametrize(("args", "bell"), [((), True), (("--quiet",), False)])
+def test_bell_on_a_returning_visitor_unless_quiet(event, args, bell):
+    child = start(event, *args)
+    screen = Screen(child)
+    screen.shows("READY")
+    try:
+        screen.scan(badge(1))
+        screen.shows("NEW LEAD")
+        assert "\x07" not in screen.raw  # a good new lead needs no look
+        screen.key("\r")
+        screen.scan(badge(1))
+        screen.shows("RETURNING VISITOR")
+    finally:
+        child.close(force=True)
+    assert ("\x07" in screen.raw) is bell
+
+
+def test_first_use_asks_for_the_staff_name(event, tmp_path):
+    child = start(
+        event, env_extra={"LEADCAP_HOME": str(tmp_path / "fresh")}, drop=("LEADCAP_STAFF",)
+    )
+    screen = Screen(child)
+    try:
+        child.expect("Who is at the counter")
+        child.send("Mia Kato\r")
+        screen.shows("staff Mia Kato")
+        screen.scan(badge(1))
+        screen.shows("NEW LEAD")
+    finally:
+        child.close(force=True)
+    assert lead_by(event, badge_id="NT26-000001")["captured_by"] == "Mia Kato"
+    assert "Mia Kato" in (tmp_path / "fresh" / "config.json").read_text()
+
+
+def test_staff_option_names_the_shift(event):
+    child = start(event, "--staff", "Ben")
+    screen = Screen(child)
+    try:
+        screen.shows("staff Ben")
+        screen.scan(badge(1))
+        screen.shows("NEW LEAD")
+    finally:
+        child.close(force=True)
+    assert lead_by(event, badge_id="NT26-000001")["captured_by"] == "Ben"
+
+
+def test_ctrl_c_ends_the_session_with_a_summary(screen):
+    screen.scan(badge(1))
+    screen.shows("NEW LEAD")
+    screen.key("\x03")
+    screen.child.expect("Session ended: 1 scans, 1 new leads")
+    screen.child.expect(pexpect.EOF)

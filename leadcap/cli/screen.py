@@ -57,8 +57,10 @@ class View:
     status: str = ""
 
 
-def _banner(view: View, width: int) -> RenderableType:
+def _banner(view: View, width: int, mono: bool) -> RenderableType:
     words, style = BANNERS.get(view.banner, BANNERS["ready"])
+    if mono:  # no colours: a reversed block with the words set off, still seen from afar
+        words, style = f"=== {words} ===", "bold reverse"
     big = Text(words, style=style, justify="center")
     detail = Text(view.detail or " ", style=style, justify="center", no_wrap=True)
     blank = Text(" ", style=style)
@@ -152,9 +154,9 @@ def key_lines(view: View, width: int) -> list[Text]:
     return lines
 
 
-def render(view: View, width: int, height: int) -> RenderableType:
-    """The whole screen for a terminal of `width` x `height`."""
-    parts: list[RenderableType] = [_banner(view, width)]
+def render(view: View, width: int, height: int, *, mono: bool = False) -> RenderableType:
+    """The whole screen for a terminal of `width` x `height` (`mono`: without colour)."""
+    parts: list[RenderableType] = [_banner(view, width, mono)]
     hints = key_lines(view, width)
     fixed = 4 + len(hints) + 4  # banner, keys, message (up to 2 lines), input line, status
     room = max(3, height - fixed)
@@ -193,7 +195,7 @@ def _input_line(view: View) -> Text:
 def plain_text(view: View) -> str:
     """The same screen as plain lines (tests, `TERM=dumb`, logs)."""
     console = Console(width=80, height=24, color_system=None, record=True, file=_Null())
-    console.print(render(view, 80, 24))
+    console.print(render(view, 80, 24, mono=True))
     return console.export_text()
 
 
@@ -216,6 +218,7 @@ class Display:
         if self.plain:
             self.console = Console(highlight=False, color_system=None, no_color=True)
         self.quiet = quiet
+        self.mono = self.plain or no_color
         self._live = None
 
     def __enter__(self) -> Display:
@@ -239,7 +242,7 @@ class Display:
 
     def show(self, view: View) -> None:
         width, height = self.console.size
-        picture = render(view, width, height)
+        picture = render(view, width, height, mono=self.mono)
         if self._live is not None:
             self._live.update(picture, refresh=True)
         else:
