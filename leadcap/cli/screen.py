@@ -175,20 +175,29 @@ def render(view: View, width: int, height: int, *, mono: bool = False) -> Render
     if message.cell_len <= width:
         message.append("\n")  # the message has two lines of its own: nothing moves
     parts.append(message)
-    parts.append(_input_line(view))
+    parts.append(_input_line(view, width))
     status = Text(view.status, style="reverse", no_wrap=True, overflow="ellipsis")
     parts.append(_full(status, width))
     return Group(*parts)
 
 
-def _input_line(view: View) -> Text:
-    text = Text(view.prompt, style="bold")
+def _input_line(view: View, width: int) -> Text:
+    """The prompt and the line being typed, one row: a long line scrolls with the cursor."""
+    text = Text(view.prompt, style="bold", no_wrap=True, overflow="crop")
     if view.cursor is None:
         return text
-    line = view.line
-    text.append(line[: view.cursor])
-    text.append(line[view.cursor : view.cursor + 1] or " ", style="reverse")
-    text.append(line[view.cursor + 1 :])
+    line, cursor = view.line, view.cursor
+    room = max(8, width - text.cell_len - 2)
+    start = 0
+    while Text(line[start:cursor]).cell_len > room - 1:
+        start += 1
+    if start:
+        text.append("…")
+        start += 1
+    text.append(line[start:cursor])
+    text.append(line[cursor : cursor + 1] or " ", style="reverse")
+    text.append(line[cursor + 1 :])
+    text.truncate(width - 1, overflow="ellipsis")
     return text
 
 
