@@ -4,6 +4,9 @@ output is plain (no colour, fixed width) so it is stable to assert on."""
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 
 import pytest
 from typer.testing import CliRunner
@@ -53,3 +56,30 @@ class Cli:
 @pytest.fixture
 def cli():
     return Cli()
+
+
+def run_unprivileged(*args: str, input: str | None = None) -> subprocess.CompletedProcess:
+    """Run `leadcap ARGS` in a child process that file permissions bind. CI runs as root,
+    and root ignores permission bits only through CAP_DAC_OVERRIDE: dropping it (and
+    CAP_DAC_READ_SEARCH) from the child's bounding set makes a 0500 folder unwritable to it."""
+    command = [sys.executable, "-m", "leadcap", *args]
+    if os.geteuid() == 0:
+        command = ["setpriv", "--bounding-set=-dac_override,-dac_read_search", *command]
+    return subprocess.run(command, input=input, capture_output=True, text=True, timeout=120)
+
+
+@pytest.fixture
+def unprivileged():
+    return run_unprivileged
+
+
+@pytest.fixture
+def fair(store, monkeypatch):
+    """The fair of tests/fair_data.py, with the clock stopped at its NOW (also for CLI
+    commands run in-process). Test modules with a fair of their own override this."""
+    from fair_data import NOW, build_fair
+
+    from leadcap.store.database import Store
+
+    monkeypatch.setattr(Store, "now", lambda self: NOW.astimezone(self.zone()))
+    return build_fair(store)

@@ -221,6 +221,41 @@ def test_parse_mapping_keeps_equals_in_the_column():
     assert attendees.parse_mapping(["a=b=email"]) == {"a=b": "email"}
 
 
+GERMAN_CP1252 = "Badgenummer;Vorname;Name;Firma\nD-1;Jürgen;Jäger;Müller & Söhne\n"
+
+
+def test_a_german_excel_csv_in_cp1252_is_not_read_as_cp932(store, tmp_path):
+    path = tmp_path / "list.csv"
+    path.write_bytes(GERMAN_CP1252.encode("cp1252"))
+    result = import_attendees(store, path)
+    attendee = lookup(store, "D-1")
+    assert (attendee["family_name"], attendee["company"]) == ("Jäger", "Müller & Söhne")
+    assert result.encoding == "cp1252" and result.warnings == []
+
+
+def test_a_japanese_csv_in_cp932_is_still_read(store, tmp_path):
+    path = tmp_path / "list.csv"
+    path.write_bytes("バッジ番号,氏名,会社名\nJ-1,山田 太郎,山田製作所\n".encode("cp932"))
+    assert import_attendees(store, path).encoding == "cp932"
+    assert lookup(store, "J-1")["company"] == "山田製作所"
+
+
+def test_an_uncertain_guess_warns_and_encoding_overrides(store, tmp_path):
+    path = tmp_path / "list.csv"
+    path.write_bytes("Badge ID,Name\nJ-1,山田\n".encode("cp932"))  # also valid cp1252
+    result = import_attendees(store, path)
+    assert result.warnings and "--encoding cp1252" in result.warnings[0]
+    forced = import_attendees(store, path, encoding="cp1252")
+    assert forced.encoding == "cp1252" and forced.warnings == []
+
+
+def test_a_wrong_encoding_is_an_error(store, tmp_path):
+    path = tmp_path / "list.csv"
+    path.write_bytes("Badge ID,Name\nJ-1,山田\n".encode())
+    with pytest.raises(LeadcapError, match="not valid ascii"):
+        import_attendees(store, path, encoding="ascii")
+
+
 def test_german_name_beside_vorname_is_the_family_name(store, tmp_path):
     path = tmp_path / "list.csv"
     path.write_text("Badgenummer;Vorname;Name\nD-1;Jörg;Becker\n", encoding="utf-8")
@@ -233,7 +268,7 @@ def test_german_name_beside_vorname_is_the_family_name(store, tmp_path):
     ("content", "message"),
     [
         (b"%PDF-1.7\x00\x01\x02", "neither CSV nor Excel"),
-        (b"Badge ID\n\x82\x20", "not UTF-8 or Shift_JIS"),
+        (b"Badge ID\n\x81\xff", "not UTF-8, Shift_JIS"),
         (b"PK\x03\x04 not really a zip", "cannot read list.dat as an Excel file"),
         (b"\n\n", "is empty"),
     ],

@@ -52,7 +52,7 @@ def test_import_with_map(cli, tmp_path):
     assert "Kept columns: Reg-Code -> badge_id, Org -> company" in out
 
 
-def test_status_without_a_list(cli):
+def test_status_without_a_list(cli, store):
     assert "No attendee list imported" in cli("attendees").stdout
     assert cli.json("attendees") == {"attendees": 0, "imported_at": None, "file": None}
 
@@ -86,8 +86,27 @@ def test_clear_yes(cli):
         ([str(DATA / "de_semicolon.csv"), "--sheet", "x"], 1, "--sheet only applies to Excel"),
     ],
 )
-def test_import_errors_are_one_line(cli, args, code, message):
+def test_import_errors_are_one_line(cli, store, args, code, message):
     result = cli("attendees", "import", *args, code=code)
     assert message in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
     assert "Traceback" not in result.output
+
+
+def test_import_detects_cp1252_and_warns_when_unsure(cli, tmp_path):
+    german = tmp_path / "de.csv"
+    german.write_bytes("Badgenummer;Vorname;Name\nD-1;Jürgen;Jäger\n".encode("cp1252"))
+    result = cli("attendees", "import", str(german))
+    assert "Warning" not in result.stderr
+    short = tmp_path / "ja.csv"
+    short.write_bytes("Badge ID,Name\nJ-1,山田\n".encode("cp932"))
+    result = cli("attendees", "import", str(short))
+    assert result.stderr.startswith("Warning: ja.csv has no encoding mark; read as cp932")
+    cli("attendees", "import", str(short), "--encoding", "cp932")
+
+
+def test_import_with_an_unknown_encoding_is_one_error_line(cli, tmp_path):
+    path = tmp_path / "l.csv"
+    path.write_bytes(b"Badge ID,Name\nJ-1,x\n")
+    result = cli("attendees", "import", str(path), "--encoding", "klingon", code=1)
+    assert "Error: Cannot read l.csv: unknown encoding 'klingon'." in result.stderr

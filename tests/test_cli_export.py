@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import csv
-import os
 import subprocess
 import sys
 
@@ -144,15 +143,15 @@ def test_bad_input_is_one_error_line(cli, fair, tmp_path, monkeypatch, args, cod
     assert not list(tmp_path.glob("x.*")) and not (tmp_path / "out").exists()
 
 
-@pytest.mark.skipif(os.geteuid() == 0, reason="root can write into read-only folders")
-def test_unwritable_folder_leaves_nothing(cli, fair, tmp_path):
+def test_unwritable_folder_leaves_nothing(unprivileged, fair, tmp_path):
     folder = tmp_path / "locked"
     folder.mkdir()
     folder.chmod(0o500)
     try:
-        result = cli("export", "xlsx", "-o", str(folder / "x.xlsx"), code=1)
+        result = unprivileged("export", "xlsx", "-o", str(folder / "x.xlsx"))
     finally:
         folder.chmod(0o700)
+    assert result.returncode == 1
     assert result.stderr.startswith("Error: Cannot write") and list(folder.iterdir()) == []
 
 
@@ -181,3 +180,144 @@ def test_an_exhibitors_file_is_spelled_as_configured(cli, store, tmp_path):
     cli("export", "xlsx", "--split-by", "exhibitor", "--files", str(folder))
     assert sorted(p.name for p in folder.iterdir()) == ["(none).xlsx", "ACME GmbH.xlsx"]
     assert sorted(family_names(folder / "ACME GmbH.xlsx")) == ["Lower", "Shared"]
+
+
+def test_csv_without_output_writes_to_stdout(cli, fair, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    result = cli("export", "csv", "--rating", "cold")
+    rows = list(csv.DictReader(result.stdout.splitlines()))
+    assert [r["family_name"] for r in rows] == ["Cold"]
+    assert "Wrote 1 lead(s) to standard output" in result.stderr
+    assert list(tmp_path.glob("*.csv")) == [] and not (tmp_path / "-").exists()
+
+
+def test_csv_dash_output_writes_to_stdout(cli, fair, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    result = cli("export", "csv", "-o", "-", "--format", "hubspot", "--rating", "cold")
+    assert result.stdout.startswith('"First Name"') and not (tmp_path / "-").exists()
+
+
+@pytest.mark.parametrize(
+    ("args", "name"),
+    [(["xlsx", "-o", "x.csv"], "x.csv"), (["csv", "-o", "x.xlsx"], "x.xlsx"),
+     (["vcf", "-o", "x.csv"], "x.csv")],
+)  # fmt: skip
+def test_a_mismatched_extension_is_refused(cli, fair, tmp_path, monkeypatch, args, name):
+    monkeypatch.chdir(tmp_path)
+    result = cli("export", *args, code=2)
+    assert result.stderr.startswith(f"Error: {name} does not end in")
+    assert not (tmp_path / name).exists()
+
+
+@pytest.mark.parametrize(
+    "args", [["xlsx", "-o", "x.xlsx"], ["csv", "-o", "x.csv"], ["vcf", "-o", "x.vcf"]]
+)
+def test_an_existing_file_is_replaced_only_with_force(cli, fair, tmp_path, monkeypatch, args):
+    monkeypatch.chdir(tmp_path)
+    target = tmp_path / args[-1]
+    target.write_bytes(b"a colleague's edits")
+    result = cli("export", *args, code=1)
+    assert f"{args[-1]} already exists. Add --force" in result.stderr
+    assert target.read_bytes() == b"a colleague's edits"
+    cli("export", *args, "--force")
+    assert target.read_bytes() != b"a colleague's edits"
+
+
+def test_existing_split_files_need_force(cli, fair, tmp_path):
+    folder = tmp_path / "out"
+    cli("export", "xlsx", "--split-by", "exhibitor", "--files", str(folder))
+    result = cli("export", "xlsx", "--split-by", "exhibitor", "--files", str(folder), code=1)
+    assert "already exists" in result.stderr and "--force" in result.stderr
+    cli("export", "xlsx", "--split-by", "exhibitor", "--files", str(folder), "--force")
+
+
+def test_xlsx_to_stdout_is_refused(cli, fair):
+    result = cli("export", "xlsx", "-o", "-", code=2)
+    assert "cannot go to standard output" in result.stderr
+
+
+def test_crm_csv_has_no_spreadsheet_apostrophe_and_e164_phones(cli, store, tmp_path):
+    add_lead(store, {"family_name": "Weber", "phone": "+49 711 123456", "country": "DE"})
+    out = tmp_path / "sf.csv"
+    cli("export", "csv", "-o", str(out), "--format", "salesforce")
+    (row,) = read_csv(out)
+    assert row["Phone"] == "+49711123456"
+
+
+def test_won_lead_imports_into_salesforce(cli, store, tmp_path):
+    lead = add_lead(store, {"family_name": "Weber"})
+    cli("edit", str(lead["id"]), "--status", "won")
+    out = tmp_path / "sf.csv"
+    cli("export", "csv", "-o", str(out), "--format", "salesforce")
+    (row,) = read_csv(out)
+    assert row["Lead Status"] == "Working - Contacted"
+
+
+@pytest.mark.parametrize(
+    ("lang", "rating", "status", "consent", "review"),
+    [("de", "heiß", "neu", "erteilt", "nein"), ("ja", "ホット", "新規", "同意", "いいえ")],
+)
+def test_lang_translates_values_in_csv(cli, fair, tmp_path, lang, rating, status, consent, review):
+    out = tmp_path / "leads.csv"
+    cli("export", "csv", "-o", str(out), "--lang", lang, "--rating", "hot")
+    row = read_csv(out)[0]
+    assert (row["rating"], row["status"], row["consent_followup"]) == (rating, status, consent)
+    assert row["needs_review"] == review and row["consent_share"] != "not_asked"
+
+
+def test_lang_translates_values_in_xlsx(cli, fair, tmp_path):
+    out = tmp_path / "leads.xlsx"
+    cli("export", "xlsx", "-o", str(out), "--lang", "de", "--rating", "hot")
+    row = sheet_rows(out, "Leads")[0]
+    assert (row["rating"], row["status"], row["consent_followup"]) == ("heiß", "neu", "erteilt")
+    assert row["needs_review"] == "nein"
+    (rule,) = openpyxl.load_workbook(out)["Leads"].data_validations.dataValidation
+    assert rule.formula1 == '"neu,kontaktiert,Termin,Angebot,gewonnen,verloren"'
+    assert rule.showErrorMessage  # Excel refuses a typed status that is not on the list
+
+
+def test_a_german_status_typed_in_the_workbook_imports(cli, fair, tmp_path):
+    out = tmp_path / "leads.xlsx"
+    cli("export", "xlsx", "-o", str(out), "--lang", "de", "--rating", "cold")
+    wb = openpyxl.load_workbook(out)
+    wb["Leads"]["B2"] = "gewonnen"
+    wb.save(out)
+    cli("import", "followups", str(out))
+    assert cli.json("list", "--rating", "cold")[0]["status"] == "won"
+
+
+VCARD_WITH_REGION = (
+    "BEGIN:VCARD\nVERSION:3.0\nN:Sato;Ken;;;\nFN:Ken Sato\nEMAIL:ken@example.jp\n"
+    "ADR:;;1-1 Marunouchi;Chiyoda-ku;Tokyo;100-0005;JP\nURL:javascript:alert(1)\nEND:VCARD\n"
+)
+
+
+def test_region_is_captured_and_exported_in_every_format(cli, tmp_path):
+    cli("scan", input=VCARD_WITH_REGION)
+    (lead,) = cli.json("list")
+    assert (lead["city"], lead["region"]) == ("Chiyoda-ku", "Tokyo")
+    cli("export", "csv", "-o", str(tmp_path / "l.csv"))
+    assert read_csv(tmp_path / "l.csv")[0]["region"] == "Tokyo"
+    cli("export", "csv", "-o", str(tmp_path / "sf.csv"), "--format", "salesforce")
+    assert read_csv(tmp_path / "sf.csv")[0]["State/Province"] == "Tokyo"
+    cli("export", "csv", "-o", str(tmp_path / "hs.csv"), "--format", "hubspot")
+    assert read_csv(tmp_path / "hs.csv")[0]["State/Region"] == "Tokyo"
+    cli("export", "xlsx", "-o", str(tmp_path / "l.xlsx"))
+    assert sheet_rows(tmp_path / "l.xlsx", "Leads")[0]["region"] == "Tokyo"
+    cli("export", "vcf", "-o", str(tmp_path / "l.vcf"))
+    card = (tmp_path / "l.vcf").read_bytes().decode("utf-8")
+    assert "ADR;TYPE=work:;;1-1 Marunouchi;Chiyoda-ku;Tokyo;100-0005;JP\r\n" in card
+    assert "javascript:" not in card
+
+
+def test_region_can_be_typed(cli):
+    lead = cli.json("add", "--family-name", "Weber", "--region", "Bayern")
+    assert lead["region"] == "Bayern"
+    assert cli.json("edit", str(lead["id"]), "--region", "Hessen")["region"] == "Hessen"
+
+
+def test_crm_phones_use_the_events_country(cli, store, tmp_path):
+    cli("config", "set", "country", "JP")
+    add_lead(store, {"family_name": "Sato", "phone": "03-1234-5678"})
+    cli("export", "csv", "-o", str(tmp_path / "hs.csv"), "--format", "hubspot")
+    assert read_csv(tmp_path / "hs.csv")[0]["Phone Number"] == "+81312345678"

@@ -179,20 +179,19 @@ def test_not_a_database(cli, tmp_path):
 def test_folder_that_cannot_be_created(cli, tmp_path):
     blocker = tmp_path / "usb-stick"
     blocker.write_text("a file where a folder should be")
-    result = cli("--db", str(blocker / "fair" / "leads.db"), "list", code=1)
-    assert "Choose a writable location" in result.stderr
+    result = cli("--db", str(blocker / "fair" / "leads.db"), "add", "--company", "X", code=1)
+    assert "does not exist (is the drive mounted?)" in result.stderr
 
 
-@pytest.mark.skipif(__import__("os").geteuid() == 0, reason="root writes anywhere")
-def test_unwritable_folder(cli, tmp_path):
+def test_unwritable_folder(unprivileged, tmp_path):
     folder = tmp_path / "ro"
     folder.mkdir()
     folder.chmod(0o500)
     try:
-        result = cli("--db", str(folder / "leads.db"), "list", code=1)
-        assert "not writable" in result.stderr
+        result = unprivileged("--db", str(folder / "leads.db"), "add", "--company", "ACME")
     finally:
         folder.chmod(0o700)
+    assert result.returncode == 1 and "not writable" in result.stderr
 
 
 def test_lock_held_too_long(cli, db_path, monkeypatch):
@@ -305,3 +304,37 @@ def test_restoring_a_live_lead_says_so(cli):
     add(cli, "--company", "ACME")
     assert "is not deleted" in cli("restore", "1").stdout
     assert [c["command"] for c in cli.json("history", "1")].count("restore") == 0
+
+
+def test_rate_help_mentions_none(cli):
+    result = cli("rate", "--help")
+    assert "clear its rating with none" in " ".join(result.output.split())
+
+
+def test_find_badge_phone_and_kanji_variant(cli):
+    cli("add", "--family-name", "髙橋", "--badge-id", "NT27-000123", "--phone", "+81 90 1234 5678")
+    for query in ("高橋", "NT27-000123", "090-1234-5678"):
+        assert [x["family_name"] for x in cli.json("find", query)] == ["髙橋"]
+
+
+@pytest.mark.parametrize(
+    ("args", "full_name"),
+    [
+        (["--family-name", "山田"], "山田"),
+        (["--given-name", "Jan"], "Jan"),
+        (["--family-name", "Weber", "--given-name", "Jan"], "Jan Weber"),
+        (["--company", "ACME"], None),
+    ],
+)
+def test_json_full_name_is_the_displayed_name(cli, args, full_name):
+    cli("add", *args)
+    assert cli.json("show", "1")["full_name"] == full_name
+    assert cli.json("list")[0]["full_name"] == full_name
+
+
+def test_list_and_worklist_name_badge_only_and_unreadable_scans(cli):
+    cli("scan", input="NT27-000123\n?? noise ??\n")
+    listed = cli("list").stdout
+    assert "badge NT27-000123" in listed and "(unreadable scan) ?? noise ??" in listed
+    worklist = cli("followup").stdout
+    assert "badge NT27-000123" in worklist and "(unreadable scan) ?? noise ??" in worklist

@@ -63,7 +63,7 @@ def test_card_mine_uses_the_staff_members_card(cli, booth_card, tmp_path):
     assert contact.email == "hanako@example.jp" and contact.company is None
 
 
-def test_card_without_details_tells_how_to_set_them(cli):
+def test_card_without_details_tells_how_to_set_them(cli, store):
     result = cli("qr", "card", code=1)
     assert result.stderr.startswith(
         "Error: No card details set. Set them with leadcap config set card.name"
@@ -101,7 +101,7 @@ def test_command_sheet_png_holds_every_command_code(cli, tmp_path):
     ]  # fmt: skip
 
 
-def test_command_sheet_pdf(cli, tmp_path):
+def test_command_sheet_pdf(cli, store, tmp_path):
     result = cli("qr", "commands", "-o", str(tmp_path / "sheet.pdf"))
     assert (tmp_path / "sheet.pdf").read_bytes().startswith(b"%PDF")
     assert "Wrote 7 code(s) on 1 page(s)" in result.stdout  # no tags: 3 ratings, 3 consents, undo
@@ -134,3 +134,24 @@ def test_cli_import_leaves_qrcode_and_pillow_unloaded():
     code = "import sys, leadcap.cli; print([m for m in ('qrcode', 'PIL') if m in sys.modules])"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_card_of_an_organisation_has_no_person_name(cli, tmp_path):
+    cli("config", "set", "card.company", "German Pavilion")
+    cli("qr", "card", "-o", str(tmp_path / "card.png"))
+    [code] = decode_image(tmp_path / "card.png").codes
+    text = code.payload.decode("utf-8") if isinstance(code.payload, bytes) else code.payload
+    assert "N:Pavilion;German" not in text and "X-ABShowAs:COMPANY" in text
+    [contact] = parse_vcard(code.payload)
+    assert (contact.family_name, contact.given_name, contact.company) == (
+        None, None, "German Pavilion")  # fmt: skip
+
+
+def test_commands_without_a_japanese_font_list_what_each_number_is(cli, tmp_path, monkeypatch):
+    from leadcap.output import qr
+
+    monkeypatch.setattr(qr, "find_cjk_font", lambda: None)
+    cli("config", "set", "tags", "センサー")
+    result = cli("qr", "commands", "-o", str(tmp_path / "sheet.png"))
+    assert "Warning: no Japanese font found" in result.stderr
+    assert "  1. Interesse · Interest · 関心: センサー" in result.stdout

@@ -5,12 +5,9 @@ import shlex
 import time
 
 import pytest
-import test_stats
 
 from leadcap.store.database import open_store
 from leadcap.store.leads import add_lead, get_lead
-
-fair = test_stats.fair  # the fair with known counts, shared with test_stats.py
 
 
 def test_stats_json(cli, fair):
@@ -68,10 +65,10 @@ def test_stats_plain_text_when_piped(cli, fair):
         assert expected in lines
 
 
-@pytest.mark.parametrize("value", ["tomorrow", "2026-12-10T10:00", "10.12.2026"])
-def test_stats_refuses_a_date_that_is_not_a_day(cli, value):
+@pytest.mark.parametrize("value", ["2026-12-10T10:00", "10.12.2026", "+3x"])
+def test_stats_refuses_a_date_that_is_not_a_day(cli, store, value):
     result = cli("stats", "--date", value, code=2)
-    assert "is not a day" in result.output
+    assert f"--date {value!r} is not a date. Use YYYY-MM-DD, today" in result.output
 
 
 def test_watch_shows_a_lead_scanned_between_refreshes(cli, fair, db_path, monkeypatch):
@@ -81,7 +78,7 @@ def test_watch_shows_a_lead_scanned_between_refreshes(cli, fair, db_path, monkey
         other.close()
 
     monkeypatch.setattr(time, "sleep", scan_on_the_other_laptop)
-    out = cli("stats", "--watch", "--interval", "0", "--iterations", "2", "--json").stdout
+    out = cli("stats", "--watch", "--interval", "0.5", "--iterations", "2", "--json").stdout
     refreshes = [json.loads(line) for line in out.splitlines()]
     assert [(r["total"], r["today"], r["per_hour"]["14"]) for r in refreshes] == [
         (12, 5, 2), (13, 6, 3)]  # fmt: skip
@@ -105,6 +102,12 @@ def test_debrief_of_yesterday(cli, fair):
     assert [item["name"] for item in report["fixups"]] == ["Sato"]
 
 
+def test_debrief_consent_fix_needs_the_visitors_answer(cli, fair):
+    out = cli("debrief").stdout
+    assert "followup granted" not in out  # never a ready command recording consent
+    assert "only after asking the visitor" in out
+
+
 def test_debrief_plain_text(cli, fair):
     lines = cli("debrief").stdout.splitlines()
     assert lines[0] == "Debrief 2026-12-10 (Asia/Tokyo)"
@@ -115,9 +118,13 @@ def test_debrief_plain_text(cli, fair):
         "consent: followup\t3 of 5 (60%)",
         "staff: ben\t2",
         "Fix-up queue: 3 leads",
-        "10\tOno, Ono GmbH\tno e-mail\tleadcap edit 10 --email <e-mail>",
-        "\t\tno rating\tleadcap rate 10 <hot|warm|cold>",
-        "12\tKudo\tfollow-up consent not recorded\tleadcap consent 12 followup granted",
+        "No e-mail (1): 10 Ono (Ono GmbH)",
+        "  fix: leadcap edit <id> --email <e-mail>",
+        "Follow-up consent not recorded (2): 10 Ono (Ono GmbH), 12 Kudo",
+        "  fix, only after asking the visitor: leadcap consent <id> followup <granted|refused>",
+        "No rating (1): 10 Ono (Ono GmbH)",
+        "Check (1):",
+        "  11 Ueda: e-mail 'bad@' does not look valid",
     ):
         assert expected in lines
 
@@ -131,7 +138,12 @@ def run_fix(cli, command: str, **placeholders: str) -> None:
 @pytest.mark.parametrize(
     ("lead_id", "kind", "placeholders", "changed"),
     [
-        (12, "consent", {}, lambda lead: lead["consent"]["followup"] == "granted"),
+        (
+            12,
+            "consent",
+            {"<granted|refused>": "granted"},
+            lambda lead: lead["consent"]["followup"] == "granted",
+        ),  # fmt: skip
         (10, "email", {"<e-mail>": "ono@x.de"}, lambda lead: lead["email"] == "ono@x.de"),
         (10, "rating", {"<hot|warm|cold>": "warm"}, lambda lead: lead["rating"] == "warm"),
         (10, "tags", {"<tag>": "Sensors"}, lambda lead: lead["tags"] == ["Sensors"]),
@@ -150,8 +162,10 @@ def test_each_fix_command_works(cli, fair, lead_id, kind, placeholders, changed)
 def test_fix_commands_carry_the_db_given(cli, fair, db_path):
     report = cli.json("--db", str(db_path), "debrief")
     command = report["fixups"][-1]["problems"][0]["command"]
-    assert command == f"leadcap --db {shlex.quote(str(db_path))} consent 12 followup granted"
-    run_fix(cli, command)
+    assert command == (
+        f"leadcap --db {shlex.quote(str(db_path))} consent 12 followup <granted|refused>"
+    )
+    run_fix(cli, command, **{"<granted|refused>": "granted"})
     assert get_lead(fair, 12)["consent"]["followup"] == "granted"
 
 
@@ -164,11 +178,11 @@ def test_debrief_writes_a_workbook(cli, fair, tmp_path):
     assert book.sheetnames == ["Summary", "Fix-up"]
     rows = list(book["Fix-up"].iter_rows(values_only=True))
     assert [(row[0], row[1]) for row in rows[1:]] == [(10, "Ono"), (11, "Ueda"), (12, "Kudo")]
-    assert rows[3][4] == "leadcap consent 12 followup granted"
+    assert rows[3][4] == "leadcap consent 12 followup <granted|refused>"
     assert all(c.data_type != "f" for ws in book for row in ws.iter_rows() for c in row)
 
 
-def test_debrief_refuses_an_output_that_is_not_xlsx(cli, tmp_path):
+def test_debrief_refuses_an_output_that_is_not_xlsx(cli, store, tmp_path):
     result = cli("debrief", "-o", str(tmp_path / "debrief.csv"), code=2)
     assert "does not end in .xlsx" in result.output
 
@@ -193,7 +207,101 @@ def test_terminal_dashboard_shows_names_literally(fair):
 def test_terminal_debrief_shows_names_literally(cli, fair, monkeypatch):
     from leadcap.cli import common, report
 
-    add_lead(fair, {"family_name": "[/x]"}, captured_at="2026-12-10T15:00:00+09:00")
+    add_lead(
+        fair, {"family_name": "[Sato]"}, tags=["[/x]"], captured_at="2026-12-10T15:00:00+09:00"
+    )
     for module in (common, report):
         monkeypatch.setattr(module, "is_terminal", lambda: True)
-    assert "[/x]" in cli("debrief").stdout
+    out = cli("debrief").stdout
+    assert "[Sato]" in out and "tag: [/x]" in out
+    assert "\\[" not in out  # escaped once for rich, then shown literally: never twice
+
+
+def render(data: dict, width: int) -> list[str]:
+    from io import StringIO
+
+    from rich.console import Console
+
+    from leadcap.cli.report import rich_stats
+
+    out = StringIO()
+    Console(file=out, width=width, no_color=True).print(rich_stats(data))
+    return out.getvalue().splitlines()
+
+
+def bar_of(lines: list[str], label: str) -> str:
+    """The bar on the first line whose label is `label`."""
+    line = next(line for line in lines if line.split()[:1] == [label])
+    return line.split(" ", 4)[-1].strip() if "█" in line else ""
+
+
+@pytest.mark.parametrize("width", [50, 80, 109, 110, 200])
+def test_terminal_bars_fit_the_terminal(fair, width):
+    from rich.cells import cell_len
+
+    from leadcap.reports import stats
+
+    add_lead(
+        fair,
+        {"company": "X"},
+        tags=["素材・材料の長いタグ名"],
+        captured_at="2026-12-10T15:00:00+09:00",
+    )
+    lines = render(stats.compute(fair), width)
+    assert max(cell_len(line) for line in lines) <= width
+    busiest_day = next(line for line in lines if "2026-12-10" in line)
+    assert width - 8 <= cell_len(busiest_day.rstrip()) <= width  # the largest bar fills the line
+
+
+def test_terminal_bars_grow_with_the_terminal(fair):
+    from leadcap.reports import stats
+
+    data = stats.compute(fair)
+    narrow, wide = render(data, 60), render(data, 100)
+    assert len(bar_of(wide, "AI")) > len(bar_of(narrow, "AI")) > 40
+
+
+@pytest.mark.parametrize(
+    "title", ["per day", "per hour", "per tag", "per co-exhibitor", "per rating"]
+)
+def test_terminal_shows_a_chart_per_section(fair, title):
+    from leadcap.reports import stats
+
+    assert title in [line.strip() for line in render(stats.compute(fair), 80)]
+
+
+@pytest.mark.parametrize(
+    ("count", "most", "width", "bar"),
+    [(5, 10, 40, "█" * 20), (1, 1000, 10, "▏"), (0, 5, 10, ""), (3, 8, 10, "███▊")],
+)
+def test_bar_lengths_in_eighths(count, most, width, bar):
+    from leadcap.cli.bars import bar_text
+
+    assert bar_text(count, most, width) == bar
+
+
+def test_terminal_bars_keep_the_top_fifteen(fair):
+    from leadcap.reports import stats
+
+    for n in range(20):
+        add_lead(fair, {"company": f"C{n}"}, exhibitor=f"Ex{n:02d}")
+    lines = render(stats.compute(fair), 80)
+    section = lines[lines.index("per co-exhibitor") + 1 :]
+    assert [line.split()[0] for line in section[:16]] == [
+        "PartnerCo",
+        *(f"Ex{n:02d}" for n in range(14)),
+        "other",
+    ]
+
+
+def test_watch_on_a_terminal_redraws_the_bars(cli, fair, monkeypatch):
+    from leadcap.cli import report
+
+    monkeypatch.setattr(report, "is_terminal", lambda: True)
+    out = cli("stats", "--watch", "--interval", "0.5", "--iterations", "2").stdout
+    assert "per day" in out and "█" in out
+
+
+def test_watch_interval_zero_is_refused(cli):
+    result = cli("stats", "--watch", "--interval", "0", "--iterations", "1", code=2)
+    assert "--interval" in result.output and "0.5" in result.output

@@ -1,6 +1,8 @@
 import json
 import sqlite3
 
+import pytest
+
 from leadcap.store.database import open_store
 
 
@@ -178,7 +180,7 @@ def test_purge_erases_finished_old_leads_only(cli, db_path):
     assert [lead["company"] for lead in cli.json("list")] == ["Busy AG"]
 
 
-def test_purge_rejects_a_bad_period(cli):
+def test_purge_rejects_a_bad_period(cli, store):
     result = cli("purge", "--older-than", "18 months", code=2)
     assert "Use a number and a unit: 30d, 6w, 18m or 2y" in result.stderr
 
@@ -229,3 +231,41 @@ def test_backups_keep_edited_by_hand_to_nonsense_is_reported(cli, tmp_path):
     config_file.write_text(json.dumps({**config, "backups-keep": "many"}))
     result = cli("list", code=1)
     assert "Error: The device setting backups-keep is 'many', not a number." in result.stderr
+
+
+def test_forget_a_number_that_is_no_lead_says_so(cli, db_path):
+    add(cli, "--company", "ACME")
+    result = cli("forget", "42", input="y\n", code=1)
+    assert result.stderr.startswith("Error: No lead 42. Check the number with leadcap list")
+    assert "Record it as forgotten" not in result.stdout
+    assert count(db_path, "SELECT COUNT(*) FROM tombstones") == 0
+
+
+def test_forget_a_digit_badge_with_no_lead_still_takes_badge(cli, store, db_path):
+    result = cli("forget", "42", "--badge", "--yes")
+    assert "wrote 1 tombstone(s)" in result.stdout
+
+
+def test_resolve_person_refuses_an_unknown_lead_number(store):
+    from leadcap.errors import NotFound
+    from leadcap.store.erasure import resolve_person
+
+    with pytest.raises(NotFound, match="no lead 42"):
+        resolve_person(store, "42")
+
+
+def test_doctor_finds_an_undo_log_pointing_at_a_missing_lead(cli, db_path):
+    add(cli, "--email", "a@example.jp")
+    add(cli, "--email", "A@example.jp")
+    cli("backup")
+    conn = sqlite3.connect(db_path)
+    conn.execute("PRAGMA foreign_keys = ON")
+    (gone,) = conn.execute("SELECT uuid FROM leads WHERE id = 2").fetchone()
+    conn.execute("DELETE FROM leads WHERE id = 2")
+    conn.execute("INSERT INTO lead_aliases VALUES (?, (SELECT uuid FROM leads), 'x')", [gone])
+    conn.commit()
+    conn.close()
+    result = cli("doctor", code=1)
+    assert "undo log" in result.stdout and "point at 1 missing lead(s)" in result.stdout
+    cli("doctor", "--fix")
+    assert cli("undo").stdout.startswith("Undid email, created on lead 1")

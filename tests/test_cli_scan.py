@@ -172,3 +172,14 @@ def test_piped_code_before_any_lead_of_the_session_does_nothing(cli):
 def test_scan_staff_option_names_who_captured(cli):
     cli("scan", "--staff", "Ben", input="NT26-000001\n")
     assert cli.json("list")[0]["captured_by"] == "Ben"
+
+
+def test_piped_vcard_cut_off_by_a_nested_begin_is_saved_raw_and_flagged(cli):
+    broken = "BEGIN:VCARD\nVERSION:3.0\nN:Sato;Ken\nEMAIL:ken@example.jp"
+    result = cli("scan", input="\n".join([broken, VCARD, MECARD, "NT27-000123", ""]))
+    assert "4 scans, 4 new leads" in result.stderr
+    leads = {x["family_name"] or x["badge_id"]: x for x in cli.json("list")}
+    assert set(leads) == {"Sato", "Weber", "山田", "NT27-000123"}
+    assert leads["Sato"]["raw_payload"] == broken
+    assert leads["Sato"]["review_reasons"][0].startswith("vCard cut off: a new BEGIN:VCARD")
+    assert not leads["Weber"]["needs_review"]

@@ -14,11 +14,45 @@ def test_default_database_lives_in_the_app_folder(cli, monkeypatch, tmp_path):
     assert (tmp_path / "home" / "leads.db").exists()
 
 
-def test_db_option_beats_env(cli, tmp_path):
-    other = tmp_path / "other" / "fair.db"
+def test_db_option_beats_env(cli, tmp_path, db_path):
+    other = tmp_path / "fair.db"
     cli("--db", str(other), "add", "--company", "ACME")
-    assert other.exists()
-    assert cli.json("list") == []
+    assert other.exists() and not db_path.exists()
+
+
+def test_db_in_a_missing_folder_is_an_error_and_creates_nothing(cli, tmp_path):
+    stick = tmp_path / "media" / "usb"
+    result = cli("--db", str(stick / "fair.db"), "scan", input="NT27-000001\n", code=1)
+    assert result.stderr.startswith(f"Error: The folder {stick} does not exist")
+    assert "(is the drive mounted?)" in result.stderr
+    assert not (tmp_path / "media").exists()
+
+
+def test_a_new_database_is_announced_on_the_first_line(cli, db_path):
+    result = cli("add", "--company", "ACME")
+    assert result.stderr.splitlines()[0] == f"Created new database {db_path}"
+    assert "Created new" not in cli("add", "--company", "Other").stderr
+
+
+@pytest.mark.parametrize("command", [["list"], ["show", "1"], ["stats"], ["export", "csv"]])
+def test_commands_that_do_not_capture_create_no_database(cli, db_path, command):
+    result = cli(*command, code=1)
+    assert f"Error: There is no database at {db_path} yet." in result.stderr
+    assert not db_path.exists()
+
+
+def test_init_creates_the_database(cli, db_path):
+    result = cli("init", "--event", "nano tech 2027")
+    assert f"Created new database {db_path}" in result.stderr and db_path.exists()
+
+
+def test_a_number_too_long_for_sqlite_is_no_lead(cli):
+    cli("add", "--company", "ACME")
+    result = cli("show", "99999999999999999999999", code=1)
+    assert result.stderr == (
+        "Error: No lead with id 99999999999999999999999."
+        " Use `leadcap list` or `leadcap find` to look it up.\n"
+    )
 
 
 def test_init_stores_event_and_device_settings(cli, tmp_path):

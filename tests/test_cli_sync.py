@@ -120,3 +120,15 @@ def test_sync_json_names_the_snapshot(cli, tmp_path):
     data = json.loads(cli("sync", str(tmp_path / "usb"), "--json").stdout)
     assert data["merged"] == [] and data["snapshot"].endswith(".db")
     assert (tmp_path / "usb" / data["snapshot"].rsplit("/", 1)[-1]).exists()
+
+
+def test_scan_rating_default_does_not_beat_a_rating_given_on_another_laptop(cli, tmp_path):
+    store = open_store(tmp_path / "laptop-c.db", staff="kenji", device="laptop-c")
+    store.now = lambda: datetime.fromisoformat("2024-12-09T10:00:00+09:00")  # earlier
+    leads.add_lead(store, {"email": "sato@beta.jp"}, rating="hot")
+    store.close()
+    cli("scan", "--rating", "warm", input="MECARD:N:Sato,Ken;EMAIL:sato@beta.jp;;\n")
+    history = cli.json("history", "1")
+    assert ("rating_default", "warm") in [(c["field"], c["new_value"]) for c in history]
+    cli("merge", str(tmp_path / "laptop-c.db"))
+    assert [lead["rating"] for lead in cli.json("list")] == ["hot"]

@@ -63,7 +63,7 @@ def test_acknowledged_scans_survive_sigkill(db_path, seed):
     conn.close()
 
 
-def test_scanning_while_listing_and_exporting(db_path, tmp_path):
+def test_scanning_while_listing_and_exporting(store, db_path, tmp_path):
     env = {**os.environ, "LEADCAP_DB": str(db_path)}
     payloads = "".join(f"MECARD:N:Scan,No{i};EMAIL:p{i}@example.jp;;\n" for i in range(150))
     scanner = subprocess.Popen(
@@ -81,7 +81,7 @@ def test_scanning_while_listing_and_exporting(db_path, tmp_path):
         for args in (
             ["list", "--limit", "5"],
             ["find", "scan"],
-            ["export", "csv", "-o", str(tmp_path / "x.csv")],
+            ["export", "csv", "-o", str(tmp_path / "x.csv"), "--force"],
         ):
             readers.append(
                 subprocess.run(

@@ -3,12 +3,9 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
-import test_stats
 
 from leadcap.reports import debrief
-from leadcap.store.leads import add_lead
-
-fair = test_stats.fair  # the fair with known counts, shared with test_stats.py
+from leadcap.store.leads import LeadFilter, add_lead
 
 TODAY, YESTERDAY = date(2026, 12, 10), date(2026, 12, 9)
 
@@ -32,13 +29,21 @@ def test_fixup_commands_of_the_day(fair):
     assert queue(debrief.debrief(fair, TODAY)) == {
         10: [
             "leadcap edit 10 --email <e-mail>",
-            "leadcap consent 10 followup granted",
+            "leadcap consent 10 followup <granted|refused>",
             "leadcap rate 10 <hot|warm|cold>",
             "leadcap tag 10 <tag>",
         ],
         11: ["leadcap edit 11 --email <e-mail>"],  # 'bad@' flagged for review
-        12: ["leadcap consent 12 followup granted"],
+        12: ["leadcap consent 12 followup <granted|refused>"],
     }
+
+
+def test_fixups_are_grouped_by_problem(fair):
+    groups = debrief.debrief(fair, TODAY)["fixup_groups"]
+    assert [(g["kind"], [lead["id"] for lead in g["leads"]]) for g in groups] == [
+        ("email", [10]), ("consent", [10, 12]), ("rating", [10]), ("tags", [10]),
+        ("review", [11])]  # fmt: skip
+    assert groups[1]["command"] == "leadcap consent <id> followup <granted|refused>"
 
 
 def test_yesterday_holds_the_lead_captured_at_2330_utc_and_not_the_deleted_one(fair):
@@ -48,7 +53,7 @@ def test_yesterday_holds_the_lead_captured_at_2330_utc_and_not_the_deleted_one(f
     assert queue(report) == {
         6: [
             "leadcap edit 6 --email <e-mail>",
-            "leadcap consent 6 followup granted",
+            "leadcap consent 6 followup <granted|refused>",
             "leadcap rate 6 <hot|warm|cold>",
         ]
     }
@@ -108,6 +113,8 @@ def test_a_visit_that_came_in_by_merge_is_a_returning_visitor(fair, tmp_path):
     finally:
         other.close()
     since, until = stats.day_bounds(fair.zone(), TODAY)
-    assert stats.totals(fair, since, until)["returning_visitors"] == 1  # Abe, captured today
+    assert (
+        stats.totals(fair, LeadFilter(since=since, until=until))["returning_visitors"] == 1
+    )  # Abe, captured today
     assert debrief.debrief(fair, TODAY)["returning_visitors"] == 2  # Abe, and Yamada scanned again
     assert debrief.debrief(fair, YESTERDAY)["returning_visitors"] == 0

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from leadcap.errors import UsageError
+from leadcap.errors import LeadcapError, UsageError
 from leadcap.output import drafts
 from leadcap.store.leads import add_lead
 
@@ -18,16 +18,18 @@ def fair(store):
     """Three leads who agreed to follow-up (ja, de, en) and three who get no draft."""
     store.set_setting("timezone", "Asia/Tokyo")
     store.set_setting("event", "nano tech 2027")
+    store.set_setting("card.email", "booth@example.org")
     people = [
         ({"family_name": "山田", "given_name": "太郎", "company": "山田製作所",
-          "email": "taro@yamada.co.jp", "notes": "[2027-01-29 10:02 anna] カタログと見積を送る\n"
+          "email": "taro@yamada.co.jp", "materials": "カタログと見積を送る",
+          "notes": "[2027-01-29 10:02 anna] カタログと見積を送る\n"
           "[2027-01-29 10:03 anna] 来月訪問希望"}, ["センサー", "AI"], GRANTED),
         ({"family_name": "Schmidt", "given_name": "Anna", "company": "Müller GmbH",
-          "email": "anna.schmidt@mueller.de", "notes": "Muster schicken"}, ["Sensorik", "KI"],
-         GRANTED),
+          "email": "anna.schmidt@mueller.de", "materials": "Muster schicken",
+          "notes": "Muster schicken, Jan anrufen"}, ["Sensorik", "KI"], GRANTED),
         ({"family_name": "Doe", "given_name": "Jane", "company": "Acme Ltd", "country": "US",
-          "email": "jane@acme.com", "notes": "send brochure and price list\nlikes golf"}, ["AI"],
-         GRANTED),
+          "email": "jane@acme.com", "materials": "send brochure and price list",
+          "notes": "sent brochure\nlikes golf"}, ["AI"], GRANTED),
         ({"family_name": "Muster", "email": "max@muster.de"}, [], {}),
         ({"family_name": "Refuser", "email": "no@thanks.com"}, [], {"followup": "refused"}),
         ({"family_name": "Nomail", "company": "Post Only"}, [], GRANTED),
@@ -38,7 +40,9 @@ def fair(store):
 
 
 def read(path: Path) -> email.message.EmailMessage:
-    return email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
+    """The draft as a mail client reads it (lines end CRLF on disk; see test_eml_lines_end_crlf)."""
+    data = path.read_bytes().replace(b"\r\n", b"\n")
+    return email.message_from_bytes(data, policy=email.policy.default)
 
 
 def run(cli, tmp_path, *args):
@@ -96,16 +100,50 @@ def test_headers_of_a_draft(cli, fair, tmp_path):
 
 
 def test_sender_from_this_laptops_card(cli, fair, tmp_path):
+    fair.conn.execute("DELETE FROM settings WHERE key = 'card.email'")
     cli("config", "set", "my-card.email", "anna@example.org")
     result, files = run(cli, tmp_path)
     assert read(files[0])["From"].addresses[0].addr_spec == "anna@example.org"
     assert "Warning" not in result.stderr
 
 
-def test_no_sender_warns_and_uses_a_placeholder(cli, fair, tmp_path):
-    result, files = run(cli, tmp_path)
-    assert "Warning: no sender address set" in result.stderr
-    assert read(files[0])["From"].addresses[0].addr_spec == "you@example.com"
+def test_no_sender_is_refused_naming_the_settings(cli, fair, tmp_path):
+    fair.conn.execute("DELETE FROM settings WHERE key = 'card.email'")
+    result = cli("drafts", "-o", str(tmp_path / "out"), code=1)
+    assert result.stderr.startswith("Error: No sender address for the drafts.")
+    assert "config set card.email" in result.stderr and "my-card.email" in result.stderr
+    assert not (tmp_path / "out").exists()
+
+
+def test_sender_refusal_in_the_core(store):
+    with pytest.raises(LeadcapError, match="no sender address"):
+        drafts.sender(store, {})
+
+
+def test_free_notes_never_reach_the_customer(cli, fair, tmp_path):
+    bodies = [read(path).get_content() for path in run(cli, tmp_path)[1]]
+    for internal in ("来月訪問希望", "Jan anrufen", "sent brochure", "likes golf"):
+        assert not any(internal in body for body in bodies)
+
+
+def test_materials_promised_by_command_code_reach_the_draft(cli, fair, tmp_path):
+    codes = ["LEADCAP:CONSENT:followup", "LEADCAP:PROMISE:white paper", "LEADCAP:PROMISE:samples"]
+    cli("scan", input="MECARD:N:Roe,Jo;EMAIL:roe@example.com;;\n" + "\n".join(codes) + "\n")
+    (lead,) = [x for x in cli.json("list") if x["family_name"] == "Roe"]
+    assert lead["materials"] == "white paper\nsamples"
+    body = read(run(cli, tmp_path, str(lead["id"]))[1][0]).get_content()
+    assert "attached:\n- white paper\n- samples\n" in body
+
+
+def test_materials_set_with_edit(cli, fair):
+    assert cli.json("edit", "3", "--materials", "quote; data sheet")["materials"] == (
+        "quote\ndata sheet")  # fmt: skip
+    assert cli.json("edit", "3", "--materials", "none")["materials"] is None
+
+
+def test_eml_lines_end_crlf(cli, fair, tmp_path):
+    raw = run(cli, tmp_path)[1][2].read_bytes()
+    assert b"\r\n" in raw and b"\n" not in raw.replace(b"\r\n", b"")
 
 
 def test_mbox_holds_exactly_the_consenting_leads(cli, fair, tmp_path):
@@ -139,8 +177,9 @@ def test_windows_saved_japanese_template(cli, fair, tmp_path):
 
 @pytest.mark.parametrize(
     ("email", "addr_spec"),
-    [("Taro@Yamada.co.jp", "Taro@Yamada.co.jp"), ("info@bücher.de", "info@xn--bcher-kva.de")],
-)
+    [("Taro@Yamada.co.jp", "Taro@Yamada.co.jp"), ("info@bücher.de", "info@xn--bcher-kva.de"),
+     ("info@straße.de", "info@xn--strae-oqa.de")],  # IDNA 2008: not strasse.de
+)  # fmt: skip
 def test_address_in_to_header(store, email, addr_spec):
     lead = add_lead(store, {"family_name": "A\nB", "email": email}, consent=GRANTED)
     sender = drafts.Sender("Ken", "ken@example.org")
@@ -220,15 +259,10 @@ def test_join_words(tags, lang, expected):
     assert drafts.join_words(tags, lang) == expected
 
 
-def test_promised_material_finds_keyword_lines_without_stamps():
-    notes = (
-        "[2027-01-29 10:02 anna] wants a QUOTE for 50 units\nmet at the booth\n"
-        "Datenblatt Sensor X\n[2027-01-29 11:00 ken] サンプル希望"
-    )
-    assert drafts.promised_material(notes) == [
-        "wants a QUOTE for 50 units",
+def test_promised_material_is_the_materials_field_only():
+    assert drafts.promised_material("quote for 50 units\n\nDatenblatt Sensor X\n") == [
+        "quote for 50 units",
         "Datenblatt Sensor X",
-        "サンプル希望",
     ]
 
 

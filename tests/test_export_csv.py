@@ -62,15 +62,48 @@ def test_semicolon_delimiter(tmp_path):
     assert rows[1][[c.key for c in LEAD_COLUMNS].index("company")] == "Müller & Söhne GmbH"
 
 
-@pytest.mark.parametrize("format", ["leadcap", "salesforce", "hubspot"])
 @pytest.mark.parametrize("payload", payloads())
-def test_payloads_are_neutralised_in_every_format(tmp_path, format, payload):
+def test_payloads_are_neutralised_in_the_spreadsheet_layout(tmp_path, payload):
     path = tmp_path / "leads.csv"
-    write_csv(path, [{**LEAD, "company": payload, "given_name": payload}], format=format)
+    write_csv(path, [{**LEAD, "company": payload, "given_name": payload}])
     (row,) = read(path)
-    first_name = "given_name" if format == "leadcap" else "First Name"
-    assert row[first_name] == neutralise(payload)
+    assert row["given_name"] == neutralise(payload)
     assert not any(v.lstrip(" \u3000").startswith(FORMULA_STARTS) for v in row.values())
+
+
+@pytest.mark.parametrize("format", ["salesforce", "hubspot"])
+@pytest.mark.parametrize("payload", ["=1+2", "+49 511 123456", "-Ltd-", "@home"])
+def test_crm_files_hold_values_as_the_crm_should_store_them(tmp_path, format, payload):
+    path = tmp_path / "crm.csv"
+    write_csv(path, [{**LEAD, "given_name": payload}], format=format)
+    (row,) = read(path)
+    assert row["First Name"] == payload  # no spreadsheet apostrophe carried into the CRM
+
+
+@pytest.mark.parametrize(
+    ("format", "phone", "mobile"),
+    [("salesforce", "Phone", "Mobile Phone"), ("hubspot", "Phone Number", "Mobile Phone Number")],
+)
+def test_crm_phones_are_e164(tmp_path, format, phone, mobile):
+    path = tmp_path / "crm.csv"
+    write_csv(path, [LEAD], format=format)
+    (row,) = read(path)
+    assert (row[phone], row[mobile]) == ("+49511123456", "+491701234567")
+
+
+def test_crm_phones_prefer_the_stored_e164(tmp_path):
+    path = tmp_path / "crm.csv"
+    write_csv(path, [{**LEAD, "country": None, "mobile_e164": "+491701234567"}], format="hubspot")
+    (row,) = read(path)
+    assert row["Mobile Phone Number"] == "+491701234567"
+
+
+def test_salesforce_imports_a_won_lead_as_working_and_says_so(tmp_path):
+    path = tmp_path / "sf.csv"
+    write_csv(path, [{**LEAD, "status": "won"}], format="salesforce")
+    (row,) = read(path)
+    assert row["Lead Status"] == "Working - Contacted"  # "Closed - Converted" cannot import
+    assert row["Description"].startswith("Won at the fair: convert this lead in Salesforce.")
 
 
 def test_salesforce_layout(tmp_path):
@@ -93,7 +126,7 @@ def test_hubspot_layout(tmp_path):
     (row,) = read(path)
     assert list(row) == [header for header, _ in HUBSPOT_COLUMNS]
     assert row["Company Name"] == "Müller & Söhne GmbH" and row["Postal Code"] == "01234"
-    assert row["Mobile Phone Number"] == "0170 1234567" and row["Marketing consent"] == "granted"
+    assert row["Mobile Phone Number"] == "+491701234567" and row["Marketing consent"] == "granted"
     assert row["Lead Status"] == "Connected"
 
 

@@ -3,13 +3,14 @@ from __future__ import annotations
 import pytest
 
 from leadcap.export.vcard import card_lines, escape_text, fold, write_vcf
+from leadcap.intake.parse.vcard import parse_vcard
 
 LEAD = {
     "uuid": "3f0c8a5e-1111-4222-8333-944455556666", "given_name": "太郎", "family_name": "山田",
     "full_name": "山田 太郎", "name_reading": "ヤマダ タロウ", "company": "山田製作所; 東京",
     "department": "営業部", "title": "部長", "email": "taro@example.co.jp",
     "phone": "+81 3-1234-5678", "mobile": "090-1234-5678", "street": "丸の内1-1, 3F",
-    "city": "千代田区", "postal_code": "100-0005", "country": "JP",
+    "city": "千代田区", "region": "東京都", "postal_code": "100-0005", "country": "JP",
     "website": "https://example.co.jp", "notes": "Wants a demo\nbudget: 1,000万円 \\ Q1",
     "tags": ["AI", "Robotics, Arms"], "badge_id": "B-0042",
 }  # fmt: skip
@@ -53,7 +54,7 @@ def test_v3_structure():
     assert "ORG:山田製作所\\; 東京;営業部" in lines
     assert "TEL;TYPE=work,voice:+81 3-1234-5678" in lines
     assert "TEL;TYPE=cell,voice:090-1234-5678" in lines
-    assert "ADR;TYPE=work:;;丸の内1-1\\, 3F;千代田区;;100-0005;JP" in lines
+    assert "ADR;TYPE=work:;;丸の内1-1\\, 3F;千代田区;東京都;100-0005;JP" in lines
     assert "CATEGORIES:AI,Robotics\\, Arms" in lines
     assert "NOTE:Wants a demo\\nbudget: 1\\,000万円 \\\\ Q1" in lines
 
@@ -65,19 +66,40 @@ def test_v4_reading_goes_to_sort_as():
     assert f"UID:urn:uuid:{LEAD['uuid']}" in lines
 
 
-def test_card_without_names_still_has_fn():
+def test_a_company_only_card_is_an_organisation():
     lines = card_lines({"company": "ACME", "email": "info@acme.test"}, "3.0")
-    assert "FN:ACME" in lines and "N:;;;;" in lines
+    assert "FN:ACME" in lines and "N:;;;;" in lines and "X-ABShowAs:COMPANY" in lines
+    assert "KIND:org" in card_lines({"company": "ACME"}, "4.0")
+    assert not any(line.startswith("N") for line in card_lines({"company": "ACME"}, "4.0"))
+
+
+@pytest.mark.parametrize(
+    ("lead", "fn"),
+    [({"email": "a@b.example"}, "FN:a@b.example"), ({"badge_id": "B-7"}, "FN:B-7"),
+     ({"family_name": "山田", "given_name": "太郎"}, "FN:山田 太郎"),
+     ({"family_name": "Schmidt", "given_name": "Anna"}, "FN:Anna Schmidt")],
+)  # fmt: skip
+def test_fn_is_never_empty_and_japanese_is_family_first(lead, fn):
+    assert fn in card_lines(lead)
+
+
+@pytest.mark.parametrize("url", ["javascript:alert(1)", "data:text/html,x", "https://a b.example"])
+def test_only_safe_links_become_url(url):
+    assert not any(line.startswith("URL") for line in card_lines({**LEAD, "website": url}))
+
+
+def test_a_full_name_alone_is_split_by_the_one_rule():
+    assert "N:山田;太郎;;;" in card_lines({"full_name": "山田 太郎"})
+    assert "N:Schmidt;Anna;;;" in card_lines({"full_name": "Anna Schmidt"})
 
 
 @pytest.mark.parametrize("version", ["3.0", "4.0"])
 def test_round_trip_through_leadcap_parser(tmp_path, version):
-    parser = pytest.importorskip("leadcap.intake.parse.vcard")
     path = tmp_path / "leads.vcf"
     write_vcf(path, [LEAD], version=version)
-    (contact,) = parser.parse_vcard(path.read_bytes())
+    (contact,) = parse_vcard(path.read_bytes())
     for key in ("given_name", "family_name", "full_name", "name_reading", "title", "email",
-                "phone", "mobile", "website", "street", "city", "postal_code", "country",
+                "phone", "mobile", "website", "street", "city", "region", "postal_code", "country",
                 "notes", "badge_id"):  # fmt: skip
         assert getattr(contact, key) == LEAD[key], key
     assert (contact.company, contact.department) == ("山田製作所; 東京", "営業部")

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from leadcap.export.columns import LEAD_COLUMNS
-from leadcap.export.xlsx import display_width, write_split_files, write_workbook
+from leadcap.export.xlsx import display_width, write_workbook
 
 DATA = Path(__file__).parent / "data" / "owasp"
 EVENT = {"name": "SEMICON Japan 2026", "timezone": "Asia/Tokyo"}
@@ -260,16 +260,6 @@ def test_progress_reports_the_final_count(tmp_path):
     seen = []
     export(tmp_path, [lead(i) for i in range(3)], progress=seen.append)
     assert seen[-1] == 3
-
-
-def test_split_files_one_workbook_per_colleague(tmp_path):
-    leads = [lead(1, owner="Jürgen/Müller"), lead(2, owner="山田"), lead(3, owner=None)]
-    paths = write_split_files(tmp_path / "out", leads, split_by="staff", event=EVENT)
-    assert [p.name for p in paths] == ["anna.xlsx", "Jürgen_Müller.xlsx", "山田.xlsx"]
-    wb = load(paths[0])
-    assert [r["uuid"].value for r in data_rows(wb["Leads"])] == ["uuid-3"]
-    rows = {r[0]: r[1] for r in wb["Summary"].iter_rows(values_only=True) if r[0]}
-    assert rows["Filters: staff"] == "anna"
 
 
 @pytest.mark.skipif(shutil.which("soffice") is None, reason="LibreOffice (soffice) not installed")

@@ -7,7 +7,8 @@ import pytest
 from leadcap.errors import LeadcapError, UsageError
 from leadcap.export import run as exporting
 from leadcap.export.columns import SUMMARY_LABELS
-from leadcap.export.run import Selection, file_groups, select_leads
+from leadcap.export.grouping import lead_groups
+from leadcap.export.run import Selection, select_leads
 from leadcap.store.leads import LeadFilter, add_lead
 
 WORDS = SUMMARY_LABELS["en"]
@@ -36,7 +37,7 @@ def test_order_is_hot_warm_cold_unrated_then_newest_first(store):
 def test_consent_filter_takes_only_granted(store, purpose, expected):
     add(store, "yes", 1, consent={"followup": "granted"})
     add(store, "no", 1, consent={"followup": "refused"})
-    assert names(select_leads(store, Selection(consent=purpose))) == expected
+    assert names(select_leads(store, Selection(LeadFilter(consent=purpose)))) == expected
 
 
 def test_status_filter_comes_from_lead_filter(store):
@@ -93,7 +94,7 @@ SHARED = {"share": "granted"}
     ],
 )
 def test_pavilion_privacy_rule(lead, expected):
-    assert file_groups(lead, "exhibitor", WORDS, ACME) == expected
+    assert lead_groups(lead, "exhibitor", WORDS, dict(ACME), shared=True) == expected
 
 
 @pytest.mark.parametrize(
@@ -105,11 +106,38 @@ def test_pavilion_privacy_rule(lead, expected):
         ("rating", {"rating": None}, ["(no rating)"]),
     ],
 )
-def test_file_groups_for_other_splits(split_by, lead, expected):
-    assert file_groups(lead, split_by, WORDS, {}) == expected
+def test_groups_for_other_splits(split_by, lead, expected):
+    assert lead_groups(lead, split_by, WORDS, {}) == expected
 
 
 @pytest.mark.parametrize(("split_by", "lang"), [("colour", "en"), (None, "fr")])
 def test_bad_xlsx_options_are_usage_errors(split_by, lang):
     with pytest.raises(UsageError):
         exporting.check_xlsx_options(split_by, lang)
+
+
+def test_exhibitor_spellings_make_one_sheet_and_one_file(store, tmp_path):
+    """`--split-by exhibitor` as sheets and as files groups "ACME GmbH" and "acme  gmbh"
+    alike (they used to be two sheets but one file)."""
+    from openpyxl import load_workbook
+
+    add(store, "a", 1, exhibitor="ACME GmbH")
+    add(store, "b", 2, exhibitor="acme  gmbh")
+    book = tmp_path / "one.xlsx"
+    exporting.export_xlsx(store, book, Selection(), split_by="exhibitor")
+    assert load_workbook(book, read_only=True).sheetnames == ["Summary", "ACME GmbH"]
+    result = exporting.export_xlsx_files(
+        store, tmp_path / "files", Selection(), split_by="exhibitor"
+    )
+    assert [p.name for p in result.paths] == ["ACME GmbH.xlsx"]
+
+
+def test_files_per_colleague_are_named_safely(store, tmp_path):
+    from leadcap.store.leads import update_lead
+
+    for name, owner in (("a", "Jürgen/Müller"), ("b", "山田"), ("c", None)):
+        lead = add(store, name, 1)
+        if owner:
+            update_lead(store, lead["id"], {"owner": owner}, command="edit")
+    result = exporting.export_xlsx_files(store, tmp_path / "out", Selection(), split_by="staff")
+    assert sorted(p.name for p in result.paths) == ["Jürgen_Müller.xlsx", "anna.xlsx", "山田.xlsx"]

@@ -291,3 +291,70 @@ def test_changes_are_numbered_in_order_per_device(store):
     rows = store.conn.execute("SELECT seq FROM changes WHERE device = 'laptop-a' ORDER BY id")
     seqs = [row[0] for row in rows]
     assert seqs == list(range(1, len(seqs) + 1))
+
+
+# -- find: badge ids, phone numbers, kanji variants ------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("fields", "query"),
+    [
+        ({"badge_id": "NT27-000123"}, "nt27-000123"),
+        ({"badge_id": "NT27-000123"}, "000123"),
+        ({"phone": "090-1234-5678"}, "09012345678"),
+        ({"phone": "090-1234-5678"}, "090 1234"),
+        ({"phone": "090-1234-5678"}, "+81 90 1234 5678"),  # E.164 digits
+        ({"mobile": "+49 171 2345678"}, "171 2345678"),
+        ({"family_name": "髙橋"}, "高橋"),
+        ({"family_name": "高橋"}, "髙橋"),
+        ({"family_name": "山﨑"}, "山崎"),
+        ({"family_name": "渡邊"}, "渡辺"),
+        ({"family_name": "渡邉"}, "渡邊"),
+        ({"family_name": "齋藤"}, "斎藤"),
+        ({"company": "濱田製作所"}, "浜田"),
+    ],
+)
+def test_find_badges_phones_and_kanji_variants(store, fields, query):
+    store.set_setting("country", "JP")
+    lead = add(store, **fields)
+    add(store, family_name="Weber", phone="+49 711 970-0", badge_id="NT27-999999")
+    assert [x["id"] for x in leads.find(store, query)] == [lead["id"]]
+
+
+@pytest.mark.parametrize(("first", "second"), [("歴史", "暦"), ("浜", "瀕"), ("島", "嶋")])
+def test_kanji_that_japanese_keeps_apart_are_not_folded(store, first, second):
+    add(store, company=first)
+    assert leads.find(store, second) == []
+
+
+def test_m005_makes_older_leads_findable_by_badge_phone_and_variant(db_path):
+    import sqlite3
+
+    from leadcap.store.database import Store, open_store
+    from leadcap.store.migrations import migrations
+
+    conn = sqlite3.connect(db_path, isolation_level=None)
+    old = Store(db_path, conn, staff="a", device="d")
+    migrations.apply(old.db, stop_before="m005_search_badges_phones_variants")
+    lead = add(old, family_name="髙橋", badge_id="NT27-4711", phone="+81 3 1234 5678")
+    conn.execute("UPDATE leads SET search_text = 'stale' WHERE id = ?", [lead["id"]])
+    conn.close()
+    store = open_store(db_path, staff="a", device="d")
+    for query in ("高橋", "nt27-4711", "3 1234 5678"):
+        assert [x["id"] for x in leads.find(store, query)] == [lead["id"]]
+    store.close()
+
+
+@pytest.mark.parametrize(
+    ("lead", "shown"),
+    [
+        ({"family_name": "山田", "badge_id": "NT27-1"}, "山田"),
+        ({"badge_id": "NT27-1", "source": "badge", "raw_payload": "NT27-1"}, "badge NT27-1"),
+        ({"source": "unknown", "raw_payload": "?? noise\n??"}, "(unreadable scan) ?? noise ??"),
+        ({"source": "unknown", "raw_payload": "x" * 60}, "(unreadable scan) " + "x" * 39 + "…"),
+    ],
+)
+def test_list_name_is_never_blank(lead, shown):
+    from leadcap.store import model
+
+    assert model.list_name(lead) == shown

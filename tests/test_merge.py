@@ -406,3 +406,44 @@ def test_a_tombstone_and_aliases_in_one_merge_erase_the_person(laptop):
     assert report.erased == 1
     assert [lead["uuid"] for lead in leads.iter_leads(a)] == [kept["uuid"]]
     assert tombstones.is_forgotten(a, {"email": "x@y.de"})
+
+
+# -- session defaults fill empty fields only, also across laptops ----------------------
+
+
+def test_a_session_default_never_overwrites_a_rating_given_on_another_laptop(laptop):
+    from leadcap.intake import capture
+
+    a, b = laptop("laptop-a"), laptop("laptop-b")
+    capture.capture(a, "MECARD:N:Sato,Ken;EMAIL:ken@example.jp;;")
+    merge.merge_file(b, a.path)  # b now knows Ken, unrated
+    leads.update_lead(a, 1, {"rating": "hot"}, command="rate")  # explicit, on laptop A
+    warm = capture.SessionDefaults(rating="warm")
+    outcome = capture.capture(b, "MECARD:N:Sato,Ken;EMAIL:ken@example.jp;;", defaults=warm)
+    assert outcome.kind == "duplicate" and outcome.lead["rating"] == "warm"  # filled on B
+    merge.merge_file(a, b.path)
+    merge.merge_file(b, a.path)
+    assert [x["rating"] for x in leads.iter_leads(a)] == ["hot"]
+    assert [x["rating"] for x in leads.iter_leads(b)] == ["hot"]
+
+
+def test_a_default_on_a_new_capture_yields_to_an_explicit_rating_of_the_person(laptop):
+    from leadcap.intake import capture
+
+    a, b = laptop("laptop-a"), laptop("laptop-b")
+    leads.add_lead(a, {"email": "ken@example.jp"}, rating="hot")
+    warm = capture.SessionDefaults(rating="warm")
+    capture.capture(b, "MECARD:N:Sato,Ken;EMAIL:ken@example.jp;;", defaults=warm)
+    merge.merge_file(a, b.path)
+    assert [x["rating"] for x in leads.iter_leads(a)] == ["hot"]
+
+
+def test_a_default_still_fills_an_unrated_person_after_a_merge(laptop):
+    from leadcap.intake import capture
+
+    a, b = laptop("laptop-a"), laptop("laptop-b")
+    leads.add_lead(a, {"email": "ken@example.jp"})
+    warm = capture.SessionDefaults(rating="warm")
+    capture.capture(b, "MECARD:N:Sato,Ken;EMAIL:ken@example.jp;;", defaults=warm)
+    merge.merge_file(a, b.path)
+    assert [x["rating"] for x in leads.iter_leads(a)] == ["warm"]

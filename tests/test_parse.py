@@ -228,13 +228,11 @@ def test_undecodable_bytes_fall_back_to_latin1():
 
 
 def test_vcard_is_dispatched_to_the_vcard_parser():
-    pytest.importorskip("leadcap.intake.parse.vcard")
     result = parse_payload(b"BEGIN:VCARD\r\nVERSION:3.0\r\nFN:Sean Owen\r\nEND:VCARD\r\n")
     assert (result.source, result.contacts[0].full_name) == ("vcard", "Sean Owen")
 
 
 def test_vcard_check_comes_before_key_value():
-    pytest.importorskip("leadcap.intake.parse.vcard")
     result = parse_payload("BEGIN:VCARD\nN:Owen;Sean\nEMAIL:s@x.org\nTEL:1\nEND:VCARD")
     assert result.source == "vcard"
 

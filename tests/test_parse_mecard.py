@@ -116,7 +116,7 @@ def test_shift_jis_bytes_are_decoded():
 def test_seven_part_docomo_address_is_split():
     contact = parse_mecard("MECARD:N:X;ADR:,,1-2-3 Dogenzaka,Shibuya-ku,Tokyo,150-0043,Japan;;")
     assert contact.street == "1-2-3 Dogenzaka"
-    assert contact.city == "Shibuya-ku, Tokyo"
+    assert (contact.city, contact.region) == ("Shibuya-ku", "Tokyo")
     assert (contact.postal_code, contact.country) == ("150-0043", "Japan")
 
 

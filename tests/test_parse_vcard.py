@@ -372,3 +372,14 @@ def test_never_raises_and_is_deterministic(payload):
 def test_never_raises_on_vcard_shaped_noise(body):
     for payload in ("BEGIN:VCARD\r\n" + body, ("BEGIN:VCARD\r\n" + body).encode("latin-1")):
         assert all(c.source == "vcard" for c in parse_vcard(payload))
+
+
+@pytest.mark.parametrize(
+    ("adr", "city", "region"),
+    [(";;1-1 Marunouchi;千代田区;東京都;100-0005;日本", "千代田区", "東京都"),
+     (";;1 Infinite Loop;Cupertino;CA;95014;USA", "Cupertino", "CA"),
+     (";;Hauptstr. 1;;Bayern;80331;DE", None, "Bayern")],
+)  # fmt: skip
+def test_adr_region_is_kept(adr, city, region):
+    (contact,) = parse_vcard(f"BEGIN:VCARD\r\nVERSION:3.0\r\nFN:X\r\nADR:{adr}\r\nEND:VCARD\r\n")
+    assert (contact.city, contact.region) == (city, region)

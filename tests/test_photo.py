@@ -48,9 +48,7 @@ def _qr_png(tmp_path: Path, data: bytes, name: str = "qr.png") -> Path:
 
 
 def _zxing_png(tmp_path: Path, content: str | bytes, format_name: str) -> Path:
-    zxingcpp = pytest.importorskip("zxingcpp")
-    if not hasattr(zxingcpp, "create_barcode"):
-        pytest.skip("zxing-cpp < 3 cannot write barcodes")
+    import zxingcpp
     from PIL import Image
 
     barcode = zxingcpp.create_barcode(content, getattr(zxingcpp.BarcodeFormat, format_name))

@@ -9,6 +9,7 @@ import textwrap
 CHILD = textwrap.dedent(
     """
     import sys
+    import time
     for name in ("termios", "tty", "fcntl"):
         sys.modules[name] = None  # `import termios` now raises ImportError
 
@@ -54,23 +55,30 @@ CHILD = textwrap.dedent(
     from leadcap.store.database import open_store
 
     class Script:
-        # Keys in batches; between batches a pause, as between a scan and a person.
+        # Keys in batches 0.3 s apart, as a scanner's burst and a person's keys arrive.
 
         closed = False
+        idle = 0
 
         def __init__(self, batches):
-            self.batches = [item for batch in batches for item in (None, batch)]
+            start = time.monotonic()
+            self.batches = [(start + 0.3 * (i + 1), batch) for i, batch in enumerate(batches)]
 
         def wait(self, timeout):
-            if self.batches and self.batches[0] is None:
-                self.batches.pop(0)
-                return False
             if not self.batches:
-                raise SystemExit("the loop did not stop at Ctrl-C")
+                self.idle += 1
+                if self.idle > 20:
+                    raise SystemExit("the loop did not stop at Ctrl-C")
+                return False
+            due = self.batches[0][0] - time.monotonic()
+            if timeout is not None and due > timeout:
+                time.sleep(timeout)
+                return False
+            time.sleep(max(0.0, due))
             return True
 
         def read(self):
-            return self.batches.pop(0)
+            return self.batches.pop(0)[1]
 
         def flush(self):
             return []

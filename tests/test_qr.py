@@ -220,3 +220,47 @@ def test_badge_ids_look_like_bare_badge_ids():
     ids = [b.badge_id for b in badges_core.sample_badges(12)]
     assert ids[0] == "NT27-000001" and ids[-1] == "NT27-000012"
     assert all(re.match(DEFAULT_BADGE_PATTERN, badge_id) for badge_id in ids)
+
+
+def test_booth_card_with_only_a_company_is_an_organisation():
+    payload = qr.card_vcard({"company": "German Pavilion"})
+    assert "N:Pavilion;German" not in payload
+    assert "FN:German Pavilion\r\n" in payload and "X-ABShowAs:COMPANY\r\n" in payload
+
+
+def test_booth_card_and_export_share_one_writer():
+    from leadcap.export.vcard import card_text
+
+    details = {"name": "Anna Schmidt", "company": "Müller, Weber; Söhne GmbH " * 4}
+    card = {"family_name": "Schmidt", "given_name": "Anna", "full_name": "Anna Schmidt",
+            "company": details["company"].strip()}  # fmt: skip
+    payload = qr.card_vcard({**details, "company": details["company"].strip()})
+    assert payload == card_text(card)
+    assert max(len(line.encode()) for line in payload.split("\r\n")) <= 75  # folded
+
+
+def test_test_badges_use_the_export_badge_property():
+    from leadcap.output.badges import sample_badges
+
+    (badge,) = sample_badges(1)
+    assert f"X-LEADCAP-BADGE:{badge.badge_id}\r\n" in badge.payload("vcard")
+
+
+def test_without_a_japanese_font_every_code_keeps_a_number_and_a_latin_label():
+    items = qr.command_items(["センサー", "AI ロボット"])
+    labels = [qr.sheet_label(item, n, has_cjk=False) for n, item in enumerate(items, 1)]
+    assert (labels[0].heading, labels[0].lines) == (["1.", "Interesse", "Interest"], ["code 1"])
+    assert labels[1].lines == ["AI"]
+    assert labels[2].heading[0] == "3." and labels[2].lines == ["Heiß / Hot"]
+    assert all(not qr.model.JAPANESE_SCRIPT.search(" ".join(x.heading + x.lines)) for x in labels)
+
+
+def test_with_a_japanese_font_labels_keep_their_japanese():
+    (label,) = [
+        qr.sheet_label(item, 1, has_cjk=True) for item in qr.command_items(["センサー"])[:1]
+    ]
+    assert label.lines == ["センサー"] and label.heading[0] == "1."
+
+
+def test_a_japanese_title_loses_only_its_japanese_without_a_font():
+    assert qr.latin_only("leadcap · ナノテク 2027") == "leadcap · 2027"

@@ -287,7 +287,7 @@ def test_pasted_note_stays_a_note(screen, event):
     screen.scan(badge(1))
     screen.shows("NEW LEAD")
     screen.child.send("\x1b[200~" + note + "\x1b[201~")  # bracketed paste
-    screen.shows("Note: Wants samples")
+    screen.shows("Note: …", "for a 2027 pilot line.")  # a long line scrolls with the cursor
     screen.key("\r")
     screen.shows("Note added (saved)")
     assert lead_by(event, badge_id="NT26-000001")["notes"].endswith(note.strip())

@@ -37,10 +37,33 @@ def test_pragmas_make_commits_durable_and_shared(store):
     assert conn.execute("PRAGMA busy_timeout").fetchone()[0] >= 5000
 
 
-def test_missing_folders_are_created(tmp_path):
+def test_missing_folders_are_created_only_when_asked(tmp_path):
     path = tmp_path / "a" / "b" / "leads.db"
-    open_store(path, staff="a", device="d").close()
+    with pytest.raises(DatabaseError, match="does not exist \\(is the drive mounted\\?\\)"):
+        open_store(path, staff="a", device="d")
+    assert not (tmp_path / "a").exists()
+    open_store(path, staff="a", device="d", make_folders=True).close()
     assert path.exists()
+
+
+def test_a_missing_file_is_created_only_when_asked(db_path):
+    from leadcap.errors import NotFound
+
+    with pytest.raises(NotFound, match="no database at"):
+        open_store(db_path, staff="a", device="d", create=False)
+    assert not db_path.exists()
+    store = open_store(db_path, staff="a", device="d")
+    assert store.created
+    store.close()
+    assert not open_store(db_path, staff="a", device="d", create=False).created
+
+
+def test_a_lead_number_beyond_sqlite_integers_is_not_found(store):
+    from leadcap.errors import NotFound
+    from leadcap.store import leads
+
+    with pytest.raises(NotFound, match="no lead with id 99999999999999999999999"):
+        leads.get_lead(store, "99999999999999999999999")
 
 
 def test_newer_schema_is_refused_and_not_modified(db_path):
@@ -102,3 +125,67 @@ def test_the_scan_loop_checkpoints_between_visitors(store):
     store.checkpoint()
     busy, wal_frames, moved = store.conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
     assert busy == 0 and wal_frames == moved
+
+
+def test_system_timezone_comes_from_tzlocal(monkeypatch):
+    import tzlocal
+
+    from leadcap.store import database
+
+    monkeypatch.delenv("TZ", raising=False)
+    monkeypatch.setattr(tzlocal, "get_localzone_name", lambda: "America/New_York")
+    database.system_timezone.cache_clear()
+    try:
+        assert database.system_timezone() == "America/New_York"
+        monkeypatch.setattr(tzlocal, "get_localzone_name", lambda: "Not/AZone")
+        database.system_timezone.cache_clear()
+        assert database.system_timezone() == "UTC"
+    finally:
+        database.system_timezone.cache_clear()
+
+
+# -- lead numbers are never given twice (m005) ----------------------------------------
+
+
+def test_forget_then_add_never_reuses_a_lead_number(cli):
+    for name in ("Sato", "Weber"):
+        cli("add", "--family-name", name)
+    cli("forget", "2", "--yes")
+    assert cli("add", "--family-name", "Tanaka").stdout.strip() == "3"
+
+
+def test_erased_row_number_is_not_reused_in_the_core(store):
+    from leadcap.store import erasure, leads
+
+    first = leads.add_lead(store, {"family_name": "Sato"})
+    second = leads.add_lead(store, {"family_name": "Weber"})
+    erasure.forget_lead(store, second, at="2026-12-09T10:00:00+09:00")
+    assert leads.add_lead(store, {"family_name": "Tanaka"})["id"] == second["id"] + 1
+    assert first["id"] == 1
+
+
+def test_m005_keeps_ids_tags_and_search_of_an_older_database(db_path):
+    from leadcap.store import leads
+    from leadcap.store.database import Store
+
+    conn = sqlite3.connect(db_path, isolation_level=None)
+    conn.execute("PRAGMA foreign_keys = ON")
+    old = Store(db_path, conn, staff="a", device="d")
+    migrations.apply(old.db, stop_before="m005_lead_numbers_never_reused")
+    for name in ("佐藤", "Weber", "Tanaka"):
+        leads.add_lead(old, {"family_name": name}, tags=["AI"])
+    conn.execute("DELETE FROM leads WHERE id = 2")
+    conn.close()
+    store = open_store(db_path, staff="a", device="d")
+    assert [x["id"] for x in leads.iter_leads(store)] == [3, 1]
+    assert leads.get_lead(store, 3)["tags"] == ["AI"]
+    assert [x["id"] for x in leads.find(store, "佐藤")] == [1]
+    store.conn.execute("DELETE FROM leads WHERE id = 3")
+    assert leads.add_lead(store, {"family_name": "Ito"})["id"] == 4
+    assert store.conn.execute("PRAGMA foreign_key_check").fetchall() == []
+    store.close()
+
+
+def test_region_and_materials_columns_exist(store):
+    columns = {row[1] for row in store.conn.execute("PRAGMA table_info(leads)")}
+    assert {"region", "materials"} <= columns

@@ -3,10 +3,17 @@ import threading
 import time
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from leadcap.intake.terminal import (
     BACKSPACE,
     CTRL_C,
+    CUT_EOF,
+    CUT_NESTED,
+    CUT_OTHER,
+    CUT_REST,
+    CUT_SIZE,
     DELETE,
     HOME,
     LEFT,
@@ -129,3 +136,87 @@ def test_a_double_read_in_one_burst_is_one_scan():
 )
 def test_collapse_repeats(text, expected):
     assert collapse_repeats(text) == (expected or text)
+
+
+# -- piped input that never ends: a broken vCard is bounded -------------------------
+
+SEGMENTS = {
+    "badge": (["NT27-{i}"], 1),
+    "mecard": (["MECARD:N:Yamada,Taro{i};EMAIL:t{i}@example.jp;;"], 1),
+    "vcard": (["BEGIN:VCARD", "VERSION:3.0", "N:Weber;Jan{i}", "END:VCARD"], 1),
+    # a second BEGIN before the first END: the first card is cut off, the second is read
+    "nested": (["BEGIN:VCARD", "N:A{i};B", "BEGIN:VCARD", "N:C{i};D", "END:VCARD"], 2),
+    # no END at all: whatever comes next (or the end of input) ends it
+    "unterminated": (["BEGIN:VCARD", "VERSION:3.0", "N:U{i};V"], 1),
+    # over the size limit: cut, and the rest up to its END kept as a second flagged part
+    "oversized": (
+        ["BEGIN:VCARD", "N:O{i};P"] + ["NOTE:" + "x" * 10_000] * 101 + ["END:VCARD"],
+        2,
+    ),
+}
+
+
+def fuzz_lines(kinds: list[str]) -> tuple[list[str], int]:
+    lines, expected = [], 0
+    for i, kind in enumerate(kinds):
+        template, count = SEGMENTS[kind]
+        lines += [line.format(i=i) + "\n" for line in template]
+        expected += count
+    return lines, expected
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.sampled_from(sorted(SEGMENTS)), max_size=12))
+def test_piped_fuzz_every_payload_read_on_its_own(kinds):
+    lines, expected = fuzz_lines(kinds)
+    payloads = list(payloads_from_lines(lines))
+    assert len(payloads) == expected
+    singles = [i for i, kind in enumerate(kinds) if kind in ("badge", "mecard")]
+    for i in singles:
+        assert sum(p == lines_of(kinds[i], i) for p in payloads) == 1
+    assert sum(len(p) for p in payloads) <= sum(len(line) for line in lines)
+
+
+def lines_of(kind: str, i: int) -> str:
+    return "\n".join(line.format(i=i) for line in SEGMENTS[kind][0])
+
+
+@pytest.mark.parametrize(
+    ("kinds", "reasons"),
+    [
+        (["nested"], [CUT_NESTED, None]),
+        (["unterminated", "badge"], [CUT_OTHER, None]),
+        (["unterminated"], [CUT_EOF]),
+        (["oversized", "badge"], [CUT_SIZE, CUT_REST, None]),
+    ],
+)
+def test_cut_off_cards_carry_their_reason(kinds, reasons):
+    payloads = list(payloads_from_lines(fuzz_lines(kinds)[0]))
+    assert [getattr(p, "cut_reason", None) for p in payloads] == reasons
+
+
+def test_vcard_folded_and_quoted_printable_lines_stay_in_the_card():
+    lines = [
+        "BEGIN:VCARD",
+        "VERSION:2.1",
+        "NOTE;ENCODING=QUOTED-PRINTABLE:first=",
+        "second line",
+        "PHOTO;ENCODING=BASE64;TYPE=JPEG:AAAA",
+        "BBBBCCCC",
+        " DDDD",
+        "END:VCARD",
+        "NT27-1",
+    ]
+    payloads = list(payloads_from_lines(line + "\n" for line in lines))
+    assert payloads == ["\n".join(lines[:-1]), "NT27-1"]
+    assert payloads[0].__class__ is str  # a whole card is not flagged
+
+
+def test_unterminated_card_before_many_lines_is_linear():
+    """The 27 MB file that ran for 15 minutes: one open card, then ~300,000 payloads."""
+    lines = ["BEGIN:VCARD\n", "BEGIN:VCARD\n", "N:X;Y\n"]
+    lines += [f"NT27-{i:06d}\n" for i in range(300_000)]
+    started = time.perf_counter()
+    payloads = list(payloads_from_lines(lines))
+    assert len(payloads) == 2 + 300_000
+    assert time.perf_counter() - started < 20  # linear: about a second on a slow laptop

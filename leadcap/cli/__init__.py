@@ -15,14 +15,44 @@ from leadcap.cli import qr as qr_cli
 from leadcap.cli import report as report_cli
 from leadcap.cli import sync as sync_cli
 from leadcap.cli.common import state
+from leadcap.cli.helptext import use_plain_value_labels
+
+use_plain_value_labels()
 
 app = typer.Typer(
     name="leadcap",
     help="Capture trade-fair leads offline and turn them into follow-up lists.",
     no_args_is_help=True,
     pretty_exceptions_show_locals=False,
-    rich_markup_mode=None,
+    rich_markup_mode="rich",
 )
+
+# The help groups commands by the task a booth team has at hand; a command missing here
+# would be listed under "Commands" on its own (tests/test_cli_help.py stops that).
+PANELS = {
+    "At the booth": ("scan", "add", "recover", "stats", "debrief", "cards"),
+    "Leads": (
+        "list",
+        "find",
+        "show",
+        "edit",
+        "tag",
+        "rate",
+        "note",
+        "answer",
+        "delete",
+        "history",
+        "undo",
+        "tags",
+        "duplicates",
+        "combine",
+    ),
+    "After the fair": ("export", "import", "followup", "drafts", "report"),
+    "Several laptops": ("merge", "sync"),
+    "Safety and privacy": ("backup", "restore", "doctor", "forget", "purge", "consent"),
+    "Set-up": ("init", "info", "config", "attendees", "questions", "qr"),
+}
+PANEL_OF = {name: panel for panel, names in PANELS.items() for name in names}
 
 
 def _version(value: bool) -> None:
@@ -61,6 +91,26 @@ app.add_typer(attendees.app, name="attendees")
 app.add_typer(export_cli.app, name="export")
 app.add_typer(imports_cli.app, name="import")
 app.add_typer(qr_cli.app, name="qr")
+
+
+def _command_name(info) -> str:
+    return info.name or info.callback.__name__.rstrip("_").replace("_", "-")
+
+
+PANEL_ORDER = list(PANELS)
+
+
+def _panel_rank(name: str | None) -> int:
+    panel = PANEL_OF.get(name or "")
+    return PANEL_ORDER.index(panel) if panel else len(PANEL_ORDER)
+
+
+for info in app.registered_commands:
+    info.rich_help_panel = PANEL_OF.get(_command_name(info))
+for group in app.registered_groups:
+    group.rich_help_panel = PANEL_OF.get(group.name or "")
+# Typer lists panels in the order their first command was registered.
+app.registered_commands.sort(key=lambda info: _panel_rank(_command_name(info)))
 
 
 def main() -> None:

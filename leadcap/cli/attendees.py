@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from leadcap.cli.common import handle_errors, open_db, print_json, show_time
+from leadcap.cli.common import JsonOption, handle_errors, open_db, print_json, show_time
 from leadcap.intake import attendees as core
 
 app = typer.Typer(
@@ -21,7 +21,7 @@ app = typer.Typer(
 def attendees(
     ctx: typer.Context,
     *,
-    as_json: Annotated[bool, typer.Option("--json", help="Print JSON")] = False,
+    as_json: JsonOption = False,
 ) -> None:
     """Show how many attendees are stored and when the list was imported."""
     if ctx.invoked_subcommand:
@@ -57,17 +57,29 @@ def import_(
     sheet: Annotated[
         str | None, typer.Option(help="Excel sheet to read (default: the first)")
     ] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Print JSON")] = False,
+    encoding: Annotated[
+        str | None,
+        typer.Option(
+            help="The CSV's encoding when detection guesses wrong: cp932 (Japanese Excel),"
+            " cp1252 (German Excel), utf-8"
+        ),
+    ] = None,
+    as_json: JsonOption = False,
 ) -> None:
-    """Import the organiser's attendee list (CSV in UTF-8 or Shift_JIS, or Excel).
+    """Import the organiser's attendee list (CSV or Excel).
+
+    A CSV's encoding (UTF-8, Shift_JIS/cp932, Windows-1252) is detected; a warning says
+    when the guess is uncertain, and --encoding overrides it.
 
     Common headers in English, German and Japanese are recognised; only those columns
     are stored, the rest of the file is ignored. Importing again updates attendees by
     badge id. Leads already captured by badge id get their empty fields filled in."""
-    store = open_db(ctx)
+    store = open_db(ctx, create=True)
     result = core.import_attendees(
-        store, file, mapping=core.parse_mapping(mapping or []), sheet=sheet
+        store, file, mapping=core.parse_mapping(mapping or []), sheet=sheet, encoding=encoding
     )
+    for warning in result.warnings:
+        typer.echo(f"Warning: {warning}.", err=True)
     if as_json:
         print_json(dataclasses.asdict(result))
         return

@@ -228,7 +228,13 @@ class Booth:
             self.undo()  # the same as the key u: the lead shown, this session only
             return
         try:
-            outcome = core.capture(self.store, payload, defaults=self.defaults, last_lead=self.lead)
+            outcome = core.capture(
+                self.store,
+                payload,
+                defaults=self.defaults,
+                last_lead=self.lead,
+                last_journal_id=self.journal_id,
+            )
         except LeadcapError as error:
             # A mistyped command code must not end the session: the next visitor is waiting.
             outcome = core.Capture("error", message=str(error))

@@ -5,17 +5,20 @@ import functools
 import inspect
 import json
 import os
+import re
 import sqlite3
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, time, timedelta
+from datetime import datetime
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from leadcap.errors import LeadcapError, UsageError
+
+MAX_INT = 2**63 - 1  # SQLite's largest integer: bigger numbers fail deep inside a query
 
 
 @dataclass
@@ -44,25 +47,35 @@ def state(ctx: typer.Context) -> State:
     return root.obj
 
 
-def open_db(ctx: typer.Context):
-    """The store for this invocation (opened once, closed when the command ends)."""
-    from leadcap.store.database import default_db_path, open_store
+def open_db(ctx: typer.Context, *, create: bool = False):
+    """The store for this invocation (opened once, closed when the command ends). Only
+    commands that capture (or set up) pass `create`; they say when they made a new file."""
+    from leadcap.store.database import DB_ENV, default_db_path, open_store
 
     current = state(ctx)
     if current._store is None:
         config = device_config(ctx)
         path = current.db_path or default_db_path(current.app_dir)
-        current._store = open_store(path, staff=config["staff"], device=config["device"])
+        chosen = current.db_path is not None or bool(os.environ.get(DB_ENV))
+        current._store = open_store(
+            path,
+            staff=config["staff"],
+            device=config["device"],
+            create=create,
+            make_folders=not chosen,
+        )
         from leadcap.store.backups import configured_keep
 
         current._store.backups_keep = configured_keep(config)
         ctx.find_root().call_on_close(current._store.close)
+        if current._store.created:
+            typer.echo(f"Created new database {current._store.path}", err=True)
     return current._store
 
 
 def fail(message: str, code: int = 1) -> typer.Exit:
     """Print `Error: ...` on stderr; raise the returned Exit."""
-    message = message.rstrip(".")
+    message = visible(message.rstrip("."))
     typer.echo(f"Error: {sentence_case(message)}.", err=True)
     return typer.Exit(code=code)
 
@@ -82,6 +95,7 @@ def handle_errors(fn: Callable) -> Callable:
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
         try:
+            reject_undecodable([*args, *kwargs.values()])
             return fn(*args, **kwargs)
         except UsageError as error:
             raise fail(str(error), 2) from None
@@ -90,9 +104,21 @@ def handle_errors(fn: Callable) -> Callable:
         except sqlite3.Error as error:
             from leadcap.store.database import translate_sqlite_error
 
-            ctx = typer.get_current_context(silent=True)
-            path = state(ctx).db_path if ctx else None
-            raise fail(str(translate_sqlite_error(error, path or Path("the database")))) from None
+            path = _db_path([*args, *kwargs.values()]) or Path("the database")
+            raise fail(str(translate_sqlite_error(error, path))) from None
+        except UnicodeEncodeError as error:
+            if "surrogates" not in str(error):
+                raise fail(f"unexpected UnicodeEncodeError: {error}") from None
+            raise fail(
+                "a file name or argument is not valid UTF-8 text. Rename the file, or set the"
+                " terminal to UTF-8 (LANG=en_US.UTF-8)",
+                2,
+            ) from None
+        except OverflowError:
+            raise fail(
+                "a number given is too large (at most 9223372036854775807). Give a smaller one",
+                2,
+            ) from None
         except KeyboardInterrupt:
             raise typer.Exit(code=130) from None
         except BrokenPipeError:
@@ -111,6 +137,31 @@ def handle_errors(fn: Callable) -> Callable:
     return wrapper
 
 
+def _db_path(values: list) -> Path | None:
+    """The database this command works on, for error messages (the command's ctx)."""
+    for value in values:
+        # Typer hands commands its vendored Click's Context, not a typer.Context.
+        if hasattr(value, "find_root") and hasattr(value, "obj"):
+            current = state(value)
+            store = current._store
+            return getattr(store, "path", None) or current.db_path
+    return None
+
+
+def reject_undecodable(values) -> None:
+    """Arguments that were not valid UTF-8 reach Python as lone surrogates; they would
+    crash the first print or SQLite call. Refuse them with one line."""
+    for value in values:
+        texts = value if isinstance(value, list | tuple) else [value]
+        for text in texts:
+            if isinstance(text, str) and any("\ud800" <= c <= "\udfff" for c in text):
+                shown = text.encode("utf-8", "backslashreplace").decode("ascii", "replace")
+                raise UsageError(
+                    f"the argument {shown} is not valid UTF-8 text. Set the terminal to"
+                    " UTF-8 (LANG=en_US.UTF-8) or type it again"
+                )
+
+
 # -- output -----------------------------------------------------------------------
 
 
@@ -124,8 +175,36 @@ def console():
     return Console(highlight=False, no_color="NO_COLOR" in os.environ or None)
 
 
+# Control characters (ESC starts sequences that clear the screen or retitle the window)
+# and bidirectional overrides: lead data shows them as escapes instead of obeying them.
+_UNSAFE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+def visible(text: str) -> str:
+    """`text` with control and bidi-override characters shown as `\\x1b`, `\\u202e`."""
+    return _UNSAFE.sub(lambda m: repr(m.group())[1:-1], text)
+
+
 def print_json(data) -> None:
-    typer.echo(json.dumps(data, ensure_ascii=False, indent=2))
+    typer.echo(json.dumps(json_leads(data), ensure_ascii=False, indent=2))
+
+
+_LEAD_KEYS = {"uuid", "full_name", "family_name", "given_name"}
+
+
+def json_leads(data):
+    """Leads anywhere in `data` with `full_name` as people read the name when only a family
+    or given name was typed (the stored value stays empty: it follows later edits)."""
+    if isinstance(data, list):
+        return [json_leads(item) for item in data]
+    if isinstance(data, dict):
+        data = {key: json_leads(value) for key, value in data.items()}
+        if _LEAD_KEYS <= data.keys() and not data["full_name"]:
+            from leadcap.store.model import display_name
+
+            data["full_name"] = display_name(data) or None
+        return data
+    return data
 
 
 def print_table(columns: list[str], rows: list[list], *, title: str | None = None) -> None:
@@ -141,7 +220,7 @@ def print_table(columns: list[str], rows: list[list], *, title: str | None = Non
             table.add_column(column)
         for row in rows:
             # Text(), not str: a company called "[bold]" is data, never rich markup.
-            table.add_row(*(Text("" if v is None else str(v)) for v in row))
+            table.add_row(*(Text("" if v is None else visible(str(v))) for v in row))
         console().print(table)
         return
     typer.echo("\t".join(columns))
@@ -152,7 +231,8 @@ def print_table(columns: list[str], rows: list[list], *, title: str | None = Non
 def _plain(value) -> str:
     if value is None:
         return ""
-    return str(value).replace("\t", " ").replace("\r", " ").replace("\n", " | ")
+    text = str(value).replace("\t", " ").replace("\r", " ").replace("\n", " | ")
+    return visible(text)
 
 
 def show_time(store, timestamp: str | None) -> str:
@@ -164,34 +244,10 @@ def show_time(store, timestamp: str | None) -> str:
 
 
 def time_bound(store, value: str | None, option: str, *, end: bool = False) -> str | None:
-    """`--since/--until` values as UTC ISO bounds. A bare date means the whole day in the
-    event's time zone, so `--until 2026-12-09` still includes that evening."""
-    if not value:
-        return None
-    from datetime import UTC
+    """`--since/--until/--date` values as UTC ISO bounds (see leadcap.store.dates)."""
+    from leadcap.store.dates import time_bound as bound
 
-    text = value.strip().lower()
-    today = store.now().date()
-    named = {"today": today, "yesterday": today - timedelta(days=1)}
-    try:
-        if text in named:
-            day = named[text]
-        elif len(text) == 10:
-            day = datetime.strptime(text, "%Y-%m-%d").date()
-        else:
-            moment = datetime.fromisoformat(value.strip())
-            if moment.tzinfo is None:
-                moment = moment.replace(tzinfo=store.zone())
-            return moment.astimezone(UTC).isoformat(timespec="seconds")
-    except ValueError:
-        raise UsageError(
-            f"{option} {value!r} is not a date."
-            " Use YYYY-MM-DD, an ISO date-time, today or yesterday"
-        ) from None
-    if end:
-        day = day + timedelta(days=1)
-    moment = datetime.combine(day, time(0), tzinfo=store.zone())
-    return moment.astimezone(UTC).isoformat(timespec="seconds")
+    return bound(store, value, option, end=end)
 
 
 # -- one option per lead field ------------------------------------------------------
@@ -212,6 +268,7 @@ FIELD_HELP = {
     "street": "Street address",
     "city": "City",
     "postal_code": "Postal code",
+    "region": "State, prefecture or region (CA, Bayern, 東京都)",
     "country": "Country (ISO code such as JP or DE, or a name)",
     "notes": "Notes (replaces; use `leadcap note` to append)",
 }
@@ -237,7 +294,78 @@ def with_field_options(fields: tuple[str, ...]) -> Callable:
                     annotation=Annotated[str | None, option],
                 )
             )
-        fn.__signature__ = signature.replace(parameters=params)
+        fn.__signature__ = signature.replace(parameters=params)  # type: ignore[attr-defined]
         return fn
 
     return decorate
+
+
+# -- options every listing command shares ------------------------------------------
+
+JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON (keys documented in README)")]
+
+FILTERS_PANEL = "Filters"
+FILTER_OPTIONS: dict[str, tuple[object, typer.models.OptionInfo]] = {
+    "tag": (list[str] | None, typer.Option("--tag", help="Only leads with this tag (repeatable)")),
+    "rating": (str | None, typer.Option("--rating", help="Only hot, warm or cold leads")),
+    "staff": (str | None, typer.Option("--staff", help="Only leads captured by this colleague")),
+    "exhibitor": (str | None, typer.Option("--exhibitor", help="Only this co-exhibitor's leads")),
+    "since": (str | None, typer.Option("--since", help="Captured from this date or time")),
+    "until": (str | None, typer.Option("--until", help="Captured up to and including this date")),
+    "consent": (
+        str | None,
+        typer.Option(
+            "--consent", metavar="PURPOSE", help="Only leads that granted this consent purpose"
+        ),
+    ),
+    "status": (str | None, typer.Option("--status", help="Only leads with this follow-up status")),
+    "owner": (str | None, typer.Option("--owner", help="Only leads this colleague follows up")),
+    "review": (bool, typer.Option("--review", help="Only leads needing review")),
+}
+
+
+def with_filters(*, dates: bool = True) -> Callable:
+    """Give a command the shared filter options (--tag --rating --staff --exhibitor --since
+    --until --consent --status --owner --review). The command receives them as one
+    `filters: LeadFilter` argument; `dates=False` leaves out --since/--until (debrief)."""
+
+    def decorate(fn: Callable) -> Callable:
+        signature = inspect.signature(fn, eval_str=True)
+        names = [n for n in FILTER_OPTIONS if dates or n not in ("since", "until")]
+        params = [p for p in signature.parameters.values() if p.name != "filters"]
+        for name in names:
+            annotation, option = FILTER_OPTIONS[name]
+            option.rich_help_panel = FILTERS_PANEL
+            default = False if annotation is bool else None
+            params.append(
+                inspect.Parameter(
+                    name, inspect.Parameter.KEYWORD_ONLY, default=default,
+                    annotation=Annotated[annotation, option],
+                )
+            )  # fmt: skip
+
+        @functools.wraps(fn)
+        def wrapper(*args, **kwargs):
+            values = {name: kwargs.pop(name) for name in names}
+            ctx = kwargs.get("ctx") or args[0]
+            kwargs["filters"] = lead_filter(ctx, **values)
+            return fn(*args, **kwargs)
+
+        wrapper.__signature__ = signature.replace(parameters=params)  # type: ignore[attr-defined]
+        return wrapper
+
+    return decorate
+
+
+def lead_filter(ctx: typer.Context, **values):
+    """The LeadFilter for the shared filter options' values (dates in the event's zone)."""
+    from leadcap.store.leads import LeadFilter
+
+    store = open_db(ctx)
+    since, until = values.pop("since", None), values.pop("until", None)
+    return LeadFilter(
+        tags=values.pop("tag", None) or [],
+        since=time_bound(store, since, "--since"),
+        until=time_bound(store, until, "--until", end=True),
+        **values,
+    )

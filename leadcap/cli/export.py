@@ -5,55 +5,17 @@ from typing import Annotated
 
 import typer
 
-from leadcap.cli.common import handle_errors, is_terminal, open_db, time_bound
+from leadcap.cli.common import handle_errors, is_terminal, open_db, visible, with_filters
 from leadcap.errors import UsageError
-from leadcap.store import model
+from leadcap.store.leads import LeadFilter
 
 app = typer.Typer(
-    help="Write leads to Excel (follow-up lists), CSV (Salesforce, HubSpot) or vCard files.",
+    help="Write leads to Excel, CSV (Salesforce, HubSpot) or vCard files.",
     pretty_exceptions_show_locals=False,
     no_args_is_help=True,
 )
 
 FILTERS = "Filters"
-Tag = Annotated[
-    list[str] | None,
-    typer.Option("--tag", help="Only leads with this tag (repeatable)", rich_help_panel=FILTERS),
-]
-Rating = Annotated[
-    str | None, typer.Option(help="Only hot, warm or cold leads", rich_help_panel=FILTERS)
-]
-Staff = Annotated[
-    str | None, typer.Option(help="Only leads captured by this colleague", rich_help_panel=FILTERS)
-]
-Exhibitor = Annotated[
-    str | None, typer.Option(help="Only this co-exhibitor's leads", rich_help_panel=FILTERS)
-]
-Since = Annotated[
-    str | None,
-    typer.Option(help="Captured from this date or time (or today)", rich_help_panel=FILTERS),
-]
-Until = Annotated[
-    str | None, typer.Option(help="Captured up to and including this date", rich_help_panel=FILTERS)
-]
-Consent = Annotated[
-    str | None,
-    typer.Option(
-        metavar="PURPOSE",
-        help="Only leads that granted this consent: followup, marketing or share",
-        rich_help_panel=FILTERS,
-    ),
-]
-Status = Annotated[
-    str | None,
-    typer.Option(
-        help="Only leads with this status: new, contacted, meeting, offer, won, lost",
-        rich_help_panel=FILTERS,
-    ),
-]
-Review = Annotated[
-    bool, typer.Option("--review", help="Only leads needing review", rich_help_panel=FILTERS)
-]
 New = Annotated[
     bool,
     typer.Option(
@@ -70,27 +32,20 @@ Profile = Annotated[
     ),
 ]
 Output = Annotated[Path | None, typer.Option("--output", "-o", help="File to write")]
+Force = Annotated[
+    bool, typer.Option("--force", help="Replace the output file(s) if they already exist")
+]
+Lang = Annotated[
+    str, typer.Option(help="Headings and values (rating, status, consent, yes/no): en, de or ja")
+]
 
 
-def _selection(ctx, store, tag, rating, staff, exhibitor, since, until, consent, status, review,
-               new, profile):  # fmt: skip
+def _selection(filters, new: bool, profile: str):
     from leadcap.export.run import Selection
-    from leadcap.store.leads import LeadFilter
 
     if not profile.strip():
         raise UsageError("--profile cannot be empty. Use e.g. --profile crm")
-    flt = LeadFilter(
-        tags=tag or [],
-        rating=model.check_choice(rating, model.RATINGS, "rating"),
-        staff=staff,
-        exhibitor=exhibitor,
-        since=time_bound(store, since, "--since"),
-        until=time_bound(store, until, "--until", end=True),
-        review=review,
-        status=model.check_choice(status, model.STATUSES, "status"),
-    )
-    purpose = model.check_choice(consent, model.CONSENT_PURPOSES, "consent purpose")
-    return Selection(filter=flt, consent=purpose, new_only=new, profile=profile.strip())
+    return Selection(filter=filters, new_only=new, profile=profile.strip())
 
 
 def _need_output(output: Path | None, example: str) -> Path:
@@ -110,10 +65,13 @@ def _empty(store, selection) -> bool:
 
 
 def _report(result, *, folder: Path | None = None) -> None:
+    if not result.paths and folder is None:  # the data went to standard output
+        typer.echo(f"Wrote {result.total} lead(s) to standard output.", err=True)
+        return
     typer.echo(f"Wrote {result.total} lead(s) to {folder or result.paths[0]}.")
     if len(result.counts) > 1 or folder is not None:
         for name, count in result.counts.items():
-            typer.echo(f"  {name}: {count} lead(s)")
+            typer.echo(f"  {visible(str(name))}: {count} lead(s)")
     if result.cut_uuids:
         typer.echo(
             f"{len(result.cut_uuids)} lead(s) had a cell cut at 32,767 characters (Excel's"
@@ -153,8 +111,10 @@ class _ProgressBar:
 
 @app.command()
 @handle_errors
+@with_filters()
 def xlsx(
     ctx: typer.Context,
+    filters: LeadFilter,
     *,
     output: Output = None,
     files: Annotated[
@@ -169,32 +129,28 @@ def xlsx(
         str | None,
         typer.Option(help="One sheet (or file) per tag, exhibitor, staff or rating"),
     ] = None,
-    lang: Annotated[str, typer.Option(help="Column headings: en, de or ja")] = "en",
-    tag: Tag = None,
-    rating: Rating = None,
-    staff: Staff = None,
-    exhibitor: Exhibitor = None,
-    since: Since = None,
-    until: Until = None,
-    consent: Consent = None,
-    status: Status = None,
-    review: Review = False,
+    lang: Lang = "en",
+    force: Force = False,
     new: New = False,
     profile: Profile = "default",
 ) -> None:
-    """Write a follow-up workbook: a summary sheet, then the leads, hot first and newest
+    """Write a follow-up workbook (Excel), hot leads first.
+
+    Write a follow-up workbook: a summary sheet, then the leads, hot first and newest
     first. With --split-by exhibitor --files DIR each co-exhibitor gets a file with only
     their own leads, plus the organiser's leads tagged with their name whose visitors
     granted share consent."""
     from leadcap.export import run as exporting
 
     store = open_db(ctx)
-    selection = _selection(ctx, store, tag, rating, staff, exhibitor, since, until, consent,
-                           status, review, new, profile)  # fmt: skip
-    filters = exporting.describe(selection)
+    selection = _selection(filters, new, profile)
+    described = exporting.describe(selection)
     exporting.check_xlsx_options(split_by, lang)
     if files is None:
         path = _need_output(output, "-o leads.xlsx (or --split-by exhibitor --files DIR)")
+        if exporting.is_stdout(path):
+            raise UsageError("a workbook cannot go to standard output. Give a file: -o leads.xlsx")
+        exporting.check_output(path, "xlsx", force=force)
     elif split_by is None:
         raise UsageError("--files needs --split-by: tag, exhibitor, staff or rating")
     elif output is not None:
@@ -203,93 +159,91 @@ def xlsx(
         return
     with _ProgressBar() as progress:
         if files is not None:
+            assert split_by is not None  # checked above: --files needs --split-by
             result = exporting.export_xlsx_files(
-                store, files, selection, split_by=split_by, lang=lang, filters=filters,
-                progress=progress,
+                store, files, selection, split_by=split_by, lang=lang, filters=described,
+                progress=progress, force=force,
             )  # fmt: skip
         else:
             result = exporting.export_xlsx(
-                store, path, selection, split_by=split_by, lang=lang, filters=filters,
-                progress=progress,
+                store, path, selection, split_by=split_by, lang=lang, filters=described,
+                progress=progress, force=force,
             )  # fmt: skip
     _report(result, folder=files)
 
 
 @app.command()
 @handle_errors
+@with_filters()
 def csv(
     ctx: typer.Context,
+    filters: LeadFilter,
     *,
     output: Output = None,
     delimiter: Annotated[
         str, typer.Option(help="Field separator: , or ; (German Excel) or tab")
     ] = ",",
     format: Annotated[
-        str, typer.Option("--format", help="Column layout: leadcap, salesforce or hubspot")
+        str,
+        typer.Option(
+            "--format",
+            help="Column layout: leadcap (for spreadsheets), salesforce or hubspot (for the"
+            " CRM's import wizard, not for opening in Excel)",
+        ),
     ] = "leadcap",
-    tag: Tag = None,
-    rating: Rating = None,
-    staff: Staff = None,
-    exhibitor: Exhibitor = None,
-    since: Since = None,
-    until: Until = None,
-    consent: Consent = None,
-    status: Status = None,
-    review: Review = False,
+    lang: Lang = "en",
+    force: Force = False,
     new: New = False,
     profile: Profile = "default",
 ) -> None:
-    """Write a CSV file (UTF-8 with BOM, formulas neutralised) in leadcap's own layout or
-    ready for the Salesforce or HubSpot import wizard."""
+    """Write a CSV file, in leadcap's layout or for a CRM import.
+
+    UTF-8 with BOM and formulas neutralised in leadcap's own layout; values as the CRM stores
+    them for the Salesforce or HubSpot import wizard. Without -o (or with -o -) the CSV goes
+    to standard output."""
     from leadcap.export import run as exporting
 
     store = open_db(ctx)
-    path = _need_output(output, "-o leads.csv")
-    selection = _selection(ctx, store, tag, rating, staff, exhibitor, since, until, consent,
-                           status, review, new, profile)  # fmt: skip
-    if delimiter.lower() in ("tab", "\\t"):
-        delimiter = "\t"
-    from leadcap.export.csv import FORMATS
-
-    if format not in FORMATS:
-        raise UsageError(f"unknown CSV format {format!r}. Use one of: {', '.join(FORMATS)}")
-    if len(delimiter) != 1 or delimiter in '"\r\n':
-        raise UsageError(f"the delimiter must be one character such as , or ; not {delimiter!r}")
+    selection = _selection(filters, new, profile)
+    delimiter = exporting.check_csv_options(format, delimiter)
+    exporting.check_lang(lang)
+    if lang != "en" and format != "leadcap":
+        raise UsageError(f"--lang applies to the leadcap layout; {format} needs its own words")
+    if output is not None and not exporting.is_stdout(output):
+        exporting.check_output(output, "csv", force=force)
     if _empty(store, selection):
         return
-    result = exporting.export_csv(store, path, selection, delimiter=delimiter, format=format)
+    result = exporting.export_csv(
+        store, output, selection, delimiter=delimiter, format=format, lang=lang, force=force
+    )
     _report(result)
 
 
 @app.command()
 @handle_errors
+@with_filters()
 def vcf(
     ctx: typer.Context,
+    filters: LeadFilter,
     *,
     output: Output = None,
     version: Annotated[str, typer.Option("--version", help="vCard version: 3.0 or 4.0")] = "3.0",
-    tag: Tag = None,
-    rating: Rating = None,
-    staff: Staff = None,
-    exhibitor: Exhibitor = None,
-    since: Since = None,
-    until: Until = None,
-    consent: Consent = None,
-    status: Status = None,
-    review: Review = False,
+    force: Force = False,
     new: New = False,
     profile: Profile = "default",
 ) -> None:
-    """Write one .vcf file with a card per lead, for phones and address books (3.0 keeps
+    """Write a .vcf file with a card per lead, for phones and address books.
+
+    Write one .vcf file with a card per lead, for phones and address books (3.0 keeps
     name readings as X-PHONETIC-*, 4.0 as SORT-AS)."""
     from leadcap.export import run as exporting
 
     store = open_db(ctx)
     path = _need_output(output, "-o leads.vcf")
-    selection = _selection(ctx, store, tag, rating, staff, exhibitor, since, until, consent,
-                           status, review, new, profile)  # fmt: skip
+    selection = _selection(filters, new, profile)
     if version not in ("3.0", "4.0"):
         raise UsageError(f"vCard version must be 3.0 or 4.0, not {version!r}")
+    exporting.check_output(path, "vcf", force=force)
     if _empty(store, selection):
         return
-    _report(exporting.export_vcf(store, path, selection, version=version))
+    _report(exporting.export_vcf(store, path, selection, version=version, force=force))

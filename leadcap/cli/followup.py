@@ -6,6 +6,7 @@ from typing import Annotated
 import typer
 
 from leadcap.cli.common import (
+    JsonOption,
     device_config,
     handle_errors,
     open_db,
@@ -22,7 +23,6 @@ app = typer.Typer(
     invoke_without_command=True,
     no_args_is_help=False,
 )
-JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON (documented in README)")]
 LeadId = Annotated[str, typer.Argument(help="The lead's number (or uuid)")]
 OwnerOption = Annotated[
     str | None, typer.Option(help="Only this owner's leads ('-' for leads nobody owns)")
@@ -38,7 +38,7 @@ def worklist_row(store, item: dict) -> list:
     return [
         item["id"],
         item["rating"] or core.UNRATED,
-        model.display_name(item),
+        model.list_name(item),
         item["company"],
         item["status"] or "new",
         item["owner"],
@@ -64,7 +64,9 @@ def worklist(
     rating: RatingOption = None,
     as_json: JsonOption = False,
 ) -> None:
-    """The post-fair worklist: open follow-ups (not won or lost) hot first, then by due
+    """The post-fair worklist: open follow-ups, hot first, then by due date.
+
+    The post-fair worklist: open follow-ups (not won or lost) hot first, then by due
     date, with owner and due date. A lead without a due date shows its default from the
     service level (followup-days.hot etc.), marked "(default)"."""
     if ctx.invoked_subcommand is not None:
@@ -99,7 +101,9 @@ def assign(
     ] = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Give a lead an owner. A lead without a due date gets the default one (capture
+    """Give a lead an owner (and a default due date).
+
+    Give a lead an owner. A lead without a due date gets the default one (capture
     date + the service level of its rating)."""
     store = open_db(ctx)
     if all_unassigned is not None:
@@ -171,7 +175,9 @@ def drafts(
     owner: OwnerOption = None,
     rating: RatingOption = None,
 ) -> None:
-    """Write a first follow-up e-mail per lead as a draft (.eml, opened by Outlook and
+    """Write a follow-up e-mail draft (.eml) per lead; sends nothing.
+
+    Write a first follow-up e-mail per lead as a draft (.eml, opened by Outlook and
     Thunderbird as unsent). Only leads who agreed to follow-up get one. Sends nothing."""
     from leadcap.output import drafts as core_drafts
     from leadcap.store import leads
@@ -191,12 +197,6 @@ def drafts(
             raise UsageError(f"cannot read template {template} ({error})") from None
     custom = core_drafts.parse_template(text) if text is not None else None
     sender = core_drafts.sender(store, device_config(ctx))
-    if sender.placeholder:
-        typer.echo(
-            f"Warning: no sender address set; the drafts say From: {sender.email}."
-            " Set one: leadcap config set card.email sales@example.com",
-            err=True,
-        )
     run = core_drafts.write_drafts(
         store, selected, output, sender=sender, template=custom, lang=chosen, mbox=mbox
     )

@@ -28,7 +28,9 @@ def followups(
         typer.Option("--force", help="Apply cells also changed in the database since the export"),
     ] = False,
 ) -> None:
-    """Apply the status, owner, due date and added notes that colleagues typed into an
+    """Apply status, owner, due date and notes from edited workbooks.
+
+    Apply the status, owner, due date and added notes that colleagues typed into an
     exported workbook (any sheet, split files too), matched by the UUID column. Each change
     is logged (leadcap history) and can be undone one lead at a time (leadcap undo). Cells
     changed in the database since the export, and unknown UUIDs, are listed and skipped."""

@@ -1,26 +1,30 @@
 """Commands that add, find, show and change leads by hand."""
 
 import sys
+from dataclasses import replace
 from typing import Annotated
 
 import typer
 
 from leadcap.cli.common import (
+    MAX_INT,
+    JsonOption,
     handle_errors,
     is_terminal,
     open_db,
     print_json,
     print_table,
     show_time,
-    time_bound,
+    visible,
     with_field_options,
+    with_filters,
 )
 from leadcap.errors import LeadcapError, UsageError
 from leadcap.store import history as history_core
 from leadcap.store import leads as core
 from leadcap.store import model
+from leadcap.store.dates import due_date
 
-JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON (documented in README)")]
 LeadId = Annotated[str, typer.Argument(help="The lead's number (or uuid)")]
 PROMPTED_FIELDS = (
     "family_name",
@@ -49,7 +53,7 @@ def lead_row(store, lead: dict) -> list:
     return [
         lead["id"],
         show_time(store, lead["captured_at"]),
-        model.display_name(lead),
+        model.list_name(lead),
         lead["company"],
         lead["email"],
         lead["rating"],
@@ -69,7 +73,7 @@ def print_leads(store, leads: list[dict], as_json: bool) -> None:
 
 
 def print_lead(store, lead: dict) -> None:
-    rows = [["name", model.display_name(lead)]]
+    rows = [["name", model.list_name(lead, width=200)]]
     for key in core.JSON_KEYS:
         value = lead[key]
         if key in ("captured_at", "updated_at"):
@@ -105,9 +109,11 @@ def add(
     as_json: JsonOption = False,
     **fields: str | None,
 ) -> None:
-    """Add a lead by hand. Prints its number. On a terminal with no name, company or
+    """Add a lead by hand and print its number.
+
+    Add a lead by hand. Prints its number. On a terminal with no name, company or
     e-mail given, asks for the usual fields (Enter skips one)."""
-    store = open_db(ctx)
+    store = open_db(ctx, create=True)
     given = {k: v for k, v in fields.items() if v is not None}
     if not given and not note and sys.stdin.isatty() and is_terminal():
         for name in PROMPTED_FIELDS:
@@ -137,7 +143,7 @@ def add(
         typer.echo(f"Saved, flagged for review: {reason}.", err=True)
 
 
-def check_not_forgotten(store, fields: dict, *, force: bool) -> None:
+def check_not_forgotten(store, fields: dict, *, force: bool, action: str = "added") -> None:
     """A person erased on request is not captured again without a word."""
     from leadcap.store.tombstones import is_forgotten
 
@@ -146,40 +152,26 @@ def check_not_forgotten(store, fields: dict, *, force: bool) -> None:
     question = "This person asked to be forgotten (GDPR/APPI erasure). Capture them anew?"
     if sys.stdin.isatty() and typer.confirm(question, default=False):
         return
+    what = " and was not added" if action == "added" else f"; the lead was not {action}"
     raise LeadcapError(
-        "this person asked to be forgotten (GDPR/APPI erasure) and was not added."
+        f"this person asked to be forgotten (GDPR/APPI erasure){what}."
         " If they asked to be captured again, add --force"
     )
 
 
 @handle_errors
+@with_filters()
 def list_(
     ctx: typer.Context,
+    filters: core.LeadFilter,
     *,
-    tag: Annotated[list[str] | None, typer.Option("--tag", help="Only leads with this tag")] = None,
-    rating: Annotated[str | None, typer.Option(help="hot, warm or cold")] = None,
-    staff: Annotated[str | None, typer.Option(help="Captured by this staff member")] = None,
-    exhibitor: Annotated[str | None, typer.Option(help="Belonging to this co-exhibitor")] = None,
-    since: Annotated[str | None, typer.Option(help="From this date or time (or today)")] = None,
-    until: Annotated[str | None, typer.Option(help="Up to and including this date")] = None,
-    review: Annotated[bool, typer.Option("--review", help="Only leads needing review")] = False,
     deleted: Annotated[bool, typer.Option("--deleted", help="Only deleted leads")] = False,
-    limit: Annotated[int | None, typer.Option(min=1, help="At most this many")] = None,
+    limit: Annotated[int | None, typer.Option(min=1, max=MAX_INT, help="At most this many")] = None,
     as_json: JsonOption = False,
 ) -> None:
     """List leads, newest first."""
     store = open_db(ctx)
-    flt = core.LeadFilter(
-        tags=tag or [],
-        rating=model.check_choice(rating, model.RATINGS, "rating"),
-        staff=staff,
-        exhibitor=exhibitor,
-        since=time_bound(store, since, "--since"),
-        until=time_bound(store, until, "--until", end=True),
-        review=review,
-        deleted=deleted,
-        limit=limit,
-    )
+    flt = replace(filters, deleted=deleted, limit=limit)
     print_leads(store, list(core.iter_leads(store, flt)), as_json)
 
 
@@ -205,39 +197,51 @@ def edit(
         str | None, typer.Option(help="new, contacted, meeting, offer, won or lost")
     ] = None,
     owner: Annotated[str | None, typer.Option(help="Who follows up")] = None,
-    due: Annotated[str | None, typer.Option(help="Follow-up due date, YYYY-MM-DD")] = None,
+    due: Annotated[
+        str | None,
+        typer.Option(help="Follow-up due date: YYYY-MM-DD, +3d, +2w (from today) or none"),
+    ] = None,
+    materials: Annotated[
+        str | None,
+        typer.Option(
+            help="What you promised to send the visitor, items separated by ; (the only booth"
+            " words a draft e-mail quotes); none clears"
+        ),
+    ] = None,
     reviewed: Annotated[
         bool, typer.Option("--reviewed", help="Mark as checked: clears the review flag")
+    ] = False,
+    force: Annotated[
+        bool,
+        typer.Option("--force", help="Allow the e-mail or badge of a person who was forgotten"),
     ] = False,
     as_json: JsonOption = False,
     **fields: str | None,
 ) -> None:
-    """Change fields of a lead. Each change is logged (leadcap history) and can be undone."""
+    """Change fields of a lead.
+
+    Each change is logged (leadcap history) and can be undone."""
     store = open_db(ctx)
-    changes = {k: v for k, v in fields.items() if v is not None}
+    changes: dict[str, object] = {k: v for k, v in fields.items() if v is not None}
     extra = {"exhibitor": exhibitor, "owner": owner}
     changes.update({k: v for k, v in extra.items() if v is not None})
     if status is not None:
         changes["status"] = model.check_choice(status, model.STATUSES, "status")
     if due is not None:
-        changes["due"] = parse_due(due)
+        changes["due"] = due_date(store, due)
+    if materials is not None:
+        cleared = materials.strip().lower() in ("none", "-")
+        changes["materials"] = None if cleared else core.materials_text(materials)
     if reviewed:
         changes["reviewed"] = True
     if not changes:
         raise UsageError("nothing to change: give a field, e.g. leadcap edit 12 --email a@b.jp")
+    # Typing a forgotten person's e-mail or badge into a lead would capture them again.
+    identity = {k: changes[k] for k in ("email", "badge_id") if changes.get(k)}
+    if identity:
+        check_not_forgotten(store, identity, force=force, action="changed")
     lead = core.update_lead(store, lead_id, changes, command="edit")
     report(store, lead, as_json)
-
-
-def parse_due(value: str) -> str | None:
-    from datetime import date
-
-    if not value.strip():
-        return None
-    try:
-        return date.fromisoformat(value.strip()).isoformat()
-    except ValueError:
-        raise UsageError(f"due date {value!r} is not a date. Use YYYY-MM-DD") from None
 
 
 def report(store, lead: dict, as_json: bool) -> None:
@@ -269,7 +273,7 @@ def rate(
     *,
     as_json: JsonOption = False,
 ) -> None:
-    """Rate a lead hot, warm or cold."""
+    """Rate a lead hot, warm or cold, or clear its rating with none."""
     store = open_db(ctx)
     value = (
         None if rating.lower() == "none" else model.check_choice(rating, model.RATINGS, "rating")
@@ -292,10 +296,12 @@ def note(
 
 @handle_errors
 def delete(ctx: typer.Context, lead_id: LeadId) -> None:
-    """Delete a lead: hidden from lists and exports, kept for `leadcap restore` and undo."""
+    """Delete a lead: hidden from lists and exports.
+
+    The lead is kept, so `leadcap restore ID` or `leadcap undo` bring it back."""
     store = open_db(ctx)
     lead = core.update_lead(store, lead_id, {"deleted": True}, command="delete")
-    typer.echo(f"Deleted lead {lead['id']} ({model.label(lead)}). Undo: leadcap undo")
+    typer.echo(f"Deleted lead {lead['id']} ({visible(model.label(lead))}). Undo: leadcap undo")
 
 
 @handle_errors
@@ -306,7 +312,7 @@ def restore(ctx: typer.Context, lead_id: LeadId) -> None:
         typer.echo(f"Lead {lead_id} is not deleted: nothing to restore.")
         return
     lead = core.update_lead(store, lead_id, {"deleted": False}, command="restore")
-    typer.echo(f"Restored lead {lead['id']} ({model.label(lead)}).")
+    typer.echo(f"Restored lead {lead['id']} ({visible(model.label(lead))}).")
 
 
 @handle_errors
@@ -339,7 +345,9 @@ def undo(ctx: typer.Context) -> None:
     reverted, changes = history_core.undo(store)
     fields = ", ".join(dict.fromkeys(name for name, _old, _new in changes))
     if len(reverted) == 1:
-        typer.echo(f"Undid {fields} on lead {reverted[0]['id']} ({model.label(reverted[0])}).")
+        typer.echo(
+            f"Undid {fields} on lead {reverted[0]['id']} ({visible(model.label(reverted[0]))})."
+        )
     else:
         typer.echo(f"Undid {fields} on {len(reverted)} leads.")
 
@@ -349,7 +357,7 @@ def find(
     ctx: typer.Context,
     text: Annotated[str, typer.Argument(help="Text to look for (kanji, kana, Latin)")],
     *,
-    limit: Annotated[int, typer.Option(min=1, help="At most this many")] = 50,
+    limit: Annotated[int, typer.Option(min=1, max=MAX_INT, help="At most this many")] = 50,
     as_json: JsonOption = False,
 ) -> None:
     """Find leads by any part of name, reading, company, e-mail or notes."""

@@ -54,6 +54,9 @@ def _sheet_or_terminal(items, output: Path | None, title: str, subtitle: str = "
     result = qr.save_sheet(items, output, title, subtitle)
     for warning in result.warnings:
         typer.echo(f"Warning: {warning}.", err=True)
+    if result.warnings:  # labels lost their Japanese: the terminal shows which code is which
+        for number, item in enumerate(items, 1):
+            typer.echo(f"  {number}. {' · '.join(item.heading)}: {' / '.join(item.lines)}")
     pages = f"{result.pages} page(s)" if output.suffix.lower() != ".html" else "an HTML page"
     typer.echo(
         f"Wrote {len(items)} code(s) on {pages} to {', '.join(map(str, result.paths))}"
@@ -73,7 +76,9 @@ def card(
         Path | None, typer.Option("--output", "-o", help=OUTPUT_HELP.format("card.png or .svg"))
     ] = None,
 ) -> None:
-    """Show the booth's contact card (card.* settings) as a vCard QR code for visitors' phones."""
+    """Show the booth's contact card as a QR code for visitors' phones.
+
+    Show the booth's contact card (card.* settings) as a vCard QR code for visitors' phones."""
     from leadcap.output import qr
 
     if output is not None:
@@ -100,7 +105,9 @@ def commands(
         typer.Option("--output", "-o", help=OUTPUT_HELP.format("an A4 sheet.pdf, .png or .html")),
     ] = None,
 ) -> None:
-    """A printable sheet of the scan loop's command codes: interest tags, ratings, consent, undo."""
+    """A printable sheet of the scan loop's command codes.
+
+    A printable sheet of the scan loop's command codes: interest tags, ratings, consent, undo."""
     from leadcap.output import qr
 
     if output is not None:

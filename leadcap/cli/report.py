@@ -1,26 +1,32 @@
-"""`leadcap stats` (the booth dashboard, optionally live) and `leadcap debrief` (the
-end-of-day report with its fix-up queue)."""
+"""`leadcap stats` (the booth dashboard, optionally live), `leadcap debrief` (the
+end-of-day report with its fix-up queue) and `leadcap report` (the fair report workbook)."""
 
 import json
 import time
+from dataclasses import replace
 from datetime import datetime
+from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from leadcap.cli.common import (
+    JsonOption,
     console,
     handle_errors,
     is_terminal,
     open_db,
     print_json,
     print_table,
+    show_time,
     state,
     time_bound,
+    visible,
+    with_filters,
 )
 from leadcap.errors import UsageError
+from leadcap.store.leads import LeadFilter
 
-JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON (keys documented in README)")]
 BAR_WIDTH = 40
 SPARKS = "▁▂▃▄▅▆▇█"
 
@@ -78,12 +84,21 @@ def stats_headline(data: dict) -> list[tuple[str, object]]:
     return rows
 
 
+def shown_sections(data: dict) -> list:
+    """stats_sections with labels (staff, tags, co-exhibitors: lead data) made safe for
+    a terminal: escape sequences shown, not obeyed."""
+    return [
+        (title, {visible(str(label)): count for label, count in counts.items()})
+        for title, counts in stats_sections(data)
+    ]
+
+
 def plain_stats(data: dict) -> str:
     """Aligned text for pipes and logs: `label  count  ####` lines under each title."""
     lines = [f"leadcap stats, {data['as_of'][:16].replace('T', ' ')} ({data['timezone']})"]
     width = max(len(label) for label, _ in stats_headline(data))
     lines += [f"{label:<{width}}  {value}" for label, value in stats_headline(data)]
-    for title, counts in stats_sections(data):
+    for title, counts in shown_sections(data):
         if not counts:
             continue
         lines += ["", title]
@@ -96,32 +111,20 @@ def plain_stats(data: dict) -> str:
 
 
 def rich_stats(data: dict):
-    """The dashboard for a terminal: headline numbers, an hourly sparkline, bar tables."""
-    from rich import box
-    from rich.columns import Columns
+    """The dashboard for a terminal: headline numbers, an hourly sparkline, and a bar chart
+    per day, hour, staff member, tag, co-exhibitor and rating, sized to the terminal."""
     from rich.console import Group
     from rich.table import Table
-    from rich.text import Text
+
+    from leadcap.cli.bars import dashboard
 
     headline = Table(box=None, show_header=False, padding=(0, 2, 0, 0))
     for label, value in stats_headline(data):
         headline.add_row(label, f"[bold]{value}[/bold]")
     hours = list(data["per_hour"].values())
     spark = f"hours 00-23  {sparkline(hours)}  (busiest {max(hours, default=0)})"
-    blocks = []
-    for title, counts in stats_sections(data):
-        if not counts or title == "per hour":
-            continue
-        table = Table(title=title, box=box.SIMPLE_HEAD, show_edge=False, title_justify="left")
-        table.add_column("", overflow="fold")
-        table.add_column("n", justify="right")
-        table.add_column("")
-        most = max(counts.values())
-        for label, count in counts.items():
-            table.add_row(Text(str(label)), str(count), Text(bar(count, most, "█"), "cyan"))
-        blocks.append(table)
     title = f"leadcap stats, {data['as_of'][11:16]} ({data['timezone']})"
-    return Group(f"[bold]{title}[/bold]", headline, "", spark, "", Columns(blocks, padding=(0, 3)))
+    return Group(f"[bold]{title}[/bold]", headline, "", spark, "", dashboard(shown_sections(data)))
 
 
 def watch_loop(refresh, show, interval: float, iterations: int | None) -> int:
@@ -140,46 +143,50 @@ def watch_loop(refresh, show, interval: float, iterations: int | None) -> int:
     return done
 
 
-def parse_filters(store, date, since, until) -> tuple:
-    if date and (since or until):
+def one_day(store, filters, date: str | None):
+    """The filters narrowed to one `--date` (which cannot go with --since/--until)."""
+    if not date:
+        return filters
+    if filters.since or filters.until:
         raise UsageError("give either --date or --since/--until, not both")
-    if date:
-        return time_bound(store, date, "--date"), time_bound(store, date, "--date", end=True)
-    return time_bound(store, since, "--since"), time_bound(store, until, "--until", end=True)
+    day_only(store, date)
+    since = time_bound(store, date, "--date")
+    return replace(filters, since=since, until=time_bound(store, date, "--date", end=True))
 
 
 @handle_errors
+@with_filters()
 def stats(
     ctx: typer.Context,
+    filters: LeadFilter,
     *,
     date: Annotated[
         str | None, typer.Option(help="Only this day: YYYY-MM-DD, today or yesterday")
     ] = None,
-    since: Annotated[str | None, typer.Option(help="From this date or time (or today)")] = None,
-    until: Annotated[str | None, typer.Option(help="Up to and including this date")] = None,
     watch: Annotated[
         bool, typer.Option("--watch", help="Refresh live until Ctrl-C (new scans appear)")
     ] = False,
     interval: Annotated[
-        float, typer.Option(min=0, help="Seconds between refreshes with --watch")
+        float,
+        typer.Option(min=0.5, help="Seconds between refreshes with --watch (at least 0.5)"),
     ] = 5.0,
     iterations: Annotated[
         int | None, typer.Option(min=1, hidden=True, help="Stop after N refreshes (tests)")
     ] = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Lead counts for the booth: total and today; per day, hour, staff, tag,
+    """Lead counts for the booth: today, per day, hour, staff, tag and more.
+
+    Lead counts for the booth: total and today; per day, hour, staff, tag,
     co-exhibitor and rating; consent rates; leads needing review; returning visitors.
     Days and hours are in the event's time zone; deleted leads never count."""
     from leadcap.reports import stats as core
 
     store = open_db(ctx)
-    if date:
-        day_only(date)
-    bounds = parse_filters(store, date, since, until)
+    selected = one_day(store, filters, date)
 
     def refresh() -> dict:
-        return core.compute(store, *bounds)
+        return core.compute(store, selected)
 
     if not watch:
         data = refresh()
@@ -210,54 +217,55 @@ def stats(
         watch_loop(refresh, lambda d: typer.echo(plain_stats(d) + "\n"), interval, iterations)
 
 
-def day_only(value: str) -> None:
-    text = value.strip().lower()
-    if text in ("today", "yesterday"):
-        return
-    try:
-        datetime.strptime(text, "%Y-%m-%d")
-    except ValueError:
-        raise UsageError(
-            f"--date {value!r} is not a day. Use YYYY-MM-DD, today or yesterday"
-        ) from None
+def day_only(store, value: str) -> None:
+    """--date is one day (no date-time): the same day forms as every other date option."""
+    from leadcap.store.dates import parse_day
+
+    parse_day(store, value, "--date")
 
 
-def print_literal_table(columns: list[str], rows: list[list]) -> None:
-    """print_table for text from lead data: on a terminal, rich would read a name such as
-    `[/x]` as markup (and fail), so every value is escaped first."""
-    if is_terminal():
-        from rich.markup import escape
-
-        rows = [["" if v is None else escape(str(v)) for v in row] for row in rows]
-    print_table(columns, rows)
+def lead_words(lead: dict) -> str:
+    """A lead in a fix-up group: number, name and company."""
+    name = lead["name"] or "(no name)"
+    return f"{lead['id']} {name}" + (f" ({lead['company']})" if lead["company"] else "")
 
 
 def print_debrief(report: dict) -> None:
+    """The counts as a table, then the fix-up queue grouped by problem. Plain text lines:
+    names from badges are data, so nothing here goes through rich markup (print_table
+    already shows each value as it is)."""
+    import textwrap
+
     from leadcap.reports.debrief import summary_rows
 
     typer.echo(f"Debrief {report['date']} ({report['timezone']})")
-    print_literal_table(["", "value"], [list(row) for row in summary_rows(report)[2:]])
+    print_table(["", "value"], [list(row) for row in summary_rows(report)[2:]])
     typer.echo("")
     queue = report["fixups"]
     if not queue:
         typer.echo("Fix-up queue: empty, every lead of the day is complete.")
         return
     typer.echo(f"Fix-up queue: {len(queue)} lead{'s' if len(queue) != 1 else ''}")
-    rows = []
-    for item in queue:
-        who = f"{item['name'] or '(no name)'}" + (f", {item['company']}" if item["company"] else "")
-        for n, problem in enumerate(item["problems"]):
-            first = n == 0
-            rows.append(
-                [item["id"] if first else "", who if first else "", problem["problem"],
-                 problem["command"]]
-            )  # fmt: skip
-    print_literal_table(["id", "lead", "to fix", "command"], rows)
+    for group in report["fixup_groups"]:
+        leads = group["leads"]
+        typer.echo("")
+        heading = f"{group['title']} ({len(leads)})"
+        if group["kind"] == "review":
+            typer.echo(heading + ":")
+            for lead in leads:
+                typer.echo(f"  {lead_words(lead)}: {lead['problem']}")
+        else:
+            text = ", ".join(lead_words(lead) for lead in leads)
+            typer.echo(textwrap.fill(f"{heading}: {text}", width=100, subsequent_indent="  "))
+        when = ", only after asking the visitor" if group["kind"] == "consent" else ""
+        typer.echo(f"  fix{when}: {group['command']}")
 
 
 @handle_errors
+@with_filters(dates=False)
 def debrief(
     ctx: typer.Context,
+    filters: LeadFilter,
     *,
     date: Annotated[
         str, typer.Option(help="The day: YYYY-MM-DD, today or yesterday (event time zone)")
@@ -268,16 +276,20 @@ def debrief(
     ] = None,
     as_json: JsonOption = False,
 ) -> None:
-    """End-of-day report: the day's counts, then every lead of the day that lacks an
+    """End-of-day report: the day's counts and what still needs fixing.
+
+    End-of-day report: the day's counts, then every lead of the day that lacks an
     e-mail, follow-up consent, a rating or a tag, or is flagged for review, each with the
     command that fixes it."""
     from leadcap.reports import debrief as core
 
     store = open_db(ctx)
-    day_only(date)
+    day_only(store, date)
     start = time_bound(store, date, "--date")
+    assert start is not None  # a --date was given (or today's)
     day = datetime.fromisoformat(start).astimezone(store.zone()).date()
-    report = core.debrief(store, day, command=core.fix_command_prefix(state(ctx).db_path))
+    command = core.fix_command_prefix(state(ctx).db_path)
+    report = core.debrief(store, day, command=command, flt=filters)
     if output:
         if not output.lower().endswith(".xlsx"):
             raise UsageError(f"{output} does not end in .xlsx. Name the workbook e.g. debrief.xlsx")
@@ -290,6 +302,72 @@ def debrief(
         typer.echo(f"Wrote {output} ({len(report['fixups'])} leads to fix).", err=True)
 
 
+@handle_errors
+@with_filters()
+def report(
+    ctx: typer.Context,
+    filters: LeadFilter,
+    *,
+    output: Annotated[
+        Path | None,
+        typer.Option("--output", "-o", metavar="FILE", help="The report workbook (.xlsx)"),
+    ] = None,
+    lang: Annotated[
+        str, typer.Option(help="Sheet names, titles and axis labels: en, de or ja")
+    ] = "en",
+    per_exhibitor: Annotated[
+        Path | None,
+        typer.Option(
+            "--per-exhibitor", metavar="DIR", help="Also one report per co-exhibitor in DIR"
+        ),
+    ] = None,
+) -> None:
+    """The fair report: a workbook with a native chart per topic, counts only.
+
+    One sheet per topic, each a table with its chart: leads per fair day and hour,
+    co-exhibitor, staff member, interest, rating and country; consent rates; returning
+    visitors; follow-up status per owner, the funnel and the service level; and a cover
+    sheet. No visitor's name, e-mail, phone or badge is in it, so it can be shared."""
+    from leadcap.reports import fair_report as core
+
+    core.check_lang(lang)
+    if output is None and per_exhibitor is None:
+        raise UsageError("say where to write the report: -o report.xlsx (or --per-exhibitor DIR)")
+    if output is not None and output.suffix.lower() != ".xlsx":
+        raise UsageError(f"{output} does not end in .xlsx. Name the report e.g. report.xlsx")
+    store = open_db(ctx)
+    shown = describe_filters(store, filters)
+    if output is not None:
+        data = core.gather(store, filters)
+        core.write_report(data, output, lang=lang, filters=shown)
+        typer.echo(f"Wrote the report on {data['stats']['total']} lead(s) to {output}.")
+    if per_exhibitor is not None:
+        paths = core.write_per_exhibitor(store, per_exhibitor, filters, lang=lang, filters=shown)
+        if not paths:
+            typer.echo(
+                "No co-exhibitors, so no report per co-exhibitor was written. Name them with"
+                " leadcap config set exhibitors 'ACME GmbH,Fraunhofer IPA'."
+            )
+            return
+        typer.echo(f"Wrote {len(paths)} co-exhibitor report(s) to {per_exhibitor}.")
+        for path in paths:
+            typer.echo(f"  {path.name}")
+
+
+def describe_filters(store, filters: LeadFilter) -> dict[str, str]:
+    """The filters as the report's cover lists them; dates in the event's time zone."""
+    shown = {
+        "tag": ", ".join(filters.tags) or None,
+        "since": show_time(store, filters.since) or None,
+        "until (before)": show_time(store, filters.until) or None,
+    }
+    for key in ("rating", "staff", "exhibitor", "consent", "status", "owner"):
+        shown[key] = getattr(filters, key)
+    shown["review"] = "yes" if filters.review else None
+    return {key: str(value) for key, value in shown.items() if value}
+
+
 def register(app: typer.Typer) -> None:
     app.command()(stats)
     app.command()(debrief)
+    app.command()(report)

@@ -6,6 +6,7 @@ from typing import Annotated
 import typer
 
 from leadcap.cli.common import (
+    JsonOption,
     handle_errors,
     open_db,
     print_json,
@@ -16,7 +17,6 @@ from leadcap.errors import UsageError
 from leadcap.store import model
 
 YesOption = Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation")]
-JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON")]
 
 
 def confirm(question: str, yes: bool, refusal: str) -> None:
@@ -56,7 +56,9 @@ def restore(
     *,
     yes: YesOption = False,
 ) -> None:
-    """Replace the database with a backup FILE (the current one is backed up first and
+    """Replace the database with a backup FILE, or bring back a deleted lead.
+
+    Replace the database with a backup FILE (the current one is backed up first and
     checked files only), or bring back a deleted lead by its number."""
     from leadcap.store import health
 
@@ -65,7 +67,7 @@ def restore(
 
         leads.restore(ctx, target)
         return
-    store = open_db(ctx)
+    store = open_db(ctx, create=True)
     source = Path(target)
     count = health.check_restorable(source)
     confirm(
@@ -156,6 +158,15 @@ def print_leads_brief(store, found: list[dict]) -> None:
     print_table(["id", "captured", "name", "company", "email", "badge", "status"], rows)
 
 
+def after_erasing(store, report, backup_made, erased: str) -> None:
+    """What forget and purge say once erased: how much, the journal, the backups."""
+    typer.echo(f"Erased {erased}; wrote {report.tombstones} tombstone(s).")
+    say_journal_scrubbed(store)
+    if backup_made:
+        typer.echo(f"(Backup made before erasing: {backup_made})")
+    remind(store, report)
+
+
 def remind(store, report) -> None:
     """Erasure reaches the database only: say where copies of the person remain."""
     from leadcap.store import backups, erasure
@@ -184,7 +195,9 @@ def forget(
     ] = False,
     yes: YesOption = False,
 ) -> None:
-    """Erase a person for good (GDPR/APPI erasure): all their leads, history, consent
+    """Erase a person for good (GDPR/APPI erasure).
+
+    Erase a person for good (GDPR/APPI erasure): all their leads, history, consent
     records and attendee-list row. A tombstone stops merges and imports bringing them back."""
     from leadcap.store import backups, erasure
 
@@ -199,13 +212,8 @@ def forget(
     confirm(f"{question} This cannot be undone.", yes, "Nothing erased.")
     made = backups.auto_backup(store, "forget")
     report = erasure.forget_lead(store, person, at=store.now().isoformat())
-    typer.echo(
-        f"Erased {len(report.lead_ids)} lead(s) and {sum(report.rows.values())} row(s) in all;"
-        f" wrote {report.tombstones} tombstone(s)."
-    )
-    if made:
-        typer.echo(f"(Backup made before erasing: {made})")
-    remind(store, report)
+    erased = f"{len(report.lead_ids)} lead(s) and {sum(report.rows.values())} row(s) in all"
+    after_erasing(store, report, made, erased)
 
 
 @handle_errors
@@ -221,7 +229,9 @@ def purge(
     ] = False,
     yes: YesOption = False,
 ) -> None:
-    """Retention: erase leads whose follow-up is finished (won, lost), never started
+    """Erase leads past the retention period whose follow-up is over.
+
+    Retention: erase leads whose follow-up is finished (won, lost), never started
     (new, no owner) or that were deleted, and that nobody changed for the period."""
     from leadcap.store import backups, erasure
 
@@ -237,13 +247,7 @@ def purge(
     confirm(f"Erase these {len(found)} lead(s) for good?", yes, "Nothing erased.")
     made = backups.auto_backup(store, "purge")
     report = erasure.purge_leads(store, found, at=store.now().isoformat())
-    typer.echo(
-        f"Erased {len(report.lead_ids)} lead(s) older than {older_than};"
-        f" wrote {report.tombstones} tombstone(s)."
-    )
-    if made:
-        typer.echo(f"(Backup made before erasing: {made})")
-    remind(store, report)
+    after_erasing(store, report, made, f"{len(report.lead_ids)} lead(s) older than {older_than}")
 
 
 @handle_errors
@@ -262,7 +266,9 @@ def consent(
     ] = "verbal",
     as_json: JsonOption = False,
 ) -> None:
-    """Record a consent decision for one purpose, or show a lead's consent history
+    """Record a consent decision, or show a lead's consent history.
+
+    Record a consent decision for one purpose, or show a lead's consent history
     (time, staff, method, consent-text version): the proof of what was agreed."""
     from leadcap.store import consent as consent_core
 
@@ -304,6 +310,18 @@ def consent(
     print_table(["recorded", "purpose", "status", "staff", "device", "method", "text"], rows)
     if not history:
         typer.echo(f"No consent recorded for lead {lead_id} yet.")
+
+
+def say_journal_scrubbed(store) -> None:
+    """The fallback journal may still hold the erased people's scans: rewrite it."""
+    from leadcap.intake import capture
+
+    removed, damaged = capture.scrub_journal(store)
+    name = capture.journal_path(store).name
+    if removed:
+        typer.echo(f"Removed {removed} entr{'y' if removed == 1 else 'ies'} from {name}.")
+    if damaged:
+        typer.echo(f"Dropped {damaged} damaged byte(s) from {name} (nothing importable).")
 
 
 def register(app: typer.Typer) -> None:

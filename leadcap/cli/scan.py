@@ -10,7 +10,7 @@ from typing import Annotated
 
 import typer
 
-from leadcap.cli.common import handle_errors, open_db
+from leadcap.cli.common import handle_errors, json_leads, open_db, visible
 from leadcap.errors import LeadcapError
 from leadcap.intake import capture as core
 from leadcap.store import model
@@ -33,7 +33,7 @@ class Session:
         self.layout_told = False
 
     def say(self, text: str) -> None:
-        typer.echo(text, err=True)  # stdout is for results only
+        typer.echo(visible(text), err=True)  # stdout is for results only; data may hold escapes
 
     def previous_lead(self, before_id: int | None) -> dict | None:
         """The most recent live lead of this session other than `before_id`."""
@@ -64,22 +64,29 @@ class Session:
             return
         self.last_journal_id = None
         if outcome.lead:
-            lead = outcome.lead
-            if lead["deleted"]:
-                # An undone capture: codes go on to this session's previous visitor.
-                self.last_lead = self.previous_lead(lead["id"])
-            else:
-                self.last_lead = lead
-                for item in outcome.leads:
-                    if item["id"] not in self.lead_ids:
-                        self.lead_ids.append(item["id"])
+            self.show(outcome)
         if outcome.kind == "new":
             self.new += len(outcome.leads)
         elif outcome.kind == "duplicate":
             self.duplicates += 1
         self.review += sum(1 for lead in outcome.leads if lead["needs_review"])
-        if self.interactive or self.as_json:
+        if not (self.interactive or self.as_json):
+            self.print_lines(outcome)
+
+    def show(self, outcome: core.Capture) -> None:
+        """The lead that codes and keys act on from now."""
+        lead = outcome.lead
+        if lead["deleted"]:
+            # An undone capture: codes go on to this session's previous visitor.
+            self.last_lead = self.previous_lead(lead["id"])
             return
+        self.last_lead = lead
+        for item in outcome.leads:
+            if item["id"] not in self.lead_ids:
+                self.lead_ids.append(item["id"])
+
+    def print_lines(self, outcome: core.Capture) -> None:
+        """Piped input: one line per lead on stderr, as before the screen existed."""
         if outcome.kind == "command":
             self.say(f"✓ {outcome.message}" if outcome.leads else f"! {outcome.message}")
         else:
@@ -106,15 +113,20 @@ class Session:
 
 def print_json_line(outcome: core.Capture) -> None:
     """One JSON object per line (JSON Lines), written after the scan was committed."""
-    data = {"kind": outcome.kind, "message": outcome.message, "leads": outcome.leads}
-    typer.echo(json.dumps(data, ensure_ascii=False))
+    data: dict = {"kind": outcome.kind, "message": outcome.message, "leads": outcome.leads}
+    data["saved"] = outcome.saved
+    typer.echo(json.dumps(json_leads(data), ensure_ascii=False))
 
 
 def run_capture(session: Session, payload, defaults) -> core.Capture:
     """One piped or photographed scan (the booth screen has its own, with questions)."""
     try:
         outcome = core.capture(
-            session.store, payload, defaults=defaults, last_lead=session.last_lead
+            session.store,
+            payload,
+            defaults=defaults,
+            last_lead=session.last_lead,
+            last_journal_id=session.last_journal_id,
         )
     except LeadcapError as error:
         # A mistyped command code must not end the session: the next visitor is waiting.
@@ -274,13 +286,15 @@ def scan(
         typer.Option("--commands", help="With --image: apply LEADCAP: codes found in photos"),
     ] = False,
 ) -> None:
-    """Capture leads from a badge scanner (or a pipe, a file, or photos). Each scan is
+    """Capture leads from a badge scanner, a pipe, a file or photos.
+
+    Each scan is
     saved before anything else; then h/w/c rates, digits tag, n notes, y records follow-up
     consent, u undoes, ? shows every key, Enter skips. Payloads starting LEADCAP: are
     command codes acting on the lead shown."""
     from leadcap.store.backups import auto_backup
 
-    store = open_db(ctx)
+    store = open_db(ctx, create=True)
     if staff is not None:
         if not staff.strip():
             raise typer.BadParameter("give a name", param_hint="--staff")
@@ -323,9 +337,11 @@ def scan(
 
 @handle_errors
 def recover(ctx: typer.Context) -> None:
-    """Import scans that went to the fallback journal while the database could not be
+    """Import scans saved to the fallback journal (exactly once).
+
+    Import scans that went to the fallback journal while the database could not be
     written. Safe to run again: each journal entry is imported exactly once."""
-    store = open_db(ctx)
+    store = open_db(ctx, create=True)
     path = core.journal_path(store)
     if not path.exists():
         typer.echo(f"No journal at {path}: nothing to recover.")
@@ -335,6 +351,14 @@ def recover(ctx: typer.Context) -> None:
         f"Recovered {report.imported} journal entries ({len(report.leads)} leads);"
         f" {report.already} were already imported."
     )
+    for reason in report.not_applied:
+        typer.echo(f"Not applied: {reason}.")
+    if report.damaged:
+        places = ", ".join(f"{length} at byte {offset}" for offset, length in report.damaged[:5])
+        typer.echo(
+            f"Skipped {report.damaged_bytes} damaged byte(s) in {path.name} ({places}):"
+            " torn by a crash or a full disk; every intact entry was read."
+        )
     if report.imported:
         typer.echo(f"The journal {path.name} is kept; its entries will not be imported twice.")
 

@@ -4,7 +4,7 @@ from typing import Annotated
 
 import typer
 
-from leadcap.cli.common import handle_errors, open_db, print_json, print_table
+from leadcap.cli.common import JsonOption, handle_errors, open_db, print_json, print_table
 from leadcap.store import tags as core
 
 app = typer.Typer(
@@ -19,7 +19,7 @@ app = typer.Typer(
 def tags(
     ctx: typer.Context,
     *,
-    as_json: Annotated[bool, typer.Option("--json", help="Print JSON")] = False,
+    as_json: JsonOption = False,
 ) -> None:
     """List interest tags with the number of leads carrying each."""
     if ctx.invoked_subcommand:

@@ -4,13 +4,14 @@ Kept apart from the writers so the README can show the same tables the code uses
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+
+from leadcap.store.model import normalise_phone
 
 STATUSES = ("new", "contacted", "meeting", "offer", "won", "lost")
 RATINGS = ("hot", "warm", "cold")
 CONSENT_PURPOSES = ("followup", "marketing", "share")
-SPLIT_KEYS = ("tag", "exhibitor", "staff", "rating")
 
 
 @dataclass(frozen=True)
@@ -55,9 +56,11 @@ LEAD_COLUMNS: tuple[Column, ...] = (
     _col("street", "text", "Street", "Straße", "住所"),
     _col("postal_code", "code", "Postal code", "PLZ", "郵便番号"),
     _col("city", "text", "City", "Ort", "市区町村"),
+    _col("region", "text", "Region", "Region", "都道府県"),
     _col("country", "text", "Country", "Land", "国"),
     _col("tags", "list", "Tags", "Tags", "タグ"),
     _col("notes", "notes", "Notes", "Notizen", "メモ"),
+    _col("materials", "notes", "Materials promised", "Zugesagtes Material", "送付資料"),
     _col("consent_followup", "text", "Consent: follow-up", "Einw.: Nachfassen", "同意: フォロー"),
     _col("consent_marketing", "text", "Consent: marketing", "Einw.: Marketing", "同意: マーケ"),
     _col("consent_share", "text", "Consent: share", "Einw.: Weitergabe", "同意: 共有"),
@@ -130,6 +133,74 @@ SUMMARY_LABELS: dict[str, dict[str, str]] = {
 }
 
 
+# Values as colleagues read them in their language (--lang): rating, status, consent and
+# yes/no. English keeps leadcap's own words, which are also what the CLI accepts.
+VALUE_LABELS: dict[str, dict[str, dict[object, str]]] = {
+    "de": {
+        "rating": {"hot": "heiß", "warm": "warm", "cold": "kalt"},
+        "status": {
+            "new": "neu",
+            "contacted": "kontaktiert",
+            "meeting": "Termin",
+            "offer": "Angebot",
+            "won": "gewonnen",
+            "lost": "verloren",
+        },
+        "consent": {
+            "granted": "erteilt",
+            "refused": "abgelehnt",
+            "withdrawn": "widerrufen",
+            "not_asked": "nicht gefragt",
+        },
+        "bool": {True: "ja", False: "nein"},
+    },
+    "ja": {
+        "rating": {"hot": "ホット", "warm": "ウォーム", "cold": "コールド"},
+        "status": {
+            "new": "新規",
+            "contacted": "連絡済み",
+            "meeting": "商談",
+            "offer": "提案",
+            "won": "受注",
+            "lost": "失注",
+        },
+        "consent": {
+            "granted": "同意",
+            "refused": "拒否",
+            "withdrawn": "撤回",
+            "not_asked": "未確認",
+        },
+        "bool": {True: "はい", False: "いいえ"},
+    },
+}
+
+
+def value_labels(key: str, kind: str, lang: str) -> dict[object, str] | None:
+    """How a column's values read in `lang` (None: written as stored)."""
+    words = VALUE_LABELS.get(lang)
+    if words is None:
+        return None
+    if key.startswith("consent_"):
+        return words["consent"]
+    if key in ("rating", "status"):
+        return words[key]
+    if kind == "bool":
+        return words["bool"]
+    return None
+
+
+def status_from_label(text: str) -> str | None:
+    """A status as typed in a workbook, in any export language ("gewonnen" -> "won")."""
+    folded = text.strip().casefold()
+    if folded in STATUSES:
+        return folded
+    for words in VALUE_LABELS.values():
+        for status, label in words["status"].items():
+            if label.casefold() == folded:
+                return str(status)
+    return None
+
+
 def lead_value(lead: dict, key: str) -> object:
     """The raw value of a column for a lead; consent columns read the consent dict."""
     if key.startswith("consent_"):
@@ -137,7 +208,7 @@ def lead_value(lead: dict, key: str) -> object:
     return lead.get(key)
 
 
-def joined(values: object) -> str | None:
+def joined(values: Iterable[object] | str | None) -> str | None:
     """Tags and review reasons as one cell: "a, b"."""
     if not values:
         return None
@@ -150,13 +221,16 @@ def joined(values: object) -> str | None:
 
 NOT_PROVIDED = "[not provided]"
 
-# leadcap status -> Salesforce default Lead Status picklist values.
+# leadcap status -> Salesforce default Lead Status picklist values. The import wizard refuses
+# leads with a converted status ("Closed - Converted"): a lead is converted inside Salesforce,
+# into an account, contact and opportunity. So `won` imports as a working lead and the
+# description says it was won at the fair, for the sales rep to convert.
 SALESFORCE_STATUS = {
     "new": "Open - Not Contacted",
     "contacted": "Working - Contacted",
     "meeting": "Working - Contacted",
     "offer": "Working - Contacted",
-    "won": "Closed - Converted",
+    "won": "Working - Contacted",
     "lost": "Closed - Not Converted",
 }
 # leadcap status -> HubSpot default "Lead status" options.
@@ -171,15 +245,44 @@ HUBSPOT_STATUS = {
 
 
 def description(lead: dict) -> str:
-    """Notes, interests (tags) and rating in one text, for CRMs without those fields."""
+    """Notes, materials promised, interests (tags) and rating in one text, for CRMs
+    without those fields."""
     parts = []
     if lead.get("notes"):
         parts.append(str(lead["notes"]))
+    if lead.get("materials"):
+        parts.append("Materials promised: " + "; ".join(str(lead["materials"]).splitlines()))
     if lead.get("tags"):
-        parts.append("Interests: " + joined(lead["tags"]))
+        parts.append(f"Interests: {joined(lead['tags'])}")
     if lead.get("rating"):
         parts.append("Rating: " + str(lead["rating"]))
     return "\n".join(parts)
+
+
+def _salesforce_description(lead: dict) -> str:
+    text = description(lead)
+    if lead.get("status") == "won":
+        text = "Won at the fair: convert this lead in Salesforce." + ("\n" + text if text else "")
+    return text
+
+
+def e164(lead: dict, key: str) -> str | None:
+    """A phone as CRMs store it: E.164 from the database where the store computed it,
+    else normalised here (with the lead's country when it is an ISO code), else as typed."""
+    stored = lead.get(f"{key}_e164")
+    if stored:
+        return stored
+    raw = lead.get(key)
+    if not raw:
+        return None
+    country = str(lead.get("country") or "")
+    region = country if len(country) == 2 and country.isascii() and country.isalpha() else None
+    number, _problem = normalise_phone(raw, region)
+    return number or raw
+
+
+def _phone(key: str) -> Callable[[dict], object]:
+    return lambda lead: e164(lead, key)
 
 
 def _opt_out(lead: dict) -> str:
@@ -200,17 +303,18 @@ SALESFORCE_COLUMNS: tuple[tuple[str, Callable[[dict], object]], ...] = (
     ("Company", lambda lead: lead.get("company") or NOT_PROVIDED),
     ("Title", _get("title")),
     ("Email", _get("email")),
-    ("Phone", _get("phone")),
-    ("Mobile Phone", _get("mobile")),
+    ("Phone", _phone("phone")),
+    ("Mobile Phone", _phone("mobile")),
     ("Street", _get("street")),
     ("City", _get("city")),
+    ("State/Province", _get("region")),
     ("Postal Code", _get("postal_code")),
     ("Country", _get("country")),
     ("Website", _get("website")),
     ("Lead Source", _get("event")),
     ("Lead Status", lambda lead: SALESFORCE_STATUS.get(lead.get("status") or "new")),
     ("Rating", lambda lead: (lead.get("rating") or "").capitalize() or None),
-    ("Description", description),
+    ("Description", _salesforce_description),
     ("Email Opt Out", _opt_out),
 )
 
@@ -222,10 +326,11 @@ HUBSPOT_COLUMNS: tuple[tuple[str, Callable[[dict], object]], ...] = (
     ("Email", _get("email")),
     ("Company Name", _get("company")),
     ("Job Title", _get("title")),
-    ("Phone Number", _get("phone")),
-    ("Mobile Phone Number", _get("mobile")),
+    ("Phone Number", _phone("phone")),
+    ("Mobile Phone Number", _phone("mobile")),
     ("Street Address", _get("street")),
     ("City", _get("city")),
+    ("State/Region", _get("region")),
     ("Postal Code", _get("postal_code")),
     ("Country/Region", _get("country")),
     ("Website URL", _get("website")),

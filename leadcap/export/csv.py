@@ -1,22 +1,34 @@
 """CSV files for Excel users and for CRM imports (Salesforce, HubSpot).
 
-UTF-8 with a byte-order mark so Excel shows Japanese and German letters, every field quoted,
-and every value neutralised against formula injection (a leading quote where a spreadsheet
-would otherwise run it)."""
+leadcap's own layout is for people who open it in a spreadsheet: UTF-8 with a byte-order mark
+so Excel shows Japanese and German letters, every field quoted, and every value neutralised
+against formula injection (a leading quote where a spreadsheet would otherwise run it).
+
+The CRM layouts are for import wizards, not for opening in Excel: the CRM stores each value
+as written, so they carry no neutralising quote (it would end up in the CRM record) and
+phones are E.164 (`+4971112345`), the form CRMs dial and match on."""
 
 from __future__ import annotations
 
 import csv
 from collections.abc import Iterable
 from pathlib import Path
+from typing import TextIO
 
-from .columns import HUBSPOT_COLUMNS, LEAD_COLUMNS, SALESFORCE_COLUMNS, joined, lead_value
+from .columns import (
+    HUBSPOT_COLUMNS,
+    LEAD_COLUMNS,
+    SALESFORCE_COLUMNS,
+    joined,
+    lead_value,
+    value_labels,
+)
 from .safety import clean_xml, neutralise
 
 FORMATS = ("leadcap", "salesforce", "hubspot")
 
 
-def _cell(value: object) -> str:
+def _text(value: object) -> str:
     if value is None:
         return ""
     if isinstance(value, bool):
@@ -24,37 +36,52 @@ def _cell(value: object) -> str:
     if isinstance(value, list | tuple):
         value = joined(value) or ""
     # Control characters would not harm a CSV reader, but many CRMs reject the file.
-    return neutralise(clean_xml(str(value)))
+    return clean_xml(str(value))
 
 
-def _layout(format: str):
+def _spreadsheet_cell(value: object) -> str:
+    return neutralise(_text(value))
+
+
+def _layout(format: str, lang: str = "en"):
     if format == "salesforce":
         return SALESFORCE_COLUMNS
     if format == "hubspot":
         return HUBSPOT_COLUMNS
     if format == "leadcap":
-        return tuple(
-            (column.key, lambda lead, key=column.key: lead_value(lead, key))
-            for column in LEAD_COLUMNS
-        )
+        layout = []
+        for column in LEAD_COLUMNS:
+            words = value_labels(column.key, column.kind, lang)
+
+            def get(lead: dict, key: str = column.key, words=words) -> object:
+                value = lead_value(lead, key)
+                return words.get(value, value) if words and value is not None else value
+
+            layout.append((column.key, get))
+        return tuple(layout)
     raise ValueError(f"format must be one of {FORMATS}, not {format!r}")
 
 
 def write_csv(
-    path: str | Path,
+    target: str | Path | TextIO,
     leads: Iterable[dict],
     *,
     delimiter: str = ",",
     format: str = "leadcap",
+    lang: str = "en",
 ) -> int:
-    """Write leads as CSV in leadcap's own layout (column keys as headers) or a CRM's import
-    layout (see columns.py). Returns the number of leads written."""
-    layout = _layout(format)
+    """Write leads as CSV in leadcap's own layout (column keys as headers, values in `lang`)
+    or a CRM's import layout (see columns.py) to a path or an open text stream (no BOM
+    there). Returns the number of leads written."""
+    if isinstance(target, str | Path):
+        with open(target, "w", encoding="utf-8-sig", newline="") as out:
+            return write_csv(out, leads, delimiter=delimiter, format=format, lang=lang)
+    layout = _layout(format, lang)
+    cell = _spreadsheet_cell if format == "leadcap" else _text
+    writer = csv.writer(target, delimiter=delimiter, quoting=csv.QUOTE_ALL)
+    writer.writerow([header for header, _ in layout])
     count = 0
-    with open(path, "w", encoding="utf-8-sig", newline="") as out:
-        writer = csv.writer(out, delimiter=delimiter, quoting=csv.QUOTE_ALL)
-        writer.writerow([header for header, _ in layout])
-        for lead in leads:
-            writer.writerow([_cell(get(lead)) for _, get in layout])
-            count += 1
+    for lead in leads:
+        writer.writerow([cell(get(lead)) for _, get in layout])
+        count += 1
     return count

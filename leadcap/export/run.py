@@ -11,15 +11,23 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import sys
 import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TextIO
 
 from leadcap.errors import LeadcapError, UsageError
-from leadcap.store import model
+from leadcap.export.grouping import (
+    SPLIT_KEYS,
+    exhibitor_spellings,
+    group_order,
+    lead_groups,
+)
 from leadcap.store.database import Store
 from leadcap.store.leads import LeadFilter, iter_leads
+from leadcap.store.private import make_private_dirs
 
 # Hot first, then warm, cold, unrated; newest first within each rating.
 ORDER = (
@@ -27,7 +35,6 @@ ORDER = (
     " captured_utc DESC, id DESC"
 )
 DEFAULT_PROFILE = "default"
-SPLIT_KEYS = ("tag", "exhibitor", "staff", "rating")
 LANGS = ("en", "de", "ja")
 
 Progress = Callable[[int, int | None], None]
@@ -35,11 +42,10 @@ Progress = Callable[[int, int | None], None]
 
 @dataclass
 class Selection:
-    """Which leads an export takes: the list filters, plus a consent purpose that must be
-    granted and `new_only` (not yet exported under `profile`)."""
+    """Which leads an export takes: the list filters, plus `new_only` (not yet exported
+    under `profile`)."""
 
     filter: LeadFilter = field(default_factory=LeadFilter)
-    consent: str | None = None
     new_only: bool = False
     profile: str = DEFAULT_PROFILE
 
@@ -60,13 +66,10 @@ def marked_uuids(store: Store, profile: str) -> set[str]:
     return {row[0] for row in rows}
 
 
-def select_leads(store: Store, selection: Selection) -> Iterator[dict]:
-    """The selected leads in export order. Consent and `--new` are checked here rather than
-    in SQL so the list filters stay exactly those of `leadcap list` (LeadFilter)."""
+def select_leads(store: Store, selection: Selection) -> Generator[dict, None, None]:
+    """The selected leads in export order: the list filters (LeadFilter), then `--new`."""
     skip = marked_uuids(store, selection.profile) if selection.new_only else set()
     for lead in iter_leads(store, selection.filter, order=ORDER):
-        if selection.consent and lead["consent"].get(selection.consent) != "granted":
-            continue
         if lead["uuid"] in skip:
             continue
         yield lead
@@ -129,6 +132,35 @@ def record_marks(store: Store, profile: str, uuids, exported_at: str) -> None:
 # --- files appear whole or not at all -------------------------------------------------------
 
 
+# File name endings each format may be written under: a workbook named .csv would open as
+# garbage (or be "repaired") and a CSV named .xlsx not at all.
+EXTENSIONS = {
+    "xlsx": (".xlsx",),
+    "csv": (".csv", ".tsv", ".txt"),
+    "vcf": (".vcf", ".vcard"),
+}
+
+
+def is_stdout(path: str | Path | None) -> bool:
+    """`-o -` (or no -o for formats that may stream) means standard output."""
+    return path is None or str(path) == "-"
+
+
+def check_output(path: Path, format: str, *, force: bool = False) -> None:
+    """Refuse a file name whose ending does not match the format, and an existing file
+    unless `force`: it may be a colleague's edited workbook."""
+    endings = EXTENSIONS[format]
+    if path.suffix.lower() not in endings:
+        raise UsageError(
+            f"{path} does not end in {' or '.join(endings)} but this writes {format}."
+            f" Name the file e.g. {path.with_suffix(endings[0]).name}"
+        )
+    if path.exists() and not path.is_dir() and not force:
+        raise LeadcapError(
+            f"{path} already exists. Add --force to replace it, or choose another name"
+        )
+
+
 def _check_target(path: Path) -> None:
     if path.is_dir():
         raise LeadcapError(f"{path} is a folder. Give a file name, e.g. -o {path / 'leads.xlsx'}")
@@ -174,34 +206,91 @@ def _exported(store: Store, selection: Selection, write) -> ExportResult:
 # --- formats --------------------------------------------------------------------------------
 
 
-def export_csv(
-    store: Store, path: Path, selection: Selection, *, delimiter: str = ",", format="leadcap"
-) -> ExportResult:
-    """Write the selection as CSV (leadcap's layout or a CRM import layout)."""
-    from leadcap.export.csv import FORMATS, write_csv
+def check_csv_options(format: str, delimiter: str) -> str:
+    """Validate --format and --delimiter (usage errors); returns the delimiter to use
+    (`tab` and `\\t` mean a tab)."""
+    from leadcap.export.csv import FORMATS
 
+    if delimiter.lower() in ("tab", "\\t"):
+        delimiter = "\t"
     if format not in FORMATS:
         raise UsageError(f"unknown CSV format {format!r}. Use one of: {', '.join(FORMATS)}")
     if len(delimiter) != 1 or delimiter in '"\r\n':
         raise UsageError(f"the delimiter must be one character such as , or ; not {delimiter!r}")
+    return delimiter
+
+
+def export_csv(
+    store: Store,
+    path: Path | None,
+    selection: Selection,
+    *,
+    delimiter: str = ",",
+    format="leadcap",
+    lang: str = "en",
+    force: bool = False,
+    stream: TextIO | None = None,
+) -> ExportResult:
+    """Write the selection as CSV (leadcap's layout or a CRM import layout). `path` None or
+    "-" writes to `stream` (standard output)."""
+    from leadcap.export.csv import write_csv
+
+    delimiter = check_csv_options(format, delimiter)
+    check_lang(lang)
+    e164 = _e164_numbers(store) if format != "leadcap" else {}
+
+    def leads(source) -> Iterator[dict]:
+        """CRM layouts get the E.164 numbers the store computed (with the event's country)."""
+        for lead in source():
+            numbers = e164.get(lead["uuid"])
+            if numbers:
+                lead = dict(lead)
+                for key, number in zip(("phone_e164", "mobile_e164"), numbers, strict=True):
+                    lead[key] = lead.get(key) or number
+            yield lead
+
+    if path is None or is_stdout(path):
+        out = stream if stream is not None else sys.stdout
+
+        def write_out(source, now) -> ExportResult:
+            total = write_csv(out, leads(source), delimiter=delimiter, format=format, lang=lang)
+            return ExportResult(paths=[], total=total, counts={"-": total})
+
+        return _exported(store, selection, write_out)
     path = Path(path)
+    check_output(path, "csv", force=force)
 
     def write(source, now) -> ExportResult:
         total = _write_atomically(
-            path, lambda tmp: write_csv(tmp, source(), delimiter=delimiter, format=format)
+            path,
+            lambda tmp: write_csv(
+                tmp, leads(source), delimiter=delimiter, format=format, lang=lang
+            ),
         )
         return ExportResult(paths=[path], total=total, counts={path.name: total})
 
     return _exported(store, selection, write)
 
 
-def export_vcf(store: Store, path: Path, selection: Selection, *, version="3.0") -> ExportResult:
+def _e164_numbers(store: Store) -> dict[str, tuple[str | None, str | None]]:
+    """uuid -> (phone, mobile) in E.164 as the store normalised them on capture."""
+    rows = store.conn.execute(
+        "SELECT uuid, phone_e164, mobile_e164 FROM leads"
+        " WHERE phone_e164 IS NOT NULL OR mobile_e164 IS NOT NULL"
+    )
+    return {uuid: (phone, mobile) for uuid, phone, mobile in rows}
+
+
+def export_vcf(
+    store: Store, path: Path, selection: Selection, *, version="3.0", force: bool = False
+) -> ExportResult:
     """Write the selection as one .vcf file for phones and address books."""
     from leadcap.export.vcard import write_vcf
 
     if version not in ("3.0", "4.0"):
         raise UsageError(f"vCard version must be 3.0 or 4.0, not {version!r}")
     path = Path(path)
+    check_output(path, "vcf", force=force)
 
     def write(source, now) -> ExportResult:
         total = _write_atomically(path, lambda tmp: write_vcf(tmp, source(), version=version))
@@ -210,12 +299,16 @@ def export_vcf(store: Store, path: Path, selection: Selection, *, version="3.0")
     return _exported(store, selection, write)
 
 
+def check_lang(lang: str) -> None:
+    if lang not in LANGS:
+        raise UsageError(f"unknown language {lang!r}. Use one of: {', '.join(LANGS)}")
+
+
 def check_xlsx_options(split_by: str | None, lang: str) -> None:
     """Bad --split-by or --lang values are usage errors (exit 2), found before any work."""
     if split_by is not None and split_by not in SPLIT_KEYS:
         raise UsageError(f"cannot split by {split_by!r}. Use one of: {', '.join(SPLIT_KEYS)}")
-    if lang not in LANGS:
-        raise UsageError(f"unknown language {lang!r}. Use one of: {', '.join(LANGS)}")
+    check_lang(lang)
 
 
 def export_xlsx(
@@ -227,13 +320,17 @@ def export_xlsx(
     lang: str = "en",
     filters: dict[str, str] | None = None,
     progress: Progress | None = None,
+    force: bool = False,
 ) -> ExportResult:
     """One workbook: a summary sheet, then one lead sheet or one per `split_by` group.
     A single workbook is for the organiser, so it holds every selected lead."""
     from leadcap.export.xlsx import write_workbook
 
     check_xlsx_options(split_by, lang)
+    if is_stdout(path):
+        raise UsageError("a workbook cannot go to standard output. Give a file: -o leads.xlsx")
     path = Path(path)
+    check_output(path, "xlsx", force=force)
 
     def write(source, now) -> ExportResult:
         source.progress = progress
@@ -241,7 +338,7 @@ def export_xlsx(
             path,
             lambda tmp: write_workbook(
                 tmp, source, event=_event(store), filters=filters, split_by=split_by,
-                lang=lang, progress=source.report, now=now,
+                lang=lang, progress=source.report, now=now, exhibitors=_exhibitor_names(store),
             ),
         )  # fmt: skip
         return ExportResult(
@@ -259,53 +356,15 @@ def _event(store: Store) -> dict:
 # --- one workbook per group -----------------------------------------------------------------
 
 
-def file_groups(lead: dict, split_by: str, words: dict[str, str], exhibitors: dict) -> list[str]:
-    """Which files a lead goes to when each group gets its own workbook.
-
-    Pavilion privacy (split by exhibitor): a co-exhibitor's lead goes only to that
-    co-exhibitor's file. The organiser's own leads (no exhibitor) go to the organiser's file
-    ("(none)"), and also to a co-exhibitor's file when the visitor granted `share` consent
-    AND the lead carries a tag with that co-exhibitor's name (the booth staff's way of saying
-    "this visitor asked about ACME"). `exhibitors` maps `exhibitor_key`s to spellings, so
-    "acme gmbh" and "ACME GmbH" go to one file."""
-    if split_by == "tag":
-        tags = [t.strip() for t in lead.get("tags") or [] if t and t.strip()]
-        return list(dict.fromkeys(tags)) or [words["no_tag"]]
-    if split_by == "rating":
-        return [lead.get("rating") or words["no_rating"]]
-    if split_by == "staff":
-        return [model.clean(lead.get("owner") or lead.get("captured_by")) or words["none"]]
-    own = model.clean(lead.get("exhibitor"))
-    if own:
-        return [exhibitors.get(exhibitor_key(own), own)]
-    groups = [words["none"]]
-    if (lead.get("consent") or {}).get("share") == "granted":
-        for tag in lead.get("tags") or []:
-            name = exhibitors.get(exhibitor_key(tag))
-            if name and name not in groups:
-                groups.append(name)
-    return groups
-
-
-def exhibitor_key(name: str | None) -> str:
-    """One key for the spellings of one exhibitor: case-folded, spaces collapsed."""
-    return " ".join(model.fold(name).split())
-
-
 def _exhibitor_names(store: Store) -> dict[str, str]:
     """Exhibitor key -> the file's name: as the event's configured exhibitors spell it,
     else as the first-captured lead spells it."""
-    names: dict[str, str] = {}
-    for name in store.setting("exhibitors") or []:
-        if model.clean(name):
-            names.setdefault(exhibitor_key(name), model.clean(name))
     rows = store.conn.execute(
         "SELECT trim(exhibitor) FROM leads WHERE trim(exhibitor) != '' AND deleted_at IS NULL"
         " GROUP BY trim(exhibitor) ORDER BY min(captured_utc), min(id)"
     )
-    for (name,) in rows:
-        names.setdefault(exhibitor_key(name), name)
-    return names
+    captured = [name for (name,) in rows]
+    return exhibitor_spellings([*(store.setting("exhibitors") or []), *captured])
 
 
 class _GroupSpools:
@@ -317,7 +376,9 @@ class _GroupSpools:
 
     def add(self, group: str, lead: dict) -> None:
         path = self.paths.setdefault(group, self.directory / f"{len(self.paths)}.jsonl")
-        with path.open("a", encoding="utf-8") as out:
+        # 0600: the spool holds every group's leads, raw payloads included.
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+        with open(fd, "a", encoding="utf-8") as out:
             out.write(json.dumps(lead, ensure_ascii=False) + "\n")
 
     def reader(self, group: str) -> Callable[[], Iterator[dict]]:
@@ -329,15 +390,35 @@ class _GroupSpools:
         return read
 
 
-def _file_order(groups, split_by: str, words: dict[str, str]) -> list[str]:
-    fallbacks = {words["no_tag"], words["none"], words["no_rating"]}
-    if split_by == "rating":
-        rank = {r: i for i, r in enumerate(model.RATINGS)}
-        return sorted(groups, key=lambda g: (rank.get(g, len(rank)), g))
-    return sorted(groups, key=lambda g: (g in fallbacks, g.casefold()))
+def work_folder(store: Store) -> Path:
+    """A private (0700) folder for one export's spool files and unfinished workbooks,
+    beside the database, never inside the folder being delivered to one co-exhibitor.
+    Folders left by an export that was killed are removed here, on the next run."""
+    parent = store.path.with_name(f".{store.path.name}-work")
+    try:
+        parent.mkdir(mode=0o700, exist_ok=True)
+        parent.chmod(0o700)
+    except OSError:
+        parent = Path(tempfile.gettempdir()) / f"leadcap-work-{os.getuid()}"
+        parent.mkdir(mode=0o700, exist_ok=True)
+    for stale in parent.glob("export-*"):
+        pid = stale.name.split("-")[1]
+        if pid.isdigit() and not _running(int(pid)):
+            shutil.rmtree(stale, ignore_errors=True)
+    return Path(tempfile.mkdtemp(prefix=f"export-{os.getpid()}-", dir=parent))
 
 
-def export_xlsx_files(
+def _running(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def export_xlsx_files(  # noqa: C901 - per-group loop with the pavilion privacy rule; see issue 11 notes
     store: Store,
     directory: Path,
     selection: Selection,
@@ -346,9 +427,10 @@ def export_xlsx_files(
     lang: str = "en",
     filters: dict[str, str] | None = None,
     progress: Progress | None = None,
+    force: bool = False,
 ) -> ExportResult:
     """One workbook per group, named after the group, so each co-exhibitor or colleague
-    receives only their own leads (see `file_groups` for the privacy rule). All files are
+    receives only their own leads (see `grouping.lead_groups` for the privacy rule). All files are
     written into a temporary folder first and moved into `directory` only when all worked."""
     from leadcap.export.columns import SUMMARY_LABELS
     from leadcap.export.safety import safe_filename
@@ -364,8 +446,8 @@ def export_xlsx_files(
         raise LeadcapError(f"{directory} is a file. Give a folder for --files")
     made_directory = not directory.exists()
     try:
-        directory.mkdir(parents=True, exist_ok=True)
-        work = Path(tempfile.mkdtemp(prefix=".leadcap-export-", dir=directory))
+        make_private_dirs(directory)
+        work = work_folder(store)
     except OSError as error:
         raise LeadcapError(
             f"cannot write into {directory} ({error.strerror or error})."
@@ -377,11 +459,11 @@ def export_xlsx_files(
         selected = 0
         for lead in source():
             selected += 1
-            for group in file_groups(lead, split_by, words, exhibitors):
+            for group in lead_groups(lead, split_by, words, exhibitors, shared=True):
                 spools.add(group, lead)
         result = ExportResult(paths=[], total=selected)
         done, used = 0, set()
-        for group in _file_order(spools.paths, split_by, words):
+        for group in group_order(spools.paths, split_by, words):
             name = stem = safe_filename(group)
             n = 1
             while name.casefold() in used:
@@ -402,9 +484,27 @@ def export_xlsx_files(
             done += summary.total
             result.counts[f"{name}.xlsx"] = summary.total
             result.cut_uuids.extend(u for u in summary.cut_uuids if u not in result.cut_uuids)
-        for file_name in result.counts:
-            os.replace(work / file_name, directory / file_name)
-            result.paths.append(directory / file_name)
+        existing = [n for n in result.counts if (directory / n).exists()]
+        if existing and not force:
+            raise LeadcapError(
+                f"{directory / existing[0]} already exists"
+                + (f" (and {len(existing) - 1} more)" if len(existing) > 1 else "")
+                + ". Add --force to replace them, or choose another folder"
+            )
+        # Deliver: copy beside the targets under hidden names first (the work folder may
+        # be on another disk), then rename them all into place.
+        partials = []
+        try:
+            for file_name in result.counts:
+                partial = directory / f".{file_name}.partial"
+                shutil.copyfile(work / file_name, partial)
+                partials.append((partial, directory / file_name))
+            for partial, target in partials:
+                os.replace(partial, target)
+                result.paths.append(target)
+        finally:
+            for partial, _target in partials:
+                partial.unlink(missing_ok=True)
         return result
 
     try:
@@ -440,7 +540,8 @@ def describe(selection: Selection, **options: str | None) -> dict[str, str]:
         "since": flt.since,
         "until": flt.until,
         "status": flt.status,
-        "consent": selection.consent,
+        "owner": flt.owner,
+        "consent": flt.consent,
         "review": "yes" if flt.review else None,
         "new": f"not exported before (profile {selection.profile})" if selection.new_only else None,
         **options,

@@ -17,6 +17,7 @@ import unicodedata
 import zipfile
 from datetime import UTC, date, datetime
 from pathlib import Path
+from typing import IO
 
 from .safety import clean_xml
 
@@ -36,6 +37,34 @@ _NS_REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
 _NS_PKG_REL = "http://schemas.openxmlformats.org/package/2006/relationships"
 _XML_HEAD = '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
 _EPOCH_ORDINAL = date(1899, 12, 30).toordinal()
+
+# The smallest Office theme the ECMA-376 schema accepts: the Open XML SDK's validator counts a
+# workbook without a theme part as broken, and Excel falls back to it for theme colours.
+_SOLID = '<a:solidFill><a:schemeClr val="phClr"/></a:solidFill>'
+_LINE = f'<a:ln w="6350">{_SOLID}</a:ln>'
+_EFFECT = "<a:effectStyle><a:effectLst/></a:effectStyle>"
+_ACCENTS = ("4472C4", "ED7D31", "A5A5A5", "FFC000", "5B9BD5", "70AD47")
+THEME_XML = (
+    f'{_XML_HEAD}<a:theme xmlns:a="http://schemas.openxmlformats.org/drawingml/2006/main"'
+    ' name="Office Theme"><a:themeElements><a:clrScheme name="Office">'
+    '<a:dk1><a:sysClr val="windowText" lastClr="000000"/></a:dk1>'
+    '<a:lt1><a:sysClr val="window" lastClr="FFFFFF"/></a:lt1>'
+    '<a:dk2><a:srgbClr val="44546A"/></a:dk2><a:lt2><a:srgbClr val="E7E6E6"/></a:lt2>'
+    + "".join(
+        f'<a:accent{i}><a:srgbClr val="{c}"/></a:accent{i}>' for i, c in enumerate(_ACCENTS, 1)
+    )  # fmt: skip
+    + '<a:hlink><a:srgbClr val="0563C1"/></a:hlink>'
+    '<a:folHlink><a:srgbClr val="954F72"/></a:folHlink></a:clrScheme>'
+    '<a:fontScheme name="Office"><a:majorFont><a:latin typeface="Calibri Light"/>'
+    '<a:ea typeface=""/><a:cs typeface=""/></a:majorFont><a:minorFont>'
+    '<a:latin typeface="Calibri"/><a:ea typeface=""/><a:cs typeface=""/></a:minorFont>'
+    '</a:fontScheme><a:fmtScheme name="Office">'
+    + f"<a:fillStyleLst>{_SOLID * 3}</a:fillStyleLst>"
+    + f"<a:lnStyleLst>{_LINE * 3}</a:lnStyleLst>"
+    + f"<a:effectStyleLst>{_EFFECT * 3}</a:effectStyleLst>"
+    + f"<a:bgFillStyleLst>{_SOLID * 3}</a:bgFillStyleLst>"
+    + "</a:fmtScheme></a:themeElements><a:objectDefaults/><a:extraClrSchemeLst/></a:theme>"
+)
 
 STYLES_XML = f"""{_XML_HEAD}<styleSheet xmlns="{_NS_MAIN}">\
 <numFmts count="2"><numFmt numFmtId="164" formatCode="yyyy-mm-dd hh:mm"/>\
@@ -115,9 +144,27 @@ def display_width(text: str) -> int:
     return widest
 
 
+def utf16_units(text: str) -> int:
+    """Length as Excel counts it: UTF-16 code units (an emoji or a rare kanji counts 2)."""
+    return len(text.encode("utf-16-le")) // 2
+
+
+def cut_utf16(text: str, units: int) -> str:
+    """The longest prefix of `text` of at most `units` UTF-16 code units, never half a
+    character."""
+    out, used = [], 0
+    for char in text:
+        size = 2 if ord(char) > 0xFFFF else 1
+        if used + size > units:
+            break
+        out.append(char)
+        used += size
+    return "".join(out)
+
+
 class SheetNamer:
-    """Valid, unique sheet names: at most 31 characters, none of []:*?/\\, not "History",
-    not empty, unique ignoring case (as Excel compares them)."""
+    """Valid, unique sheet names: at most 31 UTF-16 units (as Excel counts), none of
+    []:*?/\\, not "History", not empty, unique ignoring case (as Excel compares them)."""
 
     def __init__(self):
         self.used: set[str] = {"history"}
@@ -127,7 +174,7 @@ class SheetNamer:
         n = 1
         while True:
             tail = suffix if n == 1 else f"{suffix} ({n})"
-            title = base[: 31 - len(tail)].rstrip().strip("'") + tail
+            title = cut_utf16(base, 31 - utf16_units(tail)).rstrip().strip("'") + tail
             if title.casefold() not in self.used:
                 self.used.add(title.casefold())
                 return title
@@ -198,7 +245,7 @@ class Sheet:
         self.links: list[tuple[str, str]] = []  # (cell, target), spooled in batches
         self.link_count = 0
         self._pending: list[str] = []
-        self._out = None  # the zip entry while we hold the writing slot
+        self._out: IO[bytes] | None = None  # the zip entry while we hold the writing slot
         self._spool: Path | None = None
         self._link_spool = book.tmpdir / f"links{number}.tsv"
         self.finished = False
@@ -225,6 +272,7 @@ class Sheet:
         if self._out is not None:
             self._out.write(data)
         else:
+            assert self._spool is not None
             with self._spool.open("ab") as spool:
                 spool.write(data)
         if len(self.links) > 4096:
@@ -287,6 +335,7 @@ class Sheet:
             self.book.claim(self, wait=True)
             out = self.book.open_part(self.part, self.rows)
             out.write(self._prologue(self.rows).encode())
+            assert self._spool is not None
             with self._spool.open("rb") as spool:
                 while chunk := spool.read(1 << 20):
                     out.write(chunk)
@@ -298,9 +347,10 @@ class Sheet:
             sqref = f"{self.list_column}2:{self.list_column}{max(self.rows, 2)}"
             formula = escape('"' + ",".join(self.allowed) + '"')
             tail.append(
+                # showErrorMessage: without it Excel accepts any typed value.
                 f'<dataValidations count="1"><dataValidation type="list" allowBlank="1" '
-                f'sqref="{sqref}"><formula1>{formula}</formula1></dataValidation>'
-                "</dataValidations>"
+                f'showErrorMessage="1" sqref="{sqref}"><formula1>{formula}</formula1>'
+                "</dataValidation></dataValidations>"
             )
         out.write("".join(tail).encode())
         if self.link_count:
@@ -428,6 +478,7 @@ class Workbook:
             'sheet.main+xml"/>'
             f'<Override PartName="/xl/styles.xml" ContentType="{office}.spreadsheetml.'
             'styles+xml"/>'
+            f'<Override PartName="/xl/theme/theme1.xml" ContentType="{office}.theme+xml"/>'
             '<Override PartName="/docProps/core.xml" ContentType="application/'
             'vnd.openxmlformats-package.core-properties+xml"/>'
             f'<Override PartName="/docProps/app.xml" ContentType="{office}.'
@@ -441,6 +492,7 @@ class Workbook:
                 for i in range(1, n + 1)
             )
             + f'<Relationship Id="rId{n + 1}" Type="{_NS_REL}/styles" Target="styles.xml"/>'
+            + f'<Relationship Id="rId{n + 2}" Type="{_NS_REL}/theme" Target="theme/theme1.xml"/>'
         )
         stamp = created.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
         parts = {
@@ -459,6 +511,7 @@ class Workbook:
                 f'{_XML_HEAD}<Relationships xmlns="{_NS_PKG_REL}">{workbook_rels}</Relationships>'
             ),
             "xl/styles.xml": STYLES_XML,
+            "xl/theme/theme1.xml": THEME_XML,
             "docProps/core.xml": (
                 f'{_XML_HEAD}<cp:coreProperties xmlns:cp="http://schemas.openxmlformats.org/'
                 'package/2006/metadata/core-properties" xmlns:dc="http://purl.org/dc/elements/'

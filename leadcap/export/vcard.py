@@ -1,16 +1,23 @@
-"""vCard files (3.0 or 4.0) for importing leads into phones and address books.
+"""vCards (3.0 or 4.0): the one writer for exported leads, the booth's contact-card QR code
+and the test badges, so escaping, folding and properties cannot drift apart.
 
 3.0 carries name readings as X-PHONETIC-LAST-NAME/FIRST-NAME (Google, Apple and Android read
-them); 4.0 uses the standard SORT-AS parameter on N (RFC 6350 §5.9)."""
+them); 4.0 uses the standard SORT-AS parameter on N (RFC 6350 §5.9). A card with only a
+company is an organisation card (KIND:org in 4.0, X-ABShowAs:COMPANY for Apple in 3.0), not a
+person called "Pavilion German". Websites follow the same link policy as the xlsx export:
+only http(s) URLs become a URL property."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from pathlib import Path
 
-from .safety import clean_xml
+from leadcap.store.model import display_name, split_name
+
+from .safety import clean_xml, url_target
 
 _FOLD_AT = 75  # octets per line, RFC 6350 §3.2 / RFC 2426 §2.6
+VERSIONS = ("3.0", "4.0")
 
 
 def escape_text(value: str) -> str:
@@ -30,8 +37,9 @@ def fold(line: str) -> str:
     character; continuation lines start with one space."""
     if len(line.encode("utf-8")) <= _FOLD_AT:
         return line + "\r\n"
-    out, current, size = [], [], 0
-    limit = _FOLD_AT
+    out: list[str] = []
+    current: list[str] = []
+    size, limit = 0, _FOLD_AT
     for char in line:
         octets = len(char.encode("utf-8"))
         if size + octets > limit:
@@ -51,34 +59,56 @@ def _reading_parts(reading: str | None) -> tuple[str, str]:
     return family.strip(), given.strip()
 
 
-def _full_name(lead: dict) -> str:
-    if lead.get("full_name"):
-        return lead["full_name"]
-    given, family = lead.get("given_name") or "", lead.get("family_name") or ""
-    name = f"{given} {family}".strip()
-    return name or lead.get("company") or lead.get("email") or ""
+def _text(lead: dict, key: str) -> str:
+    value = lead.get(key)
+    return str(value).strip() if value not in (None, "") else ""
 
 
-def card_lines(lead: dict, version: str = "3.0") -> list[str]:
-    """The unfolded content lines of one lead's vCard."""
+def person_name(lead: dict) -> tuple[str, str]:
+    """(family, given) as stored, else split from the full name by the one rule."""
+    family, given = _text(lead, "family_name"), _text(lead, "given_name")
+    if family or given:
+        return family, given
+    return split_name(_text(lead, "full_name"))
+
+
+def formatted_name(lead: dict) -> str:
+    """FN: the name as people read it (Japanese family first), else the company, e-mail or
+    badge, so that no card is nameless in an address book."""
+    return (
+        display_name(lead)
+        or _text(lead, "company")
+        or _text(lead, "email")
+        or _text(lead, "badge_id")
+        or ""
+    )
+
+
+def card_lines(lead: dict, version: str = "3.0") -> list[str]:  # noqa: C901 - one branch per property
+    """The unfolded content lines of one lead's (or the booth's) vCard."""
     e = escape_text
-
-    def get(key: str) -> str:
-        value = lead.get(key)
-        return str(value) if value not in (None, "") else ""
-
-    lines = ["BEGIN:VCARD", f"VERSION:{version}", f"FN:{e(_full_name(lead))}"]
-    family, given = get("family_name"), get("given_name")
+    get = lambda key: _text(lead, key)  # noqa: E731
+    family, given = person_name(lead)
+    organisation = not (family or given) and bool(get("company"))
+    lines = ["BEGIN:VCARD", f"VERSION:{version}"]
+    if organisation and version == "4.0":
+        lines.append("KIND:org")
+    lines.append(f"FN:{e(formatted_name(lead))}")
     reading_family, reading_given = _reading_parts(lead.get("name_reading"))
-    sort_as = ""
-    if version == "4.0" and (reading_family or reading_given):
-        sort_as = ";SORT-AS=" + _param(",".join(x for x in (reading_family, reading_given) if x))
-    lines.append(f"N{sort_as}:{e(family)};{e(given)};;;")
-    if version == "3.0":
-        if reading_family:
-            lines.append(f"X-PHONETIC-LAST-NAME:{e(reading_family)}")
-        if reading_given:
-            lines.append(f"X-PHONETIC-FIRST-NAME:{e(reading_given)}")
+    if organisation:
+        if version == "3.0":
+            lines += ["N:;;;;", "X-ABShowAs:COMPANY"]  # N is required in 3.0
+    else:
+        sort_as = ""
+        if version == "4.0" and (reading_family or reading_given):
+            readings = ",".join(x for x in (reading_family, reading_given) if x)
+            sort_as = ";SORT-AS=" + _param(readings)
+        lines.append(f"N{sort_as}:{e(family)};{e(given)};;;")
+        if version == "3.0":
+            if reading_family:
+                lines.append(f"X-PHONETIC-LAST-NAME:{e(reading_family)}")
+            if reading_given:
+                lines.append(f"X-PHONETIC-FIRST-NAME:{e(reading_given)}")
     if get("company") or get("department"):
         org = e(get("company")) + (f";{e(get('department'))}" if get("department") else "")
         lines.append(f"ORG:{org}")
@@ -91,11 +121,12 @@ def card_lines(lead: dict, version: str = "3.0") -> list[str]:
         lines.append(f"TEL;TYPE=work,voice:{e(get('phone'))}")
     if get("mobile"):
         lines.append(f"TEL;TYPE=cell,voice:{e(get('mobile'))}")
-    address = [get("street"), get("city"), "", get("postal_code"), get("country")]
+    address = [get("street"), get("city"), get("region"), get("postal_code"), get("country")]
     if any(address):
         lines.append("ADR;TYPE=work:;;" + ";".join(e(part) for part in address))
-    if get("website"):
-        lines.append(f"URL:{e(get('website'))}")
+    url = url_target(get("website"))
+    if url:
+        lines.append(f"URL:{e(url)}")
     if get("notes"):
         lines.append(f"NOTE:{e(get('notes'))}")
     tags = [str(t) for t in lead.get("tags") or [] if t]
@@ -110,13 +141,20 @@ def card_lines(lead: dict, version: str = "3.0") -> list[str]:
     return lines
 
 
+def card_text(lead: dict, version: str = "3.0") -> str:
+    """One vCard as text: CRLF line ends, lines folded at 75 octets."""
+    if version not in VERSIONS:
+        raise ValueError(f"vCard version must be 3.0 or 4.0, not {version!r}")
+    return "".join(fold(line) for line in card_lines(lead, version))
+
+
 def write_vcf(path: str | Path, leads: Iterable[dict], *, version: str = "3.0") -> int:
     """Write all leads as one .vcf file (UTF-8, CRLF, folded lines); returns the card count."""
-    if version not in ("3.0", "4.0"):
+    if version not in VERSIONS:
         raise ValueError(f"vCard version must be 3.0 or 4.0, not {version!r}")
     count = 0
     with open(path, "w", encoding="utf-8", newline="") as out:
         for lead in leads:
-            out.writelines(fold(line) for line in card_lines(lead, version))
+            out.write(card_text(lead, version))
             count += 1
     return count

@@ -18,16 +18,18 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TextIO
 
 from . import sheetxml
 from .columns import (
     LEAD_COLUMNS,
     RATINGS,
-    SPLIT_KEYS,
     STATUSES,
     SUMMARY_LABELS,
+    value_labels,
 )
-from .safety import is_safe_email, is_safe_url, safe_filename
+from .grouping import SPLIT_KEYS, group_order, lead_groups
+from .safety import mailto_target, url_target
 from .sheetxml import (
     EXCEL_LINKS_PER_SHEET,
     EXCEL_MAX_URL,
@@ -70,7 +72,7 @@ class _Spool:
 
     def __init__(self, directory: str, name: str = "leads.jsonl"):
         self.path = Path(directory) / name
-        self._out = None
+        self._out: TextIO | None = None
 
     def add(self, lead: dict) -> None:
         if self._out is None:
@@ -109,34 +111,11 @@ def _rereadable(leads: LeadSource, tmpdir: str) -> Callable[[], Iterable[dict]]:
 _cut = sheetxml.excel_text
 
 
-def _event_zone(event: dict):
+def _event_zone(event: dict | None):
     from zoneinfo import ZoneInfo
 
     name = (event or {}).get("timezone")
     return ZoneInfo(name) if name else None
-
-
-def _groups_of(lead: dict, split_by: str | None, words: dict[str, str]) -> list[str]:
-    if split_by is None:
-        return [words["leads"]]
-    if split_by == "tag":
-        tags = [t.strip() for t in (lead.get("tags") or []) if t and t.strip()]
-        return list(dict.fromkeys(tags)) or [words["no_tag"]]
-    if split_by == "rating":
-        return [lead.get("rating") or words["no_rating"]]
-    if split_by == "exhibitor":
-        key = lead.get("exhibitor")
-    else:  # "staff": the colleague who follows up - the owner once assigned, else the capturer
-        key = lead.get("owner") or lead.get("captured_by")
-    return [str(key).strip() or words["none"]] if key else [words["none"]]
-
-
-def _group_order(groups: Iterable[str], split_by: str | None, words: dict[str, str]) -> list:
-    fallbacks = {words["no_tag"], words["none"], words["no_rating"]}
-    if split_by == "rating":
-        rank = {r: i for i, r in enumerate(RATINGS)}
-        return sorted(groups, key=lambda g: (rank.get(g, len(RATINGS)), g))
-    return sorted(groups, key=lambda g: (g in fallbacks, g.casefold()))
 
 
 # --- links ----------------------------------------------------------------------------------
@@ -153,17 +132,17 @@ class _LinkBudget:
         self.group_rows: Counter = Counter()
         self.per_sheet: Counter = Counter()  # (group, n-th sheet of the group) -> links
 
-    def allow(self, lead: dict, groups: list[str]) -> tuple[bool, bool] | bool | None:
-        """(e-mail is a link, website is a link); False: the lead has links but no room;
-        None: it has none."""
+    def allow(self, lead: dict, groups: list[str]) -> tuple[str | None, str | None] | bool | None:
+        """(the e-mail's link target, the website's), None for a value that stays text;
+        False: the lead has links but no room; None: it has none."""
         sheets = [(g, self.group_rows[g] // self.row_limit) for g in groups]
         self.group_rows.update(groups)
-        website = lead.get("website")
+        mailto, url = mailto_target(lead.get("email")), url_target(lead.get("website"))
         safe = (
-            is_safe_email(lead.get("email")),
-            is_safe_url(website) and len(website) <= EXCEL_MAX_URL,
+            mailto if mailto and len(mailto) <= EXCEL_MAX_URL else None,
+            url if url and len(url) <= EXCEL_MAX_URL else None,
         )
-        needed = safe[0] + safe[1]
+        needed = bool(safe[0]) + bool(safe[1])
         if not needed:
             return None
         if needed * len(groups) > self.left or any(
@@ -194,7 +173,7 @@ class _Survey:
 _FIXED_WIDTH = {"datetime": 16, "date": 10, "bool": 6, "status": 10}
 
 
-def _survey(leads: Iterable[dict], split_by, words, lang, tz, links: _LinkBudget) -> _Survey:
+def _survey(leads: Iterable[dict], groups_of, words, lang, tz, links: _LinkBudget) -> _Survey:
     survey = _Survey(widths=[display_width(c.label(lang)) + 3 for c in LEAD_COLUMNS])
     widths = survey.widths
     columns = [
@@ -203,7 +182,7 @@ def _survey(leads: Iterable[dict], split_by, words, lang, tz, links: _LinkBudget
     ]
     for lead in leads:
         survey.total += 1
-        groups = _groups_of(lead, split_by, words)
+        groups = groups_of(lead)
         survey.per_group.update(groups)
         survey.per_rating[lead.get("rating") or words["no_rating"]] += 1
         captured = local_datetime(lead.get("captured_at"), tz)
@@ -217,7 +196,7 @@ def _survey(leads: Iterable[dict], split_by, words, lang, tz, links: _LinkBudget
             value = consent.get(consent_key) if consent_key else lead.get(key)
             if value is None or value == "" or value == []:
                 continue
-            text = value if value.__class__ is str else as_text(value)
+            text = value if value.__class__ is str else as_text(value) or ""
             chars += len(text)
             if len(text) > MAX_CELL_CHARS // 2 and _cut(text)[1]:
                 survey.cut_uuids[str(lead.get("uuid"))] = None
@@ -235,7 +214,7 @@ def _survey(leads: Iterable[dict], split_by, words, lang, tz, links: _LinkBudget
 
 
 def _write_summary(book, survey, *, event, filters, now, words, sheets) -> None:
-    lines = []
+    lines: list[str] = []
 
     def line(label: str, value: object = None, style: str | None = None) -> None:
         r = len(lines) + 1
@@ -290,11 +269,13 @@ class _LeadSheets:
         self.batch, self.row_limit = batch, row_limit
         self.chains: dict[str, list] = {}
         self.header = header_row([c.label(lang) for c in LEAD_COLUMNS])
+        words = value_labels("status", "status", lang) or {}
+        self.statuses = tuple(words.get(s, s) for s in STATUSES)
 
     def add(self, group: str, title: str, expected_rows: int = 0):
         ws = self.book.add_sheet(
             title, self.survey.widths, expected_rows=expected_rows + 1, header=True,
-            list_column=_STATUS_COLUMN, allowed=STATUSES, batch=self.batch,
+            list_column=_STATUS_COLUMN, allowed=self.statuses, batch=self.batch,
         )  # fmt: skip
         ws.add_row(self.header)
         self.chains.setdefault(group, []).append(ws)
@@ -321,9 +302,11 @@ def write_workbook(
     row_limit: int = MAX_DATA_ROWS,
     link_limit: int | None = LINK_LIMIT,
     now: datetime | None = None,
+    exhibitors: dict[str, str] | None = None,
 ) -> ExportSummary:
     """Write one workbook: a summary sheet, then one lead sheet (or one per `split_by` group:
-    tag, exhibitor, staff or rating; a lead with two tags is on both tag sheets).
+    tag, exhibitor, staff or rating; a lead with two tags is on both tag sheets; spellings
+    of one exhibitor share a sheet named as `exhibitors` spells it, else as first seen).
 
     `leads` is read twice (see the module docstring) and written in the given order. Safe
     e-mails and websites are links, up to Excel's 65,530 per sheet and `link_limit` in all."""
@@ -338,11 +321,18 @@ def write_workbook(
     path = Path(path)
     with tempfile.TemporaryDirectory(prefix="leadcap-export-") as tmpdir:
         source = _rereadable(leads, tmpdir)
-        survey = _survey(source(), split_by, words, lang, tz, _LinkBudget(link_limit, row_limit))
+        names = dict(exhibitors or {})
+
+        def groups_of(lead: dict) -> list[str]:
+            if split_by is None:
+                return [words["leads"]]
+            return lead_groups(lead, split_by, words, names)
+
+        survey = _survey(source(), groups_of, words, lang, tz, _LinkBudget(link_limit, row_limit))
         namer = SheetNamer()
         namer(words["summary"])
         plan = []  # (group, [titles]) in sheet order
-        for group in _group_order(survey.per_group, split_by, words):
+        for group in group_order(survey.per_group, split_by, words):
             chunks = max(1, math.ceil(survey.per_group[group] / row_limit))
             first = namer(group)
             plan.append((group, [first] + [namer(first, f" ({k})") for k in range(2, chunks + 1)]))
@@ -373,7 +363,7 @@ def write_workbook(
                 sheet_counts, [g for g, titles in plan for _ in titles], strict=True
             ):
                 sheets.add(group, title, count)
-            summary = _write_leads(source(), sheets, split_by, words, tz, link_limit, progress)
+            summary = _write_leads(source(), sheets, groups_of, split_by, tz, link_limit, progress)
             summary.path = path
             summary.per_group = dict(survey.per_group)
             summary.sheets = {ws.title: ws.rows - 1 for c in sheets.chains.values() for ws in c}
@@ -390,13 +380,13 @@ def write_workbook(
     return summary
 
 
-def _write_leads(leads, sheets: _LeadSheets, split_by, words, tz, link_limit, progress):
+def _write_leads(leads, sheets: _LeadSheets, groups_of, split_by, tz, link_limit, progress):
     """Pass 2: every lead as a row on each of its groups' sheets."""
     summary = ExportSummary(path=Path())
     budget = _LinkBudget(link_limit, sheets.row_limit)
-    build = LeadRows(tz)
+    build = LeadRows(tz, sheets.lang)
     for lead in leads:
-        groups = _groups_of(lead, split_by, words)
+        groups = groups_of(lead)
         safe = budget.allow(lead, groups)
         for group in groups:
             ws = sheets.with_room(group)
@@ -411,47 +401,3 @@ def _write_leads(leads, sheets: _LeadSheets, split_by, words, tz, link_limit, pr
         if progress and summary.total % 500 == 0:
             progress(summary.total)
     return summary
-
-
-def write_split_files(
-    directory: str | Path,
-    leads: LeadSource,
-    *,
-    split_by: str,
-    filters: dict[str, str] | None = None,
-    lang: str = "en",
-    **options,
-) -> list[Path]:
-    """One workbook per group (e.g. per colleague with split_by="staff"), named after the
-    group and safe on every file system. The leads are read once into one temporary
-    JSON-lines file per group, so memory stays flat; each file is then written from its own."""
-    if split_by not in SPLIT_KEYS:
-        raise ValueError(f"split_by must be one of {SPLIT_KEYS}, not {split_by!r}")
-    words = SUMMARY_LABELS.get(lang, SUMMARY_LABELS["en"])
-    directory = Path(directory)
-    directory.mkdir(parents=True, exist_ok=True)
-    written: list[Path] = []
-    with tempfile.TemporaryDirectory(prefix="leadcap-split-") as tmpdir:
-        spools: dict[str, _Spool] = {}
-        for lead in leads() if callable(leads) else leads:
-            for group in _groups_of(lead, split_by, words):
-                if group not in spools:
-                    spools[group] = _Spool(tmpdir, f"{len(spools)}.jsonl")
-                spools[group].add(lead)
-                if len(spools) > 64:  # stay well below the open-file limit
-                    spools[group].close()
-        used: set[str] = set()
-        for group in _group_order(spools, split_by, words):
-            stem = safe_filename(group)
-            name, n = stem, 1
-            while name.casefold() in used:
-                n += 1
-                name = f"{stem} ({n})"
-            used.add(name.casefold())
-            target = directory / f"{name}.xlsx"
-            write_workbook(
-                target, spools[group], filters={**(filters or {}), split_by: group},
-                lang=lang, **options,
-            )  # fmt: skip
-            written.append(target)
-    return written

@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from . import sheetxml
-from .columns import LEAD_COLUMNS, joined
+from .columns import LEAD_COLUMNS, joined, value_labels
 from .sheetxml import STYLE_IDS, column_letter, text_cell
 
 STYLE = {name: f' s="{n}"' for name, n in STYLE_IDS.items()}
@@ -43,30 +43,34 @@ class LeadRows:
     """Turns a lead into one `<row>` of XML. Per-column work (letters, styles, kinds) is done
     once here; the loop in `__call__` runs for every cell of every lead, so it stays flat."""
 
-    def __init__(self, tz):
+    def __init__(self, tz, lang: str = "en"):
         self.tz = tz
         self.plan = []
         for i, column in enumerate(LEAD_COLUMNS, 1):
             consent = column.key.partition("consent_")[2] or None
             style = STYLE.get(column.kind, "")
-            self.plan.append(
-                (column.key, consent, column_letter(i), _KIND.get(column.kind, _TEXT), style)
-            )
+            words = value_labels(column.key, column.kind, lang)
+            kind = _KIND.get(column.kind, _TEXT)
+            self.plan.append((column.key, consent, column_letter(i), kind, style, words))
 
-    def __call__(self, lead: dict, r: int, links: list | None, safe=(False, False)) -> str:
-        """`links` collects (cell, target) for the e-mail and website if `safe` says they
-        are (see xlsx._LinkBudget.allow); None: no links."""
+    def __call__(self, lead: dict, r: int, links: list | None, safe=(None, None)) -> str:
+        """`links` collects (cell, target) for the e-mail and website with the link targets
+        in `safe` (see xlsx._LinkBudget.allow); None: no links."""
         row = str(r)
         cells = [f'<row r="{row}">']
         add = cells.append
         consent = lead.get("consent") or {}
-        for key, consent_key, letter, kind, style in self.plan:
+        for key, consent_key, letter, kind, style, words in self.plan:
             value = consent.get(consent_key) if consent_key else lead.get(key)
             if value is None or value == "" or value == []:
                 continue
+            if words is not None:  # --lang de/ja: hot -> heiß, True -> ja (then a text cell)
+                value = words.get(value, value)
             ref = letter + row
             if kind == _TEXT:
-                add(text_cell(ref, value if value.__class__ is str else as_text(value), style))
+                add(
+                    text_cell(ref, value if value.__class__ is str else as_text(value) or "", style)
+                )
             elif kind == _INT and isinstance(value, int) and not isinstance(value, bool):
                 add(f'<c r="{ref}"><v>{value}</v></c>')
             elif kind == _BOOL and isinstance(value, bool):
@@ -74,13 +78,13 @@ class LeadRows:
             elif kind == _DATETIME or kind == _DATE:
                 add(self.moment(ref, kind, value))
             elif links is not None and kind == _EMAIL and safe[0]:
-                links.append((ref, f"mailto:{value}"))
+                links.append((ref, safe[0]))
                 add(text_cell(ref, value, STYLE["link"]))
             elif links is not None and kind == _URL and safe[1]:
-                links.append((ref, value))
+                links.append((ref, safe[1]))
                 add(text_cell(ref, value, STYLE["link"]))
             else:
-                add(text_cell(ref, value if value.__class__ is str else as_text(value)))
+                add(text_cell(ref, value if value.__class__ is str else as_text(value) or ""))
         add("</row>")
         return "".join(cells)
 

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from leadcap.errors import LeadcapError, UsageError
+from leadcap.intake.parse.decoding import decode_document
 from leadcap.store import model, tombstones
 from leadcap.store.database import Store
 from leadcap.store.leads import update_lead
@@ -119,13 +120,19 @@ class ImportResult:
     ignored: list[str] = field(default_factory=list)
     leads_filled: int = 0
     flags_cleared: int = 0
+    encoding: str | None = None  # how a CSV was read (None for Excel files)
+    warnings: list[str] = field(default_factory=list)
 
 
 # -- reading files ----------------------------------------------------------------
 
 
-def read_table(path: Path, *, sheet: str | None = None) -> list[list]:
-    """The non-empty rows of a CSV or an Excel workbook, chosen by content, not by name."""
+def read_table(
+    path: Path, *, sheet: str | None = None, encoding: str | None = None, notes: dict | None = None
+) -> list[list]:
+    """The non-empty rows of a CSV or an Excel workbook, chosen by content, not by name.
+    A CSV is decoded as `encoding`, else detected; `notes` receives `encoding` (what was
+    used) and `warning` (when the detection was a guess)."""
     path = Path(path)
     try:
         data = path.read_bytes()
@@ -141,7 +148,7 @@ def read_table(path: Path, *, sheet: str | None = None) -> list[list]:
     else:
         if sheet:
             raise LeadcapError(f"{path.name} is a CSV file; --sheet only applies to Excel files")
-        table = _read_csv(path, data)
+        table = _read_csv(path, data, encoding, notes if notes is not None else {})
     rows = [row for row in table if any(cell not in (None, "") for cell in row)]
     if not rows:
         raise LeadcapError(f"{path.name} is empty. Export the attendee list again")
@@ -164,31 +171,47 @@ def _header_row(rows: list[list], overrides: dict[str, str]) -> int:
     return 0
 
 
-def _read_csv(path: Path, data: bytes) -> list[list]:
-    if b"\x00" in data[:4096]:
+def _read_csv(path: Path, data: bytes, encoding: str | None, notes: dict) -> list[list]:
+    if b"\x00" in data[:4096] and not data.startswith((b"\xff\xfe", b"\xfe\xff")):
         raise LeadcapError(
             f"{path.name} is neither CSV nor Excel. Export the attendee list as .xlsx or .csv"
         )
-    for encoding in ("utf-8-sig", "cp932"):
-        try:
-            text = data.decode(encoding)
-            break
-        except UnicodeDecodeError:
-            continue
-    else:
+    try:
+        decoded = decode_document(data, encoding)
+    except ValueError as error:
         raise LeadcapError(
-            f"{path.name} is not UTF-8 or Shift_JIS (cp932) text. Save it as CSV UTF-8 or .xlsx"
+            f"cannot read {path.name}: {error}. Give its encoding with --encoding (cp932 for"
+            " Japanese Excel, cp1252 for German Excel), or save it as CSV UTF-8 or .xlsx"
+        ) from None
+    text = decoded.text
+    notes["encoding"] = decoded.encoding
+    if not decoded.certain:
+        other = "cp1252" if decoded.encoding == "cp932" else "cp932"
+        notes["warning"] = (
+            f"{path.name} has no encoding mark; read as {decoded.encoding}, but {other} would"
+            f" also fit. If names look wrong, import again with --encoding {other}"
         )
     # Organisers' exports use , or ; (German Excel) or tabs. The top lines decide (the
     # busiest one: a title line above the headers has none).
     top = text.splitlines()[:10]
     delimiter = max((",", ";", "\t"), key=lambda d: max((line.count(d) for line in top), default=0))
-    return list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    try:
+        return list(reader)
+    except csv.Error as error:
+        # A cell over csv's field limit (128 KB): no attendee list has one.
+        raise LeadcapError(
+            f"{path.name} line {reader.line_num}: {error}. This is not an attendee list as"
+            " leadcap reads it; export the list again as .xlsx or CSV"
+        ) from None
 
 
 def _read_workbook(path: Path, sheet: str | None) -> list[list]:
     from python_calamine import CalamineWorkbook
 
+    from leadcap.intake.sheetguard import check_workbook
+
+    check_workbook(path, "the attendee list")
     try:
         with CalamineWorkbook.from_path(str(path)) as workbook:
             names = workbook.sheet_names
@@ -246,9 +269,9 @@ def map_columns(headers: list[str], overrides: dict[str, str] | None = None) -> 
             )
         explicit[index] = name
     mapping = {
-        i: name
+        i: field
         for i, h in enumerate(headers)
-        if (name := recognise_header(h)) and name not in explicit.values()
+        if (field := recognise_header(h)) and field not in explicit.values()
     }
     mapping.update(explicit)
     mapping = {i: name for i, name in mapping.items() if name != IGNORE}
@@ -287,19 +310,24 @@ def import_attendees(
     *,
     mapping: dict[str, str] | None = None,
     sheet: str | None = None,
+    encoding: str | None = None,
 ) -> ImportResult:
     """Read the list, upsert it by badge id and fill in leads captured before it arrived.
+    A CSV's encoding is detected unless `encoding` is given (result.warnings when unsure).
     One transaction: committed when this returns, nothing changed if it raises."""
     path = Path(path)
-    table = read_table(path, sheet=sheet)
+    notes: dict[str, str] = {}
+    table = read_table(path, sheet=sheet, encoding=encoding, notes=notes)
     start = _header_row(table, mapping or {})
     headers, rows = [_cell(cell) or "" for cell in table[start]], table[start + 1 :]
     columns = map_columns(headers, mapping)
-    result = ImportResult(file=path.name, rows=len(rows))
+    result = ImportResult(file=path.name, rows=len(rows), encoding=notes.get("encoding"))
+    if "warning" in notes:
+        result.warnings.append(notes["warning"])
     result.kept = {headers[i]: name for i, name in columns.items()}
     result.ignored = [h or f"(column {i + 1})" for i, h in enumerate(headers) if i not in columns]
 
-    incoming: dict[str, tuple[str, str]] = {}
+    incoming: dict[str, tuple[str | None, str]] = {}
     emails: dict[str, str] = {}
     for row in rows:
         contact = _contact(row, columns)

@@ -9,8 +9,7 @@ from __future__ import annotations
 
 import base64
 import contextlib
-import json
-import os
+import re
 import sqlite3
 import uuid
 from dataclasses import dataclass, field
@@ -18,6 +17,7 @@ from datetime import datetime
 from pathlib import Path
 
 from leadcap.errors import DatabaseError, LeadcapError, NotFound, UsageError
+from leadcap.intake import journal
 from leadcap.intake.attendees import NOT_IN_LIST_REASON as NOT_IN_ATTENDEE_LIST
 from leadcap.intake.attendees import lookup as attendee_lookup
 from leadcap.store import history, leads, model
@@ -25,9 +25,8 @@ from leadcap.store.database import Store
 
 COMMAND_PREFIX = "LEADCAP:"
 UNREADABLE = "scan could not be read: saved as raw text"
-RECOVERED_SETTING = "journal_recovered"
 NOTHING_SHOWN = "no lead shown in this session yet: {code} did nothing. Scan a badge first"
-COMMAND_VERBS = ("TAG", "RATE", "CONSENT", "NOTE", "UNDO")
+COMMAND_VERBS = ("TAG", "RATE", "CONSENT", "NOTE", "PROMISE", "UNDO")
 
 
 @dataclass
@@ -41,7 +40,8 @@ class SessionDefaults:
 
 @dataclass
 class Capture:
-    """What one scan did. `kind`: new, duplicate, command, forgotten, journaled, error."""
+    """What one scan did. `kind`: new, duplicate, command, forgotten, journaled, error.
+    `saved` is False when the scan is nowhere (database and journal both failed)."""
 
     kind: str
     leads: list[dict] = field(default_factory=list)
@@ -51,6 +51,7 @@ class Capture:
     keyboard_layout: str | None = None
     first_seen: dict | None = None  # for a duplicate: the lead as it was before this visit
     journal_id: str | None = None
+    saved: bool = True
 
     @property
     def lead(self) -> dict | None:
@@ -72,9 +73,12 @@ def capture(
     last_lead: dict | None = None,
     allow_forgotten: bool = False,
     received_at: str | None = None,
+    last_journal_id: str | None = None,
 ) -> Capture:
     """Process one scan. Every lead it creates or changes is committed when this returns.
-    Database failures are not raised: the scan goes to the journal (kind "journaled")."""
+    Database failures are not raised: the scan goes to the journal (kind "journaled"); if
+    that fails too, kind "error" with `saved` False. A command code right after a
+    journaled scan (`last_journal_id`) is journaled with that scan, which has no lead yet."""
     defaults = defaults or SessionDefaults()
     text = payload if isinstance(payload, str) else None
     if text is None:
@@ -82,15 +86,19 @@ def capture(
 
         text = decode_payload(payload)
     if text.strip().upper().startswith(COMMAND_PREFIX):
+        code = text.strip()
+        verb = code[len(COMMAND_PREFIX) :].partition(":")[0].strip().upper()
+        if last_journal_id and verb != "UNDO":
+            return _journal_command(store, code, None, last_journal_id, received_at, "")
         if last_lead is None:
             # Codes act on the lead shown in this session, never on yesterday's or a
             # colleague's: before any lead of this session they do nothing, and say so.
-            check_command_code(text.strip())
-            return Capture("command", message=NOTHING_SHOWN.format(code=text.strip()))
+            check_command_code(code)
+            return Capture("command", message=NOTHING_SHOWN.format(code=code))
         try:
-            return run_command_code(store, text.strip(), last_lead)
+            return run_command_code(store, code, last_lead)
         except (DatabaseError, sqlite3.Error) as error:
-            return _journal(store, payload, received_at, error, kind="command")
+            return _journal_command(store, code, last_lead, None, received_at, error)
     try:
         return _capture_contacts(store, payload, defaults, allow_forgotten, received_at)
     except (DatabaseError, sqlite3.Error, OSError) as error:
@@ -109,9 +117,12 @@ def _capture_contacts(store, payload, defaults, allow_forgotten, received_at) ->
         keyboard_layout=result.keyboard_layout,
     )
     contacts = [c for c in result.contacts if not c.is_empty()] or result.contacts[:1]
+    # Part of a vCard cut off in piped input (intake.terminal.Payload): kept as its own
+    # flagged lead, never folded into someone else's as a visit.
+    cut_reason = getattr(payload, "cut_reason", None)
     for contact in contacts:
         fields = contact.fields()
-        reasons = []
+        reasons = [cut_reason] if cut_reason else []
         if contact.source == "unknown" or not fields:
             reasons.append(UNREADABLE)
         if result.keyboard_layout:
@@ -122,11 +133,11 @@ def _capture_contacts(store, payload, defaults, allow_forgotten, received_at) ->
                 reasons.append(NOT_IN_ATTENDEE_LIST)
             for key, value in (found or {}).items():
                 fields.setdefault(key, value)
-        if not allow_forgotten and is_forgotten(store, fields):
+        if not allow_forgotten and is_forgotten(store, fields or _raw_identity(result.raw)):
             outcome.kind = "forgotten"
             outcome.message = "this person asked to be forgotten"
             return outcome
-        existing = find_same_person(store, fields)
+        existing = None if cut_reason else find_same_person(store, fields)
         if existing:
             outcome.first_seen = existing
             outcome.leads.append(count_visit(store, existing, defaults))
@@ -140,7 +151,7 @@ def _capture_contacts(store, payload, defaults, allow_forgotten, received_at) ->
                 store,
                 fields,
                 tags=defaults.tags,
-                rating=defaults.rating,
+                default_rating=defaults.rating,
                 exhibitor=defaults.exhibitor,
                 source=contact.source if fields else "unknown",
                 raw_payload=result.raw,
@@ -152,6 +163,17 @@ def _capture_contacts(store, payload, defaults, allow_forgotten, received_at) ->
         if outcome.kind == "duplicate":
             outcome.kind = "new"
     return outcome
+
+
+_EMAIL_IN_TEXT = re.compile(r"[^\s@<>()\[\];:,\"']+@[^\s@<>()\[\];:,\"']+\.[^\s@<>()\[\];:,\"']+")
+
+
+def _raw_identity(raw: str) -> dict:
+    """What an unreadable payload may still say about who it is: the whole text as a
+    badge id, any e-mail address in it. Enough to recognise a forgotten person."""
+    text = (raw or "").strip()
+    found = _EMAIL_IN_TEXT.search(text)
+    return {"badge_id": text if len(text) <= 64 else None, "email": found and found.group()}
 
 
 def find_same_person(store: Store, fields: dict) -> dict | None:
@@ -193,7 +215,7 @@ def count_visit(store: Store, lead: dict, defaults: SessionDefaults) -> dict:
         if new_tags:
             changes["tags"] = lead["tags"] + new_tags
         if defaults.rating and not lead["rating"]:
-            changes["rating"] = defaults.rating
+            changes[leads.DEFAULT_RATING] = defaults.rating
         return leads.update_lead(store, lead["id"], changes, command="scan", batch=batch)
 
 
@@ -201,7 +223,8 @@ def count_visit(store: Store, lead: dict, defaults: SessionDefaults) -> dict:
 
 
 def run_command_code(store: Store, code: str, last_lead: dict | None) -> Capture:
-    """`LEADCAP:TAG:<name>`, `RATE:<rating>`, `CONSENT:<purpose>`, `NOTE:<text>`, `UNDO`:
+    """`LEADCAP:TAG:<name>`, `RATE:<rating>`, `CONSENT:<purpose>`, `NOTE:<text>`,
+    `PROMISE:<item>` (materials promised, for the draft e-mail), `UNDO`:
     printed codes that let staff qualify the most recent lead without typing."""
     body = code[len(COMMAND_PREFIX) :]
     verb, _, argument = body.partition(":")
@@ -239,6 +262,9 @@ def run_command_code(store: Store, code: str, last_lead: dict | None) -> Capture
     elif verb == "NOTE" and argument:
         lead = leads.append_note(store, lead_id, argument, command="scan code")
         message = "note added"
+    elif verb == "PROMISE" and argument:
+        lead = leads.add_material(store, lead_id, argument, command="scan code")
+        message = f"promised {argument}"
     else:
         check_command_code(code)
         raise UsageError(f"incomplete command code {code!r}")  # TAG/NOTE without text
@@ -253,10 +279,11 @@ def check_command_code(code: str) -> None:
         model.check_choice(argument.strip(), model.RATINGS, "rating")
     elif verb == "CONSENT" and argument.strip():
         model.check_choice(argument.strip(), model.CONSENT_PURPOSES, "purpose")
-    if verb not in COMMAND_VERBS or (verb in ("TAG", "NOTE") and not argument.strip()):
+    if verb not in COMMAND_VERBS or (verb in ("TAG", "NOTE", "PROMISE") and not argument.strip()):
         raise UsageError(
             f"unknown command code {code!r}. Use LEADCAP:TAG:<name>, LEADCAP:RATE:<hot|warm|cold>,"
-            " LEADCAP:CONSENT:<purpose>, LEADCAP:NOTE:<text> or LEADCAP:UNDO"
+            " LEADCAP:CONSENT:<purpose>, LEADCAP:NOTE:<text>, LEADCAP:PROMISE:<item>"
+            " or LEADCAP:UNDO"
         )
 
 
@@ -308,7 +335,7 @@ def predefined_tag(store: Store, key: str | None) -> str:
 # -- the fallback journal -----------------------------------------------------------
 
 
-def _journal(store, payload, received_at, error, kind: str = "scan") -> Capture:
+def _journal(store, payload, received_at, error, kind: str = "scan", **bound) -> Capture:
     entry_id = uuid.uuid4().hex
     entry = {
         "id": entry_id,
@@ -317,17 +344,34 @@ def _journal(store, payload, received_at, error, kind: str = "scan") -> Capture:
         "staff": store.staff,
         "device": store.device,
         "error": str(error),
+        **{key: value for key, value in bound.items() if value},
     }
     if isinstance(payload, bytes | bytearray):
         entry["payload_b64"] = base64.b64encode(bytes(payload)).decode("ascii")
     else:
         entry["payload"] = payload
-    append_journal(journal_path(store), entry)
-    return Capture(
-        "journaled",
-        message=f"database not writable ({error}); scan kept in {journal_path(store).name}",
-        journal_id=entry_id,
-    )
+    try:
+        append_journal(journal_path(store), entry)
+    except journal.JournalError as failure:
+        return Capture("error", message=str(failure), saved=False)
+    name = journal_path(store).name
+    message = f"database not writable ({error}); scan kept in {name}"
+    if kind == "command" and bound.get("scan"):
+        message = f"code kept in {name} with the scan it belongs to, which is waiting there"
+    return Capture("journaled", message=message, journal_id=bound.get("scan") or entry_id)
+
+
+def _journal_command(store, code: str, last_lead, last_journal_id, received_at, error) -> Capture:
+    """A code that cannot be applied now is journaled bound to the lead it was meant for:
+    the journaled scan just before it, else the lead it would have acted on."""
+    if last_journal_id:
+        return _journal(store, code, received_at, error, "command", scan=last_journal_id)
+    target = last_lead
+    if target is None:
+        with contextlib.suppress(sqlite3.Error, LeadcapError):
+            target = most_recent_lead(store)
+    lead_uuid = target["uuid"] if target else None
+    return _journal(store, code, received_at, error, "command", lead_uuid=lead_uuid)
 
 
 def _now(store: Store) -> str:
@@ -340,39 +384,20 @@ def _now(store: Store) -> str:
 
 def journal_qualify(store: Store, journal_id: str, action: str, value: str | None) -> None:
     """Qualifying input for a scan that went to the journal goes there too."""
-    entry = {"id": uuid.uuid4().hex, "type": "qualify", "scan": journal_id}
+    entry: dict[str, str | None] = {"id": uuid.uuid4().hex, "type": "qualify", "scan": journal_id}
     entry.update(action=action, value=value, staff=store.staff, device=store.device)
     append_journal(journal_path(store), entry)
 
 
 def append_journal(path: Path, entry: dict) -> None:
-    """One JSON line, flushed and fsync'd before returning: the journal is the last resort."""
-    line = json.dumps(entry, ensure_ascii=False) + "\n"
-    try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
-        try:
-            os.write(fd, line.encode("utf-8"))
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-    except OSError as error:
-        raise LeadcapError(
-            f"cannot write the scan anywhere: the database and {path} both failed ({error})."
-            " Free disk space or move to a writable folder; the scan was NOT saved"
-        ) from None
+    """One checksummed entry, complete and fsync'd before returning, or JournalError
+    (the scan was NOT saved): the journal is the last resort."""
+    journal.append(path, entry)
 
 
 def read_journal(path: Path) -> list[dict]:
-    """Entries in order; a torn last line (power cut mid-write) is skipped."""
-    if not path.exists():
-        return []
-    entries = []
-    for line in path.read_text(encoding="utf-8", errors="replace").splitlines():
-        try:
-            entries.append(json.loads(line))
-        except ValueError:
-            continue
-    return entries
+    """Intact entries in order; torn or damaged bytes are skipped (see `journal.read`)."""
+    return journal.read(path).entries
 
 
 @dataclass
@@ -380,41 +405,136 @@ class RecoverReport:
     imported: int = 0
     already: int = 0
     leads: list[dict] = field(default_factory=list)
+    damaged: list[tuple[int, int]] = field(default_factory=list)  # (offset, bytes) skipped
+    not_applied: list[str] = field(default_factory=list)  # why an entry changed nothing
+
+    @property
+    def damaged_bytes(self) -> int:
+        return sum(length for _offset, length in self.damaged)
+
+
+RECOVER_BATCH = 200
 
 
 def recover(store: Store) -> RecoverReport:
-    """Import the journal's scans and their qualifying input, exactly once: the ids of
-    imported entries are stored in the same transaction as the leads they became."""
-    report = RecoverReport()
-    entries = read_journal(journal_path(store))
-    done = set(store.setting(RECOVERED_SETTING) or [])
-    scans: dict[str, dict | None] = {}
-    for entry in entries:
-        if entry["id"] in done:
-            report.already += 1
-            continue
+    """Import the journal's scans, codes and qualifying input, exactly once: each entry's
+    id is checked and recorded (table journal_done) inside the transaction that imports
+    it, so two `recover` at once import nothing twice. Linear in the journal's size."""
+    contents = journal.read(journal_path(store))
+    report = RecoverReport(damaged=contents.damaged)
+    entries = contents.entries
+    scans: dict[str, str | None] = {}  # journaled scan id -> the lead uuid it became
+    for start in range(0, len(entries), RECOVER_BATCH):
+        chunk = entries[start : start + RECOVER_BATCH]
         with store.transaction():
-            if entry["type"] in ("scan", "command"):
-                payload = entry.get("payload")
-                if payload is None:
-                    payload = base64.b64decode(entry.get("payload_b64", ""))
-                outcome = _recover_scan(store, entry, payload)
-                scans[entry["id"]] = outcome.lead
-                report.leads.extend(outcome.leads)
-            elif entry["type"] == "qualify" and scans.get(entry.get("scan")):
-                action, value = entry.get("action"), entry.get("value")
-                with contextlib.suppress(UsageError, NotFound):
-                    scans[entry["scan"]] = qualify(store, scans[entry["scan"]], action, value)
-            done.add(entry["id"])
-            store.set_setting(RECOVERED_SETTING, sorted(done))
-        report.imported += 1
+            marks = ", ".join("?" for _ in chunk)
+            done = {
+                row[0]
+                for row in store.conn.execute(
+                    f"SELECT id FROM journal_done WHERE id IN ({marks})", [e["id"] for e in chunk]
+                )
+            }
+            for entry in chunk:
+                if entry["id"] in done:
+                    report.already += 1
+                    continue
+                lead_uuid = _recover_entry(store, entry, scans, report)
+                store.conn.execute(
+                    "INSERT INTO journal_done (id, done_at, lead_uuid) VALUES (?, ?, ?)",
+                    [entry["id"], _now(store), lead_uuid],
+                )
+                report.imported += 1
     return report
 
 
-def _recover_scan(store: Store, entry: dict, payload) -> Capture:
-    if entry["type"] == "command":
+def _recover_entry(store: Store, entry: dict, scans: dict, report: RecoverReport) -> str | None:
+    kind = entry.get("type")
+    if kind == "scan":
+        payload = _payload(entry)
+        outcome = _capture_contacts(
+            store, payload, SessionDefaults(), False, entry.get("received_at")
+        )
+        report.leads.extend(outcome.leads)
+        if outcome.kind == "forgotten":
+            report.not_applied.append("a scan of a person who asked to be forgotten")
+        scans[entry["id"]] = outcome.lead["uuid"] if outcome.lead else None
+        return scans[entry["id"]]
+    target = _bound_lead(store, entry, scans)
+    if kind == "qualify":
+        if target is None:
+            report.not_applied.append(f"{entry.get('action')} for a scan that became no lead")
+            return None
+        with contextlib.suppress(UsageError, NotFound):
+            qualify(store, target, entry.get("action") or "", entry.get("value"))
+        return target["uuid"]
+    if kind == "command":
+        code = str(_payload(entry)).strip()
+        verb = code[len(COMMAND_PREFIX) :].partition(":")[0].strip().upper()
+        if verb == "UNDO" or target is None:
+            # Applied to whatever is newest now, it would hit the wrong person.
+            report.not_applied.append(f"{code} (no lead it was meant for is known)")
+            return None
         try:
-            return run_command_code(store, str(payload).strip(), None)
-        except (UsageError, NotFound):
-            return Capture("error")
-    return _capture_contacts(store, payload, SessionDefaults(), False, entry.get("received_at"))
+            outcome = run_command_code(store, code, target)
+        except (UsageError, NotFound) as error:
+            report.not_applied.append(f"{code} ({error})")
+            return None
+        report.leads.extend(lead for lead in outcome.leads if lead not in report.leads)
+        return target["uuid"]
+    report.not_applied.append(f"an entry of unknown type {kind!r}")
+    return None
+
+
+def _payload(entry: dict):
+    payload = entry.get("payload")
+    if payload is None:
+        payload = base64.b64decode(entry.get("payload_b64", ""))
+    return payload
+
+
+def _bound_lead(store: Store, entry: dict, scans: dict) -> dict | None:
+    """The lead a journaled code or qualify step was meant for."""
+    lead_uuid = entry.get("lead_uuid")
+    scan = entry.get("scan")
+    if scan:
+        if scan not in scans:
+            row = store.conn.execute(
+                "SELECT lead_uuid FROM journal_done WHERE id = ?", [scan]
+            ).fetchone()
+            scans[scan] = row[0] if row else None
+        lead_uuid = scans[scan]
+    if not lead_uuid:
+        return None
+    try:
+        lead = leads.get_lead(store, lead_uuid)
+    except NotFound:
+        return None
+    return None if lead.get("deleted") else lead
+
+
+def scrub_journal(store: Store) -> tuple[int, int]:
+    """After `forget` or `purge`: rewrite the journal without entries naming a forgotten
+    person, entries whose lead was erased and entries tied to those. Returns (entries
+    removed, damaged bytes dropped)."""
+    from leadcap.intake.parse import parse_payload
+    from leadcap.store.tombstones import is_forgotten
+
+    path = journal_path(store)
+    contents = journal.read(path)
+    if not contents.entries and not contents.damaged:
+        return 0, 0
+    recovered = dict(store.conn.execute("SELECT id, lead_uuid FROM journal_done").fetchall())
+    existing = {row[0] for row in store.conn.execute("SELECT uuid FROM leads")}
+    existing |= {row[0] for row in store.conn.execute("SELECT alias_uuid FROM lead_aliases")}
+    pattern = store.setting("badge_pattern")
+    dropped: set[str] = set()
+    for entry in contents.entries:
+        entry_id, kind = entry["id"], entry.get("type")
+        lead_uuid = entry.get("lead_uuid") or recovered.get(entry_id)
+        if entry.get("scan") in dropped or (lead_uuid and lead_uuid not in existing):
+            dropped.add(entry_id)
+        elif kind == "scan":
+            result = parse_payload(_payload(entry), badge_pattern=pattern)
+            if any(is_forgotten(store, c.fields()) for c in result.contacts):
+                dropped.add(entry_id)
+    return journal.rewrite(path, lambda entry: entry["id"] not in dropped)

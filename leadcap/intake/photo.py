@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from leadcap.intake.parse import decode_payload
+from leadcap.intake.parse.decoding import candidates
 
 if TYPE_CHECKING:
     from PIL.Image import Image as PILImage
@@ -26,7 +27,6 @@ FALLBACK_SIZE = 1600
 # C1 control characters (or U+FFFD) never appear in real text: they are what Shift_JIS or UTF-8
 # bytes look like when a code marked "binary" or Latin-1 is read as Latin-1.
 _MOJIBAKE = re.compile("[\x80-\x9f\ufffd]")
-_PRIVATE_USE = re.compile("[\ue000-\uf8ff]")
 _VCARD = re.compile(r"\s*BEGIN:VCARD", re.IGNORECASE)
 _CHARSET = re.compile(r";\s*CHARSET=", re.IGNORECASE)
 
@@ -146,12 +146,8 @@ def best_text(text: str, raw: bytes) -> str:
     """
     if not raw or not _MOJIBAKE.search(text):
         return text
-    for codec in ("utf-8", "cp932"):
-        try:
-            candidate = raw.decode(codec)
-        except UnicodeDecodeError:
-            continue
-        if not _MOJIBAKE.search(candidate) and not _PRIVATE_USE.search(candidate):
+    for _codec, candidate in candidates(raw, ("utf-8", "cp932")):
+        if not _MOJIBAKE.search(candidate):
             return candidate
     return text
 

@@ -301,22 +301,109 @@ def _clean(text: str) -> str:
     return collapse_repeats(text.replace("\r\n", "\n").replace("\r", "\n").rstrip("\n"))
 
 
+# A card longer than this is cut (saved raw and flagged) so that one broken card cannot
+# swallow the rest of a file. Real cards are a few hundred bytes; a QR code holds < 3 KB; a
+# contact exported with a photo may reach some hundred KB.
+MAX_VCARD_CHARS = 1_000_000
+CUT_NESTED = "vCard cut off: a new BEGIN:VCARD came before its END:VCARD"
+CUT_OTHER = "vCard cut off: another payload came before its END:VCARD"
+CUT_SIZE = f"vCard cut off: longer than {MAX_VCARD_CHARS:,} characters without END:VCARD"
+CUT_EOF = "vCard cut off: the input ended before its END:VCARD"
+CUT_REST = "rest of a vCard that was cut off for its size"
+# Lines no vCard contains but other payloads start with.
+_OTHER_PAYLOAD = re.compile(r"(?i)^(?:mecard:|bizcard:|leadcap:|memory:|matmsg:|https?://|\{)")
+_CONTENT_LINE = re.compile(r"^(?:[\w-]+\.)?[\w-]+(?:;[^:]*)?:")
+_BASE64_PARAM = re.compile(r"(?i);(?:encoding=)?(?:b|base64)(?:;|:)")
+_QUOTED_PRINTABLE = re.compile(r"(?i);(?:encoding=)?quoted-printable(?:;|:)")
+_BASE64_TEXT = re.compile(r"^[A-Za-z0-9+/=]+$")
+
+
+class Payload(str):
+    """One piped payload. `cut_reason` is set when it is part of a vCard that had to be cut
+    off: capture saves it raw and flags it for review with that reason."""
+
+    cut_reason: str | None = None
+
+    @classmethod
+    def cut(cls, text: str, reason: str) -> Payload:
+        payload = cls(text)
+        payload.cut_reason = reason
+        return payload
+
+
+class _OpenCard:
+    """A vCard being read line by line. Each line is looked at once (linear time)."""
+
+    def __init__(self, first: str | None, *, rest: bool = False, base64: bool = False):
+        self.lines: list[str] = []
+        self.size = 0
+        self.rest = rest  # the continuation of a card cut off for its size
+        self.base64 = base64  # inside vCard 2.1 base64 data
+        self.soft_break = False  # a quoted-printable line ended with "="
+        if first is not None:
+            self.add(first)
+
+    def text(self) -> str:
+        return "\n".join(self.lines)
+
+    def belongs(self, line: str) -> bool:
+        """Whether a line can be part of this card; a line that clearly is another payload
+        (another code's prefix, or a bare line a vCard never has) cannot."""
+        if _OTHER_PAYLOAD.match(line):
+            return False
+        if not line.strip() or line[0] in " \t" or self.soft_break:
+            return True  # blank, folded, or a quoted-printable soft line break
+        if self.base64 and _BASE64_TEXT.match(line):
+            return True  # vCard 2.1 base64 data need not be indented
+        return bool(_CONTENT_LINE.match(line))
+
+    def add(self, line: str) -> None:
+        self.lines.append(line)
+        self.size += len(line) + 1
+        if self.soft_break:
+            self.soft_break = line.endswith("=")
+            return
+        found = _CONTENT_LINE.match(line)
+        if found:
+            self.base64 = bool(_BASE64_PARAM.search(found.group()))
+            self.soft_break = bool(_QUOTED_PRINTABLE.search(found.group())) and line.endswith("=")
+
+
 def payloads_from_lines(lines: Iterable[str]) -> Iterator[str]:
-    """Piped input: each line is one payload, except that a vCard runs to END:VCARD."""
-    pending: list[str] = []
+    """Piped input: each line is one payload, except that a vCard runs to END:VCARD.
+
+    A vCard is bounded: a new BEGIN:VCARD, a line that is clearly another payload, a size
+    limit or the end of input ends it, and it is then yielded as a `Payload` with a
+    `cut_reason`. Every line is handled once, so a broken card costs linear time and every
+    payload after it is still read on its own."""
+    card: _OpenCard | None = None
     for line in lines:
         line = line.rstrip("\r\n")
-        if pending:
-            pending.append(line)
-            if not vcard_open("\n".join(pending)):
-                yield "\n".join(pending)
-                pending = []
-            continue
+        if card is not None:
+            if _VCARD_END.match(line):
+                card.add(line)
+                text = card.text()
+                yield Payload.cut(text, CUT_REST) if card.rest else text
+                card = None
+                continue
+            if _VCARD_BEGIN.match(line):
+                yield Payload.cut(card.text(), CUT_REST if card.rest else CUT_NESTED)
+                card = _OpenCard(line)
+                continue
+            if not card.belongs(line):
+                yield Payload.cut(card.text(), CUT_REST if card.rest else CUT_OTHER)
+                card = None
+            else:
+                card.add(line)
+                if card.size > MAX_VCARD_CHARS:
+                    yield Payload.cut(card.text(), CUT_REST if card.rest else CUT_SIZE)
+                    card = _OpenCard(None, rest=True, base64=card.base64)
+                continue
         if not line.strip():
             continue
-        if vcard_open(line):
-            pending = [line]
+        if _VCARD_BEGIN.match(line):
+            card = _OpenCard(line)
             continue
         yield line
-    if pending:
-        yield "\n".join(pending)  # a vCard without END is still read
+    if card is not None and card.lines:
+        yield Payload.cut(card.text(), CUT_REST if card.rest else CUT_EOF)

@@ -21,6 +21,7 @@ from pathlib import Path
 from urllib.request import pathname2url
 
 from leadcap.errors import LeadcapError
+from leadcap.laptops import foreign
 from leadcap.laptops.replay import change_key, lead_state
 
 # Re-exported: callers and tests have always found these here.
@@ -28,7 +29,7 @@ from leadcap.laptops.replay import merge_notes as merge_notes
 from leadcap.laptops.replay import note_entries as note_entries
 from leadcap.store import tombstones
 from leadcap.store.database import Store
-from leadcap.store.leads import _set_tags
+from leadcap.store.leads import _set_tags, insert_lead_row, update_lead_row
 
 CHANGE_COLUMNS = (
     "uid, batch, lead_uuid, field, old_value, new_value, staff, device, changed_at,"
@@ -55,6 +56,7 @@ class MergeReport:
     new_changes: int = 0
     dry_run: bool = False
     added_uuids: list[str] = field(default_factory=list)
+    rejected: list[str] = field(default_factory=list)  # source rows with bad values, skipped
 
     @property
     def changed(self) -> bool:
@@ -70,6 +72,7 @@ class MergeReport:
             "erased": self.erased,
             "new_changes": self.new_changes,
             "dry_run": self.dry_run,
+            "rejected": self.rejected,
         }
 
 
@@ -84,6 +87,7 @@ class Source:
     visits: list[tuple]
     aliases: list[tuple]
     tombstones: list[tuple]
+    rejected: list[str] = field(default_factory=list)
 
 
 # -- reading the source -------------------------------------------------------------
@@ -104,7 +108,12 @@ def read_source(path: Path) -> Source:
     except sqlite3.Error as error:
         raise SourceError(f"cannot open {path} ({error}); skipped") from None
     try:
-        return _read(conn, path)
+        with foreign.reading(conn):
+            source = _read(conn, path)
+        source.rejected = foreign.set_aside_bad_rows(source)
+        return source
+    except foreign.TooSlow as error:
+        raise SourceError(f"{path}: {error}; skipped. Ask for a fresh copy") from None
     except sqlite3.DatabaseError as error:
         raise SourceError(
             f"{path} is damaged or only partly copied (SQLite says: {error}); skipped."
@@ -131,6 +140,9 @@ def _read(conn: sqlite3.Connection, path: Path) -> Source:
             f"{path} was written by an older leadcap; skipped. Open it once with this"
             " version (leadcap --db FILE list) to upgrade it, then merge again"
         )
+    strange = foreign.check_schema(conn, path, applied)
+    if strange:
+        raise SourceError(strange)
     seq = "seq" if "m003_merge" in applied else "NULL"
     conn.row_factory = sqlite3.Row
     leads = {row["uuid"]: dict(row) for row in conn.execute("SELECT * FROM leads")}
@@ -168,7 +180,7 @@ def merge_file(store: Store, path: Path, *, dry_run: bool = False) -> MergeRepor
 
 
 def merge_source(store: Store, source: Source, *, dry_run: bool = False) -> MergeReport:
-    report = MergeReport(source.path, dry_run=dry_run)
+    report = MergeReport(source.path, dry_run=dry_run, rejected=list(source.rejected))
     try:
         with store.transaction():
             _Merge(store, source, report).run()
@@ -349,7 +361,7 @@ class _Merge:
                 by_badge[(row["event"], row["badge_norm"])].add(row["uuid"])
             if row["email_norm"]:
                 by_email[(row["event"], row["email_norm"])].add(row["uuid"])
-        badges = {}
+        badges: dict[str, set[str]] = {}
         for row in rows:
             badges.setdefault(row["uuid"], set())
             if row["badge_norm"]:
@@ -469,11 +481,7 @@ class _Merge:
             conn.execute(f"DELETE FROM leads WHERE uuid IN ({marks})", gone)
         old = ours_rows.get(canonical)
         if old is None:
-            columns = ", ".join(new_row)
-            marks = ", ".join("?" for _ in new_row)
-            lead_id = conn.execute(
-                f"INSERT INTO leads ({columns}) VALUES ({marks})", list(new_row.values())
-            ).lastrowid
+            lead_id = insert_lead_row(conn, new_row)
             _set_tags(self.store, lead_id, new_tags)
             if not any(u in self.ours for u in members):
                 self.report.added += 1
@@ -481,11 +489,7 @@ class _Merge:
         else:
             differs = {k: v for k, v in new_row.items() if not _same(k, old.get(k), v)}
             old_tags = sorted(t.casefold() for t in data["tags"].get(canonical, []))
-            if differs:
-                assignments = ", ".join(f"{k} = ?" for k in differs)
-                conn.execute(
-                    f"UPDATE leads SET {assignments} WHERE id = ?", [*differs.values(), old["id"]]
-                )
+            update_lead_row(conn, old["id"], differs)
             if old_tags != sorted(t.casefold() for t in new_tags):
                 _set_tags(self.store, old["id"], new_tags)
             if differs or old_tags != sorted(t.casefold() for t in new_tags):

@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 
 from leadcap.store import model
 from leadcap.store.database import Store
-from leadcap.store.leads import _derived
+from leadcap.store.leads import DEFAULT_RATING, _derived
 
 # Fields whose latest change wins (notes are united instead).
 LWW_FIELDS = tuple(f for f in model.EDITABLE_FIELDS if f != "notes") + ("rating",)
@@ -45,7 +45,7 @@ def change_key(change: tuple) -> tuple:
     return (utc_key(changed_at), device or "", seq or 0, uid)
 
 
-def lead_state(
+def lead_state(  # noqa: C901 - one rule per field kind (tags, notes, consent, plain) of the change log
     store: Store,
     base: dict,
     rows: list[dict],
@@ -60,6 +60,7 @@ def lead_state(
     new); `consent` (uid, device, recorded_at, purpose, status)."""
     changes = sorted(changes, key=change_key)
     latest: dict[str, str | None] = {}
+    default_rating: str | None = None
     tag_events: dict[str, tuple[bool, str]] = {}
     deleted_at = base.get("deleted_at")
     review_key = field_key = None
@@ -80,8 +81,12 @@ def lead_state(
             review_key = change_key(change)
         elif name in LWW_FIELDS:
             latest[name] = new
+        elif name == DEFAULT_RATING:
+            default_rating = new  # fills an empty rating only: a person's rating wins
         if name in model.LEAD_FIELDS:
             field_key = change_key(change)
+    if "rating" not in latest and default_rating:
+        latest["rating"] = default_rating
     fields = {}
     for name in LWW_FIELDS:
         if name in latest:

@@ -8,12 +8,15 @@ and skipped, never fatal."""
 from __future__ import annotations
 
 import re
+import sqlite3
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from leadcap.errors import LeadcapError
 from leadcap.laptops.merge import MergeReport, SourceError, merge_file
 from leadcap.store.backups import auto_backup, snapshot
 from leadcap.store.database import Store
+from leadcap.store.private import make_private_dirs
 
 PREFIX = "leadcap-"
 
@@ -37,7 +40,7 @@ def sync_folder(store: Store, folder: Path, *, dry_run: bool = False) -> SyncRep
     ours = folder / snapshot_name(store.device)
     report = SyncReport(snapshot=None if dry_run else ours)
     if not dry_run:
-        folder.mkdir(parents=True, exist_ok=True)
+        make_private_dirs(folder)
         auto_backup(store, "sync")
         snapshot(store, ours)
     for path in sorted(folder.iterdir()) if folder.is_dir() else ():
@@ -47,6 +50,9 @@ def sync_folder(store: Store, folder: Path, *, dry_run: bool = False) -> SyncRep
                 report.merged.append(merge_file(store, path, dry_run=dry_run))
             except SourceError as error:
                 report.skipped.append((path, str(error)))
+            except (LeadcapError, sqlite3.Error, ValueError, TypeError, KeyError) as error:
+                # One bad file must not keep the good ones after it from being merged.
+                report.skipped.append((path, f"{path.name} could not be merged ({error}); skipped"))
         elif reason:
             report.skipped.append((path, reason))
     if not dry_run and any(r.changed for r in report.merged):

@@ -13,7 +13,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from leadcap.errors import LeadcapError, UsageError
-from leadcap.output.qr import SheetItem, save_code, vcard_text
+from leadcap.export.vcard import card_text
+from leadcap.output.qr import SheetItem, save_code
 from leadcap.store import model
 
 BADGE_FORMATS = ("vcard", "mecard", "id")
@@ -83,16 +84,18 @@ class Badge:
             ]
             return "MECARD:" + ";".join(f for f in fields if f) + ";;"
 
-        return vcard_text(
-            family=self.family_name,
-            given=self.given_name,
-            full_name=self.full_name,
-            reading=self.reading,
-            company=self.company,
-            title=self.title,
-            email=self.email,
-            phone=self.phone,
-            badge_id=self.badge_id,
+        return card_text(
+            {
+                "family_name": self.family_name,
+                "given_name": self.given_name,
+                "full_name": self.full_name,
+                "name_reading": " ".join(self.reading) if self.reading else None,
+                "company": self.company,
+                "title": self.title,
+                "email": self.email,
+                "phone": self.phone,
+                "badge_id": self.badge_id,
+            }
         )
 
     def sheet_item(self, badge_format: str) -> SheetItem:
@@ -116,13 +119,13 @@ def sample_badges(
     for number in range(1, count + 1):
         badge_id = f"{prefix}-{number:06d}"
         if japanese:
-            family, given = chooser.choice(JAPANESE_FAMILY), chooser.choice(JAPANESE_GIVEN)
+            ja_family, ja_given = chooser.choice(JAPANESE_FAMILY), chooser.choice(JAPANESE_GIVEN)
             company, domain, phone = chooser.choice(JAPANESE_COMPANIES)
             badges.append(
                 Badge(
-                    badge_id, family[0], given[0], company, chooser.choice(JAPANESE_TITLES),
-                    f"{given[2]}.{family[2]}@{domain}", f"{phone}{number:03d}",
-                    reading=(family[1], given[1]),
+                    badge_id, ja_family[0], ja_given[0], company, chooser.choice(JAPANESE_TITLES),
+                    f"{ja_given[2]}.{ja_family[2]}@{domain}", f"{phone}{number:03d}",
+                    reading=(ja_family[1], ja_given[1]),
                 )
             )  # fmt: skip
             continue

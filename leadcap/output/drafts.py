@@ -2,7 +2,10 @@
 
 The messages carry `X-Unsent: 1`, so Outlook and Thunderbird open a `.eml` file as a draft
 to edit and send by hand; nothing here talks to a mail server. Only leads whose follow-up
-consent is granted get a draft.
+consent is granted get a draft. A draft goes to the customer, so it quotes only what staff
+marked for the visitor (the lead's `materials`, its interest tags), never the free notes
+("call Jan", "sent brochure") meant for colleagues. Lines end CRLF (RFC 5322); domains go
+through IDNA 2008 (`straße.de` stays straße, not strasse).
 
 Language per lead (unless forced): kana or kanji in the name or company -> ja; country
 DE/AT/CH (or its name) or an e-mail ending in .de/.at/.ch -> de; otherwise en.
@@ -27,22 +30,13 @@ from pathlib import Path
 from leadcap.errors import LeadcapError, UsageError
 from leadcap.store import model
 from leadcap.store.database import Store
+from leadcap.store.private import make_private_dirs
 
 LANGUAGES = ("en", "de", "ja")
-PLACEHOLDER_SENDER = "you@example.com"
-_JAPANESE = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uf900-\ufaff\uff66-\uff9f]")
 _GERMAN_COUNTRIES = {
     "de", "at", "ch", "deutschland", "germany", "österreich", "austria", "schweiz",
     "switzerland", "suisse", "svizzera",
 }  # fmt: skip
-# Notes lines mentioning material promised at the booth (English, German, Japanese).
-PROMISE_WORDS = re.compile(
-    r"brochure|sample|quot(e|ation)|data ?sheet|catalog|price ?list|white ?paper|"
-    r"katalog|muster|angebot|brosch(ü|ue)re|prospekt|datenblatt|preisliste|"
-    r"資料|サンプル|見積|カタログ|パンフレット",
-    re.IGNORECASE,
-)
-_NOTE_STAMP = re.compile(r"^\[\d{4}-\d{2}-\d{2} \d{2}:\d{2}[^\]]*\]\s*")
 
 WORDS = {
     "en": {
@@ -124,7 +118,6 @@ class Template:
 class Sender:
     name: str
     email: str
-    placeholder: bool = False  # no address configured: the drafts say you@example.com
 
 
 @dataclass
@@ -172,7 +165,7 @@ def builtin_template(lang: str) -> Template:
 def language(lead: dict) -> str:
     """ja for kana/kanji in name or company, de for DE/AT/CH, otherwise en."""
     names = ("family_name", "given_name", "full_name", "name_reading", "company")
-    if any(_JAPANESE.search(lead.get(key) or "") for key in names):
+    if any(model.JAPANESE_SCRIPT.search(lead.get(key) or "") for key in names):
         return "ja"
     if (lead.get("country") or "").strip().lower() in _GERMAN_COUNTRIES:
         return "de"
@@ -203,21 +196,16 @@ def join_words(items: list[str], lang: str) -> str:
     return ", ".join(items[:-1]) + WORDS[lang]["and"] + items[-1]
 
 
-def promised_material(notes: str | None) -> list[str]:
-    """Lines of the notes that mention a brochure, sample, quote, datasheet, Katalog,
-    Muster, Angebot, 資料, サンプル, 見積... without their time/staff stamp."""
-    lines = []
-    for line in (notes or "").splitlines():
-        text = _NOTE_STAMP.sub("", line).strip()
-        if text and PROMISE_WORDS.search(text):
-            lines.append(text)
-    return lines
+def promised_material(materials: str | None) -> list[str]:
+    """The items staff marked as promised to the visitor (`edit --materials`, the
+    LEADCAP:PROMISE: code), one per line; never anything from the notes."""
+    return [line.strip() for line in (materials or "").splitlines() if line.strip()]
 
 
 def fill_ins(store: Store, lead: dict, lang: str, sender: Sender) -> dict[str, str]:
     """The placeholder values for one lead."""
     words = WORDS[lang]
-    promised = "\n".join(f"- {line}" for line in promised_material(lead.get("notes")))
+    promised = "\n".join(f"- {line}" for line in promised_material(lead.get("materials")))
     return {
         "salutation": salutation(lead, lang),
         "company": lead.get("company") or "",
@@ -249,13 +237,30 @@ def render(template: Template, values: dict[str, str]) -> Template:
 
 def sender(store: Store, device_config: dict) -> Sender:
     """From: the event's card (card.email, card.name), else this laptop's card
-    (my-card.email, my-card.name), else a placeholder address; the name falls back to
-    the staff name."""
+    (my-card.email, my-card.name); the name falls back to the staff name. Without an
+    address there are no drafts: a customer must never get `From: root <you@example.com>`."""
     email = store.setting("card.email") or device_config.get("my-card.email")
     name = store.setting("card.name") or device_config.get("my-card.name") or store.staff
-    if not email:
-        return Sender(name=name, email=PLACEHOLDER_SENDER, placeholder=True)
+    if not email or not str(email).strip():
+        raise LeadcapError(
+            "no sender address for the drafts. Set the booth's: leadcap config set card.email"
+            " sales@example.com (and card.name 'Anna Schmidt'), or this laptop's:"
+            " leadcap config set my-card.email anna@example.com"
+        )
     return Sender(name=name, email=str(email).strip())
+
+
+def idna_domain(domain: str) -> str:
+    """A domain as it goes into a header: IDNA 2008 with UTS #46 mapping (non-transitional,
+    so `straße.de` becomes `xn--strae-oqa.de`, not `strasse.de`). UnicodeError if invalid."""
+    import idna
+
+    if domain.isascii():
+        return domain
+    try:
+        return idna.encode(domain, uts46=True, transitional=False).decode("ascii")
+    except idna.IDNAError as error:
+        raise UnicodeError(str(error)) from None
 
 
 def _address(name: str, email: str | None) -> Address | None:
@@ -266,7 +271,7 @@ def _address(name: str, email: str | None) -> Address | None:
         return None
     local, domain = email.split("@")
     try:
-        domain = domain.encode("idna").decode("ascii")
+        domain = idna_domain(domain)
         # A line break typed into a name must not end the header (or the lead's draft).
         return Address(display_name=" ".join((name or "").split()), addr_spec=f"{local}@{domain}")
     except (UnicodeError, ValueError, IndexError):
@@ -296,6 +301,11 @@ def build_message(
     message["X-Unsent"] = "1"
     message.set_content(filled.body, charset="utf-8")
     return message
+
+
+def eml_bytes(message: EmailMessage) -> bytes:
+    """The message as an .eml file: every line ends CRLF, as RFC 5322 requires."""
+    return message.as_bytes(policy=message.policy.clone(linesep="\r\n"))
 
 
 def safe_name(lead: dict) -> str:
@@ -343,12 +353,12 @@ def write_drafts(
             if out.suffix != ".mbox":
                 run.removed = _remove_outdated(out, [])
         else:
-            out.mkdir(parents=True, exist_ok=True)
+            make_private_dirs(out)
             names = [f"{lead['id']}-{safe_name(lead)}.eml" for lead, _message in messages]
             # Listed before writing: a run cut short still knows every file it wrote.
             _write_manifest(out, sorted(set(names) | set(_read_manifest(out))))
             for name, (_lead, message) in zip(names, messages, strict=True):
-                _write_atomic(out / name, message.as_bytes())
+                _write_atomic(out / name, eml_bytes(message))
                 run.paths.append(out / name)
             run.removed = _remove_outdated(out, names)
     except OSError as error:
@@ -409,7 +419,7 @@ def _write_mbox(path: Path, messages: list[EmailMessage]) -> None:
     """Written beside the target and renamed, so an old mbox is replaced, not appended to."""
     import mailbox
 
-    path.parent.mkdir(parents=True, exist_ok=True)
+    make_private_dirs(path.parent)
     tmp = path.with_name(path.name + ".tmp")
     tmp.unlink(missing_ok=True)
     box = mailbox.mbox(tmp)

@@ -21,9 +21,10 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 
 from leadcap.errors import LeadcapError, NotFound
+from leadcap.export.columns import status_from_label
 from leadcap.store import model
 from leadcap.store.database import Store
-from leadcap.store.leads import append_note, get_lead, note_line, update_lead
+from leadcap.store.leads import append_note, get_lead, update_lead
 
 COMMAND = "import followups"
 FIELDS = ("status", "owner", "due")
@@ -111,8 +112,11 @@ def read_workbook(path: Path) -> tuple[list[Row], datetime | None]:
     summary sheet (naive, in the event's time zone) when there is one."""
     from python_calamine import CalamineWorkbook
 
+    from leadcap.intake.sheetguard import check_workbook
+
     path = Path(path)
     labels, exported_labels = _labels()
+    check_workbook(path, "the follow-up workbook (leadcap export xlsx)")
     try:
         with CalamineWorkbook.from_path(str(path)) as workbook:
             sheets = {
@@ -202,9 +206,10 @@ def _status(value) -> str | None:
     text = _text(value)
     if text is None:
         return None
-    if text.lower() not in model.STATUSES:
+    status = status_from_label(text)
+    if status is None:
         raise BadValue(f"{text!r} is not a status ({', '.join(model.STATUSES)})")
-    return text.lower()
+    return status
 
 
 def _sheet_value(name: str, raw):
@@ -321,7 +326,7 @@ def plan_followups(store: Store, path: Path, *, force: bool = False) -> Followup
     return plan
 
 
-def _plan_lead(store, plan: FollowupPlan, lead: dict, rows: list[Row], force: bool) -> None:
+def _plan_lead(store, plan: FollowupPlan, lead: dict, rows: list[Row], force: bool) -> None:  # noqa: C901 - one branch per cell kind of the lead row, in column order
     label = model.label(lead)
     for name in FIELDS:
         current = _db_due(lead["due"]) if name == "due" else lead[name]
@@ -386,10 +391,5 @@ def apply_followups(store: Store, plan: FollowupPlan) -> int:
                 update_lead(store, lead_uuid, fields, command=COMMAND, batch=batch)
             for change in changes:
                 if change.field == "notes":
-                    append_note(store, lead_uuid, change.new, command=COMMAND, batch=batch)
+                    append_note(store, lead_uuid, change.new or "", command=COMMAND, batch=batch)
     return len(per_lead)
-
-
-def stamped(store: Store, text: str) -> str:
-    """How an added note will read in the lead's notes (for dry runs)."""
-    return note_line(store, text)

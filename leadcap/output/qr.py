@@ -13,7 +13,6 @@ import html
 import io
 import math
 import os
-import re
 import shutil
 import subprocess
 from collections.abc import Mapping, Sequence
@@ -28,8 +27,17 @@ from leadcap.store import model
 if TYPE_CHECKING:
     from PIL.Image import Image as PILImage
 
-CARD_KEYS = ("name", "name-ja", "company", "company-ja", "title", "title-ja")
-CARD_KEYS += ("email", "phone", "website")
+CARD_KEYS = (
+    "name",
+    "name-ja",
+    "company",
+    "company-ja",
+    "title",
+    "title-ja",
+    "email",
+    "phone",
+    "website",
+)
 CODE_SUFFIXES = (".png", ".svg")
 SHEET_SUFFIXES = (".pdf", ".png", ".html")
 QUIET_ZONE = 4  # modules of white around every code, as the QR standard asks
@@ -47,7 +55,6 @@ HEADING_SIZE, LINE_SIZE = 22, 30  # label font sizes in pixels (3.7 and 5 mm)
 # terminal cell about twice as tall as wide shows square modules.
 HALF_BLOCKS = {(False, False): " ", (True, False): "▀", (False, True): "▄", (True, True): "█"}
 
-CJK = re.compile("[\u3040-\u30ff\u3400-\u9fff\uf900-\ufaff\uff66-\uff9f]")
 CJK_FONT_PATHS = (
     "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc",
     "/usr/share/fonts/noto-cjk/NotoSansCJK-Regular.ttc",
@@ -165,77 +172,29 @@ def card_vcard(details: Mapping[str, str]) -> str:
 
     Name, company and title are the Latin values where given, else the Japanese ones. When both
     are given, the Japanese ones go into NOTE (氏名/会社/役職 lines): vCard 3.0 allows one FN,
-    and phones ignore a second name in another language."""
+    and phones ignore a second name in another language. A card with only a company is an
+    organisation's card. Written by the one vCard writer (export/vcard.py)."""
+    from leadcap.export.vcard import card_text
+
     name = details.get("name") or details.get("name-ja") or ""
-    family, given = split_name(name)
+    family, given = model.split_name(name)
     notes = []
     for key, label in (("name", "氏名"), ("company", "会社"), ("title", "役職")):
         japanese = details.get(f"{key}-ja")
         if details.get(key) and japanese and japanese != details[key]:
             notes.append(f"{label}: {japanese}")
-    company = details.get("company") or details.get("company-ja")
-    return vcard_text(
-        family=family,
-        given=given,
-        full_name=name or company or "",
-        company=company,
-        title=details.get("title") or details.get("title-ja"),
-        email=details.get("email"),
-        phone=details.get("phone"),
-        website=details.get("website"),
-        note="\n".join(notes) or None,
-    )
-
-
-def split_name(name: str) -> tuple[str, str]:
-    """(family, given): Japanese names are written family first, Latin ones family last."""
-    parts = name.split()
-    if not parts:
-        return "", ""
-    if len(parts) == 1:
-        return (parts[0], "") if CJK.search(name) else ("", parts[0])
-    if CJK.search(name):
-        return parts[0], " ".join(parts[1:])
-    return parts[-1], " ".join(parts[:-1])
-
-
-def vcard_text(
-    *,
-    family: str,
-    given: str,
-    full_name: str,
-    reading: tuple[str, str] | None = None,
-    company: str | None = None,
-    title: str | None = None,
-    email: str | None = None,
-    phone: str | None = None,
-    website: str | None = None,
-    note: str | None = None,
-    badge_id: str | None = None,
-) -> str:
-    lines = ["BEGIN:VCARD", "VERSION:3.0", f"N:{_esc(family)};{_esc(given)};;;"]
-    lines.append(f"FN:{_esc(full_name)}")
-    if reading:
-        lines.append(f"X-PHONETIC-LAST-NAME:{_esc(reading[0])}")
-        lines.append(f"X-PHONETIC-FIRST-NAME:{_esc(reading[1])}")
-    for name, value in (
-        ("ORG", company),
-        ("TITLE", title),
-        ("EMAIL;TYPE=INTERNET,WORK", email),
-        ("TEL;TYPE=WORK,VOICE", phone),
-        ("URL", website),
-        ("NOTE", note),
-        ("X-BADGE-ID", badge_id),
-    ):
-        if value:
-            lines.append(f"{name}:{_esc(value)}")
-    return "\r\n".join([*lines, "END:VCARD"]) + "\r\n"
-
-
-def _esc(value: str) -> str:
-    """vCard 3.0 text escaping: backslash, comma, semicolon and newline."""
-    value = value.replace("\\", "\\\\").replace(",", "\\,").replace(";", "\\;")
-    return value.replace("\r\n", "\n").replace("\n", "\\n")
+    card = {
+        "family_name": family,
+        "given_name": given,
+        "full_name": name,
+        "company": details.get("company") or details.get("company-ja"),
+        "title": details.get("title") or details.get("title-ja"),
+        "email": details.get("email"),
+        "phone": details.get("phone"),
+        "website": details.get("website"),
+        "notes": "\n".join(notes) or None,
+    }
+    return card_text(card)
 
 
 # -- printable sheets ---------------------------------------------------------------------
@@ -338,7 +297,9 @@ def sheet_pages(
     warnings: list[str] = []
     cjk_font = find_cjk_font()
     font_path = cjk_font or find_latin_font()
-    if cjk_font is None and any(CJK.search(" ".join(i.heading + i.lines)) for i in items):
+    if cjk_font is None and any(
+        model.JAPANESE_SCRIPT.search(" ".join(i.heading + i.lines)) for i in items
+    ):
         warnings.append(NO_CJK_FONT)
     matrices = [qr_matrix(item.payload) for item in items]
     width = PAGE_SIZE[0] - 2 * MARGIN
@@ -352,21 +313,24 @@ def sheet_pages(
     top = MARGIN + 80
     rows = max(1, (PAGE_SIZE[1] - top - MARGIN) // cell_height)
     per_page = rows * columns
-    pages = []
+    pages: list[PILImage] = []
     for start in range(0, len(items), per_page):
         page = Image.new("L", PAGE_SIZE, 255)
         draw = ImageDraw.Draw(page)
-        header = f"{title}   ({len(pages) + 1}/{math.ceil(len(items) / per_page)})"
+        shown_title = title if cjk_font else latin_only(title) or "leadcap"
+        header = f"{shown_title}   ({len(pages) + 1}/{math.ceil(len(items) / per_page)})"
         draw.text((MARGIN, MARGIN), header, fill=0, font=_font(font_path, 34))
         if subtitle:
-            draw.text((MARGIN, MARGIN + 46), subtitle, fill=90, font=_font(font_path, 20))
+            shown = subtitle if cjk_font else latin_only(subtitle)
+            draw.text((MARGIN, MARGIN + 46), shown, fill=90, font=_font(font_path, 20))
         for index in range(start, min(start + per_page, len(items))):
             row, column = divmod(index - start, columns)
             x, y = MARGIN + column * cell_width, top + row * cell_height
             code = matrix_image(matrices[index], boxes[index])
             page.paste(code, (x + (cell_width - code.width) // 2, y))
             label_at = (x, y + code_height)
-            _draw_labels(draw, items[index], font_path, cjk_font is not None, label_at, cell_width)
+            label = sheet_label(items[index], index + 1, has_cjk=cjk_font is not None)
+            _draw_labels(draw, label, font_path, label_at, cell_width)
         pages.append(page)
     symbol_px = min((len(m) - 2 * QUIET_ZONE) * b for m, b in zip(matrices, boxes, strict=True))
     return pages, round(symbol_px * 25.4 / DPI, 1), warnings
@@ -391,11 +355,29 @@ def _box_size(cell_width: int, modules: int) -> int:
     return max(1, min(target, cell_width // modules))
 
 
-def _draw_labels(draw, item: SheetItem, font_path, has_cjk: bool, at, width) -> None:
+def latin_only(text: str) -> str:
+    """`text` without its Japanese script, for a font that has no Japanese glyphs."""
+    return " ".join(model.JAPANESE_SCRIPT.sub(" ", text).split()).strip(" ·-")
+
+
+def sheet_label(item: SheetItem, number: int, *, has_cjk: bool) -> SheetItem:
+    """What is printed under code `number`: its number first, so every code on the sheet can
+    be told apart and matched with the list `qr commands` prints. Without a Japanese font the
+    Japanese words go (they would print as boxes) and a label that was only Japanese becomes
+    its Latin letters or "code N", never nothing."""
+    heading = item.heading if has_cjk else [latin_only(h) for h in item.heading]
+    lines = item.lines if has_cjk else [latin_only(line) for line in item.lines]
+    lines = [line for line in lines if line]
+    if not lines:
+        lines = [f"code {number}"]
+    heading = [f"{number}."] + [h for h in heading if h]
+    return SheetItem(item.payload, heading, lines)
+
+
+def _draw_labels(draw, item: SheetItem, font_path, at, width) -> None:
     x, y = at
-    heading = [part for part in item.heading if has_cjk or not CJK.search(part)]
-    lines = [line for line in item.lines if has_cjk or not CJK.search(line)]
-    texts = [(" · ".join(heading), HEADING_SIZE, 90)] + [(line, LINE_SIZE, 0) for line in lines]
+    heading = item.heading[:1] + [" · ".join(item.heading[1:])] if item.heading else []
+    texts = [(" ".join(heading), HEADING_SIZE, 90)] + [(line, LINE_SIZE, 0) for line in item.lines]
     for text, size, grey in texts:
         font = _font(font_path, size)
         while size > 12 and draw.textlength(text, font=font) > width - 16:

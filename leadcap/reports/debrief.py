@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import shlex
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
 
@@ -19,7 +20,6 @@ from leadcap.store.leads import LeadFilter, iter_leads
 # Review reasons that a corrected field clears by itself (see leads._VALIDATION_PREFIXES).
 _FIELD_REASONS = {"e-mail ": ("email", "<e-mail>"), "phone ": ("phone", "<phone>"),
                   "mobile ": ("mobile", "<mobile>")}  # fmt: skip
-MAX_CELL_CHARS = 32_767  # Excel's limit for one cell
 
 
 def returning_visitors(store: Store, since: str, until: str) -> int:
@@ -40,44 +40,84 @@ def returning_visitors(store: Store, since: str, until: str) -> int:
     return row[0]
 
 
+CONSENT_PROBLEM = "follow-up consent not recorded: record the answer only after asking the visitor"
+# How the fix-up queue is grouped, in this order: one group per kind (review: one per fix).
+GROUP_TITLES = {"email": "No e-mail", "consent": "Follow-up consent not recorded",
+                "rating": "No rating", "tags": "No interest tag", "review": "Check"}  # fmt: skip
+
+
 def problems(lead: dict, command: str = "leadcap") -> list[dict]:
-    """What is missing or doubtful about a lead, each with the command that fixes it.
+    """What is missing or doubtful about a lead, each with the command that fixes it
+    (`command`) and the same command for any lead (`template`, with `<id>`).
     Kinds: email, consent, rating, tags, review. A refused follow-up is the visitor's
-    decision, not a gap, so only consent never asked is listed."""
+    decision, not a gap, so only consent never asked is listed; its command has a
+    placeholder for the visitor's answer, never a ready "granted" nobody gave."""
     n = lead["id"]
     found = []
 
     def add(kind: str, text: str, fix: str) -> None:
-        found.append({"kind": kind, "problem": text, "command": f"{command} {fix}"})
+        found.append(
+            {
+                "kind": kind,
+                "problem": text,
+                "command": f"{command} {fix.format(id=n)}",
+                "template": f"{command} {fix.format(id='<id>')}",
+            }
+        )
 
     if not lead["email"]:
-        add("email", "no e-mail", f"edit {n} --email <e-mail>")
+        add("email", "no e-mail", "edit {id} --email <e-mail>")
     if lead["consent"].get("followup") == "not_asked":
-        add("consent", "follow-up consent not recorded", f"consent {n} followup granted")
+        add("consent", CONSENT_PROBLEM, "consent {id} followup <granted|refused>")
     if not lead["rating"]:
-        add("rating", "no rating", f"rate {n} <hot|warm|cold>")
+        add("rating", "no rating", "rate {id} <hot|warm|cold>")
     if not lead["tags"]:
-        add("tags", "no interest tag", f"tag {n} <tag>")
+        add("tags", "no interest tag", "tag {id} <tag>")
     for reason in lead["review_reasons"]:
         for prefix, (field, placeholder) in _FIELD_REASONS.items():
             if reason.startswith(prefix):
                 option = field.replace("_", "-")
-                add("review", reason, f"edit {n} --{option} {placeholder}")
+                add("review", reason, f"edit {{id}} --{option} {placeholder}")
                 break
         else:
-            add("review", f"check: {reason}", f"edit {n} --reviewed")
+            add("review", f"check: {reason}", "edit {id} --reviewed")
     if lead["needs_review"] and not lead["review_reasons"]:
-        add("review", "flagged for review", f"edit {n} --reviewed")
+        add("review", "flagged for review", "edit {id} --reviewed")
     return found
 
 
-def debrief(store: Store, day: date, *, command: str = "leadcap") -> dict:
-    """The day's counts and fix-up queue. `command` starts every fix command (it carries
-    `--db FILE` when the debrief was made for a file other than the default)."""
+def fixup_groups(queue: list[dict]) -> list[dict]:
+    """The fix-up queue by problem: one group per kind (and per fix for review problems),
+    each with its leads and the command for any of them, so 85 leads read as a handful of
+    groups rather than 250 lines."""
+    groups: dict[tuple[str, str], dict] = {}
+    order = list(GROUP_TITLES)
+    for item in queue:
+        for problem in item["problems"]:
+            key = (problem["kind"], problem["template"])
+            group = groups.setdefault(
+                key,
+                {"kind": problem["kind"], "title": GROUP_TITLES[problem["kind"]],
+                 "command": problem["template"], "leads": []},
+            )  # fmt: skip
+            lead = {"id": item["id"], "name": item["name"], "company": item["company"]}
+            if problem["kind"] == "review":
+                lead["problem"] = problem["problem"]
+            group["leads"].append(lead)
+    return sorted(groups.values(), key=lambda g: order.index(g["kind"]))
+
+
+def debrief(
+    store: Store, day: date, *, command: str = "leadcap", flt: LeadFilter | None = None
+) -> dict:
+    """The day's counts and fix-up queue for the leads `flt` selects (its dates are
+    replaced by the day's). `command` starts every fix command (it carries `--db FILE`
+    when the debrief was made for a file other than the default)."""
     since, until = stats.day_bounds(store.zone(), day)
-    counts = stats.totals(store, since, until)
-    groups = stats.breakdowns(store, since, until)
-    leads = list(iter_leads(store, LeadFilter(since=since, until=until), order="id"))
+    day_filter = replace(flt or LeadFilter(), since=since, until=until)
+    counts = stats.totals(store, day_filter)
+    groups = stats.breakdowns(store, day_filter)
+    leads = list(iter_leads(store, day_filter, order="id"))
     queue = []
     for lead in leads:
         found = problems(lead, command)
@@ -107,6 +147,7 @@ def debrief(store: Store, day: date, *, command: str = "leadcap") -> dict:
         "consent_rate": counts["consent_rate"],
         "needs_review": counts["needs_review"],
         "fixups": queue,
+        "fixup_groups": fixup_groups(queue),
     }
 
 
@@ -156,48 +197,42 @@ def fixup_rows(report: dict) -> list[tuple]:
 
 def write_workbook(report: dict, path: str | Path) -> Path:
     """The debrief as a workbook: sheet "Summary" (the counts) and sheet "Fix-up" (a row per
-    lead). Every text is an explicit text cell, never a formula: names come from badges and
-    QR codes anyone can print. Written beside the target, then moved into place."""
-    from openpyxl import Workbook
-    from openpyxl.cell import WriteOnlyCell
-    from openpyxl.styles import Alignment, Font
+    lead), written by the project's one xlsx writer (export/sheetxml.py). Every text is a
+    text cell, never a formula: names come from badges and QR codes anyone can print.
+    Written beside the target, then moved into place."""
+    import tempfile
+    from datetime import UTC, datetime
 
-    from leadcap.export.safety import clean_xml
-
-    book = Workbook(write_only=True)
-    bold = Font(bold=True)
-    wrap = Alignment(wrap_text=True, vertical="top")
-
-    def cell(ws, value, *, header: bool = False, wrapped: bool = False):
-        if isinstance(value, str):
-            value = clean_xml(value)[:MAX_CELL_CHARS] or None
-        made = WriteOnlyCell(ws, value=value)
-        if isinstance(value, str):
-            made.data_type = "s"  # openpyxl would read a leading "=" as a formula
-        if header:
-            made.font = bold
-        if wrapped:
-            made.alignment = wrap
-        return made
-
-    summary = book.create_sheet("Summary")
-    summary.column_dimensions["A"].width = 28
-    summary.column_dimensions["B"].width = 20
-    for label, value in summary_rows(report):
-        summary.append([cell(summary, label), cell(summary, value)])
-
-    fixup = book.create_sheet("Fix-up")
-    for letter, width in zip("ABCDE", (6, 24, 24, 40, 44), strict=True):
-        fixup.column_dimensions[letter].width = width
-    fixup.append([cell(fixup, title, header=True) for title in FIXUP_COLUMNS])
-    for row in fixup_rows(report):
-        fixup.append([cell(fixup, value, wrapped=True) for value in row])
+    from leadcap.export import sheetxml
 
     path = Path(path)
     partial = path.with_name(f".{path.name}.partial")
-    try:
-        book.save(partial)
-        os.replace(partial, path)
-    finally:
-        partial.unlink(missing_ok=True)
+    with tempfile.TemporaryDirectory(prefix="leadcap-debrief-") as tmpdir:
+        book = sheetxml.Workbook(partial, Path(tmpdir))
+        try:
+            rows = summary_rows(report)
+            summary = book.add_sheet("Summary", [28, 20], expected_rows=len(rows))
+            for r, (label, value) in enumerate(rows, 1):
+                cells = [sheetxml.value_cell(f"A{r}", str(label)),
+                         sheetxml.value_cell(f"B{r}", value)]  # fmt: skip
+                summary.add_row(f'<row r="{r}">{"".join(cells)}</row>')
+            fixups = fixup_rows(report)
+            sheet = book.add_sheet(
+                "Fix-up", [6, 24, 24, 40, 44], expected_rows=len(fixups) + 1, header=True
+            )
+            titles = [sheetxml.value_cell(f"{sheetxml.column_letter(c)}1", t, "header")
+                      for c, t in enumerate(FIXUP_COLUMNS, 1)]  # fmt: skip
+            sheet.add_row(f'<row r="1">{"".join(titles)}</row>')
+            for r, row in enumerate(fixups, 2):
+                cells = [
+                    sheetxml.value_cell(f"{sheetxml.column_letter(c)}{r}", value, "notes")
+                    for c, value in enumerate(row, 1)
+                ]
+                sheet.add_row(f'<row r="{r}">{"".join(cells)}</row>')
+            book.close(created=datetime.now(UTC))
+            os.replace(partial, path)
+        except BaseException:
+            book.abort()
+            partial.unlink(missing_ok=True)
+            raise
     return path

@@ -12,11 +12,13 @@ refreshes of `--watch` and scans from other processes appear on the next one."""
 from __future__ import annotations
 
 from collections import Counter
+from dataclasses import replace
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from leadcap.store import model
 from leadcap.store.database import Store
+from leadcap.store.leads import LeadFilter, filter_sql
 
 UNRATED = "unrated"
 NO_STAFF = "(unknown)"
@@ -30,25 +32,13 @@ def day_bounds(zone: ZoneInfo, day: date) -> tuple[str, str]:
     return start.isoformat(timespec="seconds"), end.isoformat(timespec="seconds")
 
 
-def selection(since: str | None = None, until: str | None = None) -> tuple[str, list]:
-    """SQL condition (on table alias `l`) for live leads captured in [since, until)."""
-    where, params = ["l.deleted_at IS NULL"], []
-    if since:
-        where.append("l.captured_utc >= ?")
-        params.append(since)
-    if until:
-        where.append("l.captured_utc < ?")
-        params.append(until)
-    return " AND ".join(where), params
-
-
 def _grouped(store: Store, sql: str, params: list) -> dict[str, int]:
     return {key: count for key, count in store.conn.execute(sql, params).fetchall()}
 
 
-def totals(store: Store, since: str | None = None, until: str | None = None) -> dict:
+def totals(store: Store, flt: LeadFilter | None = None) -> dict:
     """Total, review, returning visitors, ratings and consent of the selected leads."""
-    where, params = selection(since, until)
+    where, params = filter_sql(flt or LeadFilter(), "l")
     purposes = model.CONSENT_PURPOSES
     consent_sql = "".join(
         f", COUNT(*) FILTER (WHERE json_extract(l.consent, '$.{p}') = 'granted')" for p in purposes
@@ -75,9 +65,9 @@ def totals(store: Store, since: str | None = None, until: str | None = None) -> 
     }
 
 
-def breakdowns(store: Store, since: str | None = None, until: str | None = None) -> dict:
+def breakdowns(store: Store, flt: LeadFilter | None = None) -> dict:
     """Leads per staff member, interest tag and co-exhibitor, most first."""
-    where, params = selection(since, until)
+    where, params = filter_sql(flt or LeadFilter(), "l")
     per_staff = _grouped(
         store,
         f"SELECT coalesce(l.captured_by, '{NO_STAFF}') AS staff, COUNT(*) FROM leads l"
@@ -100,12 +90,10 @@ def breakdowns(store: Store, since: str | None = None, until: str | None = None)
     return {"per_staff": per_staff, "per_tag": per_tag, "per_exhibitor": per_exhibitor}
 
 
-def timeline(
-    store: Store, since: str | None = None, until: str | None = None
-) -> tuple[dict[str, int], dict[str, int]]:
+def timeline(store: Store, flt: LeadFilter | None = None) -> tuple[dict[str, int], dict[str, int]]:
     """(leads per local day with empty days in between filled in, leads per local hour of
     day "00".."23") for the selected leads."""
-    where, params = selection(since, until)
+    where, params = filter_sql(flt or LeadFilter(), "l")
     rows = store.conn.execute(
         "SELECT substr(l.captured_utc, 1, 14)"
         " || printf('%02d', CAST(substr(l.captured_utc, 15, 2) AS INTEGER) / 15 * 15),"
@@ -128,27 +116,34 @@ def timeline(
     return per_day, {hour: hours[hour] for hour in HOURS}
 
 
-def compute(store: Store, since: str | None = None, until: str | None = None) -> dict:
-    """Everything `leadcap stats` shows, for leads captured in [since, until) (UTC ISO
-    bounds, either may be None). `today` counts today's leads whatever the bounds."""
+def compute(store: Store, flt: LeadFilter | None = None) -> dict:
+    """Everything `leadcap stats` shows, for the leads the filter selects. `today` counts
+    today's leads among them whatever the filter's date bounds."""
+    flt = flt or LeadFilter()
     now = store.now()
     today_start, today_end = day_bounds(store.zone(), now.date())
-    today = store.conn.execute(
-        "SELECT COUNT(*) FROM leads WHERE deleted_at IS NULL"
-        " AND captured_utc >= ? AND captured_utc < ?",
-        [today_start, today_end],
-    ).fetchall()[0][0]
-    counts = totals(store, since, until)
-    per_day, per_hour = timeline(store, since, until)
+    where, params = filter_sql(replace(flt, since=today_start, until=today_end), "l")
+    today = store.conn.execute(f"SELECT COUNT(*) FROM leads l WHERE {where}", params).fetchall()
+    counts = totals(store, flt)
+    per_day, per_hour = timeline(store, flt)
     return {
         "as_of": now.isoformat(),
         "timezone": store.timezone,
-        "since": since,
-        "until": until,
+        "since": flt.since,
+        "until": flt.until,
         "total": counts.pop("total"),
-        "today": today,
+        "today": today[0][0],
         **counts,
         "per_day": per_day,
         "per_hour": per_hour,
-        **breakdowns(store, since, until),
+        **breakdowns(store, flt),
     }
+
+
+def ranked(counts: dict, other: str, limit: int = 15) -> list[tuple[object, int]]:
+    """(label, count) largest first (ties keep their order); past `limit` entries the rest
+    are summed up in one `other` row (the report's charts and the terminal's bars)."""
+    items = sorted(counts.items(), key=lambda item: -item[1])
+    if len(items) <= limit:
+        return items
+    return [*items[:limit], (other, sum(n for _, n in items[limit:]))]

@@ -11,14 +11,13 @@ and the worklist shows it (marked as a default) for leads that have no due date 
 
 from __future__ import annotations
 
-import contextlib
-import re
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from leadcap.errors import LeadcapError, UsageError
 from leadcap.store import model
 from leadcap.store.database import Store
+from leadcap.store.dates import due_date
 from leadcap.store.leads import append_note, get_lead, iter_leads, update_lead
 
 UNRATED = "unrated"
@@ -27,7 +26,6 @@ DEFAULT_DAYS = {"hot": 2, "warm": 7, "cold": 30, UNRATED: 14}
 CLOSED_STATUSES = ("won", "lost")
 OUTCOMES = ("contacted", "meeting", "offer", "won", "lost")
 SETTING_PREFIX = "followup-days."
-_RELATIVE = re.compile(r"^\+(\d{1,4})([dw])$")
 
 
 @dataclass
@@ -71,17 +69,7 @@ def default_due(store: Store, lead: dict, days: dict[str, int] | None = None) ->
 
 def parse_date(store: Store, text: str) -> str | None:
     """YYYY-MM-DD, `+3d` / `+2w` from today (event time zone), or `none` to clear."""
-    value = text.strip().lower()
-    if value in ("", "none", "-"):
-        return None
-    relative = _RELATIVE.match(value)
-    if relative:
-        number, unit = int(relative.group(1)), relative.group(2)
-        return (store.now().date() + timedelta(days=number * (7 if unit == "w" else 1))).isoformat()
-    if len(value) == 10:  # fromisoformat would also take 20261209 and week dates
-        with contextlib.suppress(ValueError):
-            return date.fromisoformat(value).isoformat()
-    raise UsageError(f"due date {text!r} is not a date. Use YYYY-MM-DD, +3d, +2w or none")
+    return due_date(store, text)
 
 
 def worklist(store: Store, flt: Filter | None = None, *, today: date | None = None) -> list[dict]:
@@ -134,11 +122,11 @@ def _check_rating(rating: str | None) -> str | None:
 def assign(store: Store, lead_id: int | str, owner: str) -> dict:
     """Give a lead an owner; a lead without a due date gets the service-level default.
     One logged change, so one `leadcap undo` takes back owner and due together."""
-    owner = model.clean(owner)
-    if not owner:
+    cleaned = model.clean(owner)
+    if not cleaned:
         raise UsageError("the owner is empty. Give a name: leadcap followup assign 12 ken")
     lead = get_lead(store, lead_id, include_deleted=False)
-    changes = {"owner": owner}
+    changes = {"owner": cleaned}
     if not lead["due"]:
         changes["due"] = default_due(store, lead)
     return update_lead(store, lead["id"], changes, command="followup assign")

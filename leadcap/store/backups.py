@@ -12,6 +12,7 @@ from datetime import datetime
 from pathlib import Path
 
 from leadcap.errors import LeadcapError
+from leadcap.store.private import create_private_file, make_private_dirs
 
 DEFAULT_KEEP = 10
 MANUAL = "manual"  # the reason of `leadcap backup`: such copies are never rotated away
@@ -27,8 +28,9 @@ def snapshot(store, target: Path) -> Path:
     target = Path(target)
     tmp = target.with_name(f".{target.name}.partial")
     try:
-        target.parent.mkdir(parents=True, exist_ok=True)
+        make_private_dirs(target.parent)
         tmp.unlink(missing_ok=True)
+        create_private_file(tmp)  # personal data: 0600, like the database
         destination = sqlite3.connect(tmp)
         try:
             store.conn.backup(destination)
@@ -40,7 +42,9 @@ def snapshot(store, target: Path) -> Path:
         os.replace(tmp, target)
         _fsync_dir(target.parent)
     except (OSError, sqlite3.Error) as error:
-        tmp.unlink(missing_ok=True)
+        # A full disk leaves SQLite's rollback journal of the copy behind as well.
+        for leftover in (tmp, *(Path(f"{tmp}{s}") for s in ("-journal", "-wal", "-shm"))):
+            leftover.unlink(missing_ok=True)
         raise LeadcapError(
             f"cannot write the backup {target} ({error})."
             " Check the folder is writable and has space"

@@ -18,13 +18,13 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import sqlite_utils
 
-from leadcap.errors import DatabaseBusy, DatabaseError, LeadcapError
+from leadcap.errors import DatabaseBusy, DatabaseError, LeadcapError, NotFound
 
 DB_ENV = "LEADCAP_DB"
 BUSY_TIMEOUT_ENV = "LEADCAP_BUSY_TIMEOUT"
 DEFAULT_BUSY_TIMEOUT = 10.0
 # Event settings travel with the database; device settings (staff, device id) do not.
-EVENT_SETTINGS = ("event", "timezone", "country", "tags", "exhibitors", "badge_pattern")
+EVENT_SETTINGS = ("event", "timezone", "country", "tags", "exhibitors", "badge_pattern", "pavilion")
 # Families of event settings, one key per language or item: `consent-text.de`, `card.email`
 # (the booth's contact card), `followup-days.hot` (service level per rating).
 EVENT_SETTING_PREFIXES = ("consent-text.", "card.", "followup-days.")
@@ -37,15 +37,15 @@ def default_db_path(app_dir: Path) -> Path:
 
 @functools.cache
 def system_timezone() -> str:
-    """The machine's IANA zone name (Area/City), falling back to UTC."""
-    name = os.environ.get("TZ", "").lstrip(":")
-    if not name:
-        with contextlib.suppress(OSError):
-            name = Path("/etc/timezone").read_text().strip()
-    if not name:
-        with contextlib.suppress(OSError, ValueError):
-            target = os.path.realpath("/etc/localtime")
-            name = target.split("zoneinfo/", 1)[1] if "zoneinfo/" in target else ""
+    """The machine's IANA zone name (Area/City), falling back to UTC. tzlocal reads TZ,
+    /etc/localtime and friends on Unix and the registry on Windows (mapped to IANA names),
+    so capture times on a Windows laptop in Tokyo are not shown nine hours off."""
+    from tzlocal import get_localzone_name
+
+    try:
+        name = get_localzone_name() or ""
+    except Exception:  # tzlocal raises its own errors for broken set-ups; UTC then
+        name = ""
     try:
         ZoneInfo(name)
         return name
@@ -72,7 +72,7 @@ def translate_sqlite_error(error: sqlite3.Error, path: Path) -> LeadcapError:
             "Restore it from a backup (leadcap restore) or copy it aside and start a new one"
         )
     if "readonly" in text or "read-only" in text:
-        return DatabaseError(f"{path} is read-only. Check its permissions or choose another --db")
+        return DatabaseError(_read_only_advice(path))
     if "unable to open" in text or "disk I/O" in text:
         return DatabaseError(
             f"cannot open {path} ({text}). Check the folder exists and is writable"
@@ -80,6 +80,24 @@ def translate_sqlite_error(error: sqlite3.Error, path: Path) -> LeadcapError:
     if "full" in text:
         return DatabaseError(f"the disk holding {path} is full. Free some space and try again")
     return DatabaseError(f"database problem in {path}: {text}")
+
+
+def _read_only_advice(path: Path) -> str:
+    """Which of the database's files cannot be written. After `chmod u+w leads.db` the
+    write-ahead log and shared-memory files beside it are often still read-only."""
+    companions = [Path(f"{path}{suffix}") for suffix in ("-wal", "-shm")]
+    locked = [p for p in companions if p.exists() and not os.access(p, os.W_OK)]
+    if locked and os.access(path, os.W_OK):
+        names = " and ".join(p.name for p in locked)
+        return (
+            f"{path} is writable, but {names} beside it {'is' if len(locked) == 1 else 'are'}"
+            f" still read-only. Make them writable too: chmod u+w {' '.join(map(str, locked))}"
+        )
+    also = f" (and {', '.join(p.name for p in locked)})" if locked else ""
+    return (
+        f"{path}{also} is read-only. Check its permissions (chmod u+w, also for the -wal and"
+        " -shm files beside it) or choose another --db"
+    )
 
 
 class Store:
@@ -95,6 +113,7 @@ class Store:
         self.backups_keep = 10  # automatic backups kept (device setting backups-keep)
         self._deferred = False  # checkpoints left to checkpoint() (the scan loop)
         self._settings: dict | None = None
+        self.created = False  # open_store made a new file for this store
 
     # -- transactions -------------------------------------------------------------
     @contextlib.contextmanager
@@ -222,28 +241,69 @@ def _check_is_leadcap(conn: sqlite3.Connection, path: Path) -> None:
         )
 
 
-def open_store(path: Path, *, staff: str, device: str) -> Store:
-    """Open (creating if needed) the database at `path`, apply pending migrations and
-    set the pragmas that make every commit durable and let two processes share the file."""
+def _check_location(path: Path, *, create: bool, make_folders: bool) -> bool:
+    """Whether the file exists; errors for a missing folder (unless `make_folders`), a
+    missing file (unless `create`) and a folder leadcap cannot write into."""
+    from leadcap.store.private import make_private_dirs
+
+    if not path.parent.is_dir():
+        if not make_folders:
+            raise DatabaseError(
+                f"the folder {path.parent} does not exist (is the drive mounted?)."
+                " Mount it or check the path given with --db or LEADCAP_DB; nothing was created"
+            )
+        try:
+            make_private_dirs(path.parent)
+        except OSError as error:
+            raise DatabaseError(
+                f"cannot create the folder {path.parent} ({error.strerror}). "
+                "Choose a writable location with --db or LEADCAP_DB"
+            ) from None
+    existed = path.exists()
+    if not existed and not create:
+        raise NotFound(
+            f"there is no database at {path} yet. Capture a lead (leadcap scan, leadcap add)"
+            " or run leadcap init to start one, or give --db the file you meant"
+        )
+    if not existed and not os.access(path.parent, os.W_OK):
+        raise DatabaseError(
+            f"cannot create {path}: the folder is not writable. "
+            "Choose a writable location with --db or LEADCAP_DB"
+        )
+    return existed
+
+
+def open_store(
+    path: Path,
+    *,
+    staff: str,
+    device: str,
+    create: bool = True,
+    make_folders: bool = False,
+) -> Store:
+    """Open the database at `path`, apply pending migrations and set the pragmas that make
+    every commit durable and let two processes share the file.
+
+    A missing file is created only with `create` (commands that capture, and `init`);
+    `Store.created` then says so. A missing folder is an error unless `make_folders` (the
+    default app folder): a --db on a USB stick that is not mounted must not quietly become
+    a new database on the laptop's disk."""
     from leadcap.store.migrations import migrations
 
     path = Path(path).expanduser()
     if path.is_dir():
         raise DatabaseError(f"{path} is a folder. Give --db a file name such as {path}/leads.db")
+    from leadcap.store.private import create_private_file
+
+    existed = _check_location(path, create=create, make_folders=make_folders)
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        create_private_file(path)  # personal data: 0600 before SQLite writes a byte
+        conn = sqlite3.connect(path, timeout=_busy_timeout(), isolation_level=None)
     except OSError as error:
         raise DatabaseError(
-            f"cannot create the folder {path.parent} ({error.strerror}). "
+            f"cannot create {path} ({error.strerror}). "
             "Choose a writable location with --db or LEADCAP_DB"
         ) from None
-    if not path.exists() and not os.access(path.parent, os.W_OK):
-        raise DatabaseError(
-            f"cannot create {path}: the folder is not writable. "
-            "Choose a writable location with --db or LEADCAP_DB"
-        )
-    try:
-        conn = sqlite3.connect(path, timeout=_busy_timeout(), isolation_level=None)
     except sqlite3.Error as error:
         raise translate_sqlite_error(error, path) from None
     try:
@@ -253,6 +313,7 @@ def open_store(path: Path, *, staff: str, device: str) -> Store:
         if conn.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
             conn.execute("PRAGMA journal_mode = WAL")
         store = Store(path, conn, staff=staff, device=device)
+        store.created = not existed
         if migrations.pending(store.db):
             # Two processes opening a new file at once: the second waits here, then
             # finds nothing left to apply.

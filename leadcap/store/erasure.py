@@ -17,7 +17,7 @@ from pathlib import Path
 
 from leadcap.errors import NotFound, UsageError
 from leadcap.store import leads as lead_store
-from leadcap.store import model, tombstones
+from leadcap.store import model, schema_check, tombstones
 from leadcap.store.database import Store
 
 # Tables keyed by the lead's uuid; lead_tags (by id) and attendees (by badge) are separate.
@@ -97,7 +97,16 @@ def resolve_person(store: Store, target: str, *, badge: bool = False) -> dict:
     row = store.conn.execute(
         "SELECT uuid FROM leads WHERE badge_norm = ?", [model.fold(target)]
     ).fetchone()
-    return lead_store.get_lead(store, row[0]) if row else {"badge_id": target}
+    if row:
+        return lead_store.get_lead(store, row[0])
+    if target.isdigit() and not badge:
+        # A number is a lead number first: offering a tombstone for the text "42" would
+        # record nobody. A badge id made of digits needs --badge.
+        raise NotFound(
+            f"no lead {target}. Check the number with leadcap list, or add --badge if"
+            f" {target} is a badge id"
+        )
+    return {"badge_id": target}
 
 
 # -- erasing ------------------------------------------------------------------------
@@ -206,19 +215,9 @@ def backups_holding(store: Store, backups: Iterable[Path], report: ForgetReport)
         try:
             conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
             try:
-                found = any(
-                    conn.execute(
-                        f"SELECT 1 FROM leads WHERE {column} IN ({', '.join('?' for _ in values)})"
-                        " LIMIT 1",
-                        values,
-                    ).fetchone()
-                    for column, values in (
-                        ("uuid", uuids),
-                        ("email_norm", emails),
-                        ("badge_norm", badges),
-                    )
-                    if values
-                )
+                # A crafted file's `leads` can be a view that never ends.
+                with schema_check.time_limit(conn):
+                    found = _holds(conn, uuids, emails, badges)
             finally:
                 conn.close()
         except sqlite3.Error:
@@ -226,6 +225,17 @@ def backups_holding(store: Store, backups: Iterable[Path], report: ForgetReport)
         if found:
             holding.append(Path(path))
     return holding
+
+
+def _holds(conn: sqlite3.Connection, uuids: list, emails: list, badges: list) -> bool:
+    return any(
+        conn.execute(
+            f"SELECT 1 FROM leads WHERE {column} IN ({', '.join('?' for _ in values)}) LIMIT 1",
+            values,
+        ).fetchone()
+        for column, values in (("uuid", uuids), ("email_norm", emails), ("badge_norm", badges))
+        if values
+    )
 
 
 # -- retention ----------------------------------------------------------------------
@@ -239,10 +249,18 @@ def retention_cutoff(now: datetime, period: str) -> datetime:
     if not match or int(match[1]) == 0:
         raise UsageError(f"{period!r} is not a period. Use a number and a unit: 30d, 6w, 18m or 2y")
     amount, unit = int(match[1]), match[2].lower()
+    too_long = UsageError(
+        f"{period!r} reaches back before the year 1. Use a shorter period such as 2y"
+    )
     if unit in "dw":
-        return now - timedelta(days=amount * (7 if unit == "w" else 1))
+        try:
+            return now - timedelta(days=amount * (7 if unit == "w" else 1))
+        except OverflowError:
+            raise too_long from None
     months = now.year * 12 + now.month - 1 - amount * (12 if unit == "y" else 1)
     year, month = divmod(months, 12)
+    if year < 1:
+        raise too_long
     day = now.day
     while True:
         try:

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from leadcap.errors import DatabaseError, NotFound, UsageError
 from leadcap.store import backups as backup
-from leadcap.store import erasure, tombstones
+from leadcap.store import erasure, schema_check, tombstones
 from leadcap.store.database import Store, translate_sqlite_error
 
 WAL_LARGE = 32 * 1024 * 1024
@@ -50,17 +50,38 @@ class Finding:
 
 
 def run_checks(store: Store) -> list[Finding]:
-    """Every check, in the order a person would want to read them."""
-    return [
-        check_integrity(store),
-        check_foreign_keys(store),
-        check_schema(store),
-        check_orphans(store),
-        check_search_index(store),
-        check_wal(store),
-        check_backups(store),
-        check_disk(store),
+    """Every check, in the order a person would want to read them. Each has a time limit:
+    in a crafted file `leads` can be a view that never ends."""
+    checks = [
+        ("integrity", check_integrity),
+        ("foreign keys", check_foreign_keys),
+        ("schema", check_schema),
+        ("schema objects", check_schema_objects),
+        ("orphans", check_orphans),
+        ("undo log", check_undo_log),
+        ("search index", check_search_index),
+        ("wal", check_wal),
+        ("backup", check_backups),
+        ("disk", check_disk),
     ]
+    findings = []
+    for name, check in checks:
+        try:
+            with schema_check.time_limit(store.conn, CHECK_SECONDS):
+                findings.append(check(store))
+        except schema_check.TooSlow as error:
+            findings.append(
+                Finding(
+                    name,
+                    False,
+                    f"the check was stopped: {error} (a view or trigger that never ends?)",
+                    "see the schema objects finding; restore a backup made by `leadcap backup`",
+                )
+            )
+    return findings
+
+
+CHECK_SECONDS = 60.0
 
 
 def check_integrity(store: Store) -> Finding:
@@ -105,6 +126,23 @@ def check_schema(store: Store) -> Finding:
     return Finding("schema", True, f"schema version {version}, nothing pending")
 
 
+def check_schema_objects(store: Store) -> Finding:
+    """Triggers, views, tables or indexes leadcap did not create (a restored or crafted
+    file): a trigger can copy a person away during `forget`, a view can loop forever."""
+    from leadcap.store.migrations import applied_names
+
+    strange = schema_check.foreign_objects(store.conn, applied_names(store.conn))
+    if not strange:
+        return Finding("schema objects", True, "only leadcap's own tables, indexes and triggers")
+    return Finding(
+        "schema objects",
+        False,
+        f"schema objects leadcap did not create: {schema_check.describe(strange, 8)}",
+        "restore a backup made by `leadcap backup`, or copy the file aside and ask whoever"
+        " changed it; do not `forget` anyone in this file until then",
+    )
+
+
 def orphan_counts(store: Store) -> dict[str, int]:
     counts = {}
     for table, where in ORPHANS.items():
@@ -124,6 +162,32 @@ def check_orphans(store: Store) -> Finding:
         False,
         f"rows that belong to no lead: {listed}",
         "run `leadcap doctor --fix` to delete them (a backup is made first)",
+        fixable=True,
+    )
+
+
+# What `leadcap undo` would still revert on this laptop, for a lead that is not there under
+# that uuid: undo would fail on it every time ("no lead with id <uuid>").
+_UNDO_MISSING = (
+    "device = ? AND command != 'undo' AND undone_by IS NULL"
+    " AND lead_uuid NOT IN (SELECT uuid FROM leads)"
+)
+
+
+def check_undo_log(store: Store) -> Finding:
+    rows = store.conn.execute(
+        "SELECT COUNT(DISTINCT batch), COUNT(DISTINCT lead_uuid) FROM changes"
+        f" WHERE {_UNDO_MISSING}",
+        [store.device],
+    ).fetchone()
+    if not rows[0]:
+        return Finding("undo log", True, "every change `leadcap undo` may revert has its lead")
+    return Finding(
+        "undo log",
+        False,
+        f"{rows[0]} command(s) that `leadcap undo` would revert point at {rows[1]} missing"
+        " lead(s) (erased, or merged into another lead), so undo would fail on them",
+        "run `leadcap doctor --fix` to take them out of undo (their history is kept)",
         fixable=True,
     )
 
@@ -223,6 +287,14 @@ def fix(store: Store, findings: list[Finding], *, keep: int | None = None) -> Fi
                 if counts.get(table):
                     store.conn.execute(f"DELETE FROM {table} WHERE {where}")
         report.actions += [f"deleted {n} orphaned row(s) from {t}" for t, n in counts.items()]
+    if "undo log" in todo:
+        with store.transaction():
+            batches = store.conn.execute(
+                f"UPDATE changes SET undone_by = 'doctor' WHERE batch IN"
+                f" (SELECT batch FROM changes WHERE {_UNDO_MISSING})",
+                [store.device],
+            ).rowcount
+        report.actions.append(f"took {batches} change(s) of missing leads out of undo")
     if "search index" in todo:
         with store.transaction():
             store.conn.execute("INSERT INTO leads_fts(leads_fts) VALUES('rebuild')")
@@ -249,8 +321,8 @@ class RestoreReport:
 
 
 def check_restorable(source: Path) -> int:
-    """Refuse a file that is missing, damaged, not leadcap's, or from a newer leadcap.
-    Returns how many leads it holds."""
+    """Refuse a file that is missing, damaged, not leadcap's, from a newer leadcap, or
+    carrying schema objects leadcap did not create. Returns how many leads it holds."""
     from leadcap.store.migrations import applied_names, unknown_names
 
     source = Path(source)
@@ -259,11 +331,20 @@ def check_restorable(source: Path) -> int:
     try:
         conn = sqlite3.connect(source.resolve().as_uri() + "?mode=ro", uri=True)
         try:
-            problems = [row[0] for row in conn.execute("PRAGMA integrity_check(5)")]
-            applied = applied_names(conn)
-            count = conn.execute("SELECT COUNT(*) FROM leads").fetchone()[0] if applied else 0
+            with schema_check.time_limit(conn):
+                problems = [row[0] for row in conn.execute("PRAGMA integrity_check(5)")]
+                applied = applied_names(conn)
+                strange = schema_check.foreign_objects(conn, applied) if applied else []
+                newer = unknown_names(applied)
+                count = 0
+                if applied and not strange and not newer and problems == ["ok"]:
+                    count = conn.execute("SELECT COUNT(*) FROM leads").fetchone()[0]
         finally:
             conn.close()
+    except schema_check.TooSlow as error:
+        raise DatabaseError(
+            f"{source} cannot be restored: {error}. Nothing was changed; pick another backup"
+        ) from None
     except sqlite3.DatabaseError as error:
         raise DatabaseError(
             f"{source} cannot be restored: it is not a readable SQLite database ({error})."
@@ -279,53 +360,130 @@ def check_restorable(source: Path) -> int:
             f"{source} cannot be restored: it is not a leadcap database."
             " Nothing was changed; pick a file made by `leadcap backup`"
         )
-    newer = unknown_names(applied)
     if newer:
         raise DatabaseError(
             f"{source} cannot be restored: a newer leadcap wrote it (schema {sorted(newer)[-1]})."
             " Nothing was changed; upgrade leadcap first"
         )
+    if strange:
+        raise DatabaseError(
+            f"{source} cannot be restored: it holds schema objects leadcap did not create"
+            f" ({schema_check.describe(strange)}). Nothing was changed; pick a backup made"
+            " by `leadcap backup`"
+        )
     return count
 
 
-def restore(store: Store, source: Path, *, keep: int | None = None) -> RestoreReport:
-    """Replace the open database's contents with a backup, through SQLite's backup API
-    into the open connection (the WAL and other processes stay consistent). The current
-    contents are backed up first; people forgotten since the backup stay forgotten."""
-    from leadcap.store.migrations import migrations
+def staging_path(store: Store) -> Path:
+    """Where a restore prepares the new contents (beside the database, same disk)."""
+    return store.path.with_name(f".{store.path.name}.restoring")
 
+
+def restore(store: Store, source: Path, *, keep: int | None = None) -> RestoreReport:
+    """Replace the open database's contents with a backup; people forgotten since the
+    backup stay forgotten and journal entries already recovered stay recovered.
+
+    All-or-nothing: the backup is first copied to a staging file beside the database,
+    upgraded, and the current tombstones and recovered-journal marks are applied there.
+    Only the finished result is copied into the open connection, in one step of
+    SQLite's backup API (one write transaction: after a crash or a lock held too long
+    the database is either untouched or fully restored). The current contents are
+    backed up first."""
     source = Path(source)
     if source.exists() and source.resolve() == store.path.resolve():
         raise UsageError(f"{source} is the database in use. Give a backup file to restore")
     check_restorable(source)
     made = backup.auto_backup(store, "restore", keep=keep, protect=source)
-    buried = store.conn.execute("SELECT hash, salt, kind, forgotten_at FROM tombstones").fetchall()
+    carried = {
+        table: store.conn.execute(f"SELECT {columns} FROM {table}").fetchall()
+        for table, columns in _SURVIVE_RESTORE.items()
+    }
+    staged = staging_path(store)
     try:
-        origin = sqlite3.connect(source.resolve().as_uri() + "?mode=ro", uri=True)
-        try:
-            origin.backup(store.conn)
-        finally:
-            origin.close()
+        reforgotten = _stage(store, source, staged, carried)
+        _copy_into(store, staged)
     except sqlite3.Error as error:
         raise translate_sqlite_error(error, store.path) from None
+    finally:
+        for suffix in ("", "-journal", "-wal", "-shm"):
+            Path(f"{staged}{suffix}").unlink(missing_ok=True)
     store._settings = None
-    if migrations.pending(store.db):
-        with store.transaction():
-            migrations.apply(store.db)
-    reforgotten = _reapply_tombstones(store, buried)
     count = store.conn.execute("SELECT COUNT(*) FROM leads").fetchone()[0]
     return RestoreReport(source, made, count, reforgotten)
 
 
-def _reapply_tombstones(store: Store, buried: list[tuple]) -> int:
+# What a restore must not take back: erasures, and which journal entries were imported.
+_SURVIVE_RESTORE = {
+    "tombstones": "hash, salt, kind, forgotten_at",
+    "journal_done": "id, done_at, lead_uuid",
+}
+
+
+def _stage(store: Store, source: Path, staged: Path, carried: dict[str, list]) -> int:
+    """Build the restored database in `staged`; returns the leads erased again."""
+    from leadcap.store.migrations import migrations
+
+    for suffix in ("", "-journal", "-wal", "-shm"):
+        Path(f"{staged}{suffix}").unlink(missing_ok=True)
+    page_size = store.conn.execute("PRAGMA page_size").fetchone()[0]
+    conn = sqlite3.connect(staged, isolation_level=None)
+    try:
+        origin = sqlite3.connect(source.resolve().as_uri() + "?mode=ro", uri=True)
+        try:
+            origin.backup(conn)
+        finally:
+            origin.close()
+        conn.execute("PRAGMA journal_mode = DELETE")
+        if conn.execute("PRAGMA page_size").fetchone()[0] != page_size:
+            # SQLite cannot copy pages of another size into a WAL database (it says
+            # "read-only"): rewrite the backup with the database's page size.
+            conn.execute(f"PRAGMA page_size = {int(page_size)}")
+            conn.execute("VACUUM")
+        conn.execute("PRAGMA foreign_keys = ON")
+        staging = Store(staged, conn, staff=store.staff, device=store.device)
+        if migrations.pending(staging.db):
+            with staging.transaction():
+                migrations.apply(staging.db)
+        with staging.transaction():
+            for table, columns in _SURVIVE_RESTORE.items():
+                marks = ", ".join("?" for _ in columns.split(","))
+                conn.executemany(
+                    f"INSERT OR IGNORE INTO {table} ({columns}) VALUES ({marks})", carried[table]
+                )
+        reforgotten = _reapply_tombstones(staging)
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        os_sync(staged)
+    finally:
+        conn.close()
+    return reforgotten
+
+
+def os_sync(path: Path) -> None:
+    import os
+
+    with open(path, "rb") as handle:
+        os.fsync(handle.fileno())
+
+
+def _copy_into(store: Store, staged: Path) -> None:
+    """Copy the staged file over the open database in one backup step, giving up (and
+    changing nothing) when another process holds the lock past the busy timeout."""
+
+    def give_up_when_busy(status: int, _remaining: int, _total: int) -> None:
+        if status in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED):
+            raise sqlite3.OperationalError("database is locked")
+
+    origin = sqlite3.connect(staged.resolve().as_uri() + "?mode=ro", uri=True)
+    try:
+        origin.backup(store.conn, pages=-1, progress=give_up_when_busy)
+    finally:
+        origin.close()
+
+
+def _reapply_tombstones(store: Store) -> int:
     """A backup from before a `forget` still holds the person: erase them again."""
-    if not buried:
+    if not store.conn.execute("SELECT 1 FROM tombstones LIMIT 1").fetchone():
         return 0
-    with store.transaction():
-        store.conn.executemany(
-            "INSERT OR IGNORE INTO tombstones (hash, salt, kind, forgotten_at) VALUES (?, ?, ?, ?)",
-            buried,
-        )
     rows = store.conn.execute(
         "SELECT uuid, email, badge_id FROM leads WHERE email_norm IS NOT NULL"
         " OR badge_norm IS NOT NULL"

@@ -8,7 +8,7 @@ import sqlite3
 from leadcap.errors import NotFound
 from leadcap.store import model
 from leadcap.store.database import Store
-from leadcap.store.leads import get_lead, update_lead
+from leadcap.store.leads import DEFAULT_RATING, get_lead, update_lead
 from leadcap.store.tags import restore_tag_spelling
 
 
@@ -106,4 +106,6 @@ def _reverting(changes: list) -> dict:
             revert["visits"] = int(old) if old else 1
         elif name in model.EDITABLE_FIELDS or name == "rating":
             revert[name] = old
+        elif name == DEFAULT_RATING:
+            revert["rating"] = old
     return revert

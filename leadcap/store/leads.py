@@ -9,9 +9,10 @@ import json
 import re
 import sqlite3
 import uuid
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Any
 
 from leadcap.errors import NotFound, UsageError
 from leadcap.store import model
@@ -38,8 +39,10 @@ JSON_KEYS = (
     "status",
     "owner",
     "due",
+    "materials",
     "deleted",
 )
+MAX_LEAD_ID = 2**63 - 1  # SQLite's largest integer: a longer number is no lead
 _TAGS_SQL = (
     "(SELECT json_group_array(name) FROM (SELECT t.name FROM lead_tags lt"
     " JOIN tags t ON t.id = lt.tag_id WHERE lt.lead_id = leads.id"
@@ -48,10 +51,15 @@ _TAGS_SQL = (
 # Validation reasons are recomputed whenever the field changes; other reasons (an
 # unparsed scan, a repaired keyboard layout) stay until someone marks the lead reviewed.
 _VALIDATION_PREFIXES = ("e-mail ", "phone ", "mobile ")
+# The change-log field of a rating that came from a session default, not from a person:
+# it fills an empty rating and never wins over a `rating` change (see laptops.replay).
+DEFAULT_RATING = "rating_default"
 
 
 @dataclass
 class LeadFilter:
+    """Which leads a command takes: the one filter set of list, export, stats and debrief."""
+
     tags: list[str] = field(default_factory=list)
     rating: str | None = None
     staff: str | None = None
@@ -61,7 +69,53 @@ class LeadFilter:
     review: bool = False
     deleted: bool = False
     status: str | None = None
+    owner: str | None = None
+    consent: str | None = None  # a purpose the visitor granted
     limit: int | None = None
+
+    def __post_init__(self) -> None:
+        self.rating = model.check_choice(self.rating, model.RATINGS, "rating")
+        self.status = model.check_choice(self.status, model.STATUSES, "status")
+        self.consent = model.check_choice(self.consent, model.CONSENT_PURPOSES, "consent purpose")
+
+
+def filter_sql(flt: LeadFilter, table: str = "leads") -> tuple[str, list]:
+    """The filter as an SQL condition on `table` (a name or alias of leads) and its params."""
+    where = [f"{table}.deleted_at IS NOT NULL" if flt.deleted else f"{table}.deleted_at IS NULL"]
+    params: list = []
+    for tag in flt.tags:
+        where.append(
+            "EXISTS (SELECT 1 FROM lead_tags lt JOIN tags t ON t.id = lt.tag_id"
+            f" WHERE lt.lead_id = {table}.id AND t.name = ? COLLATE NOCASE)"
+        )
+        params.append(tag)
+    for column, person in (("captured_by", flt.staff), ("owner", flt.owner)):
+        if person:
+            # "anna" finds Anna Schmidt: the first word(s) of a name, or the whole name.
+            where.append(
+                f"({table}.{column} = ? COLLATE NOCASE OR {table}.{column} LIKE ? ESCAPE '\\')"
+            )
+            params += [person, re.sub(r"([\\%_])", r"\\\1", person) + " %"]
+    for column, value in (
+        ("rating", flt.rating),
+        ("exhibitor", flt.exhibitor),
+        ("status", flt.status),
+    ):
+        if value:
+            where.append(f"{table}.{column} = ? COLLATE NOCASE")
+            params.append(value)
+    if flt.consent:
+        where.append(f"json_extract({table}.consent, '$.' || ?) = 'granted'")
+        params.append(flt.consent)
+    if flt.since:
+        where.append(f"{table}.captured_utc >= ?")
+        params.append(flt.since)
+    if flt.until:
+        where.append(f"{table}.captured_utc < ?")
+        params.append(flt.until)
+    if flt.review:
+        where.append(f"{table}.needs_review = 1")
+    return " AND ".join(where), params
 
 
 def row_to_lead(row: sqlite3.Row) -> dict:
@@ -91,9 +145,10 @@ def _rows(store: Store, sql: str, params: Iterable = ()) -> Iterator[dict]:
 
 def get_lead(store: Store, lead_id: int | str, *, include_deleted: bool = True) -> dict:
     """A lead by its number or uuid; NotFound says how to look one up."""
-    key = "uuid" if isinstance(lead_id, str) and not lead_id.isdigit() else "id"
+    key = "uuid" if isinstance(lead_id, str) and not lead_id.isdecimal() else "id"
     value = lead_id if key == "uuid" else int(lead_id)
-    for lead in _rows(store, _select(f"leads.{key} = ?"), [value]):
+    too_long = isinstance(value, int) and value > MAX_LEAD_ID
+    for lead in () if too_long else _rows(store, _select(f"leads.{key} = ?"), [value]):
         if lead["deleted"] and not include_deleted:
             break
         return lead
@@ -102,37 +157,9 @@ def get_lead(store: Store, lead_id: int | str, *, include_deleted: bool = True) 
 
 def iter_leads(store: Store, flt: LeadFilter | None = None, *, order: str | None = None):
     """Leads matching the filter, newest first unless `order` says otherwise."""
-    flt = flt or LeadFilter()
-    where, params = ["1"], []
-    where.append("deleted_at IS NOT NULL" if flt.deleted else "deleted_at IS NULL")
-    for tag in flt.tags:
-        where.append(
-            "EXISTS (SELECT 1 FROM lead_tags lt JOIN tags t ON t.id = lt.tag_id"
-            " WHERE lt.lead_id = leads.id AND t.name = ? COLLATE NOCASE)"
-        )
-        params.append(tag)
-    if flt.staff:
-        # "anna" finds Anna Schmidt: the first word(s) of a name, or the whole name.
-        where.append("(captured_by = ? COLLATE NOCASE OR captured_by LIKE ? ESCAPE '\\')")
-        params += [flt.staff, re.sub(r"([\\%_])", r"\\\1", flt.staff) + " %"]
-    for column, value in (
-        ("rating", flt.rating),
-        ("exhibitor", flt.exhibitor),
-        ("status", flt.status),
-    ):
-        if value:
-            where.append(f"{column} = ? COLLATE NOCASE")
-            params.append(value)
-    if flt.since:
-        where.append("captured_utc >= ?")
-        params.append(flt.since)
-    if flt.until:
-        where.append("captured_utc < ?")
-        params.append(flt.until)
-    if flt.review:
-        where.append("needs_review = 1")
-    sql = _select(" AND ".join(where), **({"order": order} if order else {}))
-    if flt.limit:
+    where, params = filter_sql(flt or LeadFilter())
+    sql = _select(where, **({"order": order} if order else {}))
+    if flt and flt.limit:
         sql += f" LIMIT {int(flt.limit)}"
     return _rows(store, sql, params)
 
@@ -162,7 +189,9 @@ def _derived(store: Store, lead: dict, reasons: list[str]) -> dict:
         "mobile_e164": mobile_e164,
         "badge_norm": model.fold(lead.get("badge_id")) or None,
         "sort_key": model.sort_key(lead),
-        "search_text": model.search_text(lead),
+        "search_text": model.search_text(
+            {**lead, "phone_e164": phone_e164, "mobile_e164": mobile_e164}
+        ),
         "review_reasons": json.dumps(reasons, ensure_ascii=False),
         "needs_review": 1 if reasons else 0,
     }
@@ -204,6 +233,34 @@ def _text(value) -> str | None:
     return json.dumps(value, ensure_ascii=False)
 
 
+def _column(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def insert_lead_row(conn: sqlite3.Connection, row: Mapping[str, object]) -> int:
+    """INSERT one row into leads and return its id: the one place that turns a dict of
+    column values into an INSERT (add, merge)."""
+    columns = ", ".join(_column(name) for name in row)
+    marks = ", ".join("?" for _ in row)
+    sql = f"INSERT INTO leads ({columns}) VALUES ({marks})"
+    return inserted_id(conn.execute(sql, list(row.values())))
+
+
+def update_lead_row(conn: sqlite3.Connection, lead_id: int, changes: Mapping[str, object]) -> None:
+    """UPDATE the given columns of one lead: the one place that turns a dict of changes
+    into an UPDATE (edit, merge)."""
+    if changes:
+        assignments = ", ".join(f"{_column(name)} = ?" for name in changes)
+        sql = f"UPDATE leads SET {assignments} WHERE id = ?"
+        conn.execute(sql, [*changes.values(), lead_id])
+
+
+def inserted_id(cursor: sqlite3.Cursor) -> int:
+    """The id SQLite gave the row an INSERT just added (never None after an INSERT)."""
+    assert cursor.lastrowid is not None
+    return cursor.lastrowid
+
+
 def tag_id(store: Store, name: str) -> int:
     name = name.strip()
     if not name:
@@ -211,7 +268,7 @@ def tag_id(store: Store, name: str) -> int:
     row = store.conn.execute("SELECT id FROM tags WHERE name = ? COLLATE NOCASE", [name]).fetchone()
     if row:
         return row[0]
-    return store.conn.execute("INSERT INTO tags (name) VALUES (?)", [name]).lastrowid
+    return inserted_id(store.conn.execute("INSERT INTO tags (name) VALUES (?)", [name]))
 
 
 def lead_tags(store: Store, lead_id: int) -> list[str]:
@@ -245,9 +302,14 @@ def add_lead(
     command: str = "add",
     captured_at: str | None = None,
     note: str | None = None,
+    default_rating: str | None = None,
 ) -> dict:
-    """Create a lead and commit it. Invalid e-mails or phones are kept and flagged."""
+    """Create a lead and commit it. Invalid e-mails or phones are kept and flagged.
+    `default_rating` is a session default (`scan --rating warm`): used when no `rating` is
+    given, and logged as `rating_default` so that a rating someone gave the same person
+    on another laptop wins when the laptops are merged."""
     rating = model.check_choice(rating, model.RATINGS, "rating")
+    default_rating = None if rating else model.check_choice(default_rating, model.RATINGS, "rating")
     unknown = set(fields) - set(model.EDITABLE_FIELDS)
     if unknown:
         raise UsageError(f"unknown field(s) {', '.join(sorted(unknown))}")
@@ -264,7 +326,7 @@ def add_lead(
         **lead,
         "uuid": str(uuid.uuid4()),
         "event": lead.get("event") or store.event,
-        "rating": rating,
+        "rating": rating or default_rating,
         "consent": json.dumps(consent_state),
         "captured_by": store.staff,
         "device": store.device,
@@ -276,19 +338,17 @@ def add_lead(
         "exhibitor": model.clean(exhibitor) or lead.get("exhibitor"),
         **_derived(store, lead, list(review_reasons)),
     }
-    columns = ", ".join(row)
-    marks = ", ".join("?" for _ in row)
     batch = store.new_batch()
     with store.transaction():
-        lead_id = store.conn.execute(
-            f"INSERT INTO leads ({columns}) VALUES ({marks})", list(row.values())
-        ).lastrowid
+        lead_id = insert_lead_row(store.conn, row)
         tag_names = list(dict.fromkeys(t.strip() for t in tags if t.strip()))
         _set_tags(store, lead_id, tag_names)
-        changes = [("created", None, source)]
+        changes: list[tuple[str, Any, Any]] = [("created", None, source)]
         changes += [(k, None, v) for k, v in lead.items() if v is not None]
         if rating:
             changes.append(("rating", None, rating))
+        elif default_rating:
+            changes.append((DEFAULT_RATING, None, default_rating))
         if tag_names:
             changes.append(("tags", None, tag_names))
         log_changes(store, batch, row["uuid"], changes, command, now)
@@ -324,7 +384,7 @@ def record_consent(
     )
 
 
-def update_lead(
+def update_lead(  # noqa: C901 - one branch per field with its own rule (tags, consent, deleted, reviewed)
     store: Store,
     lead_id: int | str,
     changes: dict,
@@ -342,9 +402,10 @@ def update_lead(
         row = store.conn.execute(
             "SELECT review_reasons FROM leads WHERE id = ?", [lead["id"]]
         ).fetchone()
-        logged, columns = [], {}
+        logged: list[tuple[str, Any, Any]] = []
+        columns: dict[str, Any] = {}
         for name, new in changes.items():
-            old = lead.get(name)
+            old: Any = lead.get(name)
             if name == "tags":
                 if list(old) != list(new):
                     _set_tags(store, lead["id"], list(new))
@@ -366,6 +427,11 @@ def update_lead(
                     columns["deleted_at"] = at if new else None
                     logged.append(("deleted", lead["deleted"], bool(new)))
                 continue
+            if name == DEFAULT_RATING:
+                if new and not lead["rating"] and "rating" not in columns:
+                    columns["rating"] = new
+                    logged.append((DEFAULT_RATING, None, new))
+                continue
             if name == "reviewed":
                 if new and lead["needs_review"]:
                     columns["review_reasons"] = "[]"
@@ -386,10 +452,7 @@ def update_lead(
             reasons = json.loads(columns.get("review_reasons", row[0]))
             columns.update(_derived(store, merged, reasons))
         columns["updated_at"] = at
-        assignments = ", ".join(f"{name} = ?" for name in columns)
-        store.conn.execute(
-            f"UPDATE leads SET {assignments} WHERE id = ?", [*columns.values(), lead["id"]]
-        )
+        update_lead_row(store.conn, lead["id"], columns)
         log_changes(store, batch, lead["uuid"], logged, command, at)
     return get_lead(store, lead["id"])
 
@@ -419,6 +482,29 @@ def append_note(
     return update_lead(store, lead["id"], {"notes": notes}, command=command, batch=batch)
 
 
+def materials_text(items: str | None) -> str | None:
+    """Materials promised as stored: one item per line (`;` separates items too)."""
+    lines = [item.strip() for item in re.split(r"[;\n]", items or "") if item.strip()]
+    return "\n".join(lines) or None
+
+
+def add_material(
+    store: Store, lead_id, item: str, *, command: str = "promise", batch: str | None = None
+) -> dict:
+    """Add an item staff promised to send the visitor (a brochure, samples, a quote):
+    the only words from the booth that a draft e-mail quotes. An item already there is not
+    added twice."""
+    added = materials_text(item)
+    if not added:
+        raise UsageError("say what was promised, e.g. LEADCAP:PROMISE:brochure")
+    lead = get_lead(store, lead_id)
+    current = (lead.get("materials") or "").splitlines()
+    items = current + [a for a in added.splitlines() if a not in current]
+    return update_lead(
+        store, lead["id"], {"materials": "\n".join(items)}, command=command, batch=batch
+    )
+
+
 def note_line(store: Store, text: str) -> str:
     return f"[{store.now().strftime('%Y-%m-%d %H:%M')} {store.staff}] {text.strip()}"
 
@@ -429,10 +515,11 @@ _TRIGRAM_SAFE = re.compile(r'"')
 
 
 def find(store: Store, text: str, *, limit: int | None = 50, deleted: bool = False):
-    """Substring search over names, readings, company, e-mail and notes, most recently
-    stored first. Three or more characters use the trigram index; shorter ones (two kanji
-    are a whole surname) scan the folded text, newest first, and stop at the limit."""
-    needle = model.fold(text).strip()
+    """Substring search over names, readings, company, e-mail, notes, badge ids and phone
+    numbers (kanji variants folded, numbers by their digits), most recently stored first.
+    Three or more characters use the trigram index; shorter ones (two kanji are a whole
+    surname) scan the folded text, newest first, and stop at the limit."""
+    needle = model.phone_digits(text) or model.search_fold(text).strip()
     if not needle:
         raise UsageError("give some text to search for")
     deleted_sql = "deleted_at IS NOT NULL" if deleted else "deleted_at IS NULL"

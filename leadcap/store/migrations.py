@@ -3,6 +3,8 @@ has shipped; add m00N_... instead. Each runs in a transaction with its record.""
 
 from __future__ import annotations
 
+import re
+
 from sqlite_utils import Migrations
 
 migrations = Migrations("leadcap")
@@ -164,3 +166,82 @@ def m004_search_names(db):
         new = model.search_text(dict(zip(columns, values, strict=True)))
         if new != old:
             db.execute("UPDATE leads SET search_text = ? WHERE id = ?", [new, lead_id])
+
+
+@migrations()
+def m005_lead_numbers_never_reused(db):
+    """A lead's number is never given twice in one database: debrief lines, draft file names
+    and paper notes that say "lead 2" must not come to mean someone else after `forget` or
+    `purge`. SQLite only guarantees that with AUTOINCREMENT, which needs the table rebuilt;
+    every row keeps its id, and the highest id ever seen is where numbering goes on. The
+    table's current SQL is reused, so columns added by any migration before this one stay.
+
+    Inside the migration's transaction foreign keys stay on, so dropping the old table
+    would cascade to lead_tags: those rows are set aside and put back."""
+    conn = db.conn
+    sql = conn.execute("SELECT sql FROM sqlite_master WHERE type='table' AND name='leads'")
+    create = sql.fetchone()[0]
+    if "AUTOINCREMENT" in create.upper():
+        return
+    dependents = conn.execute(
+        "SELECT type, sql FROM sqlite_master WHERE tbl_name = 'leads'"
+        " AND type IN ('index', 'trigger') AND sql IS NOT NULL ORDER BY type, name"
+    ).fetchall()
+    new_create, count = re.subn(
+        r"\bid\s+INTEGER\s+PRIMARY\s+KEY\b",
+        "id INTEGER PRIMARY KEY AUTOINCREMENT",
+        create.replace("CREATE TABLE leads", "CREATE TABLE leads_m005", 1),
+        count=1,
+        flags=re.IGNORECASE,
+    )
+    if count != 1 or "leads_m005" not in new_create:
+        raise RuntimeError("m005: unexpected shape of the leads table")
+    conn.execute(new_create)
+    conn.execute("INSERT INTO leads_m005 SELECT * FROM leads")
+    conn.execute("CREATE TEMP TABLE m005_lead_tags AS SELECT * FROM lead_tags")
+    conn.execute("DROP TABLE leads")
+    conn.execute("ALTER TABLE leads_m005 RENAME TO leads")
+    for _kind, statement in dependents:
+        conn.execute(statement)
+    conn.execute("INSERT INTO lead_tags SELECT * FROM temp.m005_lead_tags")
+    conn.execute("DROP TABLE temp.m005_lead_tags")
+
+
+@migrations()
+def m005_search_badges_phones_variants(db):
+    """`find` now also finds badge ids and phone numbers (by their digits), and folds kanji
+    variants (髙 -> 高): recompute the stored search text; the update trigger refreshes
+    the index."""
+    from leadcap.store import model
+
+    columns = ("full_name", "given_name", "family_name", "name_reading", "company")
+    columns += ("department", "email", "notes", "badge_id", "phone", "mobile")
+    columns += ("phone_e164", "mobile_e164")
+    rows = db.execute(f"SELECT id, search_text, {', '.join(columns)} FROM leads").fetchall()
+    for lead_id, old, *values in rows:
+        new = model.search_text(dict(zip(columns, values, strict=True)))
+        if new != old:
+            db.execute("UPDATE leads SET search_text = ? WHERE id = ?", [new, lead_id])
+
+
+@migrations()
+def m012_region_and_materials(db):
+    """The address region (`東京都`, `CA`, `Bayern`), which vCards and MECARDs carry and every
+    export now writes, and the materials staff promised the visitor (brochure, samples),
+    the only booth words a draft e-mail may quote."""
+    db.execute("ALTER TABLE leads ADD COLUMN region TEXT")
+    db.execute("ALTER TABLE leads ADD COLUMN materials TEXT")
+
+
+@migrations()
+def m009_journal_done(db):
+    """The journal entries `recover` has imported, one row each (was one JSON list in
+    settings, rewritten per entry: quadratic). A row is written in the same transaction
+    as the leads its entry became (`lead_uuid`: the lead a scan became, so codes and
+    qualifying input journaled for that scan find it), and `restore` carries them over."""
+    db.execute("CREATE TABLE journal_done (id TEXT PRIMARY KEY, done_at TEXT, lead_uuid TEXT)")
+    db.execute(
+        "INSERT OR IGNORE INTO journal_done (id) SELECT j.value FROM settings s,"
+        " json_each(s.value) j WHERE s.key = 'journal_recovered' AND json_valid(s.value)"
+    )
+    db.execute("DELETE FROM settings WHERE key = 'journal_recovered'")

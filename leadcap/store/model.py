@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from typing import overload
 
 from leadcap.errors import UsageError
 
@@ -25,12 +26,14 @@ LEAD_FIELDS = (
     "website",
     "street",
     "city",
+    "region",
     "postal_code",
     "country",
     "notes",
 )
 # Fields `edit` may change besides the contact fields.
-EDITABLE_FIELDS = LEAD_FIELDS + ("exhibitor", "status", "owner", "due", "event")
+# `materials`: what staff promised to send the visitor, one item per line; drafts quote it.
+EDITABLE_FIELDS = LEAD_FIELDS + ("exhibitor", "status", "owner", "due", "event", "materials")
 RATINGS = ("hot", "warm", "cold")
 CONSENT_PURPOSES = ("followup", "marketing", "share")
 CONSENT_STATES = ("granted", "refused", "withdrawn", "not_asked")
@@ -39,7 +42,12 @@ SOURCES = ("manual", "vcard", "mecard", "bizcard", "url", "json", "kv", "badge",
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s.]{2,}$")
 _KATAKANA = re.compile(r"[\u30a1-\u30f6]")
-_CJK = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uf900-\ufaff]")
+# Kana (full and half width) and Han; Hangul. Names in these scripts are written family
+# name first; Han or kana alone is what a Japanese (or Chinese) name or address looks like.
+KANA_HAN = "\u3040-\u30ff\u3400-\u9fff\uf900-\ufaff\uff66-\uff9f"
+HANGUL = "\uac00-\ud7af"
+CJK = re.compile(f"[{KANA_HAN}{HANGUL}]")
+JAPANESE_SCRIPT = re.compile(f"[{KANA_HAN}]")
 
 
 def fold(text: str | None) -> str:
@@ -100,14 +108,61 @@ def normalise_phone(phone: str | None, region: str | None) -> tuple[str | None, 
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164), None
 
 
+def national_number(e164: str | None) -> str | None:
+    """An E.164 number as dialled inside its country (+81 90... -> 090-...)."""
+    if not e164:
+        return None
+    import phonenumbers
+
+    try:
+        number = phonenumbers.parse(e164, None)
+    except phonenumbers.NumberParseException:
+        return None
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.NATIONAL)
+
+
 def display_name(lead: dict) -> str:
     """The name as people expect to read it: Japanese family-first, others given-first."""
     if lead.get("full_name"):
         return lead["full_name"]
     family, given = lead.get("family_name") or "", lead.get("given_name") or ""
-    if _CJK.search(family + given):
+    if CJK.search(family + given):
         return f"{family} {given}".strip()
     return f"{given} {family}".strip()
+
+
+def split_name(name: str | None) -> tuple[str, str]:
+    """(family, given) from a name written in one piece: Japanese names are written family
+    first ("山田 太郎"), Latin ones family last ("Anna Schmidt"); one word is a Japanese
+    family name or a Latin given name. The one rule for the booth card, exports and badges."""
+    parts = (name or "").replace("\u3000", " ").split()
+    if not parts:
+        return "", ""
+    japanese = bool(CJK.search(name or ""))
+    if len(parts) == 1:
+        return (parts[0], "") if japanese else ("", parts[0])
+    if japanese:
+        return parts[0], " ".join(parts[1:])
+    return parts[-1], " ".join(parts[:-1])
+
+
+UNREADABLE_LABEL = "(unreadable scan)"
+
+
+def list_name(lead: dict, *, width: int = 40) -> str:
+    """The name column of lists and the worklist: never blank for a lead that has no name.
+    A badge-only scan shows its badge id; an unreadable scan says so, with the start of
+    its raw payload so that staff can recognise it."""
+    name = display_name(lead)
+    if name:
+        return name
+    if lead.get("source") == "unknown" or (not lead.get("badge_id") and lead.get("raw_payload")):
+        raw = " ".join((lead.get("raw_payload") or "").split())
+        raw = raw if len(raw) <= width else raw[: width - 1] + "…"
+        return f"{UNREADABLE_LABEL} {raw}".strip()
+    if lead.get("badge_id"):
+        return f"badge {lead['badge_id']}"
+    return ""
 
 
 def label(lead: dict) -> str:
@@ -126,10 +181,32 @@ def sort_key(lead: dict) -> str:
     return fold(lead.get("name_reading") or lead.get("family_name") or display_name(lead))
 
 
+def search_fold(text: str | None) -> str:
+    """`fold` plus kanji variants (髙 -> 高, 﨑 -> 崎, 邊/邉 -> 辺): the form both the search
+    text and the words searched for take."""
+    from leadcap.store.variants import fold_variants
+
+    return fold_variants(fold(text))
+
+
+_PHONE_LIKE = re.compile(r"^[\d\s()+\-./]+$")
+
+
+def phone_digits(text: str | None) -> str:
+    """The digits of something that looks like a phone number ("" otherwise): how a
+    number is found whatever spaces, dashes or country prefix were typed."""
+    text = unicodedata.normalize("NFKC", text or "").strip()
+    if not _PHONE_LIKE.match(text):
+        return ""
+    digits = re.sub(r"\D", "", text)
+    return digits if len(digits) >= 3 else ""
+
+
 def search_text(lead: dict) -> str:
     """Everything `find` looks through, folded, in one string. The name is also there as it
     is displayed ("Jan Müller", "山田 太郎"), and Japanese names run together as well
-    ("山田太郎"), because that is how people type them into a search."""
+    ("山田太郎"), because that is how people type them into a search. Badge ids and phone
+    numbers are there too, the numbers also as bare digits (typed and E.164)."""
     parts = [
         lead.get(k)
         for k in (
@@ -141,18 +218,32 @@ def search_text(lead: dict) -> str:
             "department",
             "email",
             "notes",
+            "badge_id",
+            "phone",
+            "mobile",
         )
     ]
     name = display_name(lead)
     parts.append(name)
     for text in (name, lead.get("name_reading")):
-        if text and _CJK.search(text):
+        if text and CJK.search(text):
             parts.append(re.sub(r"\s+", "", text))
-    folded = [fold(p) for p in parts if p]
+    for key in ("phone", "mobile", "phone_e164", "mobile_e164"):
+        parts.append(phone_digits(lead.get(key)))
+    for key in ("phone_e164", "mobile_e164"):
+        parts.append(phone_digits(national_number(lead.get(key))))
+    folded = [search_fold(p) for p in parts if p]
     return "\n".join(dict.fromkeys(folded))
 
 
+@overload
+def check_choice(value: str, choices: tuple[str, ...], what: str) -> str: ...
+@overload
+def check_choice(value: None, choices: tuple[str, ...], what: str) -> None: ...
+@overload
+def check_choice(value: str | None, choices: tuple[str, ...], what: str) -> str | None: ...
 def check_choice(value: str | None, choices: tuple[str, ...], what: str) -> str | None:
+    """`value` lower-cased if it is one of `choices`; a UsageError naming them if not."""
     if value is None:
         return None
     value = value.strip().lower()

@@ -12,6 +12,7 @@ import uuid
 from pathlib import Path
 
 from leadcap.errors import LeadcapError
+from leadcap.store.private import make_private_dirs
 
 HOME_ENV = "LEADCAP_HOME"
 DEVICE_KEYS = ("staff", "device", "backups-keep")
@@ -56,7 +57,7 @@ def load_device_config(app_dir: Path) -> dict:
 
 def _write_temporary(app_dir: Path, config: dict) -> Path:
     path = config_path(app_dir)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    make_private_dirs(path.parent)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.{uuid.uuid4().hex[:6]}.tmp")
     tmp.write_text(json.dumps(config, indent=2, ensure_ascii=False), encoding="utf-8")
     return tmp

@@ -10,6 +10,7 @@ from collections.abc import Callable
 
 from leadcap.intake.parse import keyboard
 from leadcap.intake.parse.contact import CONTACT_FIELDS, SOURCES, ParsedContact, ParseResult
+from leadcap.intake.parse.decoding import decode_short
 from leadcap.intake.parse.mecard import parse_au_memory, parse_bizcard, parse_mecard
 from leadcap.intake.parse.simple import (
     DEFAULT_BADGE_PATTERN,
@@ -21,6 +22,7 @@ from leadcap.intake.parse.simple import (
     parse_tel,
     parse_url,
 )
+from leadcap.store import model
 
 __all__ = [
     "CONTACT_FIELDS",
@@ -34,21 +36,13 @@ __all__ = [
 
 DEFAULT_BADGE_URL_PARAMS = ("id", "badge", "badge_id", "b")
 _TRAILING_LINE_END = re.compile(r"(\r\n|\r|\n)\Z")
-_PRIVATE_USE = re.compile("[\ue000-\uf8ff]")
 
 
 def decode_payload(payload: bytes | str) -> str:
     """The payload as text: UTF-8, else cp932 (Japanese scanners), else latin-1 (never fails);
     one trailing line end, which scanners add as the Enter key, is dropped."""
     if isinstance(payload, bytes | bytearray | memoryview):
-        data = bytes(payload)
-        try:
-            text = data.decode("utf-8")
-        except UnicodeDecodeError:
-            text = data.decode("cp932", errors="replace")
-            # Python's cp932 maps stray 0xFD-0xFF bytes to private-use characters: not Japanese.
-            if "\ufffd" in text or _PRIVATE_USE.search(text):
-                text = data.decode("latin-1")
+        text = decode_short(bytes(payload))[0]
     else:
         text = str(payload)
     return _TRAILING_LINE_END.sub("", text, count=1)
@@ -178,14 +172,11 @@ def _badge_or_none(text: str, pattern: str) -> ParsedContact | None:
         return ParsedContact(warnings=[f"badge pattern {pattern!r} is not a valid regex"])
 
 
-_CJK = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uf900-\ufaff\uff66-\uff9f\uac00-\ud7af]")
-
-
 def _fill_full_name(contact: ParsedContact) -> None:
     """Compose a display name as the vCard parser does: CJK family-first, Latin given-first."""
     if contact.full_name or not (contact.given_name or contact.family_name):
         return
     parts = [contact.given_name, contact.family_name]
-    if _CJK.search("".join(p for p in parts if p)):
+    if model.CJK.search("".join(p for p in parts if p)):
         parts.reverse()
     contact.full_name = " ".join(p for p in parts if p)

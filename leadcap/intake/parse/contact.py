@@ -32,6 +32,7 @@ class ParsedContact:
     website: str | None = None
     street: str | None = None
     city: str | None = None
+    region: str | None = None  # state, prefecture, Bundesland
     postal_code: str | None = None
     country: str | None = None
     notes: str | None = None

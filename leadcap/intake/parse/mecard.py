@@ -82,14 +82,15 @@ def _set_address(contact: ParsedContact, raw_value: str) -> None:
     """docomo ADR is `PO box,room,street,city,prefecture,postcode,country` when all seven parts
     are given; anything else is a free-form one-line address."""
     parts = [unescape(p) for p in split_unescaped(raw_value, ",")]
-    if contact.street or contact.city or contact.postal_code or contact.country:
+    if contact.street or contact.city or contact.region or contact.postal_code or contact.country:
         whole = ", ".join(p for p in parts if p)
         if whole and whole != contact.street:
             _add_note(contact, f"Address: {whole}")
         return
     if len(parts) == 7:
         contact.street = ", ".join(p for p in parts[:3] if p) or None
-        contact.city = ", ".join(p for p in parts[3:5] if p) or None
+        contact.city = parts[3] or None
+        contact.region = parts[4] or None
         contact.postal_code = parts[5] or None
         contact.country = parts[6] or None
     else:
@@ -103,7 +104,7 @@ def _strip_prefix(text: str, prefix: str) -> str | None:
     return None
 
 
-def parse_mecard(text: str) -> ParsedContact | None:
+def parse_mecard(text: str) -> ParsedContact | None:  # noqa: C901 - one branch per MECARD field, as the format lists them
     """`MECARD:N:family,given;SOUND:reading;TEL:..;EMAIL:..;ADR:..;ORG:..;URL:..;NOTE:..;;`"""
     body = _strip_prefix(text, "MECARD:")
     if body is None:
@@ -142,7 +143,7 @@ def parse_mecard(text: str) -> ParsedContact | None:
     return contact
 
 
-def parse_bizcard(text: str) -> ParsedContact | None:
+def parse_bizcard(text: str) -> ParsedContact | None:  # noqa: C901 - one branch per BIZCARD field, as the format lists them
     """`BIZCARD:N:given;X:family;T:title;C:company;A:address;B:phone;M:mobile;F:fax;E:email;;`"""
     body = _strip_prefix(text, "BIZCARD:")
     if body is None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import re
+import unicodedata
 from urllib.parse import parse_qsl, unquote, unquote_plus, urlsplit
 
 from leadcap.intake.parse.contact import ParsedContact
@@ -185,7 +186,7 @@ def _json_scalar(value: object) -> str | None:
     return None
 
 
-def _contact_from_object(obj: dict) -> ParsedContact:
+def _contact_from_object(obj: dict) -> ParsedContact:  # noqa: C901 - one branch per JSON key spelling organisers use
     """Walk the object breadth-first so that shallow keys win over nested ones."""
     contact = ParsedContact(source="json")
     queue: list[tuple[dict, str | None, str]] = [(obj, None, "")]
@@ -273,7 +274,11 @@ def parse_key_values(text: str) -> ParsedContact | None:
 
 
 def parse_badge(text: str, pattern: str) -> ParsedContact | None:
+    """A bare badge number. A scanner or IME sending full-width characters
+    (ＮＴ２６－０００００１) still matches: the pattern is tried on the NFKC form too; the
+    badge id is kept as sent (matching folds it)."""
     stripped = text.strip()
     if not re.fullmatch(pattern, stripped):
-        return None
+        if not re.fullmatch(pattern, unicodedata.normalize("NFKC", stripped)):
+            return None
     return ParsedContact(source="badge", badge_id=stripped)

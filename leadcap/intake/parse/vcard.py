@@ -14,6 +14,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from leadcap.intake.parse.contact import ParsedContact
+from leadcap.intake.parse.decoding import codec_for, decode_short
+from leadcap.store import model
 
 _BEGIN = re.compile(rb"[ \t]*(?:[\w-]+\.)?BEGIN[ \t]*:[ \t]*VCARD[ \t]*", re.IGNORECASE)
 _END = re.compile(rb"[ \t]*(?:[\w-]+\.)?END[ \t]*:[ \t]*VCARD[ \t]*", re.IGNORECASE)
@@ -24,12 +26,7 @@ _BEGIN_ANYWHERE = re.compile(
 _LINE_BREAK = re.compile(rb"\r*\n|\r+")
 _ESCAPE = re.compile(r"\\(.)", re.DOTALL)
 _CARET = re.compile(r"\^([n'^])")
-_CJK = re.compile("[\u3040-\u30ff\u3400-\u9fff\uf900-\ufaff\uff66-\uff9f\uac00-\ud7af]")
 
-# Python's 'shift_jis' lacks the NEC/IBM extensions (①, ㈱, 髙...) that every Japanese phone
-# writes; cp932 is what these charset names mean in practice.
-_CP932_NAMES = {"SHIFT_JIS", "SHIFT-JIS", "SJIS", "X-SJIS", "CP932", "WINDOWS-31J", "MS932"}
-_FALLBACK_CODECS = ("utf-8", "cp932", "latin-1")
 _ENCODING_WORDS = {"QUOTED-PRINTABLE", "BASE64", "B", "8BIT", "7BIT"}
 _MOBILE_TYPES = {"CELL", "MOBILE", "IPHONE", "X-MOBILE"}
 _NOT_A_VOICE_LINE = {"FAX", "PAGER", "MODEM"}
@@ -165,7 +162,9 @@ def _split_head(line: bytes) -> tuple[bytes, bytes] | None:
 
 
 def _split_outside_quotes(text: str, separator: str) -> list[str]:
-    parts, current, in_quotes = [], [], False
+    parts: list[str] = []
+    current: list[str] = []
+    in_quotes = False
     for char in text:
         if char == '"':
             in_quotes = not in_quotes
@@ -207,22 +206,14 @@ def _parse_property(line: bytes) -> _Property | None:
     return prop
 
 
-def _codec(charset: str) -> str:
-    name = charset.strip().strip('"').upper()
-    return "cp932" if name in _CP932_NAMES else name.lower()
-
-
 def _decode_bytes(raw: bytes, charset: str, warnings: list[str]) -> tuple[str, str]:
-    """Decode with the declared charset, else UTF-8, cp932, latin-1 (which always succeeds)."""
-    codecs = ([_codec(charset)] if charset else []) + list(_FALLBACK_CODECS)
-    for codec in codecs:
-        try:
-            return raw.decode(codec), codec
-        except (LookupError, UnicodeError, ValueError):
-            message = f"a value is not valid CHARSET={charset}; decoded as {codecs[1]} or latin-1"
-            if charset and codec == codecs[0] and message not in warnings:
-                warnings.append(message)
-    return raw.decode("latin-1"), "latin-1"  # unreachable: latin-1 accepts any byte
+    """Decode with the declared charset, else UTF-8, cp932, latin-1 (decoding.decode_short)."""
+    text, codec = decode_short(raw, charset or None)
+    if charset and codec != codec_for(charset):
+        message = f"a value is not valid CHARSET={charset}; decoded as {codec}"
+        if message not in warnings:
+            warnings.append(message)
+    return text, codec
 
 
 def _decode_value(prop: _Property, from_text: bool, warnings: list[str]) -> str:
@@ -333,7 +324,7 @@ def _build_contact(props: list[_Property], loose: bool) -> ParsedContact:
 
 def _name_from_parts(family: str, given: str) -> str | None:
     """CJK names read family-first; Latin ones given-first, as written on a badge."""
-    if _CJK.search(family + given):
+    if model.CJK.search(family + given):
         return _join(family, given)
     return _join(given, family)
 
@@ -382,6 +373,7 @@ def _fill_address(contact: ParsedContact, prop: _Property, loose: bool) -> None:
         _components(prop.value, loose) + [""] * 7
     )[:7]
     contact.street = _join(street, extended, pobox)
-    contact.city = city or region or None
+    contact.city = city or None
+    contact.region = region or None
     contact.postal_code = postal or None
     contact.country = country or None

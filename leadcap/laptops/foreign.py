@@ -1,0 +1,67 @@
+"""Trusting another laptop's file only as far as it deserves: merge and sync read foreign
+files through here. The schema must be exactly leadcap's, reading has a time limit, and
+rows with values no leadcap writes are set aside (and reported) instead of stopping the
+merge halfway or being written into this laptop's database."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable
+from contextlib import AbstractContextManager
+from pathlib import Path
+
+from leadcap.store import schema_check
+
+
+def check_schema(conn: sqlite3.Connection, path: Path, applied: set[str]) -> str | None:
+    """Why the file's schema is not leadcap's own (None: it is)."""
+    strange = schema_check.foreign_objects(conn, applied)
+    if not strange:
+        return None
+    return (
+        f"{path} holds schema objects leadcap did not create"
+        f" ({schema_check.describe(strange)}); skipped. Ask for a fresh copy made by leadcap"
+    )
+
+
+def reading(conn: sqlite3.Connection) -> AbstractContextManager[None]:
+    """A time limit on every query against the foreign file (a crafted view can loop)."""
+    return schema_check.time_limit(conn)
+
+
+TooSlow = schema_check.TooSlow
+
+
+def set_aside_bad_rows(source) -> list[str]:
+    """Drop rows whose values no leadcap writes from a merge `Source`, with every row of
+    a lead whose own row is bad. Returns one line per rejected row."""
+    rejected: list[str] = []
+    bad_leads: set[str] = set()
+    for lead_uuid, row in list(source.leads.items()):
+        problem = schema_check.lead_row_problem(row)
+        if problem:
+            bad_leads.add(lead_uuid)
+            del source.leads[lead_uuid]
+            rejected.append(f"lead {_short(lead_uuid)}: {problem}")
+
+    def keep(rows: list, lead_at: int, check: Callable, label: str) -> list:
+        kept = []
+        for row in rows:
+            if row[lead_at] in bad_leads:
+                continue
+            problem = check(row)
+            if problem:
+                rejected.append(f"{label} of lead {_short(row[lead_at])}: {problem}")
+            else:
+                kept.append(row)
+        return kept
+
+    source.changes = keep(source.changes, 2, schema_check.change_row_problem, "change")
+    source.consent = keep(source.consent, 1, schema_check.consent_row_problem, "consent")
+    source.visits = keep(source.visits, 0, schema_check.visit_row_problem, "visits")
+    source.aliases = [a for a in source.aliases if a[0] not in bad_leads and a[1] not in bad_leads]
+    return rejected
+
+
+def _short(value) -> str:
+    return str(value)[:8] if isinstance(value, str) else repr(value)[:8]
