@@ -48,19 +48,15 @@ QUALIFY_KEYS: dict[str, Key] = {
 TAG_DIGITS = "1234567890"  # 0 is the tenth tag; `t` reaches every tag
 
 HELP = """\
-A scan is saved the moment it arrives. Then, for the lead shown:
-  h / w / c   rate hot / warm / cold (again: the same key keeps it)
-  1-9, 0      add or remove the interest tag with that number (0 = tenth)
-  t           pick any tag by number (more than ten tags), Enter toggles it
-  n           type a note; Enter saves, Esc cancels, Ctrl-C asks
-  y / m / s   follow-up / marketing / share consent: shows the consent text,
-              the same key again records it, r records a refusal
-  r           the visitor refuses follow-up contact
-  u           take back the last change to the lead shown (finally its capture)
-  Enter       done: ready for the next visitor (type a badge number or e-mail
-              and Enter to add a visitor whose badge does not scan)
-  Ctrl-C      end the session
-Printed LEADCAP: codes act on the lead shown. Any key closes this help."""
+A scan is saved the moment it arrives; keys act on the lead shown.
+h w c   rate hot / warm / cold          n   note: Enter saves, Esc cancels
+1-9 0   add or remove tag 1-9, 10       t   any tag: its number, Enter
+y m s   follow-up / marketing / share consent: shows the visitor the text,
+        the same key again records it, r records a refusal
+r       the visitor refuses follow-up   u   take back the last change
+Enter   done. Then type a badge number or e-mail and Enter to add it by hand
+Ctrl-C  end the session                 LEADCAP: codes act on the lead shown
+Any key closes this help."""
 
 
 class LineEditor:
@@ -638,16 +634,17 @@ class Booth:
         return rows
 
     def status(self) -> str:
+        """Counts, staff, database and event; a long path keeps its end (the file name)."""
         from leadcap.store.leads import counts
 
         numbers = counts(self.store)
-        path = str(self.store.path)
         head = (
             f" session {self.session.new} · today {numbers['today']} · hot {numbers['hot']}"
-            f" · {self.store.event or 'no event set'} · staff {self.store.staff} · db "
+            f" · staff {self.store.staff} · db "
         )
-        width = self.display.console.size.width
-        room = max(12, width - len(head) - 1)
+        tail = f" · {self.store.event or 'no event set'}"
+        path = str(self.store.path)
+        room = max(16, self.display.console.size.width - len(head) - len(tail) - 1)
         if len(path) > room:
             path = "…" + path[-(room - 1) :]
-        return head + path
+        return head + path + tail
