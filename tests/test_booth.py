@@ -186,3 +186,11 @@ def test_booth_forgotten_question_answered_by_a_scan(booth, store):
     shown = screen_after(booth, "scan:ID=A-2|NAME=Jan Weber")
     assert "NEW LEAD" in shown and "Forgotten person not captured" in shown
     assert [x["badge_id"] for x in leads.iter_leads(store)] == ["A-2"]
+
+
+def test_booth_says_not_saved_when_even_the_journal_failed(booth, monkeypatch):
+    failed = capture.Capture("error", message="cannot write the scan anywhere", saved=False)
+    monkeypatch.setattr(capture, "capture", lambda *a, **k: failed)
+    shown = screen_after(booth, "scan:ID=A-1|NAME=Eva Roth")
+    assert "NOT SAVED" in shown and "cannot write the scan anywhere" in shown
+    assert booth.display.bells == 1

@@ -242,6 +242,12 @@ class Booth:
         session.record(outcome)
         self.mode = "qualify" if self.qualify_on else "ready"
         self.line = LineEditor()
+        if outcome.kind == "error" and not outcome.saved:
+            self.lead = None
+            self.set_banner("lost", "Write the badge down; free disk space or change --db")
+            self.say(before + f"! {outcome.message}", warn=True)
+            self.mode = "ready"
+            return
         if outcome.kind == "error":
             self.say(before + f"! {outcome.message}", warn=True)
             self.mode = "qualify" if self.lead else "ready"

@@ -26,6 +26,7 @@ BANNERS = {
     "check": ("CHECK THIS SCAN", "bold white on red3"),
     "journal": ("SAVED TO JOURNAL", "bold white on red3"),
     "forgotten": ("FORGOTTEN PERSON", "bold white on magenta"),
+    "lost": ("NOT SAVED", "bold white on red3"),
     "nothing": ("NO LEAD SHOWN", "bold white on grey37"),
     "undone": ("TAKEN BACK", "bold white on grey37"),
 }
