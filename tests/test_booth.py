@@ -3,7 +3,8 @@ undo on the lead shown, and the loop's state driven by scans and keys."""
 
 import pytest
 
-from leadcap.cli.booth import Booth, LineEditor, describe_changes, visitor_language
+from leadcap.cli.booth import Booth
+from leadcap.cli.qualify_keys import LineEditor, describe_changes, visitor_language
 from leadcap.cli.scan import Session
 from leadcap.cli.screen import KeyHint, View, plain_text
 from leadcap.intake import capture
@@ -194,3 +195,11 @@ def test_booth_says_not_saved_when_even_the_journal_failed(booth, monkeypatch):
     shown = screen_after(booth, "scan:ID=A-1|NAME=Eva Roth")
     assert "NOT SAVED" in shown and "cannot write the scan anywhere" in shown
     assert booth.display.bells == 1
+
+
+def test_today_and_hot_agree_with_the_full_counts(store):
+    for number, rating in enumerate(["hot", "cold", "hot"]):
+        lead = leads.add_lead(store, {"badge_id": f"B-{number}"}, rating=rating)
+    leads.update_lead(store, lead["id"], {"deleted": True}, command="delete")
+    full = leads.counts(store)
+    assert leads.today_and_hot(store) == (full["today"], full["hot"]) == (2, 1)
