@@ -1,8 +1,14 @@
-"""Benchmark `leadcap merge`: ten laptop files of 5,000 leads each into one database, then
-the same files again (the idempotent run), against a plain `INSERT ... SELECT` copy of
-the same rows through ATTACH (what merging costs over copying).
+"""Benchmark `leadcap merge` and `leadcap sync`, against a plain `INSERT ... SELECT` copy of
+the same rows through ATTACH (what merging costs over copying):
 
-Run by hand:  python bench/merge.py [--laptops 10] [--leads 5000]
+- ten laptop files of 5,000 leads each merged into one database (first merge);
+- the same files again, nothing new (target <= 0.1x the copy);
+- one more lead on one laptop, then all files again (target <= 0.2x the copy);
+- `sync` of eleven laptops' snapshots of 4,000 leads each: one laptop's first sync
+  (merging the ten others) and the repeated sync with nothing new.
+
+Run by hand:  python bench/merge.py [--laptops 10] [--leads 5000] [--sync-laptops 11]
+              [--sync-leads 4000]
 
 Each laptop file has 20% overlap with its neighbour: 10% the same people captured
 separately (same badge id, or same e-mail), 10% leads with shared uuids from an earlier
@@ -12,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import random
+import shutil
 import sqlite3
 import sys
 import tempfile
@@ -21,7 +28,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from leadcap.laptops import merge
+from leadcap.laptops import merge, sync  # noqa: E402
 from leadcap.store import leads  # noqa: E402
 from leadcap.store.database import open_store  # noqa: E402
 
@@ -71,6 +78,7 @@ def make_laptops(folder: Path, laptops: int, size: int, seed: int = 5) -> list[P
                     leads.append_note(store, lead["id"], "wants a demo")
         if paths:
             earlier = merge.read_source(paths[-1])
+            earlier.header = None  # a part of the file: no merge mark for it
             keep = set(list(earlier.leads)[2 * same_person : 2 * same_person + shared])
             earlier.leads = {u: r for u, r in earlier.leads.items() if u in keep}
             for name in ("changes", "consent", "visits"):
@@ -128,10 +136,41 @@ def run_copy(target: Path, files: list[Path]) -> float:
     return elapsed
 
 
+def add_one_lead(path: Path) -> None:
+    store = open_store(path, staff="late", device=path.stem.removeprefix("leadcap-"))
+    leads.add_lead(store, {"company": "Late visitor KK", "email": "late@example.jp"})
+    store.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    store.close()
+
+
+def run_sync(folder: Path, files: list[Path]) -> tuple[float, float, float]:
+    """Laptop 0 syncs with a folder holding the other laptops' snapshots: first, again
+    (nothing new), and the plain copy of the same files as the baseline."""
+    share = folder / "share"
+    share.mkdir()
+    for path in files[1:]:
+        shutil.copy(path, share / path.name)
+    mine = folder / "mine.db"
+    shutil.copy(files[0], mine)
+    store = open_store(mine, staff="s0", device="l0")
+    fast(store)
+    started = time.perf_counter()
+    first = sync.sync_folder(store, share)
+    first_time = time.perf_counter() - started
+    started = time.perf_counter()
+    again = sync.sync_folder(store, share)
+    again_time = time.perf_counter() - started
+    store.close()
+    assert first.published and again.nothing_new, "the repeated sync should find nothing new"
+    return first_time, again_time, run_copy(folder / "sync-copy.db", files[1:])
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--laptops", type=int, default=10)
     parser.add_argument("--leads", type=int, default=5000)
+    parser.add_argument("--sync-laptops", type=int, default=11)
+    parser.add_argument("--sync-leads", type=int, default=4000)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
@@ -144,6 +183,8 @@ def main() -> None:
         print(f"made {len(files)} laptop files, {rows} lead rows in {made:.1f} s")
         first, reports = run_merge(folder / "hq.db", files)
         again, reports_again = run_merge(folder / "hq.db", files)
+        add_one_lead(files[len(files) // 2])
+        one_more, reports_more = run_merge(folder / "hq.db", files)
         copy = run_copy(folder / "copy.db", files)
         hq = sqlite3.connect(folder / "hq.db")
         total = hq.execute("SELECT COUNT(*) FROM leads").fetchone()[0]
@@ -153,10 +194,21 @@ def main() -> None:
         print(f"                         {total} leads in the result)")
         changed = sum(r.changed for r in reports_again)
         print(f"merge them again:        {again:7.2f} s  ({changed} files changed anything)")
+        added = sum(r.added for r in reports_more)
+        print(f"one more lead, again:    {one_more:7.2f} s  ({added} lead added)")
         print(f"baseline INSERT..SELECT: {copy:7.2f} s  (plain copy via ATTACH, no rules)")
-        print(f"ratio merge / copy:      {first / copy:7.1f}x")
-        print(f"ratio again / copy:      {again / copy:7.1f}x")
+        print(f"ratio merge / copy:      {first / copy:7.2f}x  (target <= 3)")
+        print(f"ratio again / copy:      {again / copy:7.2f}x  (target <= 0.1)")
+        print(f"ratio one more / copy:   {one_more / copy:7.2f}x  (target <= 0.2)")
         print(f"ratio again / merge:     {again / first:7.2f}")
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        files = make_laptops(folder, args.sync_laptops, args.sync_leads, seed=11)
+        first, again, copy = run_sync(folder, files)
+        print(f"sync, {len(files)} laptops x {args.sync_leads} leads (laptop 0 merges the others):")
+        print(f"first sync:              {first:7.2f} s  ({first / copy:.2f}x the copy)")
+        print(f"repeated, nothing new:   {again:7.2f} s  ({again / copy:.3f}x the copy)")
+        print(f"baseline INSERT..SELECT: {copy:7.2f} s")
 
 
 if __name__ == "__main__":

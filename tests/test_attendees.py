@@ -392,3 +392,10 @@ def test_status_and_clear(store):
     assert attendees.status(store)["file"] == "ja_cp932.csv"
     assert attendees.clear(store) == 2
     assert attendees.status(store) == {"attendees": 0, "imported_at": None, "file": None}
+
+
+def test_a_region_column_is_recognised(store, tmp_path):
+    path = tmp_path / "list.csv"
+    path.write_text("登録番号,都道府県,市区町村\nJ-1,東京都,千代田区\n", encoding="utf-8")
+    import_attendees(store, path)
+    assert (lookup(store, "J-1")["region"], lookup(store, "J-1")["city"]) == ("東京都", "千代田区")

@@ -221,3 +221,14 @@ def test_badge_scan_is_filled_from_the_attendee_list(store, tmp_path):
         "ナノ材料株式会社",
     )
     assert lead["source"] == "badge" and not lead["needs_review"]
+
+
+def test_a_mecard_with_a_japanese_country_name_gets_valid_phones(store):
+    payload = "MECARD:N:Sato,Ken;TEL:03-1234-5678;ADR:,,1-2-3 Chiyoda,Tokyo,,100-0001,日本;;"
+    lead = capture.capture(store, payload).lead
+    assert (lead["country"], lead["country_code"], lead["phone_e164"]) == (
+        "日本",
+        "JP",
+        "+81312345678",
+    )
+    assert not lead["needs_review"]

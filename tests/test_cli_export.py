@@ -321,3 +321,27 @@ def test_crm_phones_use_the_events_country(cli, store, tmp_path):
     add_lead(store, {"family_name": "Sato", "phone": "03-1234-5678"})
     cli("export", "csv", "-o", str(tmp_path / "hs.csv"), "--format", "hubspot")
     assert read_csv(tmp_path / "hs.csv")[0]["Phone Number"] == "+81312345678"
+
+
+def test_e164_phones_in_json_show_csv_and_crm_for_a_country_name(cli, monkeypatch, tmp_path):
+    card = (
+        "BEGIN:VCARD\nVERSION:3.0\nN:Sato;Ken\nTEL;TYPE=work:03-1234-5678\n"
+        "TEL;TYPE=cell:090-1234-5678\nADR;TYPE=work:;;1-2-3 Chiyoda;Tokyo;;100-0001;日本\n"
+        "END:VCARD\n"
+    )
+    cli("scan", input=card)
+    lead = cli.json("show", "1")
+    assert (lead["country"], lead["country_code"]) == ("日本", "JP")
+    assert (lead["phone_e164"], lead["mobile_e164"]) == ("+81312345678", "+819012345678")
+    assert not lead["needs_review"]
+    assert "+81312345678" in cli("show", "1").stdout
+    monkeypatch.chdir(tmp_path)
+    (row,) = list(csv.DictReader(cli("export", "csv").stdout.splitlines()))
+    # leadcap's own CSV keeps spreadsheets from reading "+..." as a formula
+    assert (row["phone_e164"], row["mobile_e164"]) == ("'+81312345678", "'+819012345678")
+    hubspot = cli("export", "csv", "-o", "-", "--format", "hubspot").stdout
+    (crm,) = list(csv.DictReader(hubspot.splitlines()))
+    assert crm["Phone Number"] == "+81312345678"
+    cli("export", "xlsx", "-o", str(tmp_path / "leads.xlsx"))
+    (row,) = sheet_rows(tmp_path / "leads.xlsx", "Leads")
+    assert (row["phone_e164"], row["mobile_e164"]) == ("+81312345678", "+819012345678")

@@ -179,3 +179,27 @@ def test_config_set_keeps_good_values(cli, key, value, stored):
 def shown(cli, key):
     settings = cli.json("config", "show")
     return settings.get(key, settings.get(key.replace("-", "_")))
+
+
+def test_config_set_country_offers_to_revalidate_flagged_phones(cli):
+    cli("add", "--family-name", "Sato", "--phone", "03-1234-5678")
+    assert cli.json("show", "1")["needs_review"] is True
+    result = cli("config", "set", "country", "JP")
+    assert "1 lead(s) have a phone number flagged for review" in result.stdout
+    assert "leadcap config set country JP --revalidate" in result.stdout
+    result = cli("config", "set", "country", "JP", "--revalidate")
+    assert "Validated again: 1 of 1 lead(s) no longer flagged (1)." in result.stdout
+    lead = cli.json("show", "1")
+    assert lead["needs_review"] is False and lead["phone_e164"] == "+81312345678"
+
+
+def test_config_set_country_takes_a_name(cli):
+    cli("config", "set", "country", "Deutschland")
+    assert cli.json("config", "show")["country"] == "DE"
+
+
+def test_debrief_says_a_missing_country_is_why_a_phone_is_flagged(cli):
+    cli("add", "--family-name", "Sato", "--phone", "03-1234-5678")
+    result = cli("debrief")
+    assert "(no country): set the country" in result.stdout
+    assert "leadcap config set country <JP|DE|...> --revalidate" in result.stdout

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 from datetime import datetime
 
 import pytest
@@ -120,6 +121,65 @@ def test_sync_json_names_the_snapshot(cli, tmp_path):
     data = json.loads(cli("sync", str(tmp_path / "usb"), "--json").stdout)
     assert data["merged"] == [] and data["snapshot"].endswith(".db")
     assert (tmp_path / "usb" / data["snapshot"].rsplit("/", 1)[-1]).exists()
+
+
+def test_sync_with_nothing_new_says_so_and_leaves_the_snapshot(cli, tmp_path, monkeypatch):
+    share = tmp_path / "usb"
+    for name in ("one", "two"):
+        laptop_env(monkeypatch, tmp_path, name)
+        cli("add", "--company", name)
+        cli("sync", str(share))
+    laptop_env(monkeypatch, tmp_path, "one")
+    cli("sync", str(share))
+    snapshot = next(share.glob("leadcap-*.db"))
+    before = snapshot.stat().st_mtime_ns
+    backups = sorted((tmp_path / "one-backups").iterdir())
+    result = cli("sync", str(share))
+    assert result.stdout == (
+        "Nothing new: this laptop's snapshot is up to date and the 1 other snapshot(s) hold"
+        " nothing new.\n"
+    )
+    assert snapshot.stat().st_mtime_ns == before
+    assert sorted((tmp_path / "one-backups").iterdir()) == backups
+    assert cli.json("sync", str(share))["nothing_new"] is True
+
+
+def test_sync_publishes_again_after_a_change(cli, tmp_path):
+    share = tmp_path / "usb"
+    cli("add", "--company", "ACME")
+    cli("sync", str(share))
+    cli("add", "--company", "Beta KK")
+    data = cli.json("sync", str(share))
+    assert data["published"] is True and data["nothing_new"] is False
+
+
+def test_cloned_laptops_with_one_device_id_are_told_apart(cli, tmp_path, monkeypatch):
+    share = tmp_path / "usb"
+    monkeypatch.setenv("LEADCAP_HOME", str(tmp_path / "image"))
+    monkeypatch.setenv("LEADCAP_DB", str(tmp_path / "one.db"))
+    cli("add", "--company", "ACME")  # the prepared image: its config holds the device id
+    cli("sync", str(share))
+    shutil.copytree(tmp_path / "image", tmp_path / "clone")
+    laptop_env(monkeypatch, tmp_path, "two")
+    monkeypatch.setenv("LEADCAP_HOME", str(tmp_path / "clone"))
+    cli("add", "--company", "Beta KK")
+    result = cli("sync", str(share))
+    old = json.loads((tmp_path / "image" / "config.json").read_text())["device"]
+    new = json.loads((tmp_path / "clone" / "config.json").read_text())["device"]
+    assert new != old
+    assert f"another laptop uses this laptop's device id {old}" in result.stderr
+    assert f"This laptop is now {new}" in result.stderr
+    assert "Merged leadcap-" in result.stdout and "1 added" in result.stdout
+    assert sorted(p.name for p in share.glob("leadcap-*.db")) == sorted(
+        [f"leadcap-{old}.db", f"leadcap-{new}.db"]
+    )
+    monkeypatch.setenv("LEADCAP_HOME", str(tmp_path / "image"))
+    monkeypatch.setenv("LEADCAP_DB", str(tmp_path / "one.db"))
+    cli("sync", str(share))
+    assert companies(cli) == ["ACME", "Beta KK"]
+    cli("add", "--company", "Gamma AG")
+    cli("undo")  # undo on the first laptop takes back its own add, nothing of the clone's
+    assert companies(cli) == ["ACME", "Beta KK"]
 
 
 def test_scan_rating_default_does_not_beat_a_rating_given_on_another_laptop(cli, tmp_path):

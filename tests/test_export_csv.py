@@ -133,3 +133,19 @@ def test_hubspot_layout(tmp_path):
 def test_unknown_format_is_refused(tmp_path):
     with pytest.raises(ValueError, match="format must be one of"):
         write_csv(tmp_path / "x.csv", [LEAD], format="excel")
+
+
+def test_lang_translates_values_in_the_writer(tmp_path):
+    path = tmp_path / "leads.csv"
+    write_csv(path, [LEAD], lang="ja")
+    (row,) = read(path)
+    assert (row["rating"], row["status"], row["consent_share"], row["needs_review"]) == (
+        "ホット", "商談", "拒否", "はい")  # fmt: skip
+
+
+def test_the_writer_streams_to_an_open_file_without_bom():
+    import io
+
+    out = io.StringIO()
+    assert write_csv(out, [LEAD], format="hubspot") == 1
+    assert out.getvalue().startswith('"First Name"')

@@ -141,3 +141,15 @@ def test_files_per_colleague_are_named_safely(store, tmp_path):
             update_lead(store, lead["id"], {"owner": owner}, command="edit")
     result = exporting.export_xlsx_files(store, tmp_path / "out", Selection(), split_by="staff")
     assert sorted(p.name for p in result.paths) == ["Jürgen_Müller.xlsx", "anna.xlsx", "山田.xlsx"]
+
+
+def test_check_output_refuses_a_mismatched_name_and_an_existing_file(tmp_path):
+    from leadcap.errors import LeadcapError, UsageError
+    from leadcap.export.run import check_output
+
+    with pytest.raises(UsageError, match="does not end in .xlsx"):
+        check_output(tmp_path / "x.csv", "xlsx")
+    (tmp_path / "x.xlsx").write_bytes(b"edited")
+    with pytest.raises(LeadcapError, match="already exists. Add --force"):
+        check_output(tmp_path / "x.xlsx", "xlsx")
+    check_output(tmp_path / "x.xlsx", "xlsx", force=True)

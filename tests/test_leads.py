@@ -328,20 +328,25 @@ def test_kanji_that_japanese_keeps_apart_are_not_folded(store, first, second):
 
 
 def test_m005_makes_older_leads_findable_by_badge_phone_and_variant(db_path):
-    import sqlite3
+    from test_store import insert_old_lead, old_database
 
-    from leadcap.store.database import Store, open_store
-    from leadcap.store.migrations import migrations
+    from leadcap.store.database import open_store
 
-    conn = sqlite3.connect(db_path, isolation_level=None)
-    old = Store(db_path, conn, staff="a", device="d")
-    migrations.apply(old.db, stop_before="m005_search_badges_phones_variants")
-    lead = add(old, family_name="髙橋", badge_id="NT27-4711", phone="+81 3 1234 5678")
-    conn.execute("UPDATE leads SET search_text = 'stale' WHERE id = ?", [lead["id"]])
-    conn.close()
+    db = old_database(db_path, "m005_search_badges_phones_variants")
+    insert_old_lead(
+        db,
+        1,
+        "stale",
+        family_name="髙橋",
+        badge_id="NT27-4711",
+        phone="+81 3 1234 5678",
+        phone_e164="+81312345678",
+    )
+    db.conn.commit()
+    db.close()
     store = open_store(db_path, staff="a", device="d")
     for query in ("高橋", "nt27-4711", "3 1234 5678"):
-        assert [x["id"] for x in leads.find(store, query)] == [lead["id"]]
+        assert [x["id"] for x in leads.find(store, query)] == [1]
     store.close()
 
 
@@ -358,3 +363,41 @@ def test_list_name_is_never_blank(lead, shown):
     from leadcap.store import model
 
     assert model.list_name(lead) == shown
+
+
+# -- phone countries ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("country", "phone", "e164"),
+    [
+        ("日本", "03-1234-5678", "+81312345678"),
+        ("中国", "010 1234 5678", "+861012345678"),
+        ("韓国", "02-312-3456", "+8223123456"),
+        ("台湾", "02 2345 6789", "+886223456789"),
+        ("Deutschland", "0711 970-0", "+497119700"),
+        ("Allemagne", "0711 970-0", "+497119700"),
+    ],
+)
+def test_a_country_written_as_a_name_validates_phones(store, country, phone, e164):
+    lead = add(store, country=country, phone=phone)
+    assert lead["country"] == country and lead["phone_e164"] == e164
+    assert len(lead["country_code"]) == 2
+    assert not lead["needs_review"]
+
+
+def test_editing_a_flagged_phone_validates_it_again(store):
+    lead = add(store, phone="03-1234-5678")
+    assert lead["needs_review"] and lead["review_reasons"][0].endswith("(no country)")
+    lead = leads.update_lead(store, lead["id"], {"country": "日本"}, command="edit")
+    assert lead["phone_e164"] == "+81312345678" and not lead["needs_review"]
+
+
+def test_revalidate_after_setting_the_country_clears_only_what_now_reads(store):
+    good = add(store, phone="03-1234-5678")
+    bad = add(store, phone="12")
+    assert leads.phone_flagged_count(store) == 2
+    store.set_setting("country", "JP")
+    assert leads.revalidate_phones(store) == [good["id"]]
+    assert leads.get_lead(store, good["id"])["phone_e164"] == "+81312345678"
+    assert leads.get_lead(store, bad["id"])["needs_review"]

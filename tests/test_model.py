@@ -67,3 +67,29 @@ def test_search_text_holds_the_displayed_name_and_the_run_together_kanji():
     text = model.search_text({"family_name": "山田", "given_name": "太郎"}).split("\n")
     assert "山田 太郎" in text and "山田太郎" in text
     assert "jan müller" in model.search_text({"given_name": "Jan", "family_name": "Müller"})
+
+
+@pytest.mark.parametrize(
+    ("written", "code"),
+    [
+        ("JP", "JP"),
+        ("jp", "JP"),
+        ("日本", "JP"),
+        ("中国", "CN"),
+        ("韓国", "KR"),
+        ("台湾", "TW"),
+        ("Deutschland", "DE"),
+        ("Allemagne", "DE"),
+        ("Germany", "DE"),
+        ("ｄｅｕｔｓｃｈｌａｎｄ", "DE"),
+        ("Österreich", "AT"),
+        ("UK", "GB"),
+        ("日本 ", "JP"),
+        ("Narnia", None),
+        ("XQ", None),
+        ("", None),
+        (None, None),
+    ],
+)
+def test_country_code_from_names_in_several_languages(written, code):
+    assert model.country_code(written) == code

@@ -164,18 +164,32 @@ def test_erased_row_number_is_not_reused_in_the_core(store):
     assert first["id"] == 1
 
 
+def old_database(db_path, stop_before: str):
+    """A database as an older leadcap left it: migrations up to `stop_before` only."""
+    import sqlite_utils
+
+    db = sqlite_utils.Database(db_path)
+    migrations.apply(db, stop_before=stop_before)
+    return db
+
+
+def insert_old_lead(db, lead_id: int, search_text: str, **fields) -> None:
+    row = {"id": lead_id, "uuid": f"u{lead_id}", "captured_at": "2026-12-09T10:00:00+09:00"}
+    row.update(captured_utc="2026-12-09T01:00:00+00:00", updated_at=row["captured_at"])
+    db["leads"].insert({**row, "search_text": search_text, **fields})
+
+
 def test_m005_keeps_ids_tags_and_search_of_an_older_database(db_path):
     from leadcap.store import leads
-    from leadcap.store.database import Store
 
-    conn = sqlite3.connect(db_path, isolation_level=None)
-    conn.execute("PRAGMA foreign_keys = ON")
-    old = Store(db_path, conn, staff="a", device="d")
-    migrations.apply(old.db, stop_before="m005_lead_numbers_never_reused")
-    for name in ("佐藤", "Weber", "Tanaka"):
-        leads.add_lead(old, {"family_name": name}, tags=["AI"])
-    conn.execute("DELETE FROM leads WHERE id = 2")
-    conn.close()
+    db = old_database(db_path, "m005_lead_numbers_never_reused")
+    for lead_id, name in ((1, "佐藤"), (2, "Weber"), (3, "Tanaka")):
+        insert_old_lead(db, lead_id, name.lower(), family_name=name)
+    db.execute("INSERT INTO tags (name) VALUES ('AI')")
+    db.execute("INSERT INTO lead_tags (lead_id, tag_id) VALUES (3, 1)")
+    db.execute("DELETE FROM leads WHERE id = 2")
+    db.conn.commit()
+    db.close()
     store = open_store(db_path, staff="a", device="d")
     assert [x["id"] for x in leads.iter_leads(store)] == [3, 1]
     assert leads.get_lead(store, 3)["tags"] == ["AI"]
@@ -189,3 +203,20 @@ def test_m005_keeps_ids_tags_and_search_of_an_older_database(db_path):
 def test_region_and_materials_columns_exist(store):
     columns = {row[1] for row in store.conn.execute("PRAGMA table_info(leads)")}
     assert {"region", "materials"} <= columns
+
+
+def test_m005_country_codes_revalidates_phones_of_named_countries(db_path):
+    from leadcap.store import leads
+
+    db = old_database(db_path, "m005_country_codes")
+    reasons = "[\"phone '03-1234-5678' is not a phone number (no country)\"]"
+    insert_old_lead(
+        db, 1, "", country="日本", phone="03-1234-5678", review_reasons=reasons, needs_review=1
+    )
+    db.conn.commit()
+    db.close()
+    store = open_store(db_path, staff="a", device="d")
+    lead = leads.get_lead(store, 1)
+    assert (lead["country"], lead["country_code"]) == ("日本", "JP")
+    assert lead["phone_e164"] == "+81312345678" and not lead["needs_review"]
+    store.close()

@@ -20,7 +20,7 @@ from leadcap.cli.screen import Display, KeyHint, View
 from leadcap.errors import LeadcapError
 from leadcap.intake import capture as core
 from leadcap.intake import terminal as keys
-from leadcap.store import history
+from leadcap.store import history, model
 
 REPEAT_WINDOW = 2.0  # s: the same code read again this soon is the scanner repeating itself
 STOP = "stop"
@@ -65,6 +65,8 @@ class Booth(QualifyActions):
         while True:
             event = reader.next_event(timeout=1.0)
             if event is None:
+                if self.session.cards is not None and self.poll_cards():
+                    self.redraw()
                 continue
             if event.kind == "eof":
                 return
@@ -200,6 +202,30 @@ class Booth(QualifyActions):
         self.say(message.strip(), warn=bool(before))
         self.store.checkpoint()  # the visitor has their answer; tidy the WAL now
         self.store.reload_settings()  # consent texts and tags set meanwhile apply from now
+
+    def poll_cards(self) -> bool:
+        """Business cards saved into the `--cards` folder since: each attached to the badge
+        scanned just before it, or a new lead. True if the screen changed."""
+        results = self.session.cards.import_new(self.store)
+        for result in results:
+            if result.error:
+                self.say(f"! card {result.path.name}: {result.error}", warn=True)
+                continue
+            lead = result.lead
+            how = "new lead" if result.created else "attached to"
+            message = f"card {result.path.name}: {how} #{lead['id']} {model.label(lead)}"
+            low = result.reading.fields.low_confidence()
+            if low:
+                message += f". Check against the card: {', '.join(low)}"
+            if result.created:
+                self.session.new += 1
+                self.session.lead_ids.append(lead["id"])
+                self.set_banner("new", f"lead #{lead['id']} saved · from a business card")
+            if result.created or (self.lead and self.lead["id"] == lead["id"]):
+                self.lead = lead
+                self.mode = "qualify" if self.qualify_on else "ready"
+            self.say(message, warn=bool(low))
+        return bool(results)
 
     def set_banner(self, kind: str, detail: str = "") -> None:
         self.view.banner, self.view.detail = kind, detail

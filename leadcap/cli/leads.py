@@ -103,8 +103,18 @@ def add(
         str | None, typer.Option(help="Purposes the visitor agreed to: followup[,marketing,share]")
     ] = None,
     exhibitor: Annotated[str | None, typer.Option(help="Co-exhibitor this lead belongs to")] = None,
+    new: Annotated[
+        bool,
+        typer.Option(
+            "--new", help="A separate lead even if the e-mail or badge is already captured"
+        ),
+    ] = False,
     force: Annotated[
-        bool, typer.Option("--force", help="Add even a person who asked to be forgotten")
+        bool,
+        typer.Option(
+            "--force",
+            help="Add even a person who asked to be forgotten, or one already captured",
+        ),
     ] = False,
     as_json: JsonOption = False,
     **fields: str | None,
@@ -112,7 +122,9 @@ def add(
     """Add a lead by hand and print its number.
 
     Add a lead by hand. Prints its number. On a terminal with no name, company or
-    e-mail given, asks for the usual fields (Enter skips one)."""
+    e-mail given, asks for the usual fields (Enter skips one). An e-mail or badge id
+    already captured counts a visit of that lead and fills its empty fields, as a scan
+    does (--new adds a separate lead)."""
     store = open_db(ctx, create=True)
     given = {k: v for k, v in fields.items() if v is not None}
     if not given and not note and sys.stdin.isatty() and is_terminal():
@@ -126,6 +138,8 @@ def add(
         )
     consent_state = parse_consent(consent)
     check_not_forgotten(store, given, force=force)
+    if not (new or force) and revisit(store, given, tag, rating, consent_state, note, as_json):
+        return
     lead = core.add_lead(
         store,
         given,
@@ -141,6 +155,34 @@ def add(
     typer.echo(lead["id"])
     for reason in lead["review_reasons"]:
         typer.echo(f"Saved, flagged for review: {reason}.", err=True)
+
+
+def revisit(store, given: dict, tags, rating, consent: dict, note, as_json: bool) -> bool:
+    """The scan rule for `add`: someone already captured (same badge, else same e-mail)
+    gets a visit counted and empty fields filled, not a second lead. True if so."""
+    from leadcap.intake import capture
+
+    existing = capture.find_same_person(store, given)
+    if existing is None:
+        return False
+    lead, filled = capture.revisit(
+        store, existing, given, tags=tags, rating=rating, consent=consent, note=note
+    )
+    if as_json:
+        print_json(lead)
+        return True
+    typer.echo(lead["id"])
+    first = f"first captured {show_time(store, existing['captured_at'])}"
+    if existing["captured_by"]:
+        first += f" by {existing['captured_by']}"
+    typer.echo(
+        f"Already captured: lead {lead['id']} ({model.label(lead)}), {first}."
+        f" Visit counted ({lead['visits']} visits)"
+        + (f"; filled in: {', '.join(filled)}." if filled else "; nothing to fill in.")
+        + " A separate lead instead: leadcap undo, then add again with --new.",
+        err=True,
+    )
+    return True
 
 
 def check_not_forgotten(store, fields: dict, *, force: bool, action: str = "added") -> None:
@@ -176,10 +218,24 @@ def list_(
 
 
 @handle_errors
-def show(ctx: typer.Context, lead_id: LeadId, *, as_json: JsonOption = False) -> None:
+def show(
+    ctx: typer.Context,
+    lead_id: LeadId,
+    *,
+    card: Annotated[
+        bool,
+        typer.Option("--card", help="Open the lead's business card (prints its path)"),
+    ] = False,
+    as_json: JsonOption = False,
+) -> None:
     """Show every field of one lead."""
     store = open_db(ctx)
     lead = core.get_lead(store, lead_id)
+    if card:
+        from leadcap.cli.cards import show_lead_card
+
+        show_lead_card(ctx, lead)
+        return
     if as_json:
         print_json(lead)
     else:

@@ -201,7 +201,7 @@ def forget(
     records and attendee-list row. A tombstone stops merges and imports bringing them back."""
     from leadcap.store import backups, erasure
 
-    store = open_db(ctx)
+    store = open_db(ctx, create=True)  # a tombstone for someone never captured here
     person = erasure.resolve_person(store, who, badge=badge)
     found = erasure.person_leads(store, person)
     if found:

@@ -6,7 +6,7 @@ import json
 import os
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -14,6 +14,9 @@ from leadcap.cli.common import handle_errors, json_leads, open_db, visible
 from leadcap.errors import LeadcapError
 from leadcap.intake import capture as core
 from leadcap.store import model
+
+if TYPE_CHECKING:
+    from leadcap.intake.cards.watcher import CardFolderWatcher
 
 LAYOUT_NAMES = {"de": "German", "jp": "Japanese"}
 
@@ -31,6 +34,7 @@ class Session:
         self.lead_ids: list[int] = []  # leads shown in this session, oldest first
         self.last_journal_id: str | None = None
         self.layout_told = False
+        self.cards: CardFolderWatcher | None = None  # with `scan --cards DIR`
 
     def say(self, text: str) -> None:
         typer.echo(visible(text), err=True)  # stdout is for results only; data may hold escapes
@@ -65,6 +69,8 @@ class Session:
         self.last_journal_id = None
         if outcome.lead:
             self.show(outcome)
+            if self.cards and outcome.kind in ("new", "duplicate"):
+                self.cards.badge_scanned(self.last_lead)  # a card arriving next belongs to it
         if outcome.kind == "new":
             self.new += len(outcome.leads)
         elif outcome.kind == "duplicate":
@@ -285,6 +291,14 @@ def scan(
         bool,
         typer.Option("--commands", help="With --image: apply LEADCAP: codes found in photos"),
     ] = False,
+    cards: Annotated[
+        Path | None,
+        typer.Option(
+            "--cards",
+            metavar="DIR",
+            help="Read business cards saved into DIR while scanning (by a card scanner)",
+        ),
+    ] = None,
 ) -> None:
     """Capture leads from a badge scanner, a pipe, a file or photos.
 
@@ -311,6 +325,10 @@ def scan(
     with contextlib.suppress(LeadcapError):
         auto_backup(store, "scan")
     session = Session(store, interactive=interactive, as_json=as_json)
+    if cards is not None:
+        from leadcap.intake.cards.watcher import CardFolderWatcher
+
+        session.cards = CardFolderWatcher(cards)
     try:
         if image:
             if not image_scan(session, image, defaults, commands=commands):

@@ -120,6 +120,13 @@ def config_set(
     ctx: typer.Context,
     key: Annotated[str, typer.Argument(help="Setting name, one of those listed above")],
     value: Annotated[str, typer.Argument(help="New value (lists comma-separated)")],
+    *,
+    revalidate: Annotated[
+        bool,
+        typer.Option(
+            "--revalidate", help="With country: validate flagged phone numbers again, no question"
+        ),
+    ] = False,
 ) -> None:
     """Change one setting.
 
@@ -130,6 +137,35 @@ def config_set(
     {settings}"""
     apply_setting(ctx, key, value)
     typer.echo(f"{key} = {value}")
+    if key == "country":
+        offer_revalidation(ctx, revalidate)
+
+
+def offer_revalidation(ctx: typer.Context, revalidate: bool) -> None:
+    """After the event's country changed, phones flagged as "not a phone number" may read
+    now: offer to validate them again (asked on a terminal; --revalidate says yes)."""
+    import sys
+
+    store = open_db(ctx)
+    flagged = core.phone_flagged_count(store)
+    if not flagged:
+        return
+    if not revalidate:
+        if not sys.stdin.isatty():
+            typer.echo(
+                f"{flagged} lead(s) have a phone number flagged for review. Validate them"
+                f" again with this country: leadcap config set country {store.country}"
+                " --revalidate"
+            )
+            return
+        question = f"Validate the phone numbers of {flagged} flagged lead(s) again?"
+        if not typer.confirm(question, default=True):
+            return
+    fixed = core.revalidate_phones(store)
+    typer.echo(
+        f"Validated again: {len(fixed)} of {flagged} lead(s) no longer flagged"
+        + (f" ({', '.join(map(str, fixed))})." if fixed else ".")
+    )
 
 
 @handle_errors

@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
-from leadcap.store.model import normalise_phone
+from leadcap.store.model import country_code, normalise_phone
 
 STATUSES = ("new", "contacted", "meeting", "offer", "won", "lost")
 RATINGS = ("hot", "warm", "cold")
@@ -52,6 +52,8 @@ LEAD_COLUMNS: tuple[Column, ...] = (
     _col("email", "email", "E-mail", "E-Mail", "メール"),
     _col("phone", "code", "Phone", "Telefon", "電話"),
     _col("mobile", "code", "Mobile", "Mobil", "携帯"),
+    _col("phone_e164", "code", "Phone (E.164)", "Telefon (E.164)", "電話 (E.164)"),
+    _col("mobile_e164", "code", "Mobile (E.164)", "Mobil (E.164)", "携帯 (E.164)"),
     _col("website", "url", "Website", "Website", "ウェブサイト"),
     _col("street", "text", "Street", "Straße", "住所"),
     _col("postal_code", "code", "Postal code", "PLZ", "郵便番号"),
@@ -73,6 +75,7 @@ LEAD_COLUMNS: tuple[Column, ...] = (
     _col("needs_review", "bool", "Needs review", "Prüfen", "要確認"),
     _col("review_reasons", "list", "Review reasons", "Prüfgründe", "確認理由"),
     _col("source", "text", "Source", "Quelle", "取得元"),
+    _col("card", "file", "Card", "Visitenkarte", "名刺"),
     _col("id", "code", "ID", "ID", "ID"),
     _col("uuid", "text", "UUID", "UUID", "UUID"),
 )
@@ -275,8 +278,7 @@ def e164(lead: dict, key: str) -> str | None:
     raw = lead.get(key)
     if not raw:
         return None
-    country = str(lead.get("country") or "")
-    region = country if len(country) == 2 and country.isascii() and country.isalpha() else None
+    region = lead.get("country_code") or country_code(lead.get("country"))
     number, _problem = normalise_phone(raw, region)
     return number or raw
 

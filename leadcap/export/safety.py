@@ -50,11 +50,18 @@ _URI_ASCII = frozenset("-._~:/?#[]@!$&'()*+,;=%")
 _BAD_PERCENT = re.compile(r"%(?![0-9A-Fa-f]{2})")
 
 
+_URI_TEXT = re.compile(r"[A-Za-z0-9\-._~:/?#\[\]@!$&'()*+,;=%]*")
+_PLAIN_LOCAL = re.compile(r"[A-Za-z0-9._+-]+")
+_HOST = re.compile(r"[A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\]")
+
+
 def _iri_part(text: str) -> str | None:
     """A path, query or fragment of an IRI as URI text: non-ASCII percent-encoded as UTF-8;
     None when an ASCII character a URI cannot hold (space, <, ", ^...) or a stray % is in it."""
     if _BAD_PERCENT.search(text):
         return None
+    if text.isascii():  # the usual case: one regex, no loop
+        return text if _URI_TEXT.fullmatch(text) else None
     out = []
     for char in text:
         if char.isascii():
@@ -82,13 +89,15 @@ def url_target(url: str | None) -> str | None:
         return None
     if parts.scheme.lower() not in ("http", "https") or not host or "@" in parts.netloc:
         return None
-    try:
+    ascii_host = host
+    if not host.isascii():
         import idna
 
-        ascii_host = host if host.isascii() else idna.encode(host, uts46=True).decode("ascii")
-    except (idna.IDNAError, UnicodeError):
-        return None
-    if not re.fullmatch(r"[A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\]", ascii_host):
+        try:
+            ascii_host = idna.encode(host, uts46=True).decode("ascii")
+        except (idna.IDNAError, UnicodeError):
+            return None
+    if not _HOST.fullmatch(ascii_host):
         return None
     rest = [_iri_part(x) for x in (parts.path, parts.query, parts.fragment)]
     if any(part is None for part in rest):
@@ -107,6 +116,15 @@ def is_safe_url(url: str | None) -> bool:
     return url_target(url) is not None
 
 
+_CARD_PATH = re.compile(r"^[\w.\-]+/lead-\d+-card(?:-\d+)?\.jpg$", re.ASCII)
+
+
+def is_safe_card_path(path: str | None) -> bool:
+    """True for the relative card-image path leadcap writes (`leads-cards/lead-12-card.jpg`),
+    the only relative link it makes."""
+    return path is not None and bool(_CARD_PATH.match(path))
+
+
 def is_safe_email(addr: str | None) -> bool:
     """True for a plain `local@domain` address that can become a `mailto:` link."""
     if not addr or len(addr) > 254:
@@ -123,6 +141,8 @@ def mailto_target(addr: str | None) -> str | None:
     from urllib.parse import quote
 
     local, domain = str(addr).rsplit("@", 1)
+    if _PLAIN_LOCAL.fullmatch(local):  # the usual case: nothing to encode
+        return f"mailto:{addr}"
     encoded = quote(local, safe="!$'()*+;")
     return f"mailto:{encoded}@{domain}"
 

@@ -30,7 +30,6 @@ IMPORT_COMMAND = "attendees import"
 LAST_IMPORT_SETTING = "attendees.last_import"
 IGNORE = "-"  # --map COLUMN=- leaves out a column that would be recognised
 # Review reasons that update_lead recomputes from the fields (see leads._derived).
-_VALIDATION_PREFIXES = ("e-mail ", "phone ", "mobile ")
 
 # Headers seen on organisers' exports, in English, German and Japanese. They are compared
 # after header_key(), so case, spaces, dots, hyphens and brackets do not matter.
@@ -75,6 +74,10 @@ HEADER_ALIASES: dict[str, tuple[str, ...]] = {
     ),
     "country": ("Country", "Land", "Staat", "国", "国名", "国・地域", "国/地域"),
     "city": ("City", "Town", "Stadt", "Ort", "市区町村", "都市"),
+    "region": (
+        "State", "Province", "Prefecture", "State/Province", "Bundesland", "Kanton",
+        "都道府県", "都道府県名",
+    ),
     "postal_code": (
         "Postal code", "Postcode", "Zip", "Zip code", "PLZ", "Postleitzahl", "郵便番号",
     ),
@@ -435,7 +438,7 @@ def _flag_can_go(reasons: list[str], fields_change: bool) -> bool:
     if NOT_IN_LIST_REASON not in reasons:
         return False
     others = [r for r in reasons if r != NOT_IN_LIST_REASON]
-    if any(not r.startswith(_VALIDATION_PREFIXES) for r in others):
+    if any(not r.startswith(model.VALIDATION_PREFIXES) for r in others):
         return False
     return fields_change or not others
 

@@ -207,9 +207,7 @@ def count_visit(store: Store, lead: dict, defaults: SessionDefaults) -> dict:
             " last_at = excluded.last_at",
             [lead["uuid"], store.device, now],
         )
-        total = store.conn.execute(
-            "SELECT SUM(count) FROM visits WHERE lead_uuid = ?", [lead["uuid"]]
-        ).fetchone()[0]
+        total = history.visit_total(store, lead["uuid"])
         changes: dict = {"visits": total}
         new_tags = [t for t in defaults.tags if t.casefold() not in map(str.casefold, lead["tags"])]
         if new_tags:
@@ -217,6 +215,49 @@ def count_visit(store: Store, lead: dict, defaults: SessionDefaults) -> dict:
         if defaults.rating and not lead["rating"]:
             changes[leads.DEFAULT_RATING] = defaults.rating
         return leads.update_lead(store, lead["id"], changes, command="scan", batch=batch)
+
+
+def revisit(
+    store: Store,
+    lead: dict,
+    fields: dict,
+    *,
+    tags: list[str] | None = None,
+    rating: str | None = None,
+    consent: dict[str, str] | None = None,
+    note: str | None = None,
+    command: str = "add",
+) -> tuple[dict, list[str]]:
+    """`add` for someone already captured: the same rule as a scan. The visit is counted,
+    fields that are empty on the lead are filled (nothing is overwritten), tags added, a
+    rating given only if there is none, consent recorded, the note appended; all as one
+    command for `undo`. Returns the lead and the names of the fields filled in."""
+    rating = model.check_choice(rating, model.RATINGS, "rating")
+    now = store.now().isoformat()
+    batch = store.new_batch()
+    with store.transaction():
+        store.conn.execute(
+            "INSERT INTO visits (lead_uuid, device, count, last_at) VALUES (?, ?, 1, ?)"
+            " ON CONFLICT(lead_uuid, device) DO UPDATE SET count = count + 1,"
+            " last_at = excluded.last_at",
+            [lead["uuid"], store.device, now],
+        )
+        changes: dict = {"visits": history.visit_total(store, lead["uuid"])}
+        filled = [k for k, v in fields.items() if model.clean(v) and not lead.get(k)]
+        changes.update({k: fields[k] for k in filled})
+        present = {t.casefold() for t in lead["tags"]}
+        new_tags = [t for t in dict.fromkeys(tags or []) if t.casefold() not in present]
+        if new_tags:
+            changes["tags"] = lead["tags"] + new_tags
+        if rating and not lead["rating"]:
+            changes["rating"] = rating
+            filled.append("rating")
+        if consent:
+            changes["consent"] = consent
+        lead = leads.update_lead(store, lead["id"], changes, command=command, batch=batch)
+        if note and note.strip():
+            lead = leads.append_note(store, lead["id"], note, command=command, batch=batch)
+    return lead, filled
 
 
 # -- command codes ----------------------------------------------------------------

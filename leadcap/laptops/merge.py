@@ -6,43 +6,58 @@ aliases and tombstones, and then recomputes every affected lead from that union:
 field takes its latest change by (UTC time, device, the device's own order, uid). Because
 the result depends only on the union, merging is idempotent, order-independent and
 symmetric. Notes are the exception: their lines are united rather than overwritten.
-This module reads the source and unites the tables; `leadcap.laptops.replay` works out each
-lead from the united log.
 
+Merges are incremental: this database remembers how far each source's change log was
+merged (`leadcap.laptops.source`), reads only what is new, and recomputes only the leads
+whose log grew. The work is planned before the write lock is taken, and written in short
+transactions of a few hundred leads each, so a scan beside a merge never waits long.
+
+Two leads captured on the same laptop are never fused by a merge (staff added them
+separately; they may be two people): they are reported as possible duplicates instead.
 The source file is opened read-only and never changed."""
 
 from __future__ import annotations
 
 import json
 import sqlite3
+import time
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from urllib.request import pathname2url
 
-from leadcap.errors import LeadcapError
-from leadcap.laptops import foreign
 from leadcap.laptops.replay import change_key, lead_state
 
 # Re-exported: callers and tests have always found these here.
 from leadcap.laptops.replay import merge_notes as merge_notes
 from leadcap.laptops.replay import note_entries as note_entries
+from leadcap.laptops.source import CARD_COLUMNS as CARD_COLUMNS
+from leadcap.laptops.source import CHANGE_COLUMNS as CHANGE_COLUMNS
+from leadcap.laptops.source import CONSENT_COLUMNS as CONSENT_COLUMNS
+from leadcap.laptops.source import (
+    IN_KEYS,
+    Header,
+    Source,
+    SourceError,
+    keys,
+    read_header,
+    read_rows,
+    resume_point,
+    save_mark,
+    stored_mark,
+)
+from leadcap.laptops.source import open_source as open_source
+from leadcap.laptops.source import read_source as read_source
 from leadcap.store import tombstones
 from leadcap.store.database import Store
-from leadcap.store.leads import _set_tags, insert_lead_row, update_lead_row
+from leadcap.store.leads import _set_tags, insert_lead_row, tag_id, update_lead_row
 
-CHANGE_COLUMNS = (
-    "uid, batch, lead_uuid, field, old_value, new_value, staff, device, changed_at,"
-    " command, undone_by"
-)
-CONSENT_COLUMNS = (
-    "uid, lead_uuid, purpose, status, recorded_at, staff, device, method, text_version"
-)
-SQLITE_HEADER = b"SQLite format 3\x00"
-
-
-class SourceError(LeadcapError):
-    """A file that cannot be merged (not leadcap, damaged, too new); nothing was changed."""
+# Writing takes turns with scans beside the merge: a transaction writes CHUNK people at a
+# time until STEP_SECONDS have passed, commits, and pauses PAUSE seconds for waiting
+# writers. A scan then commits within a fraction of a second; committing is not the cost.
+CHUNK = 50
+STEP_SECONDS = 0.1
+PAUSE = 0.025
 
 
 @dataclass
@@ -54,13 +69,24 @@ class MergeReport:
     forgotten_skipped: int = 0
     erased: int = 0
     new_changes: int = 0
+    new_cards: int = 0
     dry_run: bool = False
+    unchanged: bool = False  # nothing new since the last merge: skipped after its header
     added_uuids: list[str] = field(default_factory=list)
+    # Leads captured on one laptop that look like one person: (lead id, lead id).
+    possible_duplicates: list[tuple[int, int]] = field(default_factory=list)
     rejected: list[str] = field(default_factory=list)  # source rows with bad values, skipped
 
     @property
     def changed(self) -> bool:
-        return bool(self.added or self.updated or self.linked or self.erased or self.new_changes)
+        return bool(
+            self.added
+            or self.updated
+            or self.linked
+            or self.erased
+            or self.new_changes
+            or self.new_cards
+        )
 
     def as_dict(self) -> dict:
         return {
@@ -71,127 +97,85 @@ class MergeReport:
             "forgotten_skipped": self.forgotten_skipped,
             "erased": self.erased,
             "new_changes": self.new_changes,
+            "new_cards": self.new_cards,
             "dry_run": self.dry_run,
+            "nothing_new": self.unchanged,
+            "possible_duplicates": [list(pair) for pair in self.possible_duplicates],
             "rejected": self.rejected,
         }
 
 
-@dataclass
-class Source:
-    """Everything merge needs from the other laptop's file, read once."""
-
-    path: Path
-    leads: dict[str, dict]
-    changes: list[tuple]  # CHANGE_COLUMNS + seq
-    consent: list[tuple]
-    visits: list[tuple]
-    aliases: list[tuple]
-    tombstones: list[tuple]
-    rejected: list[str] = field(default_factory=list)
+def _new_cards(conn, store: Store) -> bool:
+    """Whether the source holds card images we lack (its merge mark does not count them)."""
+    tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+    if "cards" not in tables:
+        return False
+    theirs = {r[0] for r in conn.execute("SELECT uid FROM cards")}
+    return bool(theirs - {r[0] for r in store.conn.execute("SELECT uid FROM cards")})
 
 
-# -- reading the source -------------------------------------------------------------
+class OtherEvent(SourceError):
+    """The source file belongs to another event."""
 
 
-def read_source(path: Path) -> Source:
-    """Read a leadcap file read-only. Raises SourceError for anything that is not one."""
+def merge_file(
+    store: Store,
+    path: Path,
+    *,
+    dry_run: bool = False,
+    any_event: bool = False,
+    before_write: Callable[[], object] | None = None,
+) -> MergeReport:
+    """Merge one other laptop's file into the store. Only what is new since the last merge
+    of that file is read; a file with nothing new is skipped after its header. With
+    `dry_run` the same work is done and rolled back, so the report says exactly what would
+    happen. `before_write` runs once before the first write (the automatic backup).
+    A file of another event is refused unless `any_event`."""
     path = Path(path)
-    try:
-        with open(path, "rb") as handle:
-            header = handle.read(16)
-    except OSError as error:
-        raise SourceError(f"cannot read {path} ({error.strerror})") from None
-    if header != SQLITE_HEADER:
-        raise SourceError(f"{path} is not a leadcap database (not an SQLite file); skipped")
-    try:
-        conn = sqlite3.connect(f"file:{pathname2url(str(path.resolve()))}?mode=ro", uri=True)
-    except sqlite3.Error as error:
-        raise SourceError(f"cannot open {path} ({error}); skipped") from None
-    try:
-        with foreign.reading(conn):
-            source = _read(conn, path)
-        source.rejected = foreign.set_aside_bad_rows(source)
-        return source
-    except foreign.TooSlow as error:
-        raise SourceError(f"{path}: {error}; skipped. Ask for a fresh copy") from None
-    except sqlite3.DatabaseError as error:
-        raise SourceError(
-            f"{path} is damaged or only partly copied (SQLite says: {error}); skipped."
-            " Copy it again from the other laptop"
-        ) from None
-    finally:
-        conn.close()
+    if path.exists() and store.path.exists() and path.resolve() == store.path.resolve():
+        raise SourceError(f"{path} is this laptop's own database; skipped")
+    with open_source(path) as conn:
+        header = read_header(conn)
+        check_event(store, header, path, any_event=any_event)
+        mark = stored_mark(store.conn, header)
+        if mark is not None and mark == header.position() and not _new_cards(conn, store):
+            return MergeReport(path, dry_run=dry_run, unchanged=True)
+        since = resume_point(conn, mark)
+        known = dict(store.conn.execute("SELECT alias_uuid, lead_uuid FROM lead_aliases"))
+        cards = {r[0] for r in store.conn.execute("SELECT uid FROM cards")}
+        source = read_rows(conn, path, header, since=since, known_aliases=known, known_cards=cards)
+    return merge_source(store, source, dry_run=dry_run, before_write=before_write)
 
 
-def _read(conn: sqlite3.Connection, path: Path) -> Source:
-    from leadcap.store.migrations import applied_names, unknown_names
-
-    applied = applied_names(conn)
-    if not applied:
-        raise SourceError(f"{path} is an SQLite file but not a leadcap database; skipped")
-    unknown = unknown_names(applied)
-    if unknown:
-        raise SourceError(
-            f"{path} was written by a newer leadcap (schema {sorted(unknown)[-1]}); skipped."
-            " Upgrade leadcap on this laptop (python -m pip install -U leadcap) and merge again"
+def check_event(store: Store, header: Header, path: Path, *, any_event: bool) -> None:
+    """Refuse a file of another event (both named) unless `any_event`."""
+    ours, theirs = store.event, header.event
+    if any_event or not ours or not theirs:
+        return
+    if str(ours).strip().casefold() != str(theirs).strip().casefold():
+        raise OtherEvent(
+            f"{path.name} is from the event {theirs!r}, this database is for {ours!r}; skipped."
+            " Add --any-event to merge it anyway"
         )
-    if "m002_sync_and_privacy" not in applied:
-        raise SourceError(
-            f"{path} was written by an older leadcap; skipped. Open it once with this"
-            " version (leadcap --db FILE list) to upgrade it, then merge again"
-        )
-    strange = foreign.check_schema(conn, path, applied)
-    if strange:
-        raise SourceError(strange)
-    seq = "seq" if "m003_merge" in applied else "NULL"
-    conn.row_factory = sqlite3.Row
-    leads = {row["uuid"]: dict(row) for row in conn.execute("SELECT * FROM leads")}
-    conn.row_factory = None
-    return Source(
-        path=path,
-        leads=leads,
-        changes=conn.execute(f"SELECT {CHANGE_COLUMNS}, {seq} FROM changes").fetchall(),
-        consent=conn.execute(f"SELECT {CONSENT_COLUMNS} FROM consent_records").fetchall(),
-        visits=_all(conn, "SELECT lead_uuid, device, count, last_at FROM visits"),
-        aliases=_all(conn, "SELECT alias_uuid, lead_uuid, linked_at FROM lead_aliases"),
-        tombstones=_all(conn, "SELECT hash, salt, kind, forgotten_at FROM tombstones"),
-    )
 
 
-def _all(conn: sqlite3.Connection, sql: str) -> list[tuple]:
-    return conn.execute(sql).fetchall()
-
-
-# -- merging ------------------------------------------------------------------------
+def merge_source(
+    store: Store,
+    source: Source,
+    *,
+    dry_run: bool = False,
+    before_write: Callable[[], object] | None = None,
+) -> MergeReport:
+    """Merge rows already read from a source (`read_source`, `read_rows`)."""
+    report = MergeReport(source.path, dry_run=dry_run, rejected=list(source.rejected))
+    work = _Merge(store, source, report)
+    work.plan()
+    work.write(dry_run=dry_run, before_write=before_write)
+    return report
 
 
 class _DryRun(Exception):
     pass
-
-
-def merge_file(store: Store, path: Path, *, dry_run: bool = False) -> MergeReport:
-    """Merge one other laptop's file into the store, in one transaction. With `dry_run`
-    the same work is done and rolled back, so the report says exactly what would happen."""
-    path = Path(path)
-    if path.exists() and store.path.exists() and path.resolve() == store.path.resolve():
-        raise SourceError(f"{path} is this laptop's own database; skipped")
-    source = read_source(path)
-    return merge_source(store, source, dry_run=dry_run)
-
-
-def merge_source(store: Store, source: Source, *, dry_run: bool = False) -> MergeReport:
-    report = MergeReport(source.path, dry_run=dry_run, rejected=list(source.rejected))
-    try:
-        with store.transaction():
-            _Merge(store, source, report).run()
-            if dry_run:
-                raise _DryRun
-    except _DryRun:
-        pass
-    if report.erased and not dry_run:
-        # Erased rows must not survive in the write-ahead log either.
-        store.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-    return report
 
 
 class _UnionFind:
@@ -206,57 +190,52 @@ class _UnionFind:
             item, parent = parent, grand
         return item
 
-    def union(self, a: str, b: str) -> None:
+    def union(self, a: str, b: str) -> str:
         root_a, root_b = self.find(a), self.find(b)
         if root_a != root_b:
             self.parent[max(root_a, root_b)] = min(root_a, root_b)
+        return min(root_a, root_b)
+
+
+_OUR_COLUMNS = "uuid, id, event, email_norm, badge_norm, captured_utc, device"
 
 
 class _Merge:
+    """Plan (reads only, no write lock), then write in short transactions."""
+
     def __init__(self, store: Store, source: Source, report: MergeReport):
         self.store, self.conn, self.source, self.report = store, store.conn, source, report
+        self.ours: dict[str, dict] = {}
+        self.columns: list[str] | None = None
+        self.tag_ids: dict[str, int] = {}  # filled per transaction (a dry run rolls back)
 
-    def run(self) -> None:
-        self.load_ours()
-        skipped = self.apply_tombstones()
-        incoming = {u: row for u, row in self.source.leads.items() if u not in skipped}
-        affected = self.union_rows(skipped)
-        affected |= {u for u in incoming if u not in self.ours}
-        groups = self.group(incoming)
-        self.recompute(groups, incoming, affected)
+    # -- planning ---------------------------------------------------------------------
+    def plan(self) -> None:
+        self.our_aliases = dict(self.conn.execute("SELECT alias_uuid, lead_uuid FROM lead_aliases"))
+        skipped = self.plan_tombstones()
+        self.incoming = {u: r for u, r in self.source.leads.items() if u not in skipped}
+        affected = self.plan_rows(skipped)
+        self.load_ours(set(self.incoming) | affected)
+        affected |= {u for u in self.incoming if u not in self.ours}
+        groups = self.group()
+        self.todo = self.to_recompute(groups, affected)
 
-    def load_ours(self) -> None:
-        self.conn.row_factory = sqlite3.Row
-        try:
-            self.ours = {
-                row["uuid"]: dict(row)
-                for row in self.conn.execute(
-                    "SELECT uuid, event, email_norm, badge_norm, captured_utc FROM leads"
-                )
-            }
-        finally:
-            self.conn.row_factory = None
-        self.our_aliases = dict(
-            self.conn.execute("SELECT alias_uuid, lead_uuid FROM lead_aliases").fetchall()
-        )
-
-    # -- tombstones ---------------------------------------------------------------
-    def apply_tombstones(self) -> set[str]:
-        """Merge the tombstones; erase our leads that a new one matches. Returns the
+    def plan_tombstones(self) -> set[str]:
+        """The new tombstones and our leads they erase (`self.doomed`). Returns the
         source's uuids not to bring in (forgotten people and their aliases)."""
         known = {r[0] for r in self.conn.execute("SELECT hash FROM tombstones")}
-        new = [t for t in self.source.tombstones if t[0] not in known]
-        self.conn.executemany(
-            "INSERT OR IGNORE INTO tombstones (hash, salt, kind, forgotten_at) VALUES (?, ?, ?, ?)",
-            new,
-        )
-        hashes = known | {t[0] for t in new}
+        self.new_tombstones = [t for t in self.source.tombstones if t[0] not in known]
+        self.doomed: set[str] = set()
+        hashes = known | {t[0] for t in self.new_tombstones}
         if not hashes:
             return set()
-        salts = sorted({r[0] for r in self.conn.execute("SELECT DISTINCT salt FROM tombstones")})
+        salts = sorted({t[1] for t in self.source.tombstones})
+        salts = sorted(
+            set(salts) | {r[0] for r in self.conn.execute("SELECT salt FROM tombstones")}
+        )
 
-        def forgotten(row: dict) -> bool:
-            pairs = [("email", row.get("email_norm")), ("badge", row.get("badge_norm"))]
+        def forgotten(email: str | None, badge: str | None) -> bool:
+            pairs = [("email", email), ("badge", badge)]
             return any(
                 tombstones.digest(s, kind, value) in hashes
                 for s in salts
@@ -264,79 +243,53 @@ class _Merge:
                 if value
             )
 
-        skipped = {u for u, row in self.source.leads.items() if forgotten(row)}
+        skipped = {
+            u
+            for u, row in self.source.leads.items()
+            if forgotten(row["email_norm"], row["badge_norm"])
+        }
         self.report.forgotten_skipped = len(skipped)
         skipped |= {alias for alias, target, _at in self.source.aliases if target in skipped}
-        if new:
-            doomed = {u for u, row in self.ours.items() if forgotten(row)}
-            doomed |= {a for a, target in self.our_aliases.items() if target in doomed}
-            erased = self.erase(doomed)
-            skipped |= doomed | erased
+        if self.new_tombstones:
+            rows = self.conn.execute("SELECT uuid, email_norm, badge_norm FROM leads")
+            self.doomed = {u for u, email, badge in rows if forgotten(email, badge)}
+            self.doomed |= {a for a, target in self.our_aliases.items() if target in self.doomed}
+            skipped |= self.doomed
         return skipped
 
-    def erase(self, doomed: set[str]) -> set[str]:
-        """Forget our copies of people forgotten on the other laptop, the way `leadcap
-        forget` does (every row, aliases, same e-mail or badge). Returns the uuids erased."""
-        from leadcap.store.erasure import forget_lead
-
-        erased: set[str] = set()
-        at = self.store.now().isoformat()
-        rows = 0
-        for lead_uuid in sorted(doomed):
-            row = self.ours.get(lead_uuid)
-            if lead_uuid in erased or row is None:
-                continue
-            person = {"uuid": lead_uuid, "email": row["email_norm"], "badge_id": row["badge_norm"]}
-            forgotten = forget_lead(self.store, person, at=at)
-            erased |= set(forgotten.lead_uuids)
-            rows += len(forgotten.lead_ids)
-        self.report.erased = rows
-        for lead_uuid in erased | doomed:
-            self.ours.pop(lead_uuid, None)
-            self.our_aliases.pop(lead_uuid, None)
-        return erased
-
-    # -- union of the append-only tables ---------------------------------------------
-    def union_rows(self, skipped: set[str]) -> set[str]:
-        """Insert what the source has and we lack. Returns the lead uuids touched."""
+    def plan_rows(self, skipped: set[str]) -> set[str]:
+        """What the source has and we lack. Returns the lead uuids whose log grows."""
         conn, src = self.conn, self.source
-        affected: set[str] = set()
-        have = {r[0] for r in conn.execute("SELECT uid FROM changes")}
-        new = [c for c in src.changes if c[0] not in have and c[2] not in skipped]
-        conn.executemany(
-            f"INSERT INTO changes ({CHANGE_COLUMNS}, seq) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)", new
-        )
+        changes = [c for c in src.changes if c[2] not in skipped]
+        have = self._existing("changes", [c[0] for c in changes])
+        self.new_changes = [c for c in changes if c[0] not in have]
         # A command undone on its own laptop: carry the mark so the copies agree.
-        undone = [(c[10], c[0]) for c in src.changes if c[10] and c[0] in have]
-        conn.executemany(
-            "UPDATE changes SET undone_by = ? WHERE uid = ? AND undone_by IS NULL", undone
-        )
-        self.report.new_changes = len(new)
-        affected |= {c[2] for c in new}
-
-        have = {r[0] for r in conn.execute("SELECT uid FROM consent_records")}
-        new = [c for c in src.consent if c[0] not in have and c[1] not in skipped]
-        conn.executemany(
-            f"INSERT INTO consent_records ({CONSENT_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?)", new
-        )
-        affected |= {c[1] for c in new}
-
+        self.undone = [(c[10], c[0]) for c in changes if c[10] and c[0] in have]
+        self.undone += list(src.undone or ())
+        self.report.new_changes = len(self.new_changes)
+        consent = [c for c in src.consent if c[1] not in skipped]
+        have = self._existing("consent_records", [c[0] for c in consent])
+        self.new_consent = [c for c in consent if c[0] not in have]
         # Each device only counts its own visits, so the larger count is the newer one.
-        ours = {(u, d): (n, at) for u, d, n, at in conn.execute("SELECT * FROM visits")}
-        raised = []
-        for lead_uuid, device, count, last_at in src.visits:
-            if lead_uuid in skipped:
-                continue
+        visits = [v for v in src.visits if v[0] not in skipped]
+        ours = {
+            (u, d): (n, at)
+            for u, d, n, at in conn.execute(
+                f"SELECT lead_uuid, device, count, last_at FROM visits WHERE lead_uuid {IN_KEYS}",
+                [keys({v[0] for v in visits})],
+            )
+        }
+        self.raised = []
+        for lead_uuid, device, count, last_at in visits:
             mine = ours.get((lead_uuid, device))
             if mine is None or count > mine[0] or (last_at or "") > (mine[1] or ""):
-                raised.append((lead_uuid, device, count, last_at))
-        conn.executemany(
-            "INSERT INTO visits (lead_uuid, device, count, last_at) VALUES (?, ?, ?, ?)"
-            " ON CONFLICT(lead_uuid, device) DO UPDATE SET count = max(count, excluded.count),"
-            " last_at = max(coalesce(last_at, ''), coalesce(excluded.last_at, ''))",
-            raised,
-        )
-        affected |= {v[0] for v in raised}
+                self.raised.append((lead_uuid, device, count, last_at))
+        affected = {c[2] for c in self.new_changes} | {c[1] for c in self.new_consent}
+        affected |= {v[0] for v in self.raised}
+        # Card images: append-only like the change log, one row per image and lead.
+        have = self._existing("cards", [c[0] for c in src.cards])
+        self.new_cards = [c for c in src.cards if c[1] not in skipped and c[0] not in have]
+        self.report.new_cards = len(self.new_cards)
         self.source_aliases = [
             (a, t) for a, t, _at in src.aliases if a not in skipped and t not in skipped
         ]
@@ -345,76 +298,113 @@ class _Merge:
                 affected |= {alias, target}
         return affected
 
-    # -- who is the same person ----------------------------------------------------
-    def group(self, incoming: dict[str, dict]) -> dict[str, list[str]]:
-        """Leads of both sides that are one person: recorded aliases, and among live leads
-        of the same event the same badge id, else the same e-mail (if one has no badge)."""
-        found = _UnionFind()
+    def _existing(self, table: str, uids: list[str]) -> set[str]:
+        found = self.conn.execute(f"SELECT uid FROM {table} WHERE uid {IN_KEYS}", [keys(uids)])
+        return {r[0] for r in found}
+
+    def load_ours(self, wanted: set[str]) -> None:
+        """Our leads that can take part: the wanted uuids, those sharing a badge or e-mail
+        with an incoming lead, and everything linked to them by aliases."""
+        by_badge = {r["badge_norm"] for r in self.incoming.values() if r["badge_norm"]}
+        by_email = {r["email_norm"] for r in self.incoming.values() if r["email_norm"]}
+        self._load("uuid", wanted)
+        self._load("badge_norm", by_badge)
+        self._load("email_norm", by_email)
+        self.found = _UnionFind()
         for alias, target in [*self.our_aliases.items(), *self.source_aliases]:
-            found.union(alias, target)
-        rows = [*self.ours.values(), *incoming.values()]
-        by_badge: dict[tuple, set[str]] = defaultdict(set)
-        by_email: dict[tuple, set[str]] = defaultdict(set)
-        for row in rows:
-            found.find(row["uuid"])
-            if row["badge_norm"]:
-                by_badge[(row["event"], row["badge_norm"])].add(row["uuid"])
-            if row["email_norm"]:
-                by_email[(row["event"], row["email_norm"])].add(row["uuid"])
-        badges: dict[str, set[str]] = {}
-        for row in rows:
-            badges.setdefault(row["uuid"], set())
-            if row["badge_norm"]:
-                badges[row["uuid"]].add(row["badge_norm"])
-        buckets = [b for b in by_badge.values() if len(b) > 1]
-        buckets += [b for b in by_email.values() if len(b) > 1]
+            self.found.union(alias, target)
+        roots = {self.found.find(u) for u in [*self.ours, *self.incoming]}
+        linked = {u for pair in self.our_aliases.items() for u in pair}
+        self._load("uuid", {u for u in linked if self.found.find(u) in roots} - set(self.ours))
+        for lead_uuid in self.doomed:
+            self.ours.pop(lead_uuid, None)
+
+    def _load(self, column: str, values: set[str]) -> None:
+        if not values:
+            return
+        self.conn.row_factory = sqlite3.Row
+        try:
+            for row in self.conn.execute(
+                f"SELECT {_OUR_COLUMNS} FROM leads WHERE {column} {IN_KEYS}",
+                [keys(values)],
+            ):
+                self.ours[row["uuid"]] = dict(row)
+        finally:
+            self.conn.row_factory = None
+
+    # -- who is the same person ----------------------------------------------------
+    def group(self) -> dict[str, list[str]]:
+        """Leads of both sides that are one person: recorded aliases, and among live leads
+        of the same event the same badge id, else the same e-mail (if one has no badge).
+        Two leads captured on one device are never joined this way: that is reported."""
+        found = self.found
+        rows = {**self.ours, **self.incoming}
+        self.devices: dict[str, set] = defaultdict(set)
+        for u, row in rows.items():
+            self.devices[found.find(u)].add(row.get("device") or "")
+        by_badge, by_email = _buckets(rows.values())
+        buckets = [b for b in [*by_badge.values(), *by_email.values()] if len(b) > 1]
         deleted = self.deleted_uuids({u for b in buckets for u in b})
-        for bucket in by_badge.values():
-            live = sorted(bucket - deleted)
-            for other in live[1:]:
-                found.union(live[0], other)
-        for bucket in by_email.values():
-            live = sorted(bucket - deleted)
-            badgeless = [u for u in live if not badges.get(u)]
-            for other in live if badgeless else ():
-                found.union(badgeless[0], other)
+        self.order = {u: (_captured(u, self.ours, self.incoming), u) for u in rows}
+        self.pairs: set[tuple[str, str]] = set()
+        for _key, bucket in sorted(by_badge.items(), key=_bucket_order):
+            live = sorted(bucket - deleted, key=self.order.__getitem__)
+            if len(live) > 1:
+                self.join(live[1:], live[0])
+        for _key, bucket in sorted(by_email.items(), key=_bucket_order):
+            live = sorted(bucket - deleted, key=self.order.__getitem__)
+            badgeless = [u for u in live if not rows[u]["badge_norm"]]
+            if len(live) > 1 and badgeless:
+                self.join([u for u in live if u != badgeless[0]], badgeless[0])
+        self.duplicates = sorted(self.pairs)
         groups: dict[str, list[str]] = defaultdict(list)
         for item in list(found.parent):
             groups[found.find(item)].append(item)
         return groups
+
+    def join(self, others: list[str], anchor: str) -> None:
+        """Join each of `others` with `anchor`, unless that would put two leads of one
+        device into one person (then they are possible duplicates)."""
+        found, devices = self.found, self.devices
+        for other in others:
+            a, b = found.find(anchor), found.find(other)
+            if a == b:
+                continue
+            if devices[a] & devices[b]:
+                self.pairs.add(tuple(sorted((anchor, other), key=self.order.__getitem__)))
+                continue
+            root = found.union(a, b)
+            devices[root] = devices[a] | devices[b]
 
     def deleted_uuids(self, candidates: set[str]) -> set[str]:
         """Which of these leads are deleted, judged from the united change log alone (so
         both laptops judge alike). A deleted duplicate is not folded into the live lead."""
         if not candidates:
             return set()
-        self._fill_temp(candidates)
         latest: dict[str, tuple] = {}
-        for lead_uuid, uid, device, at, seq, fld, new in self.conn.execute(
+        found = self.conn.execute(
             "SELECT lead_uuid, uid, device, changed_at, seq, field, new_value FROM changes"
-            " WHERE lead_uuid IN (SELECT uuid FROM temp.merge_uuids)"
-            " AND field IN ('created', 'deleted')"
-        ):
+            f" WHERE lead_uuid {IN_KEYS} AND field IN ('created', 'deleted')",
+            [keys(candidates)],
+        ).fetchall()
+        found += [
+            (c[2], c[0], c[7], c[8], c[11], c[3], c[5])
+            for c in self.new_changes
+            if c[3] in ("created", "deleted") and c[2] in candidates
+        ]
+        for lead_uuid, uid, device, at, seq, fld, new in found:
             key = change_key((uid, device, at, seq))
             if lead_uuid not in latest or key > latest[lead_uuid][0]:
                 latest[lead_uuid] = (key, fld == "deleted" and new == "true")
         return {u for u, (_key, gone) in latest.items() if gone}
 
-    def _fill_temp(self, uuids) -> None:
-        self.conn.execute("CREATE TEMP TABLE IF NOT EXISTS merge_uuids (uuid TEXT PRIMARY KEY)")
-        self.conn.execute("DELETE FROM temp.merge_uuids")
-        self.conn.executemany(
-            "INSERT OR IGNORE INTO temp.merge_uuids VALUES (?)", [(u,) for u in uuids]
-        )
-
-    # -- recomputing leads -----------------------------------------------------------
-    def recompute(self, groups: dict[str, list[str]], incoming: dict, affected: set) -> None:
+    def to_recompute(self, groups: dict[str, list[str]], affected: set) -> list:
         todo = []
         for members in groups.values():
-            known = [u for u in members if u in self.ours or u in incoming]
+            known = [u for u in members if u in self.ours or u in self.incoming]
             if not known:
                 continue  # aliases of leads neither side holds any more
-            canonical = min(known, key=lambda u: (_captured(u, self.ours, incoming), u))
+            canonical = min(known, key=lambda u: (_captured(u, self.ours, self.incoming), u))
             settled = (
                 canonical in self.ours
                 and all(u not in self.ours for u in members if u != canonical)
@@ -423,51 +413,220 @@ class _Merge:
             if settled and not affected.intersection(members):
                 continue
             todo.append((canonical, sorted(members)))
-        if not todo:
-            return
-        self._fill_temp({u for _c, members in todo for u in members})
-        data = self._load_group_data()
-        now = self.store.now().isoformat()
-        for canonical, members in todo:
-            self._write_group(canonical, members, incoming, data, now)
+        return sorted(todo)
 
-    def _load_group_data(self) -> dict:
+    # -- writing ------------------------------------------------------------------------
+    def write(self, *, dry_run: bool, before_write: Callable[[], object] | None) -> None:
+        """Short transactions: the erasures, then CHUNK people at a time with their new
+        rows, then the rest and the mark. Each leaves every lead agreeing with its log,
+        so stopping between two of them loses nothing: the next merge goes on from there."""
+        busy = self.todo or self.new_changes or self.new_consent or self.raised or self.undone
+        busy = busy or self.new_cards
+        if (busy or self.new_tombstones) and before_write is not None and not dry_run:
+            before_write()
+        if self.new_tombstones:
+            self._step(dry_run, self.write_tombstones)
+            if self.report.erased and not dry_run:
+                # Erased rows must not survive in the write-ahead log either.
+                self.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        by_lead = defaultdict(lambda: ([], [], []))
+        for change in self.new_changes:
+            by_lead[change[2]][0].append(change)
+        for record in self.new_consent:
+            by_lead[record[1]][1].append(record)
+        for visit in self.raised:
+            by_lead[visit[0]][2].append(visit)
+        now = self.store.now().isoformat()
+        position = 0
+
+        def work() -> None:
+            nonlocal position
+            started = time.monotonic()
+            while position < len(self.todo) and time.monotonic() - started < STEP_SECONDS:
+                chunk = self.todo[position : position + CHUNK]
+                position += len(chunk)
+                members = [u for _c, group in chunk for u in group]
+                rows = [by_lead.pop(u) for u in members if u in by_lead]
+                self.write_chunk(chunk, rows, now)
+
+        while position < len(self.todo):
+            self._step(dry_run, work)
+            if position < len(self.todo):
+                # Let a scan that waited for the lock in: SQLite's busy handler retries
+                # every 25 ms or so, and would otherwise miss the moment between two steps.
+                time.sleep(PAUSE)
+        rest = list(by_lead.values())
+        self._step(dry_run, lambda: self.write_rest(rest, now))
+        if not dry_run:
+            self.report.possible_duplicates = self.duplicate_ids()
+
+    def _step(self, dry_run: bool, work: Callable[[], None]) -> None:
+        self.tag_ids = {}
+        try:
+            with self.store.transaction():
+                work()
+                if dry_run:
+                    raise _DryRun
+        except _DryRun:
+            pass
+
+    def write_cards(self) -> None:
+        marks = ", ".join("?" for _ in CARD_COLUMNS.split(","))
+        self.conn.executemany(
+            f"INSERT OR IGNORE INTO cards ({CARD_COLUMNS}) VALUES ({marks})", self.new_cards
+        )
+
+    def write_tombstones(self) -> None:
+        self.conn.executemany(
+            "INSERT OR IGNORE INTO tombstones (hash, salt, kind, forgotten_at) VALUES (?, ?, ?, ?)",
+            self.new_tombstones,
+        )
+        if self.doomed:
+            self.erase(self.doomed)
+
+    def erase(self, doomed: set[str]) -> None:
+        """Forget our copies of people forgotten on the other laptop, the way `leadcap
+        forget` does (every row, aliases, same e-mail or badge)."""
+        from leadcap.store.erasure import forget_lead
+
+        erased: set[str] = set()
+        at = self.store.now().isoformat()
+        rows = 0
+        people = self.conn.execute("SELECT uuid, email_norm, badge_norm FROM leads").fetchall()
+        identity = {u: (email, badge) for u, email, badge in people if u in doomed}
+        for lead_uuid in sorted(identity):
+            if lead_uuid in erased:
+                continue
+            email, badge = identity[lead_uuid]
+            person = {"uuid": lead_uuid, "email": email, "badge_id": badge}
+            forgotten = forget_lead(self.store, person, at=at)
+            erased |= set(forgotten.lead_uuids)
+            rows += len(forgotten.lead_ids)
+        self.report.erased = rows
+
+    def insert_rows(self, rows: list[tuple[list, list, list]]) -> None:
         conn = self.conn
-        inside = "IN (SELECT uuid FROM temp.merge_uuids)"
+        changes = [c for r in rows for c in r[0]]
+        conn.executemany(
+            f"INSERT OR IGNORE INTO changes ({CHANGE_COLUMNS}, seq)"
+            " VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+            changes,
+        )
+        consent = [c for r in rows for c in r[1]]
+        conn.executemany(
+            f"INSERT OR IGNORE INTO consent_records ({CONSENT_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?)",
+            consent,
+        )
+        visits = [v for r in rows for v in r[2]]
+        conn.executemany(
+            "INSERT INTO visits (lead_uuid, device, count, last_at) VALUES (?, ?, ?, ?)"
+            " ON CONFLICT(lead_uuid, device) DO UPDATE SET count = max(count, excluded.count),"
+            " last_at = max(coalesce(last_at, ''), coalesce(excluded.last_at, ''))",
+            visits,
+        )
+
+    def write_chunk(self, chunk: list, rows: list, now: str) -> None:
+        self.insert_rows(rows)
+        new = [c for c, members in chunk if self._new_alone(c, members)]
+        if new:
+            self.copy_new(new)
+        rest = [(c, members) for c, members in chunk if not self._new_alone(c, members)]
+        if rest:
+            data = self._load_group_data(keys({u for _c, members in rest for u in members}))
+            for canonical, members in rest:
+                self._write_group(canonical, members, data, now)
+
+    def _new_alone(self, canonical: str, members: list[str]) -> bool:
+        """A person only the source has, never linked to anyone: the source's row is what
+        replaying the log gives (the other laptop replayed the same log), so copy it."""
+        return (
+            len(members) == 1
+            and canonical in self.incoming
+            and canonical not in self.ours
+            and canonical not in self.our_aliases
+        )
+
+    def copy_new(self, uuids: list[str]) -> None:
+        if self.columns is None:
+            found = self.conn.execute("PRAGMA table_info(leads)").fetchall()
+            self.columns = [r[1] for r in found if r[1] != "id"]
+        by_columns: dict[tuple, list] = defaultdict(list)
+        for lead_uuid in uuids:
+            row = self.incoming[lead_uuid]
+            columns = tuple(c for c in self.columns if c in row)
+            by_columns[columns].append([row[c] for c in columns])
+        for columns, values in by_columns.items():
+            marks = ", ".join("?" for _ in columns)
+            self.conn.executemany(
+                f"INSERT INTO leads ({', '.join(columns)}) VALUES ({marks})", values
+            )
+        ids = dict(
+            self.conn.execute(f"SELECT uuid, id FROM leads WHERE uuid {IN_KEYS}", [keys(uuids)])
+        )
+        links = []
+        for lead_uuid in uuids:
+            for name in dict.fromkeys(self.source.tags.get(lead_uuid, ())):
+                if name not in self.tag_ids:
+                    self.tag_ids[name] = tag_id(self.store, name)
+                links.append((ids[lead_uuid], self.tag_ids[name]))
+        self.conn.executemany(
+            "INSERT OR IGNORE INTO lead_tags (lead_id, tag_id) VALUES (?, ?)", links
+        )
+        self.report.added += len(uuids)
+        self.report.added_uuids.extend(uuids)
+
+    def write_rest(self, rows: list, now: str) -> None:
+        self.insert_rows(rows)
+        self.write_cards()  # with the mark, so a merge stopped before reads them again
+        self.conn.executemany(
+            "UPDATE changes SET undone_by = ? WHERE uid = ? AND undone_by IS NULL", self.undone
+        )
+        if self.source.header is not None:
+            save_mark(self.conn, self.source.header, now)
+
+    def _load_group_data(self, wanted: str) -> dict:
+        conn = self.conn
+        inside = IN_KEYS
         changes, consent, visits = defaultdict(list), defaultdict(list), defaultdict(list)
         for row in conn.execute(
             "SELECT lead_uuid, uid, device, changed_at, seq, field, old_value, new_value"
-            f" FROM changes WHERE lead_uuid {inside}"
+            f" FROM changes WHERE lead_uuid {inside}",
+            [wanted],
         ):
             changes[row[0]].append(row[1:])
         for row in conn.execute(
             "SELECT lead_uuid, uid, device, recorded_at, purpose, status"
-            f" FROM consent_records WHERE lead_uuid {inside}"
+            f" FROM consent_records WHERE lead_uuid {inside}",
+            [wanted],
         ):
             consent[row[0]].append(row[1:])
         for lead_uuid, count in conn.execute(
-            f"SELECT lead_uuid, count FROM visits WHERE lead_uuid {inside}"
+            f"SELECT lead_uuid, count FROM visits WHERE lead_uuid {inside}", [wanted]
         ):
             visits[lead_uuid].append(count)
         conn.row_factory = sqlite3.Row
         try:
-            found = conn.execute(f"SELECT * FROM leads WHERE uuid {inside}")
+            found = conn.execute(f"SELECT * FROM leads WHERE uuid {inside}", [wanted])
             rows = {r["uuid"]: dict(r) for r in found}
         finally:
             conn.row_factory = None
         tags = defaultdict(list)
         for lead_uuid, name in conn.execute(
             "SELECT l.uuid, t.name FROM lead_tags lt JOIN tags t ON t.id = lt.tag_id"
-            f" JOIN leads l ON l.id = lt.lead_id WHERE l.uuid {inside}"
+            f" JOIN leads l ON l.id = lt.lead_id WHERE l.uuid {inside}",
+            [wanted],
         ):
             tags[lead_uuid].append(name)
         return dict(changes=changes, consent=consent, visits=visits, rows=rows, tags=tags)
 
-    def _write_group(self, canonical, members, incoming, data, now) -> None:
+    def _write_group(self, canonical: str, members: list[str], data: dict, now: str) -> None:
+        incoming = self.incoming
         ours_rows = data["rows"]
         ordered = sorted(members, key=lambda u: (_captured(u, self.ours, incoming), u))
         rows = [r for u in ordered for r in (ours_rows.get(u), incoming.get(u)) if r]
-        base = ours_rows.get(canonical) or incoming[canonical]
+        base = ours_rows.get(canonical) or incoming.get(canonical)
+        if base is None:
+            return  # erased or gone since planning
         changes = [c for u in members for c in data["changes"][u]]
         consent = [c for u in members for c in data["consent"][u]]
         visits = [n for u in members for n in data["visits"][u]]
@@ -475,24 +634,34 @@ class _Merge:
             self.store, base, rows, changes, consent, visits, data["tags"].get(canonical, [])
         )
         conn = self.conn
+        old = ours_rows.get(canonical)
+        # The person keeps the lead number this laptop gave them, even when the copy from
+        # the other laptop (captured earlier) lends the lead its uuid.
+        reused = None
+        if old is None:
+            ours = sorted((ours_rows[u] for u in members if u in ours_rows), key=lambda r: r["id"])
+            reused = ours[0] if ours else None
         gone = [u for u in members if u != canonical and u in ours_rows]
+        if reused is not None:
+            gone.remove(reused["uuid"])
         if gone:
             marks = ", ".join("?" for _ in gone)
             conn.execute(f"DELETE FROM leads WHERE uuid IN ({marks})", gone)
-        old = ours_rows.get(canonical)
-        if old is None:
+        if old is None and reused is None:
             lead_id = insert_lead_row(conn, new_row)
             _set_tags(self.store, lead_id, new_tags)
             if not any(u in self.ours for u in members):
                 self.report.added += 1
                 self.report.added_uuids.append(canonical)
         else:
+            old = old or reused
             differs = {k: v for k, v in new_row.items() if not _same(k, old.get(k), v)}
-            old_tags = sorted(t.casefold() for t in data["tags"].get(canonical, []))
+            old_tags = sorted(t.casefold() for t in data["tags"].get(old["uuid"], []))
             update_lead_row(conn, old["id"], differs)
             if old_tags != sorted(t.casefold() for t in new_tags):
                 _set_tags(self.store, old["id"], new_tags)
-            if differs or old_tags != sorted(t.casefold() for t in new_tags):
+            # Our copy taking the other laptop's earlier one in counts as linked.
+            if reused is None and (differs or old_tags != sorted(t.casefold() for t in new_tags)):
                 self.report.updated += 1
         for alias in members:
             if alias != canonical and self.our_aliases.get(alias) != canonical:
@@ -503,6 +672,39 @@ class _Merge:
                 )
                 self.our_aliases[alias] = canonical
                 self.report.linked += 1
+
+    def duplicate_ids(self) -> list[tuple[int, int]]:
+        """The possible duplicates as lead numbers on this laptop, each pair once."""
+        found = []
+        for a, b in self.duplicates:
+            ids = [self._lead_id(u) for u in (a, b)]
+            if None not in ids and ids[0] != ids[1]:
+                found.append(tuple(sorted(ids)))
+        return sorted(set(found))
+
+    def _lead_id(self, lead_uuid: str) -> int | None:
+        target = self.our_aliases.get(lead_uuid, lead_uuid)
+        row = self.conn.execute(
+            "SELECT id FROM leads WHERE uuid = ? AND deleted_at IS NULL", [target]
+        ).fetchone()
+        return row[0] if row else None
+
+
+def _buckets(rows) -> tuple[dict[tuple, set[str]], dict[tuple, set[str]]]:
+    """Lead uuids by (event, badge) and by (event, e-mail)."""
+    by_badge: dict[tuple, set[str]] = defaultdict(set)
+    by_email: dict[tuple, set[str]] = defaultdict(set)
+    for row in rows:
+        if row["badge_norm"]:
+            by_badge[(row["event"], row["badge_norm"])].add(row["uuid"])
+        if row["email_norm"]:
+            by_email[(row["event"], row["email_norm"])].add(row["uuid"])
+    return by_badge, by_email
+
+
+def _bucket_order(item: tuple) -> tuple:
+    (event, key), _bucket = item
+    return (event or "", key)
 
 
 def _captured(lead_uuid: str, ours: dict, incoming: dict) -> str:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections import Counter
 from datetime import UTC, datetime
 
 from leadcap.store import model
@@ -148,14 +149,20 @@ def note_entries(notes: str | None) -> list[str]:
 
 def merge_notes(texts: list[str | None]) -> str | None:
     """The union of the entries of several copies of a lead's notes, each copy's order
-    kept, ordered by stamp where copies differ, without duplicates. The result does not
-    depend on the order of `texts`, and one copy comes back unchanged."""
+    kept, ordered by stamp where copies differ, without duplicates: an entry appears as
+    often as in the copy that has it most often (the same note typed twice in one minute
+    stays twice). The result does not depend on the order of `texts`, and one copy comes
+    back unchanged."""
     lists = [note_entries(t) for t in dict.fromkeys(t for t in texts if t)]
     if not lists:
         return None
     if len(lists) == 1:
         return "\n".join(lists[0])
-    positions, merged, seen = [0] * len(lists), [], set()
+    wanted: dict[str, int] = {}
+    for entries in lists:
+        for entry, count in Counter(entries).items():
+            wanted[entry] = max(wanted.get(entry, 0), count)
+    positions, merged, seen = [0] * len(lists), [], Counter()
     while True:
         heads = [lst[i] for lst, i in zip(lists, positions, strict=True) if i < len(lst)]
         if not heads:
@@ -164,8 +171,8 @@ def merge_notes(texts: list[str | None]) -> str | None:
         for n, lst in enumerate(lists):
             if positions[n] < len(lst) and lst[positions[n]] == entry:
                 positions[n] += 1
-        if entry not in seen:
-            seen.add(entry)
+        if seen[entry] < wanted[entry]:
+            seen[entry] += 1
             merged.append(entry)
     return "\n".join(merged)
 

@@ -17,9 +17,10 @@ from leadcap.store import model
 from leadcap.store.database import Store
 from leadcap.store.leads import LeadFilter, iter_leads
 
-# Review reasons that a corrected field clears by itself (see leads._VALIDATION_PREFIXES).
+# Review reasons that a corrected field clears by itself (see model.VALIDATION_PREFIXES).
 _FIELD_REASONS = {"e-mail ": ("email", "<e-mail>"), "phone ": ("phone", "<phone>"),
                   "mobile ": ("mobile", "<mobile>")}  # fmt: skip
+NO_COUNTRY = "(no country)"  # the end of a phone reason when no country was known
 
 
 def returning_visitors(store: Store, since: str, until: str) -> int:
@@ -74,6 +75,15 @@ def problems(lead: dict, command: str = "leadcap") -> list[dict]:
     if not lead["tags"]:
         add("tags", "no interest tag", "tag {id} <tag>")
     for reason in lead["review_reasons"]:
+        if reason.startswith(("phone ", "mobile ")) and reason.endswith(NO_COUNTRY):
+            # Not a typo: the number cannot be read without its country. One setting
+            # fixes every such lead (the lead's own country, `edit --country`, one).
+            add(
+                "review",
+                f"{reason}: set the country",
+                "config set country <JP|DE|...> --revalidate",
+            )
+            continue
         for prefix, (field, placeholder) in _FIELD_REASONS.items():
             if reason.startswith(prefix):
                 option = field.replace("_", "-")

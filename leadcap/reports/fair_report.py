@@ -33,7 +33,7 @@ from pathlib import Path
 from leadcap.errors import LeadcapError, UsageError
 from leadcap.export.grouping import exhibitor_spellings
 from leadcap.reports import stats
-from leadcap.reports.fair_words import LANGUAGES, WORDS
+from leadcap.reports.fair_words import LANGUAGES, SERVICE_KEYS, WORDS
 from leadcap.reports.worklist import UNRATED, default_due, service_days
 from leadcap.store import model
 from leadcap.store.database import Store
@@ -41,7 +41,6 @@ from leadcap.store.leads import LeadFilter, filter_sql
 
 FUNNEL = ("new", "contacted", "meeting", "offer", "won")
 VISIT_BUCKETS = ("1", "2", "3", "4", "5+")
-SERVICE_KEYS = ("in_time", "late", "open_overdue", "open_in_time")
 RATING_KEYS = (*model.RATINGS, UNRATED)
 
 

@@ -13,7 +13,7 @@ from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter, quote_sheetname
 
 from leadcap.export.safety import clean_xml
-from leadcap.reports.fair_report import SERVICE_KEYS
+from leadcap.reports.fair_words import SERVICE_KEYS
 from leadcap.reports.stats import NO_STAFF, ranked
 from leadcap.store import model
 

@@ -5,6 +5,9 @@ from __future__ import annotations
 
 LANGUAGES = ("en", "de", "ja")
 
+# How a lead did against its follow-up service level (`followup-days.*`).
+SERVICE_KEYS = ("in_time", "late", "open_overdue", "open_in_time")
+
 WORDS: dict[str, dict[str, str]] = {
     "en": {
         # sheet names (31 characters at most, no []:*?/\)

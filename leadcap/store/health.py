@@ -171,6 +171,7 @@ def check_orphans(store: Store) -> Finding:
 _UNDO_MISSING = (
     "device = ? AND command != 'undo' AND undone_by IS NULL"
     " AND lead_uuid NOT IN (SELECT uuid FROM leads)"
+    " AND lead_uuid NOT IN (SELECT alias_uuid FROM lead_aliases)"
 )
 
 
@@ -186,7 +187,7 @@ def check_undo_log(store: Store) -> Finding:
         "undo log",
         False,
         f"{rows[0]} command(s) that `leadcap undo` would revert point at {rows[1]} missing"
-        " lead(s) (erased, or merged into another lead), so undo would fail on them",
+        " lead(s) (gone without an alias to the lead they became), so undo would fail on them",
         "run `leadcap doctor --fix` to take them out of undo (their history is kept)",
         fixable=True,
     )
@@ -280,13 +281,6 @@ def fix(store: Store, findings: list[Finding], *, keep: int | None = None) -> Fi
     if not todo:
         return report
     report.backup = backup.auto_backup(store, "doctor-fix", keep=keep)
-    if todo & {"orphans", "foreign keys"}:
-        counts = orphan_counts(store)
-        with store.transaction():
-            for table, where in ORPHANS.items():
-                if counts.get(table):
-                    store.conn.execute(f"DELETE FROM {table} WHERE {where}")
-        report.actions += [f"deleted {n} orphaned row(s) from {t}" for t, n in counts.items()]
     if "undo log" in todo:
         with store.transaction():
             batches = store.conn.execute(
@@ -295,6 +289,13 @@ def fix(store: Store, findings: list[Finding], *, keep: int | None = None) -> Fi
                 [store.device],
             ).rowcount
         report.actions.append(f"took {batches} change(s) of missing leads out of undo")
+    if todo & {"orphans", "foreign keys"}:
+        counts = orphan_counts(store)
+        with store.transaction():
+            for table, where in ORPHANS.items():
+                if counts.get(table):
+                    store.conn.execute(f"DELETE FROM {table} WHERE {where}")
+        report.actions += [f"deleted {n} orphaned row(s) from {t}" for t, n in counts.items()]
     if "search index" in todo:
         with store.transaction():
             store.conn.execute("INSERT INTO leads_fts(leads_fts) VALUES('rebuild')")

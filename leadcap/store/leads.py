@@ -23,6 +23,9 @@ JSON_KEYS = (
     "uuid",
     "event",
     *model.LEAD_FIELDS,
+    "phone_e164",  # the phone and mobile in E.164 (+81312345678), null when not valid
+    "mobile_e164",
+    "country_code",  # ISO 3166 code of `country` as written (日本 -> JP)
     "rating",
     "tags",
     "consent",
@@ -50,7 +53,6 @@ _TAGS_SQL = (
 )
 # Validation reasons are recomputed whenever the field changes; other reasons (an
 # unparsed scan, a repaired keyboard layout) stay until someone marks the lead reviewed.
-_VALIDATION_PREFIXES = ("e-mail ", "phone ", "mobile ")
 # The change-log field of a rating that came from a session default, not from a person:
 # it fills an empty rating and never wins over a `rating` change (see laptops.replay).
 DEFAULT_RATING = "rating_default"
@@ -173,28 +175,7 @@ def _utc(timestamp: str) -> str:
 
 def _derived(store: Store, lead: dict, reasons: list[str]) -> dict:
     """Normalised copies for matching and sorting, and the review flag from validation."""
-    region = store.country
-    if lead.get("country") and len(lead["country"]) == 2 and lead["country"].isalpha():
-        region = lead["country"]
-    kept = [r for r in reasons if not r.startswith(_VALIDATION_PREFIXES)]
-    problems = [model.email_problem(lead.get("email"))]
-    phone_e164, problem = model.normalise_phone(lead.get("phone"), region)
-    problems.append(problem)
-    mobile_e164, problem = model.normalise_phone(lead.get("mobile"), region)
-    problems.append(problem and problem.replace("phone", "mobile", 1))
-    reasons = kept + [p for p in problems if p]
-    return {
-        "email_norm": model.normalise_email(lead.get("email")),
-        "phone_e164": phone_e164,
-        "mobile_e164": mobile_e164,
-        "badge_norm": model.fold(lead.get("badge_id")) or None,
-        "sort_key": model.sort_key(lead),
-        "search_text": model.search_text(
-            {**lead, "phone_e164": phone_e164, "mobile_e164": mobile_e164}
-        ),
-        "review_reasons": json.dumps(reasons, ensure_ascii=False),
-        "needs_review": 1 if reasons else 0,
-    }
+    return model.derived_columns(store.country, lead, reasons)
 
 
 def log_changes(
@@ -509,6 +490,49 @@ def note_line(store: Store, text: str) -> str:
     return f"[{store.now().strftime('%Y-%m-%d %H:%M')} {store.staff}] {text.strip()}"
 
 
+# -- phones validated again ----------------------------------------------------------
+
+_PHONE_FLAGGED = (
+    "deleted_at IS NULL AND needs_review = 1"
+    " AND (review_reasons LIKE '%\"phone %' OR review_reasons LIKE '%\"mobile %')"
+)
+
+
+def phone_flagged_count(store: Store) -> int:
+    """Live leads flagged for a phone or mobile number that did not validate."""
+    return store.conn.execute(f"SELECT COUNT(*) FROM leads WHERE {_PHONE_FLAGGED}").fetchone()[0]
+
+
+def revalidate_phones(store: Store) -> list[int]:
+    """Validate flagged phone numbers again (after `config set country`): those that now
+    read as numbers get their E.164 form and lose the flag. Logged as one command; as with
+    `edit --reviewed`, undo does not bring a flag back. Returns the leads whose numbers
+    all read now (others get the reason updated)."""
+    at = store.now().isoformat()
+    batch = store.new_batch()
+    fixed = []
+    with store.transaction():
+        ids = [r[0] for r in store.conn.execute(f"SELECT id FROM leads WHERE {_PHONE_FLAGGED}")]
+        for lead_id in ids:
+            lead = get_lead(store, lead_id)
+            derived = _derived(store, lead, lead["review_reasons"])
+            reasons = json.loads(derived["review_reasons"])
+            if reasons == lead["review_reasons"]:
+                continue
+            columns = {k: derived[k] for k in ("phone_e164", "mobile_e164", "search_text")}
+            columns.update(review_reasons=derived["review_reasons"])
+            columns.update(needs_review=derived["needs_review"], updated_at=at)
+            assignments = ", ".join(f"{name} = ?" for name in columns)
+            store.conn.execute(
+                f"UPDATE leads SET {assignments} WHERE id = ?", [*columns.values(), lead_id]
+            )
+            changes = [("review_reasons", lead["review_reasons"], reasons)]
+            log_changes(store, batch, lead["uuid"], changes, "revalidate", at)
+            if not any(r.startswith(("phone ", "mobile ")) for r in reasons):
+                fixed.append(lead_id)
+    return fixed
+
+
 # -- search -----------------------------------------------------------------------
 
 _TRIGRAM_SAFE = re.compile(r'"')
@@ -581,3 +605,18 @@ def today_and_hot(store: Store) -> tuple[int, int]:
         "SELECT COUNT(*) FROM leads WHERE rating = 'hot' AND deleted_at IS NULL"
     ).fetchone()[0]
     return today, hot
+
+
+def add_review_reasons(store: Store, lead_id: int | str, reasons: Iterable[str]) -> dict:
+    """Flag a lead for review with more reasons (as capture does: not a logged change,
+    since a logged `review_reasons` change means "reviewed" to the change log)."""
+    lead = get_lead(store, lead_id)
+    merged = list(lead["review_reasons"])
+    merged += [r for r in reasons if r not in merged]
+    if merged != lead["review_reasons"]:
+        with store.transaction():
+            store.conn.execute(
+                "UPDATE leads SET review_reasons = ?, needs_review = 1 WHERE id = ?",
+                [json.dumps(merged, ensure_ascii=False), lead["id"]],
+            )
+    return get_lead(store, lead["id"])

@@ -234,6 +234,38 @@ def m012_region_and_materials(db):
 
 
 @migrations()
+def m008_incremental_merge(db):
+    """Incremental merges and laptops that cannot be mistaken for each other. Each database
+    gets its own identity (a copy made by backup or snapshot keeps it; a database made
+    anew, or a cloned laptop's, has another). `merge_marks` remembers, per source database
+    and device, how far its change log and consent records were merged (their row ids and
+    the uid found there, so a restored or rewound source is noticed). `device_ids` keeps
+    the device ids this database has used, so a renamed laptop's history stays readable."""
+    import uuid
+    from datetime import UTC, datetime
+
+    now = datetime.now(UTC).isoformat(timespec="seconds")
+    db.execute(
+        "CREATE TABLE database_identity (id INTEGER PRIMARY KEY CHECK (id = 1),"
+        " uid TEXT NOT NULL, device TEXT, created_at TEXT NOT NULL)"
+    )
+    db.execute(
+        "INSERT INTO database_identity (id, uid, created_at) VALUES (1, ?, ?)",
+        [uuid.uuid4().hex, now],
+    )
+    db.execute(
+        "CREATE TABLE merge_marks (source_uid TEXT NOT NULL, source_device TEXT NOT NULL,"
+        " change_id INTEGER NOT NULL, change_uid TEXT, consent_id INTEGER NOT NULL,"
+        " consent_uid TEXT, tombstones INTEGER NOT NULL, aliases INTEGER NOT NULL,"
+        " merged_at TEXT NOT NULL, PRIMARY KEY (source_uid, source_device))"
+    )
+    db.execute(
+        "CREATE TABLE device_ids (device TEXT PRIMARY KEY, replaced_by TEXT,"
+        " reason TEXT, changed_at TEXT NOT NULL)"
+    )
+
+
+@migrations()
 def m009_journal_done(db):
     """The journal entries `recover` has imported, one row each (was one JSON list in
     settings, rewritten per entry: quadratic). A row is written in the same transaction
@@ -245,3 +277,42 @@ def m009_journal_done(db):
         " json_each(s.value) j WHERE s.key = 'journal_recovered' AND json_valid(s.value)"
     )
     db.execute("DELETE FROM settings WHERE key = 'journal_recovered'")
+
+
+@migrations()
+def m005_country_codes(db):
+    """A country written as a name (`日本`, `Deutschland`, `Allemagne`) was taken for no
+    country, so every phone of such a lead was flagged "not a phone number". Store the ISO
+    code beside the country as written, and validate those leads' phones again."""
+    import json
+
+    from leadcap.store import model
+
+    db.execute("ALTER TABLE leads ADD COLUMN country_code TEXT")
+    row = db.execute("SELECT value FROM settings WHERE key = 'country'").fetchone()
+    event_country = json.loads(row[0]) if row else None
+    columns = [c[1] for c in db.execute("PRAGMA table_info(leads)").fetchall()]
+    fields = [c for c in model.LEAD_FIELDS if c in columns]
+    rows = db.execute(
+        f"SELECT id, review_reasons, {', '.join(fields)} FROM leads WHERE country IS NOT NULL"
+    ).fetchall()
+    for lead_id, reasons, *values in rows:
+        lead = dict(zip(fields, values, strict=True))
+        derived = model.derived_columns(event_country, lead, json.loads(reasons or "[]"))
+        assignments = ", ".join(f"{name} = ?" for name in derived)
+        db.execute(f"UPDATE leads SET {assignments} WHERE id = ?", [*derived.values(), lead_id])
+
+
+@migrations()
+def m006_cards(db):
+    """Business cards (meishi): the card image, downscaled to what is readable, kept with
+    the lead so that backup, merge and sync carry it and forget and purge erase it. `uid`
+    is global like a change's; `fields` holds what was read, with a confidence per field."""
+    db.execute(
+        "CREATE TABLE cards (uid TEXT PRIMARY KEY, lead_uuid TEXT NOT NULL,"
+        " image BLOB NOT NULL, media_type TEXT NOT NULL, sha256 TEXT NOT NULL,"
+        " file_name TEXT, width INTEGER, height INTEGER, source TEXT NOT NULL,"
+        " fields TEXT NOT NULL DEFAULT '{}', added_at TEXT NOT NULL, staff TEXT, device TEXT)"
+    )
+    db.execute("CREATE INDEX idx_cards_lead ON cards(lead_uuid)")
+    db.execute("CREATE UNIQUE INDEX idx_cards_lead_image ON cards(lead_uuid, sha256)")

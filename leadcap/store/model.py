@@ -5,6 +5,8 @@ separate columns and are used for matching, searching and sorting only."""
 
 from __future__ import annotations
 
+import functools
+import json
 import re
 import unicodedata
 from typing import overload
@@ -38,7 +40,7 @@ RATINGS = ("hot", "warm", "cold")
 CONSENT_PURPOSES = ("followup", "marketing", "share")
 CONSENT_STATES = ("granted", "refused", "withdrawn", "not_asked")
 STATUSES = ("new", "contacted", "meeting", "offer", "won", "lost")
-SOURCES = ("manual", "vcard", "mecard", "bizcard", "url", "json", "kv", "badge", "unknown")
+SOURCES = ("manual", "vcard", "mecard", "bizcard", "url", "json", "kv", "badge", "unknown", "card")
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s.]{2,}$")
 _KATAKANA = re.compile(r"[\u30a1-\u30f6]")
@@ -119,6 +121,44 @@ def national_number(e164: str | None) -> str | None:
     except phonenumbers.NumberParseException:
         return None
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.NATIONAL)
+
+
+# Languages whose country names a vCard or MECARD from a fair visitor is likely to carry.
+COUNTRY_NAME_LOCALES = ("en", "de", "fr", "ja", "zh_Hans", "zh_Hant", "ko", "es", "it", "nl")
+
+
+@functools.cache
+def _country_names() -> tuple[dict[str, str], frozenset[str]]:
+    """Folded country name -> ISO 3166 code, from CLDR through babel (maintained; a hand
+    list would miss spellings), and the set of codes that exist."""
+    from babel import Locale
+    from babel.core import get_global
+
+    names: dict[str, str] = {}
+    for locale in COUNTRY_NAME_LOCALES:
+        for code, name in Locale.parse(locale).territories.items():
+            if len(code) == 2 and code.isalpha():
+                names.setdefault(fold(name), code)
+    for alias, targets in get_global("territory_aliases").items():
+        target = targets[0] if isinstance(targets, list | tuple) else targets
+        if len(alias) == 2 and alias.isalpha() and len(target) == 2:
+            names.setdefault(fold(alias), target)  # UK -> GB
+    return names, frozenset(names.values())
+
+
+def country_code(country: str | None) -> str | None:
+    """The ISO 3166 code of a country as written: `JP`, `jp`, `日本`, `Deutschland`,
+    `Allemagne` or `Germany`; None when it is no country CLDR knows. Only the code is
+    derived: the country stays stored as it was written."""
+    text = clean(country)
+    if not text:
+        return None
+    folded = fold(text).strip(" .")
+    names, codes = _country_names()
+    if len(folded) == 2 and folded.isascii() and folded.isalpha():
+        code = folded.upper()
+        return code if code in codes else names.get(folded)
+    return names.get(folded)
 
 
 def display_name(lead: dict) -> str:
@@ -250,3 +290,33 @@ def check_choice(value: str | None, choices: tuple[str, ...], what: str) -> str 
     if value not in choices:
         raise UsageError(f"unknown {what} {value!r}. Use one of: {', '.join(choices)}")
     return value
+
+
+# Review reasons that validation sets, and that a corrected field clears by itself.
+VALIDATION_PREFIXES = ("e-mail ", "phone ", "mobile ")
+
+
+def derived_columns(event_country: str | None, lead: dict, reasons: list[str]) -> dict:
+    """Normalised copies of a lead's fields for matching, sorting and search, and its
+    review reasons after validation. The lead's own country, written in any language, wins
+    over the event's default `event_country`."""
+    code = country_code(lead.get("country"))
+    region = code or event_country
+    kept = [r for r in reasons if not r.startswith(VALIDATION_PREFIXES)]
+    problems = [email_problem(lead.get("email"))]
+    phone_e164, problem = normalise_phone(lead.get("phone"), region)
+    problems.append(problem)
+    mobile_e164, problem = normalise_phone(lead.get("mobile"), region)
+    problems.append(problem and problem.replace("phone", "mobile", 1))
+    reasons = kept + [p for p in problems if p]
+    return {
+        "email_norm": normalise_email(lead.get("email")),
+        "phone_e164": phone_e164,
+        "mobile_e164": mobile_e164,
+        "badge_norm": fold(lead.get("badge_id")) or None,
+        "country_code": code,
+        "sort_key": sort_key(lead),
+        "search_text": search_text({**lead, "phone_e164": phone_e164, "mobile_e164": mobile_e164}),
+        "review_reasons": json.dumps(reasons, ensure_ascii=False),
+        "needs_review": 1 if reasons else 0,
+    }

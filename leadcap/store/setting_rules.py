@@ -34,7 +34,7 @@ class Setting:
 SETTINGS = (
     Setting("event", "event", "Event name, e.g. 'nano tech 2027'"),
     Setting("timezone", "event", "Event time zone, Area/City such as Asia/Tokyo"),
-    Setting("country", "event", "Default country for phone numbers: ISO code such as JP"),
+    Setting("country", "event", "Default country for phone numbers: JP, or a name (日本)"),
     Setting("tags", "event", "Predefined interest tags in key order: 'AI,Materials'"),
     Setting("exhibitors", "event", "Co-exhibitors of the pavilion: 'ACME GmbH,Fraunhofer IPA'"),
     Setting("badge-pattern", "event", "Regular expression a bare badge number matches"),
@@ -75,10 +75,14 @@ def check_timezone(value: str) -> str:
 
 
 def check_country(value: str) -> str:
-    value = value.strip().upper()
-    if len(value) != 2 or not value.isalpha():
-        raise UsageError(f"country {value!r} is not a two-letter ISO code like JP or DE")
-    return value
+    """An ISO code (`jp` -> `JP`), or a country name in a known language (`日本`,
+    `Deutschland`) as its code."""
+    code = model.country_code(value)
+    if code is None:
+        raise UsageError(
+            f"country {value.strip()!r} is not a country: give a two-letter ISO code like JP or DE"
+        )
+    return code
 
 
 def whole_number(key: str, value: object, minimum: int, example: int) -> int:

@@ -44,8 +44,7 @@ def load_device_config(app_dir: Path) -> dict:
             ) from None
     if not config.get("device"):
         edited_by_hand = bool(config)  # a file exists but has no id
-        host = socket.gethostname().split(".")[0] or "laptop"
-        config["device"] = f"{host}-{uuid.uuid4().hex[:6]}"
+        config["device"] = new_device_id()
         if edited_by_hand:
             save_device_config(app_dir, config)
         else:
@@ -53,6 +52,12 @@ def load_device_config(app_dir: Path) -> dict:
             config = _create_once(app_dir, config)
     config.setdefault("staff", os.environ.get("LEADCAP_STAFF") or os_user())
     return config
+
+
+def new_device_id() -> str:
+    """A fresh device id: the host name and a random suffix."""
+    host = socket.gethostname().split(".")[0] or "laptop"
+    return f"{host}-{uuid.uuid4().hex[:6]}"
 
 
 def _write_temporary(app_dir: Path, config: dict) -> Path:
