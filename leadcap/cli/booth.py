@@ -45,20 +45,6 @@ class Booth(QualifyActions):
         self.last_scan: tuple[str, float] | None = None
         self.started_after = history.last_change_id(self.store)
 
-    # -- the lead shown ---------------------------------------------------------------
-    @property
-    def lead(self) -> dict | None:
-        return self.session.last_lead
-
-    @lead.setter
-    def lead(self, lead: dict | None) -> None:
-        self.session.last_lead = lead
-
-    def say(self, message: str, *, warn: bool = False) -> None:
-        self.view.message, self.view.warning = message, warn
-        if warn:
-            self.display.bell()
-
     # -- input ------------------------------------------------------------------------
     def run(self, reader: keys.BurstReader) -> None:
         self.redraw()
@@ -163,31 +149,12 @@ class Booth(QualifyActions):
             return
         self.journal_id = None
         if outcome.kind == "command":
-            if not outcome.leads:
-                self.set_banner("nothing", "Scan a badge first")
-                self.say(before + f"! {outcome.message.capitalize()}.", warn=True)
-                self.mode = "ready"
-                return
-            self.view.lead = self.lead
-            self.say(before + outcome.message.capitalize() + " (saved).")
-            if self.lead is None:
-                self.mode = "ready"
+            self.show_command(outcome, before)
             return
         lead = outcome.lead
-        if outcome.kind == "duplicate":
-            first = outcome.first_seen or lead
-            detail = (
-                f"first captured {show_time(self.store, first['captured_at'])} by"
-                f" {first['captured_by']} on {first['device']} · visit {lead['visits']}"
-            )
-            self.set_banner("returning", detail)
-            self.display.bell()
-        elif any(item["needs_review"] for item in outcome.leads):
-            reasons = [r for item in outcome.leads for r in item["review_reasons"]]
-            self.set_banner("check", "; ".join(dict.fromkeys(reasons)))
-            self.display.bell()
-        else:
-            self.set_banner("new", f"lead #{lead['id']} saved · source {lead['source']}")
+        if lead is None:  # a scan always gives a lead; nothing to show otherwise
+            return
+        self.show_lead_banner(outcome, lead)
         message = before
         if len(outcome.leads) > 1:
             message += f"{len(outcome.leads)} leads from this scan: "
@@ -202,6 +169,35 @@ class Booth(QualifyActions):
         self.say(message.strip(), warn=bool(before))
         self.store.checkpoint()  # the visitor has their answer; tidy the WAL now
         self.store.reload_settings()  # consent texts and tags set meanwhile apply from now
+
+    def show_command(self, outcome: core.Capture, before: str) -> None:
+        """A command code: what it did to the lead shown, or that there was none."""
+        if not outcome.leads:
+            self.set_banner("nothing", "Scan a badge first")
+            self.say(before + f"! {outcome.message.capitalize()}.", warn=True)
+            self.mode = "ready"
+            return
+        self.view.lead = self.lead
+        self.say(before + outcome.message.capitalize() + " (saved).")
+        if self.lead is None:
+            self.mode = "ready"
+
+    def show_lead_banner(self, outcome: core.Capture, lead: dict) -> None:
+        """NEW LEAD, RETURNING VISITOR (when, by whom) or CHECK THIS SCAN (why)."""
+        if outcome.kind == "duplicate":
+            first = outcome.first_seen or lead
+            detail = (
+                f"first captured {show_time(self.store, first['captured_at'])} by"
+                f" {first['captured_by']} on {first['device']} · visit {lead['visits']}"
+            )
+            self.set_banner("returning", detail)
+            self.display.bell()
+        elif any(item["needs_review"] for item in outcome.leads):
+            reasons = [r for item in outcome.leads for r in item["review_reasons"]]
+            self.set_banner("check", "; ".join(dict.fromkeys(reasons)))
+            self.display.bell()
+        else:
+            self.set_banner("new", f"lead #{lead['id']} saved · source {lead['source']}")
 
     def poll_cards(self) -> bool:
         """Business cards saved into the `--cards` folder since: each attached to the badge
@@ -226,9 +222,6 @@ class Booth(QualifyActions):
                 self.mode = "qualify" if self.qualify_on else "ready"
             self.say(message, warn=bool(low))
         return bool(results)
-
-    def set_banner(self, kind: str, detail: str = "") -> None:
-        self.view.banner, self.view.detail = kind, detail
 
     # -- modes --------------------------------------------------------------------------
     def key_ready(self, key: str) -> str | None:

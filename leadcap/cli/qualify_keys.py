@@ -7,11 +7,14 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass
+from typing import Any
 
+from leadcap.cli.screen import View
 from leadcap.errors import LeadcapError, NotFound, UsageError
 from leadcap.intake import capture as core
 from leadcap.intake import terminal as keys
 from leadcap.store import history, model
+from leadcap.store.database import Store
 
 _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uff66-\uff9f]")
 
@@ -126,7 +129,35 @@ def describe_changes(changes: list[tuple]) -> str:
 
 
 class QualifyActions:
-    """The handlers named in QUALIFY_KEYS (a mix-in of Booth, which holds the state)."""
+    """The handlers named in QUALIFY_KEYS (a mix-in of Booth, which sets this state up)."""
+
+    session: Any  # leadcap.cli.scan.Session: the counts and the lead shown
+    store: Store
+    display: Any  # leadcap.cli.screen.Display
+    view: View
+    mode: str
+    line: LineEditor
+    help: bool
+    qualify_on: bool
+    purpose: str | None
+    journal_id: str | None
+    started_after: int
+
+    @property
+    def lead(self) -> dict | None:
+        return self.session.last_lead
+
+    @lead.setter
+    def lead(self, lead: dict | None) -> None:
+        self.session.last_lead = lead
+
+    def say(self, message: str, *, warn: bool = False) -> None:
+        self.view.message, self.view.warning = message, warn
+        if warn:
+            self.display.bell()
+
+    def set_banner(self, kind: str, detail: str = "") -> None:
+        self.view.banner, self.view.detail = kind, detail
 
     def apply(self, action: str, value: str | None, done: str) -> None:
         """One change to the lead shown, committed before the screen says so."""

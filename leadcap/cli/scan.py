@@ -82,6 +82,8 @@ class Session:
     def show(self, outcome: core.Capture) -> None:
         """The lead that codes and keys act on from now."""
         lead = outcome.lead
+        if lead is None:
+            return
         if lead["deleted"]:
             # An undone capture: codes go on to this session's previous visitor.
             self.last_lead = self.previous_lead(lead["id"])

@@ -7,9 +7,11 @@ Live, or as plain redrawn text on a dumb terminal. The loop that fills the View 
 
 from __future__ import annotations
 
+import io
 import os
 import sys
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from rich.console import Console, Group, RenderableType
 from rich.panel import Panel
@@ -17,6 +19,9 @@ from rich.table import Table
 from rich.text import Text
 
 from leadcap.store import model
+
+if TYPE_CHECKING:
+    from rich.live import Live
 
 # kind: (words, colours). Colours go when NO_COLOR is set; the words and bold stay.
 BANNERS = {
@@ -108,13 +113,12 @@ def lead_rows(lead: dict) -> list[tuple[str, str]]:
     return [(label, value) for label, value in rows if value or label in ("Name", "Company")]
 
 
-def _card(view: View, notes_room: int, height: int) -> RenderableType:
-    lead = view.lead
+def _card(view: View, lead: dict, notes_room: int, height: int) -> RenderableType:
     grid = Table.grid(padding=(0, 1))
     grid.add_column(style="dim", no_wrap=True)
     grid.add_column(overflow="ellipsis", no_wrap=True)
     for label, value in lead_rows(lead):
-        style = "bold" if label in ("Name", "Rating") else None
+        style = "bold" if label in ("Name", "Rating") else ""
         grid.add_row(label, Text(value, style=style))
     notes = (lead.get("notes") or "").splitlines()
     if notes and notes_room > 0:
@@ -166,12 +170,12 @@ def render(view: View, width: int, height: int, *, mono: bool = False) -> Render
         parts.append(Panel(body, title=view.panel_title, title_align="left", height=room))
     elif view.lead is not None:
         card_lines = len(lead_rows(view.lead)) + 2 + bool(view.lead.get("review_reasons"))
-        parts.append(_card(view, room - card_lines, room))
+        parts.append(_card(view, view.lead, room - card_lines, room))
     else:
         empty = Text("No lead shown. Scan a badge.", style="dim")
         parts.append(Panel(empty, height=room))
     parts.extend(hints)
-    message = Text(view.message or " ", style="bold" if view.warning else None)
+    message = Text(view.message or " ", style="bold" if view.warning else "")
     message.truncate(width * 2 - 1, overflow="ellipsis")
     if message.cell_len <= width:
         message.append("\n")  # the message has two lines of its own: nothing moves
@@ -204,17 +208,9 @@ def _input_line(view: View, width: int) -> Text:
 
 def plain_text(view: View) -> str:
     """The same screen as plain lines (tests, `TERM=dumb`, logs)."""
-    console = Console(width=80, height=24, color_system=None, record=True, file=_Null())
+    console = Console(width=80, height=24, color_system=None, record=True, file=io.StringIO())
     console.print(render(view, 80, 24, mono=True))
     return console.export_text()
-
-
-class _Null:
-    def write(self, _text: str) -> int:
-        return 0
-
-    def flush(self) -> None:
-        pass
 
 
 class Display:
@@ -229,7 +225,7 @@ class Display:
             self.console = Console(highlight=False, color_system=None, no_color=True)
         self.quiet = quiet
         self.mono = self.plain or no_color
-        self._live = None
+        self._live: Live | None = None
 
     def __enter__(self) -> Display:
         if not self.plain:

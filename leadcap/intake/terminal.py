@@ -152,13 +152,16 @@ class Win32KeySource:  # pragma: no cover - runs on Windows consoles only
     """The Windows console, through prompt_toolkit's console reader."""
 
     def __init__(self) -> None:
-        from prompt_toolkit.input.win32 import Win32Input
+        from prompt_toolkit.input.win32 import Win32Input  # type: ignore[attr-defined]
 
         self.input = Win32Input()
         self.closed = False
 
     def wait(self, timeout: float | None) -> bool:
-        from prompt_toolkit.eventloop.win32 import INFINITE, wait_for_handles
+        from prompt_toolkit.eventloop.win32 import (  # type: ignore[attr-defined]
+            INFINITE,
+            wait_for_handles,
+        )
 
         limit = INFINITE if timeout is None else int(timeout * 1000)
         return wait_for_handles([self.input.handle], limit) is not None
