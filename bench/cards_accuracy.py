@@ -20,7 +20,8 @@ import unicodedata
 from pathlib import Path
 
 _REPO = Path(__file__).resolve().parent.parent
-# shared/ lies beside the repository (a worktree one level deeper); $LEADCAP_MEISHI overrides.
+# shared/ lies beside the repository (a worktree one level deeper), else the copy in
+# tests/data/meishi; $LEADCAP_MEISHI overrides.
 CORPUS = next(
     (
         path
@@ -28,6 +29,7 @@ CORPUS = next(
             Path(os.environ.get("LEADCAP_MEISHI", "/nonexistent")),
             _REPO.parent / "shared" / "corpus" / "meishi",
             _REPO.parent.parent / "shared" / "corpus" / "meishi",
+            _REPO / "tests" / "data" / "meishi",  # the copy that ships with the tests
         )
         if path.is_dir()
     ),

@@ -203,3 +203,28 @@ def test_today_and_hot_agree_with_the_full_counts(store):
     leads.update_lead(store, lead["id"], {"deleted": True}, command="delete")
     full = leads.counts(store)
     assert leads.today_and_hot(store) == (full["today"], full["hot"]) == (2, 1)
+
+
+def test_booth_questions_one_after_the_other(booth, store):
+    from leadcap.store import questions
+
+    questions.add_question(store, "Timeframe", "single", choices=["now", "this year", "later"])
+    questions.add_question(store, "Budget", "yesno")
+    questions.add_question(store, "Remarks", "text")
+    shown = screen_after(booth, "scan:ID=A-1|NAME=Eva Roth", "q")
+    assert "Question 1 of 3" in shown and "2 this year" in shown and "q questions" in shown
+    shown = screen_after(booth, "2", "y")
+    assert "Question 3 of 3" in shown and "Timeframe ✓ · Budget ✓ · Remarks –" in shown
+    shown = screen_after(booth, "call in May", "\r")
+    assert "Questions done: Timeframe ✓ · Budget ✓ · Remarks ✓" in shown
+    answers = booth.lead["answers"]
+    assert (answers["Timeframe"], answers["Remarks"]) == ("this year", "call in May")
+
+
+def test_booth_a_scan_ends_the_questions(booth, store):
+    from leadcap.store import questions
+
+    questions.add_question(store, "Timeframe", "single", choices=["now", "later"])
+    screen_after(booth, "scan:ID=A-1|NAME=Eva Roth", "q")
+    shown = screen_after(booth, "scan:ID=A-2|NAME=Jan Weber")
+    assert "NEW LEAD" in shown and "Jan Weber" in shown and "Question" not in shown

@@ -14,19 +14,20 @@ from leadcap.cli.qualify_keys import (
     QUALIFY_KEYS,
     TAG_DIGITS,
     LineEditor,
-    QualifyActions,
 )
+from leadcap.cli.scan_questions import QuestionActions
 from leadcap.cli.screen import Display, KeyHint, View
 from leadcap.errors import LeadcapError
 from leadcap.intake import capture as core
 from leadcap.intake import terminal as keys
 from leadcap.store import history, model
+from leadcap.store.questions import CHOICE_TYPES
 
 REPEAT_WINDOW = 2.0  # s: the same code read again this soon is the scanner repeating itself
 STOP = "stop"
 
 
-class Booth(QualifyActions):
+class Booth(QuestionActions):
     """The state of the booth screen and what each scan and key does to it."""
 
     def __init__(self, session, defaults, display: Display, *, qualify: bool = True):
@@ -318,7 +319,7 @@ class Booth(QualifyActions):
         view.keys = self.key_hints()
         if self.help:
             view.panel_title, view.panel = "Keys", HELP
-        elif self.mode != "consent":
+        elif self.mode not in ("consent", "question"):
             view.panel = ""
         view.prompt, view.line, view.cursor = self.prompt()
         view.status = self.status()
@@ -329,8 +330,10 @@ class Booth(QualifyActions):
             "ready": "Scan a badge, or type a badge number / e-mail: ",
             "note": "Note: ",
             "tags": "Tag number: ",
+            "question": "Answer: ",
         }
-        if self.mode in prompts:
+        typed = self.mode != "question" or self.asked[self.question_at].type not in CHOICE_TYPES
+        if self.mode in prompts and typed:
             return prompts[self.mode], self.line.text, self.line.cursor
         if self.mode == "note_cancel":
             return "Note: ", self.line.text, None
@@ -346,11 +349,10 @@ class Booth(QualifyActions):
             for k, e in QUALIFY_KEYS.items()
             if e.handler == "rate"
         ]
-        first += [
-            KeyHint(k, e.label)
-            for k, e in QUALIFY_KEYS.items()
-            if e.handler not in ("rate", "ask_consent", "refuse", "pick_tag")
-        ]
+        hidden = {"rate", "ask_consent", "refuse", "pick_tag"}
+        if not self.has_questions():
+            hidden.add("ask_questions")
+        first += [KeyHint(k, e.label) for k, e in QUALIFY_KEYS.items() if e.handler not in hidden]
         first.append(KeyHint("Enter", "next"))
         consent = lead.get("consent", {})
         second = [

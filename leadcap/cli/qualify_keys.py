@@ -38,6 +38,7 @@ QUALIFY_KEYS: dict[str, Key] = {
     "s": Key("share", "ask_consent", "share"),
     "r": Key("refused", "refuse", "followup"),
     "t": Key("all tags", "pick_tag"),
+    "q": Key("questions", "ask_questions"),  # shown once the event has questions
     "u": Key("undo", "undo"),
     "?": Key("help", "toggle_help"),
 }
@@ -123,6 +124,8 @@ def describe_changes(changes: list[tuple]) -> str:
             said += [f"{p} consent {s}" for p, s in after.items() if before.get(p) != s]
         elif name == "visits":
             said.append(f"visit {new}")
+        elif name.startswith("answer:"):
+            said.append(f"the answer to {name[len('answer:') :]}")
         elif name != "review_reasons":
             said.append(name)
     return ", ".join(dict.fromkeys(said)) or "a change"

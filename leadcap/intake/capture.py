@@ -265,7 +265,8 @@ def revisit(
 
 def run_command_code(store: Store, code: str, last_lead: dict | None) -> Capture:
     """`LEADCAP:TAG:<name>`, `RATE:<rating>`, `CONSENT:<purpose>`, `NOTE:<text>`,
-    `PROMISE:<item>` (materials promised, for the draft e-mail), `UNDO`:
+    `PROMISE:<item>` (materials promised, for the draft e-mail), `ANSWER:<question>:<choice>`
+    (a qualifying question; a multi-choice answer gains the choice), `UNDO`:
     printed codes that let staff qualify the most recent lead without typing."""
     body = code[len(COMMAND_PREFIX) :]
     verb, _, argument = body.partition(":")
@@ -306,6 +307,8 @@ def run_command_code(store: Store, code: str, last_lead: dict | None) -> Capture
     elif verb == "PROMISE" and argument:
         lead = leads.add_material(store, lead_id, argument, command="scan code")
         message = f"promised {argument}"
+    elif verb == "ANSWER" and ":" in argument:
+        lead, message = _answer_code(store, lead_id, argument)
     else:
         check_command_code(code)
         raise UsageError(f"incomplete command code {code!r}")  # TAG/NOTE without text
@@ -323,9 +326,19 @@ def check_command_code(code: str) -> None:
     if verb not in COMMAND_VERBS or (verb in ("TAG", "NOTE", "PROMISE") and not argument.strip()):
         raise UsageError(
             f"unknown command code {code!r}. Use LEADCAP:TAG:<name>, LEADCAP:RATE:<hot|warm|cold>,"
-            " LEADCAP:CONSENT:<purpose>, LEADCAP:NOTE:<text>, LEADCAP:PROMISE:<item>"
-            " or LEADCAP:UNDO"
+            " LEADCAP:CONSENT:<purpose>, LEADCAP:NOTE:<text>, LEADCAP:PROMISE:<item>,"
+            " LEADCAP:ANSWER:<question>:<choice> or LEADCAP:UNDO"
         )
+
+
+def _answer_code(store: Store, lead_id: int, argument: str) -> tuple[dict, str]:
+    from leadcap.store import questions
+
+    name, _, choice = argument.partition(":")
+    lead = questions.answer(store, lead_id, name, [choice], command="scan code")
+    question = questions.get_question(store, name)
+    given = questions.show_answer(lead["answers"].get(question.name))
+    return lead, f"{question.name}: {given}"
 
 
 def most_recent_lead(store: Store) -> dict | None:
