@@ -7,12 +7,18 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from leadcap.intake.terminal import (
+    BACKSPACE,
+    CTRL_C,
     CUT_EOF,
     CUT_NESTED,
     CUT_OTHER,
     CUT_REST,
     CUT_SIZE,
+    DELETE,
+    HOME,
+    LEFT,
     BurstReader,
+    collapse_repeats,
     payloads_from_lines,
     vcard_open,
 )
@@ -96,6 +102,40 @@ def test_a_phrase_from_the_japanese_input_method_is_typing():
 
 def test_a_scanner_without_enter_suffix_still_scans():
     assert events(typed([("NT26-004211", 0.4)])) == [("scan", "NT26-004211")]
+
+
+def test_bracketed_paste_is_a_paste_never_a_scan():
+    note = "Wants samples\nof the sensor film " * 10
+    found = events(typed([("\x1b[200~" + note + "\x1b[201~", 0.4)]))
+    assert found == [("paste", note)]
+
+
+def test_arrow_and_editing_keys_are_named():
+    reader = typed([("ab\x1b[D\x1b[H\x1b[3~\x7f", 0.4)])
+    event = reader.next_event(timeout=2)
+    assert event.kind == "keys"
+    assert event.keys == ["a", "b", LEFT, HOME, DELETE, BACKSPACE]
+
+
+def test_ctrl_c_is_a_key_not_a_signal():
+    assert typed([("\x03", 0.4)]).next_event(timeout=2).keys == [CTRL_C]
+
+
+def test_a_double_read_in_one_burst_is_one_scan():
+    assert events(typed([("NT26-004211\rNT26-004211\r", 0.4)])) == [("scan", "NT26-004211")]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("A1\nA1", "A1"),
+        ("BEGIN:VCARD\nN:X\nEND:VCARD\nBEGIN:VCARD\nN:X\nEND:VCARD", "BEGIN:VCARD\nN:X\nEND:VCARD"),
+        ("A1\nB2", "A1\nB2"),
+        ("BEGIN:VCARD\nN:X\nEND:VCARD\nBEGIN:VCARD\nN:Y\nEND:VCARD", None),
+    ],
+)
+def test_collapse_repeats(text, expected):
+    assert collapse_repeats(text) == (expected or text)
 
 
 # -- piped input that never ends: a broken vCard is bounded -------------------------
