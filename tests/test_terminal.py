@@ -1,5 +1,3 @@
-import os
-import threading
 import time
 
 import pytest
@@ -18,24 +16,55 @@ from leadcap.intake.terminal import (
     HOME,
     LEFT,
     BurstReader,
+    FdKeySource,
     collapse_repeats,
     payloads_from_lines,
     vcard_open,
 )
 
 
-def typed(chunks):
-    """A pipe fed like a keyboard: (text, pause-after) pairs written in a thread."""
-    read_fd, write_fd = os.pipe()
+class ScriptedKeys(FdKeySource):
+    """Keys that arrive at set moments of a fake clock, parsed like a terminal's: the
+    reader's timing rules are tested without sleeping. `chunks` are (text, pause-after)
+    pairs, as a scanner or a person would send them; input ends after the last pause."""
 
-    def feed():
+    def __init__(self, chunks):
+        super().__init__(-1)
+        self.now = 0.0
+        moment = 0.0
+        self.arrivals = []
         for text, pause in chunks:
-            os.write(write_fd, text.encode())
-            time.sleep(pause)
-        os.close(write_fd)
+            self.arrivals.append((moment, text))
+            moment += pause
+        self.end = moment
 
-    threading.Thread(target=feed, daemon=True).start()
-    return BurstReader(read_fd, line_gap=0.15, burst_gap=0.03)
+    def clock(self) -> float:
+        return self.now
+
+    def wait(self, timeout):
+        if self.closed:
+            return True
+        due = self.arrivals[0][0] if self.arrivals else self.end
+        if timeout is None or due <= self.now + timeout:
+            self.now = max(self.now, due)
+            return True
+        self.now += timeout
+        return False
+
+    def read(self):
+        if not self.arrivals:
+            self.closed = True
+            self._parser.flush()
+            return self._take()
+        _, text = self.arrivals.pop(0)
+        self._parser.feed(text)
+        return self._take()
+
+
+def typed(chunks):
+    """A reader fed like a keyboard: (text, pause-after) pairs on a fake clock."""
+    keys = ScriptedKeys(chunks)
+    return BurstReader(keys, line_gap=0.15, burst_gap=0.03, clock=keys.clock)
 
 
 def events(reader):

@@ -18,7 +18,7 @@ import os
 import re
 import sys
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -213,8 +213,10 @@ class BurstReader:
         burst_gap: float = 0.05,
         vcard_wait: float = 3.0,
         min_scan_length: int = 2,
+        clock: Callable[[], float] = time.monotonic,
     ):
         self.source = FdKeySource(source) if isinstance(source, int) else source
+        self.clock = clock  # injectable, so tests replay timed keys without sleeping
         self.line_gap = line_gap
         self.burst_gap = burst_gap
         self.vcard_wait = vcard_wait
@@ -223,11 +225,11 @@ class BurstReader:
 
     def _read(self, timeout: float | None) -> list | None:
         """Tokens available within `timeout` ([] at end of input, None on time-out)."""
-        deadline = None if timeout is None else time.monotonic() + timeout
+        deadline = None if timeout is None else self.clock() + timeout
         while True:
             if self.source.closed:
                 return []
-            left = None if deadline is None else max(0.0, deadline - time.monotonic())
+            left = None if deadline is None else max(0.0, deadline - self.clock())
             if not self.source.wait(left):
                 return self.source.flush() or None
             tokens = self.source.read()
@@ -284,11 +286,11 @@ class BurstReader:
     def _rest_of_scan(self, text: str) -> str:
         """Further lines of the same scan: bursts within `line_gap`, and everything up to
         END:VCARD once a vCard has begun (scanners pause mid-card on long payloads)."""
-        deadline = time.monotonic() + self.vcard_wait
+        deadline = self.clock() + self.vcard_wait
         while True:
             wait = self.line_gap
             if vcard_open(text):
-                wait = max(self.line_gap, deadline - time.monotonic())
+                wait = max(self.line_gap, deadline - self.clock())
             more = self._read(wait) if wait > 0 else None
             if not more:
                 break
