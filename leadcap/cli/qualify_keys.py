@@ -51,6 +51,7 @@ h w c   rate hot / warm / cold          n   note: Enter saves, Esc cancels
 y m s   follow-up / marketing / share consent: shows the visitor the text,
         the same key again records it, r records a refusal
 r       the visitor refuses follow-up   u   take back the last change
+q       the event's qualifying questions, one after the other
 Enter   done. Then type a badge number or e-mail and Enter to add it by hand
 Ctrl-C  end the session                 LEADCAP: codes act on the lead shown
 Any key closes this help."""
