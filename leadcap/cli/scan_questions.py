@@ -9,6 +9,7 @@ from __future__ import annotations
 from leadcap.cli.qualify_keys import LineEditor, QualifyActions
 from leadcap.errors import LeadcapError
 from leadcap.intake import terminal as keys
+from leadcap.store import answers
 from leadcap.store import questions as core
 
 _ENTER = ("\r", "\n")
@@ -101,7 +102,7 @@ class QuestionActions(QualifyActions):
     def save_answer(self, question: core.Question, value: str) -> bool:
         assert self.lead is not None
         try:
-            self.lead = core.answer(
+            self.lead = answers.answer(
                 self.store, self.lead["id"], question.name, [value], command="scan"
             )
         except LeadcapError as error:
