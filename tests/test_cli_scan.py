@@ -183,3 +183,16 @@ def test_piped_vcard_cut_off_by_a_nested_begin_is_saved_raw_and_flagged(cli):
     assert leads["Sato"]["raw_payload"] == broken
     assert leads["Sato"]["review_reasons"][0].startswith("vCard cut off: a new BEGIN:VCARD")
     assert not leads["Weber"]["needs_review"]
+
+
+def test_a_failed_backup_before_the_session_warns_and_scanning_goes_on(cli, store, monkeypatch):
+    from leadcap.errors import LeadcapError
+    from leadcap.store import backups
+
+    def no_room(store, reason):
+        raise LeadcapError("no space left for the backup")
+
+    monkeypatch.setattr(backups, "auto_backup", no_room)
+    result = cli("scan", input="MECARD:N:Sato,Ken;EMAIL:ken@example.jp;;\n")
+    assert "Warning: no backup before this session (no space left" in result.stderr
+    assert cli.json("list")[0]["email"] == "ken@example.jp"

@@ -1,7 +1,6 @@
 """`leadcap scan`: the counter loop. A scan is saved first, shown second, qualified last,
 and qualifying never holds up the next visitor."""
 
-import contextlib
 import json
 import os
 import sys
@@ -254,6 +253,19 @@ def _staff_configured(ctx: typer.Context) -> bool:
     return bool(saved.get("staff"))
 
 
+def backup_before_session(store) -> None:
+    """An automatic backup before a scan session. Capturing matters more than the backup,
+    so a failed one does not stop the session, but staff are told."""
+    from leadcap.store.backups import auto_backup
+
+    try:
+        auto_backup(store, "scan")
+    except LeadcapError as error:
+        typer.echo(
+            f"Warning: no backup before this session ({error}). Scans are still saved.", err=True
+        )
+
+
 @handle_errors
 def scan(
     ctx: typer.Context,
@@ -308,7 +320,6 @@ def scan(
     saved before anything else; then h/w/c rates, digits tag, n notes, y records follow-up
     consent, u undoes, ? shows every key, Enter skips. Payloads starting LEADCAP: are
     command codes acting on the lead shown."""
-    from leadcap.store.backups import auto_backup
 
     store = open_db(ctx, create=True)
     if staff is not None:
@@ -324,8 +335,7 @@ def scan(
     interactive = from_file is None and not image and sys.stdin.isatty() and not as_json
     if interactive and staff is None and not _staff_configured(ctx):
         ask_staff(ctx, store)
-    with contextlib.suppress(LeadcapError):
-        auto_backup(store, "scan")
+    backup_before_session(store)
     session = Session(store, interactive=interactive, as_json=as_json)
     if cards is not None:
         from leadcap.intake.cards.watcher import CardFolderWatcher
