@@ -130,3 +130,18 @@ def test_a_file_failing_mid_merge_does_not_stop_the_next(store, tmp_path, monkey
     report = sync.sync_folder(store, folder)
     assert [p.name for p, _why in report.skipped] == ["leadcap-a.db"]
     assert [x["company"] for x in leads.iter_leads(store)] == ["Good"]
+
+
+def test_a_value_found_good_in_one_column_is_checked_again_in_another():
+    at = "2026-12-09T09:00:00+09:00"
+    change = ("u1", "b", "lead", "consent", None, '["a"]', "s", "d", at, "add", None, 1)
+    lead = {
+        "uuid": "lead",
+        "captured_at": at,
+        "captured_utc": at,
+        "updated_at": at,
+        "consent": "{}",
+    }
+    assert schema_check.lead_row_problem({**lead, "review_reasons": '["a"]'}) is None
+    assert schema_check.change_row_problem(change) == "consent is not valid JSON"
+    assert schema_check.lead_row_problem({**lead, "captured_at": "garbage"}) is not None

@@ -120,7 +120,7 @@ def lead_row_problem(row: dict) -> str | None:
         value = row.get(column)
         if isinstance(value, str) and (column, value) in _GOOD:
             continue
-        if _json_of(value, kind) is _BAD:
+        if not isinstance(value, str) or _json_of(value, kind) is _BAD:
             return f"{column} is not valid JSON"
         _remember(column, value)
     for column, value in row.items():
