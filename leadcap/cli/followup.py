@@ -19,6 +19,7 @@ from leadcap.reports import worklist as core
 from leadcap.store import model
 
 app = typer.Typer(
+    rich_markup_mode=None,
     pretty_exceptions_show_locals=False,
     invoke_without_command=True,
     no_args_is_help=False,
