@@ -1,8 +1,9 @@
 """Commands that add, find, show and change leads by hand."""
 
 import sys
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -46,7 +47,7 @@ def parse_consent(value: str | None) -> dict[str, str]:
     return dict.fromkeys(purposes, "granted")
 
 
-def lead_row(store, lead: dict) -> list:
+def lead_row(store, lead: model.Lead) -> list:
     flags = "review" if lead["needs_review"] else ""
     if lead["visits"] and lead["visits"] > 1:
         flags = f"{flags} x{lead['visits']}".strip()
@@ -65,17 +66,18 @@ def lead_row(store, lead: dict) -> list:
 LIST_COLUMNS = ["id", "captured", "name", "company", "email", "rating", "tags", "flags"]
 
 
-def print_leads(store, leads: list[dict], as_json: bool) -> None:
+def print_leads(store, leads: Sequence[model.Lead], as_json: bool) -> None:
     if as_json:
         print_json(leads)
     else:
         print_table(LIST_COLUMNS, [lead_row(store, lead) for lead in leads])
 
 
-def print_lead(store, lead: dict) -> None:
+def print_lead(store, lead: model.Lead) -> None:
     rows = [["name", model.list_name(lead, width=200)]]
+    fields: Mapping[str, Any] = lead  # shown key by key, whatever each value's type
     for key in core.JSON_KEYS:
-        value = lead[key]
+        value = fields[key]
         if key in ("captured_at", "updated_at"):
             value = show_time(store, value)
         elif key == "tags":
@@ -286,7 +288,7 @@ def edit(
     report(store, lead, as_json)
 
 
-def report(store, lead: dict, as_json: bool) -> None:
+def report(store, lead: model.Lead, as_json: bool) -> None:
     if as_json:
         print_json(lead)
     else:

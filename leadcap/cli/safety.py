@@ -142,7 +142,7 @@ def _problem_line(findings) -> str:
     return f"{len(bad)} problem(s): {', '.join(f.check for f in bad)}.{hint}"
 
 
-def print_leads_brief(store, found: list[dict]) -> None:
+def print_leads_brief(store, found: list[model.Lead]) -> None:
     rows = [
         [
             lead["id"],

@@ -27,7 +27,7 @@ class Session:
         self.as_json = as_json
         self.out = console() if interactive else None
         self.scans = self.new = self.duplicates = self.review = self.journaled = 0
-        self.last_lead: dict | None = None
+        self.last_lead: model.Lead | None = None
         self.last_journal_id: str | None = None
         self.layout_told = False
 
@@ -81,7 +81,7 @@ class Session:
                 "bold",
             )
 
-    def show_lead(self, outcome: core.Capture, lead: dict) -> None:
+    def show_lead(self, outcome: core.Capture, lead: model.Lead) -> None:
         name = model.label(lead)
         reading = f" ({lead['name_reading']})" if lead["name_reading"] else ""
         parts = [p for p in (lead["company"], lead["email"], lead["source"]) if p]

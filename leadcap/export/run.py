@@ -13,7 +13,7 @@ import os
 import shutil
 import sys
 import tempfile
-from collections.abc import Callable, Generator, Iterator
+from collections.abc import Callable, Generator, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TextIO
@@ -25,6 +25,7 @@ from leadcap.export.grouping import (
     group_order,
     lead_groups,
 )
+from leadcap.store import model
 from leadcap.store.database import Store
 from leadcap.store.leads import LeadFilter, iter_leads
 from leadcap.store.private import make_private_dirs
@@ -66,7 +67,7 @@ def marked_uuids(store: Store, profile: str) -> set[str]:
     return {row[0] for row in rows}
 
 
-def select_leads(store: Store, selection: Selection) -> Generator[dict, None, None]:
+def select_leads(store: Store, selection: Selection) -> Generator[model.Lead, None, None]:
     """The selected leads in export order: the list filters (LeadFilter), then `--new`."""
     skip = marked_uuids(store, selection.profile) if selection.new_only else set()
     for lead in iter_leads(store, selection.filter, order=ORDER):
@@ -87,7 +88,7 @@ class _Recorder:
         self.progress = progress
         self.total: int | None = None
 
-    def __call__(self) -> Iterator[dict]:
+    def __call__(self) -> Iterator[model.Lead]:
         count = 0
         for lead in select_leads(self.store, self.selection):
             self.uuids[lead["uuid"]] = None
@@ -239,14 +240,17 @@ def export_csv(
     check_lang(lang)
     e164 = _e164_numbers(store) if format != "leadcap" else {}
 
-    def leads(source) -> Iterator[dict]:
+    def leads(source: Callable[[], Iterable[model.Lead]]) -> Iterator[model.Lead]:
         """CRM layouts get the E.164 numbers the store computed (with the event's country)."""
         for lead in source():
             numbers = e164.get(lead["uuid"])
             if numbers:
-                lead = dict(lead)
-                for key, number in zip(("phone_e164", "mobile_e164"), numbers, strict=True):
-                    lead[key] = lead.get(key) or number
+                phone, mobile = numbers
+                lead = {
+                    **lead,
+                    "phone_e164": lead["phone_e164"] or phone,
+                    "mobile_e164": lead["mobile_e164"] or mobile,
+                }
             yield lead
 
     if path is None or is_stdout(path):
@@ -374,15 +378,15 @@ class _GroupSpools:
         self.directory = directory
         self.paths: dict[str, Path] = {}
 
-    def add(self, group: str, lead: dict) -> None:
+    def add(self, group: str, lead: model.Lead) -> None:
         path = self.paths.setdefault(group, self.directory / f"{len(self.paths)}.jsonl")
         # 0600: the spool holds every group's leads, raw payloads included.
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
         with open(fd, "a", encoding="utf-8") as out:
             out.write(json.dumps(lead, ensure_ascii=False) + "\n")
 
-    def reader(self, group: str) -> Callable[[], Iterator[dict]]:
-        def read() -> Iterator[dict]:
+    def reader(self, group: str) -> Callable[[], Iterator[model.Lead]]:
+        def read() -> Iterator[model.Lead]:
             with self.paths[group].open(encoding="utf-8") as lines:
                 for line in lines:
                     yield json.loads(line)

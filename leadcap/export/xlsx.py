@@ -14,11 +14,11 @@ import json
 import math
 import tempfile
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TextIO
+from typing import Any, TextIO
 
 from . import sheetxml
 from .columns import (
@@ -46,7 +46,7 @@ MAX_DATA_ROWS = 1_048_575  # Excel's 1,048,576 rows less the header row
 LINK_LIMIT: int | None = None
 MAX_WIDTH = 60
 
-LeadSource = Callable[[], Iterable[dict]] | Iterable[dict]
+LeadSource = Callable[[], Iterable[Mapping[str, Any]]] | Iterable[Mapping[str, Any]]
 
 
 @dataclass
@@ -74,7 +74,7 @@ class _Spool:
         self.path = Path(directory) / name
         self._out: TextIO | None = None
 
-    def add(self, lead: dict) -> None:
+    def add(self, lead: Mapping[str, Any]) -> None:
         if self._out is None:
             self._out = self.path.open("a", encoding="utf-8")
         self._out.write(json.dumps(lead, ensure_ascii=False, default=str) + "\n")
@@ -84,7 +84,7 @@ class _Spool:
             self._out.close()
             self._out = None
 
-    def __call__(self) -> Iterator[dict]:
+    def __call__(self) -> Iterator[Mapping[str, Any]]:
         self.close()
         if not self.path.exists():
             return
@@ -93,7 +93,7 @@ class _Spool:
                 yield json.loads(line)
 
 
-def _rereadable(leads: LeadSource, tmpdir: str) -> Callable[[], Iterable[dict]]:
+def _rereadable(leads: LeadSource, tmpdir: str) -> Callable[[], Iterable[Mapping[str, Any]]]:
     if callable(leads):
         return leads
     if iter(leads) is not leads:  # a list, tuple or other re-iterable collection
@@ -132,7 +132,9 @@ class _LinkBudget:
         self.group_rows: Counter = Counter()
         self.per_sheet: Counter = Counter()  # (group, n-th sheet of the group) -> links
 
-    def allow(self, lead: dict, groups: list[str]) -> tuple[str | None, str | None] | bool | None:
+    def allow(
+        self, lead: Mapping[str, Any], groups: list[str]
+    ) -> tuple[str | None, str | None] | bool | None:
         """(the e-mail's link target, the website's), None for a value that stays text;
         False: the lead has links but no room; None: it has none."""
         sheets = [(g, self.group_rows[g] // self.row_limit) for g in groups]
@@ -173,7 +175,9 @@ class _Survey:
 _FIXED_WIDTH = {"datetime": 16, "date": 10, "bool": 6, "status": 10}
 
 
-def _survey(leads: Iterable[dict], groups_of, words, lang, tz, links: _LinkBudget) -> _Survey:
+def _survey(
+    leads: Iterable[Mapping[str, Any]], groups_of, words, lang, tz, links: _LinkBudget
+) -> _Survey:
     survey = _Survey(widths=[display_width(c.label(lang)) + 3 for c in LEAD_COLUMNS])
     widths = survey.widths
     columns = [
@@ -323,7 +327,7 @@ def write_workbook(
         source = _rereadable(leads, tmpdir)
         names = dict(exhibitors or {})
 
-        def groups_of(lead: dict) -> list[str]:
+        def groups_of(lead: Mapping[str, Any]) -> list[str]:
             if split_by is None:
                 return [words["leads"]]
             return lead_groups(lead, split_by, words, names)

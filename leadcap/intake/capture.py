@@ -42,17 +42,17 @@ class Capture:
     `saved` is False when the scan is nowhere (database and journal both failed)."""
 
     kind: str
-    leads: list[dict] = field(default_factory=list)
+    leads: list[model.Lead] = field(default_factory=list)
     message: str = ""
     source: str | None = None
     warnings: list[str] = field(default_factory=list)
     keyboard_layout: str | None = None
-    first_seen: dict | None = None  # for a duplicate: the lead as it was before this visit
+    first_seen: model.Lead | None = None  # for a duplicate: the lead as it was before this visit
     journal_id: str | None = None
     saved: bool = True
 
     @property
-    def lead(self) -> dict | None:
+    def lead(self) -> model.Lead | None:
         return self.leads[-1] if self.leads else None
 
 
@@ -68,7 +68,7 @@ def capture(
     payload: bytes | str,
     *,
     defaults: SessionDefaults | None = None,
-    last_lead: dict | None = None,
+    last_lead: model.Lead | None = None,
     allow_forgotten: bool = False,
     received_at: str | None = None,
     last_journal_id: str | None = None,
@@ -169,7 +169,7 @@ def _raw_identity(raw: str) -> dict:
     return {"badge_id": text if len(text) <= 64 else None, "email": found and found.group()}
 
 
-def find_same_person(store: Store, fields: dict) -> dict | None:
+def find_same_person(store: Store, fields: dict) -> model.Lead | None:
     """The live lead of the same person in this event: same badge id, else same e-mail."""
     event_sql = "event IS ?"
     for column, value in (
@@ -188,7 +188,7 @@ def find_same_person(store: Store, fields: dict) -> dict | None:
     return None
 
 
-def count_visit(store: Store, lead: dict, defaults: SessionDefaults) -> dict:
+def count_visit(store: Store, lead: model.Lead, defaults: SessionDefaults) -> model.Lead:
     """Another visit of a known person: counted once per scan on this device, logged, and
     the session's defaults added (never overwriting a rating someone already gave)."""
     now = store.now().isoformat()
@@ -212,7 +212,7 @@ def count_visit(store: Store, lead: dict, defaults: SessionDefaults) -> dict:
 
 def revisit(
     store: Store,
-    lead: dict,
+    lead: model.Lead,
     fields: dict,
     *,
     tags: list[str] | None = None,
@@ -220,7 +220,7 @@ def revisit(
     consent: dict[str, str] | None = None,
     note: str | None = None,
     command: str = "add",
-) -> tuple[dict, list[str]]:
+) -> tuple[model.Lead, list[str]]:
     """`add` for someone already captured: the same rule as a scan. The visit is counted,
     fields that are empty on the lead are filled (nothing is overwritten), tags added, a
     rating given only if there is none, consent recorded, the note appended; all as one
@@ -256,7 +256,7 @@ def revisit(
 # -- command codes ----------------------------------------------------------------
 
 
-def run_command_code(store: Store, code: str, last_lead: dict | None) -> Capture:
+def run_command_code(store: Store, code: str, last_lead: model.Lead | None) -> Capture:
     """`LEADCAP:TAG:<name>`, `RATE:<rating>`, `CONSENT:<purpose>`, `NOTE:<text>`,
     `PROMISE:<item>` (materials promised, for the draft e-mail), `UNDO`:
     printed codes that let staff qualify the most recent lead without typing."""
@@ -306,7 +306,7 @@ def run_command_code(store: Store, code: str, last_lead: dict | None) -> Capture
     return Capture("command", [lead], f"{message} on lead {lead['id']}")
 
 
-def most_recent_lead(store: Store) -> dict | None:
+def most_recent_lead(store: Store) -> model.Lead | None:
     row = store.conn.execute(
         "SELECT id FROM leads WHERE device = ? AND deleted_at IS NULL ORDER BY id DESC LIMIT 1",
         [store.device],
@@ -317,7 +317,7 @@ def most_recent_lead(store: Store) -> dict | None:
 # -- qualifying ---------------------------------------------------------------------
 
 
-def qualify(store: Store, lead: dict, action: str, value: str | None = None) -> dict:
+def qualify(store: Store, lead: model.Lead, action: str, value: str | None = None) -> model.Lead:
     """One quick qualify step on a just-scanned lead: `rate`, `tag` (a predefined tag's
     number or a name), `note`, `consent`. Committed before it returns."""
     if action == "rate":
@@ -417,7 +417,7 @@ def read_journal(path: Path) -> list[dict]:
 class RecoverReport:
     imported: int = 0
     already: int = 0
-    leads: list[dict] = field(default_factory=list)
+    leads: list[model.Lead] = field(default_factory=list)
     damaged: list[tuple[int, int]] = field(default_factory=list)  # (offset, bytes) skipped
     not_applied: list[str] = field(default_factory=list)  # why an entry changed nothing
 
@@ -505,7 +505,7 @@ def _payload(entry: dict):
     return payload
 
 
-def _bound_lead(store: Store, entry: dict, scans: dict) -> dict | None:
+def _bound_lead(store: Store, entry: dict, scans: dict) -> model.Lead | None:
     """The lead a journaled code or qualify step was meant for."""
     lead_uuid = entry.get("lead_uuid")
     scan = entry.get("scan")

@@ -69,7 +69,7 @@ def current_uuid(store: Store, lead_uuid: str) -> str:
         seen.add(lead_uuid)
 
 
-def undo(store: Store) -> tuple[list[dict], list[tuple[str, str | None, str | None]]]:
+def undo(store: Store) -> tuple[list[model.Lead], list[tuple[str, str | None, str | None]]]:
     """Revert the most recent not-yet-undone command made on this device, on every lead it
     touched (a tag merge changes many). Repeatable: each call goes one command further back.
     Returns the leads as they are now and the (field, old, new) changes that were reverted.
@@ -107,7 +107,7 @@ def undo(store: Store) -> tuple[list[dict], list[tuple[str, str | None, str | No
     return reverted, [tuple(r[1:]) for r in rows]
 
 
-def _revert(store: Store, rows: list, undo_batch: str) -> list[dict]:
+def _revert(store: Store, rows: list, undo_batch: str) -> list[model.Lead]:
     """Put back the old values of one command's change rows; the leads as they are now."""
     for _lead_uuid, name, old, new in rows:
         if name == "tags" and old and new:
