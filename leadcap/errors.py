@@ -21,3 +21,11 @@ class DatabaseError(LeadcapError):
 
 class DatabaseBusy(DatabaseError):
     pass
+
+
+class CardError(LeadcapError):
+    """A business-card image that cannot be read or stored."""
+
+
+class OcrUnavailable(CardError):
+    """No OCR engine is installed (the `ocr` extra)."""

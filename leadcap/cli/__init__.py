@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from leadcap import __version__
-from leadcap.cli import attendees, identity, leads, safety, scan, setup, tags
+from leadcap.cli import attendees, cards, identity, leads, safety, scan, setup, tags
 from leadcap.cli import export as export_cli
 from leadcap.cli import followup as followup_cli
 from leadcap.cli import imports as imports_cli
@@ -92,6 +92,7 @@ app.add_typer(attendees.app, name="attendees")
 app.add_typer(export_cli.app, name="export")
 app.add_typer(imports_cli.app, name="import")
 app.add_typer(qr_cli.app, name="qr")
+app.add_typer(cards.app, name="cards")
 
 
 def _command_name(info) -> str:

@@ -35,6 +35,12 @@ Output = Annotated[Path | None, typer.Option("--output", "-o", help="File to wri
 Force = Annotated[
     bool, typer.Option("--force", help="Replace the output file(s) if they already exist")
 ]
+WithCards = Annotated[
+    bool,
+    typer.Option(
+        "--with-cards", help="Business-card images in a folder beside the file, linked per lead"
+    ),
+]
 Lang = Annotated[
     str, typer.Option(help="Headings and values (rating, status, consent, yes/no): en, de or ja")
 ]
@@ -133,6 +139,7 @@ def xlsx(
     force: Force = False,
     new: New = False,
     profile: Profile = "default",
+    with_cards: WithCards = False,
 ) -> None:
     """Write a follow-up workbook (Excel), hot leads first.
 
@@ -155,6 +162,8 @@ def xlsx(
         raise UsageError("--files needs --split-by: tag, exhibitor, staff or rating")
     elif output is not None:
         raise UsageError("give either -o FILE (one workbook) or --files DIR (one per group)")
+    if files is not None and with_cards:
+        raise UsageError("--with-cards works with one workbook (-o FILE), not with --files")
     if _empty(store, selection):
         return
     with _ProgressBar() as progress:
@@ -167,7 +176,7 @@ def xlsx(
         else:
             result = exporting.export_xlsx(
                 store, path, selection, split_by=split_by, lang=lang, filters=described,
-                progress=progress, force=force,
+                progress=progress, force=force, with_cards=with_cards,
             )  # fmt: skip
     _report(result, folder=files)
 
@@ -195,6 +204,7 @@ def csv(
     force: Force = False,
     new: New = False,
     profile: Profile = "default",
+    with_cards: WithCards = False,
 ) -> None:
     """Write a CSV file, in leadcap's layout or for a CRM import.
 
@@ -211,11 +221,14 @@ def csv(
         raise UsageError(f"--lang applies to the leadcap layout; {format} needs its own words")
     if output is not None and not exporting.is_stdout(output):
         exporting.check_output(output, "csv", force=force)
+    if with_cards and (output is None or exporting.is_stdout(output)):
+        raise UsageError("--with-cards needs a file (-o leads.csv): the cards go beside it")
     if _empty(store, selection):
         return
     result = exporting.export_csv(
-        store, output, selection, delimiter=delimiter, format=format, lang=lang, force=force
-    )
+        store, output, selection, delimiter=delimiter, format=format, lang=lang, force=force,
+        with_cards=with_cards,
+    )  # fmt: skip
     _report(result)
 
 
@@ -231,6 +244,9 @@ def vcf(
     force: Force = False,
     new: New = False,
     profile: Profile = "default",
+    with_cards: Annotated[
+        bool, typer.Option("--with-cards", help="Include the business card as the PHOTO")
+    ] = False,
 ) -> None:
     """Write a .vcf file with a card per lead, for phones and address books.
 
@@ -246,4 +262,8 @@ def vcf(
     exporting.check_output(path, "vcf", force=force)
     if _empty(store, selection):
         return
-    _report(exporting.export_vcf(store, path, selection, version=version, force=force))
+    _report(
+        exporting.export_vcf(
+            store, path, selection, version=version, force=force, with_cards=with_cards
+        )
+    )

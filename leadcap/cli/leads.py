@@ -220,10 +220,24 @@ def list_(
 
 
 @handle_errors
-def show(ctx: typer.Context, lead_id: LeadId, *, as_json: JsonOption = False) -> None:
+def show(
+    ctx: typer.Context,
+    lead_id: LeadId,
+    *,
+    card: Annotated[
+        bool,
+        typer.Option("--card", help="Open the lead's business card (prints its path)"),
+    ] = False,
+    as_json: JsonOption = False,
+) -> None:
     """Show every field of one lead."""
     store = open_db(ctx)
     lead = core.get_lead(store, lead_id)
+    if card:
+        from leadcap.cli.cards import show_lead_card
+
+        show_lead_card(ctx, lead)
+        return
     if as_json:
         print_json(lead)
     else:

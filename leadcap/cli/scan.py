@@ -5,7 +5,7 @@ import contextlib
 import json
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -13,6 +13,9 @@ from leadcap.cli.common import console, handle_errors, json_leads, open_db, show
 from leadcap.errors import LeadcapError, UsageError
 from leadcap.intake import capture as core
 from leadcap.store import model
+
+if TYPE_CHECKING:
+    from leadcap.intake.cards.watcher import CardFolderWatcher
 
 LAYOUT_NAMES = {"de": "German", "jp": "Japanese"}
 RATING_KEYS = {"h": "hot", "w": "warm", "c": "cold"}
@@ -30,6 +33,7 @@ class Session:
         self.last_lead: model.Lead | None = None
         self.last_journal_id: str | None = None
         self.layout_told = False
+        self.cards: CardFolderWatcher | None = None  # with `scan --cards DIR`
 
     def say(self, text: str, style: str | None = None, end: str = "\n") -> None:
         text = visible(text)  # lead data may hold escape sequences
@@ -59,6 +63,8 @@ class Session:
         if outcome.lead:
             # After LEADCAP:UNDO hid a capture, codes go to the newest live lead instead.
             self.last_lead = None if outcome.lead["deleted"] else outcome.lead
+            if self.cards and outcome.kind in ("new", "duplicate"):
+                self.cards.badge_scanned(self.last_lead)
         if outcome.kind == "new":
             self.new += len(outcome.leads)
         elif outcome.kind == "duplicate":
@@ -103,6 +109,20 @@ class Session:
                 self.say("  Notes: " + first["notes"].replace("\n", " | "))
         for reason in lead["review_reasons"]:
             self.say(f"  ! needs review: {reason}")
+
+    def poll_cards(self) -> None:
+        """Read card images that arrived in the `--cards` folder and show what they gave."""
+        if self.cards is None:
+            return
+        for result in self.cards.import_new(self.store):
+            if result.error:
+                self.say(f"! card {result.path.name}: {result.error}", "bold")
+                continue
+            lead, how = result.lead, "attached to" if not result.created else "new lead"
+            self.say(f"▣ card {result.path.name}: {how} #{lead['id']} {model.label(lead)}", "bold")
+            low = result.reading.fields.low_confidence()
+            if low:
+                self.say(f"  ! check against the card: {', '.join(low)}")
 
     def prompt(self) -> None:
         tags = self.store.setting("tags") or []
@@ -272,8 +292,9 @@ def interactive_loop(session: Session, defaults, *, qualify: bool, line_gap: flo
             if pending_scan is not None:
                 payload, pending_scan = pending_scan, None
             else:
-                event = reader.next_event()
+                event = reader.next_event(timeout=1.0 if session.cards else None)
                 if event is None:
+                    session.poll_cards()
                     continue
                 if event.kind == "eof":
                     break
@@ -292,8 +313,9 @@ def interactive_loop(session: Session, defaults, *, qualify: bool, line_gap: flo
 def qualify_until_next(session: Session, reader) -> str | None:
     """Read qualify keys until Enter; a scan ends qualifying and is returned for processing."""
     while True:
-        event = reader.next_event()
+        event = reader.next_event(timeout=1.0 if session.cards else None)
         if event is None:
+            session.poll_cards()
             continue
         if event.kind == "eof":
             return None
@@ -365,6 +387,14 @@ def scan(
     as_json: Annotated[
         bool, typer.Option("--json", help="Print each scan's result as JSON")
     ] = False,
+    cards: Annotated[
+        Path | None,
+        typer.Option(
+            "--cards",
+            metavar="DIR",
+            help="Read business cards saved into DIR while scanning (by a card scanner)",
+        ),
+    ] = None,
 ) -> None:
     """Capture leads from a badge scanner, a pipe, a file or photos.
 
@@ -384,6 +414,10 @@ def scan(
     with contextlib.suppress(LeadcapError):
         auto_backup(store, "scan")
     session = Session(store, interactive=interactive, as_json=as_json)
+    if cards is not None:
+        from leadcap.intake.cards.watcher import CardFolderWatcher
+
+        session.cards = CardFolderWatcher(cards)
     try:
         if image:
             if not image_scan(session, image, defaults):

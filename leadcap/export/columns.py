@@ -76,6 +76,7 @@ LEAD_COLUMNS: tuple[Column, ...] = (
     _col("needs_review", "bool", "Needs review", "Prüfen", "要確認"),
     _col("review_reasons", "list", "Review reasons", "Prüfgründe", "確認理由"),
     _col("source", "text", "Source", "Quelle", "取得元"),
+    _col("card", "file", "Card", "Visitenkarte", "名刺"),
     _col("id", "code", "ID", "ID", "ID"),
     _col("uuid", "text", "UUID", "UUID", "UUID"),
 )

@@ -87,13 +87,14 @@ class _Recorder:
         self.uuids: dict[str, None] = {}
         self.progress = progress
         self.total: int | None = None
+        self.cards: CardFiles | None = None
 
     def __call__(self) -> Iterator[model.Lead]:
         count = 0
         for lead in select_leads(self.store, self.selection):
             self.uuids[lead["uuid"]] = None
             count += 1
-            yield lead
+            yield self.cards.attach(lead) if self.cards else lead
         self.total = count if self.total is None else self.total
 
     def report(self, done: int) -> None:
@@ -192,10 +193,55 @@ def _write_atomically(path: Path, write: Callable[[Path], object]):
     return result
 
 
-def _exported(store: Store, selection: Selection, write) -> ExportResult:
+class CardLead(model.Lead, total=False):
+    """An exported lead with its business card (`--with-cards`): not part of the JSON
+    contract, only of the export files."""
+
+    card: str  # the image file, relative to the export file
+    card_photo: bytes  # the image itself, for the vCard PHOTO
+
+
+class CardFiles:
+    """Business cards for `--with-cards`: each exported lead's card image is written once
+    into `folder` (beside the export file) and named in the lead's `card` value as a path
+    relative to the export file; `photo` also hands the image bytes on (vCard PHOTO)."""
+
+    def __init__(self, store: Store, folder: Path | None, *, photo: bool = False):
+        from leadcap.intake.cards.storage import lead_uuids_with_cards
+
+        self.store, self.folder, self.photo = store, folder, photo
+        self.index = lead_uuids_with_cards(store)
+        self.written: set[str] = set()
+
+    def attach(self, lead: model.Lead) -> CardLead | model.Lead:
+        from leadcap.intake.cards.storage import card_file_name, card_image
+
+        uid = self.index.get(lead["uuid"])
+        if uid is None:
+            return lead
+        with_card: CardLead = {**lead}
+        if self.folder is not None:
+            name = card_file_name(lead)
+            if uid not in self.written:
+                self.folder.mkdir(parents=True, exist_ok=True)
+                (self.folder / name).write_bytes(card_image(self.store, uid))
+                self.written.add(uid)
+            with_card["card"] = f"{self.folder.name}/{name}"
+        if self.photo:
+            with_card["card_photo"] = card_image(self.store, uid)
+        return with_card
+
+
+def cards_folder(path: Path) -> Path:
+    """Where `--with-cards` puts the images: `leads-cards/` beside `leads.xlsx`."""
+    return path.parent / f"{path.stem}-cards"
+
+
+def _exported(store: Store, selection: Selection, write, cards=None) -> ExportResult:
     """Run `write(recorder, now)` in a read snapshot, then mark what it wrote."""
     now = store.now()
     recorder = _Recorder(store, selection)
+    recorder.cards = cards
     with _Snapshot(store):
         result = write(recorder, now)
     result.exported_at = now.isoformat()
@@ -231,6 +277,7 @@ def export_csv(
     lang: str = "en",
     force: bool = False,
     stream: TextIO | None = None,
+    with_cards: bool = False,
 ) -> ExportResult:
     """Write the selection as CSV (leadcap's layout or a CRM import layout). `path` None or
     "-" writes to `stream` (standard output)."""
@@ -273,7 +320,8 @@ def export_csv(
         )
         return ExportResult(paths=[path], total=total, counts={path.name: total})
 
-    return _exported(store, selection, write)
+    cards = CardFiles(store, cards_folder(path)) if with_cards else None
+    return _exported(store, selection, write, cards)
 
 
 def _e164_numbers(store: Store) -> dict[str, tuple[str | None, str | None]]:
@@ -286,7 +334,13 @@ def _e164_numbers(store: Store) -> dict[str, tuple[str | None, str | None]]:
 
 
 def export_vcf(
-    store: Store, path: Path, selection: Selection, *, version="3.0", force: bool = False
+    store: Store,
+    path: Path,
+    selection: Selection,
+    *,
+    version="3.0",
+    force: bool = False,
+    with_cards: bool = False,
 ) -> ExportResult:
     """Write the selection as one .vcf file for phones and address books."""
     from leadcap.export.vcard import write_vcf
@@ -300,7 +354,8 @@ def export_vcf(
         total = _write_atomically(path, lambda tmp: write_vcf(tmp, source(), version=version))
         return ExportResult(paths=[path], total=total, counts={path.name: total})
 
-    return _exported(store, selection, write)
+    cards = CardFiles(store, None, photo=True) if with_cards else None
+    return _exported(store, selection, write, cards)
 
 
 def check_lang(lang: str) -> None:
@@ -325,9 +380,11 @@ def export_xlsx(
     filters: dict[str, str] | None = None,
     progress: Progress | None = None,
     force: bool = False,
+    with_cards: bool = False,
 ) -> ExportResult:
     """One workbook: a summary sheet, then one lead sheet or one per `split_by` group.
-    A single workbook is for the organiser, so it holds every selected lead."""
+    A single workbook is for the organiser, so it holds every selected lead. `with_cards`
+    writes the card images into a folder beside it, linked from each lead's row."""
     from leadcap.export.xlsx import write_workbook
 
     check_xlsx_options(split_by, lang)
@@ -350,7 +407,8 @@ def export_xlsx(
             cut_uuids=list(summary.cut_uuids),
         )  # fmt: skip
 
-    return _exported(store, selection, write)
+    cards = CardFiles(store, cards_folder(path)) if with_cards else None
+    return _exported(store, selection, write, cards)
 
 
 def _event(store: Store) -> dict:

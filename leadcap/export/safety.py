@@ -116,6 +116,15 @@ def is_safe_url(url: str | None) -> bool:
     return url_target(url) is not None
 
 
+_CARD_PATH = re.compile(r"^[\w.\-]+/lead-\d+-card(?:-\d+)?\.jpg$", re.ASCII)
+
+
+def is_safe_card_path(path: str | None) -> bool:
+    """True for the relative card-image path leadcap writes (`leads-cards/lead-12-card.jpg`),
+    the only relative link it makes."""
+    return path is not None and bool(_CARD_PATH.match(path))
+
+
 def is_safe_email(addr: str | None) -> bool:
     """True for a plain `local@domain` address that can become a `mailto:` link."""
     if not addr or len(addr) > 254:

@@ -138,6 +138,14 @@ def card_lines(lead: Mapping[str, Any], version: str = "3.0") -> list[str]:  # n
     if get("uuid"):
         uid = f"urn:uuid:{get('uuid')}" if version == "4.0" else get("uuid")
         lines.append(f"UID:{e(uid)}")
+    if lead.get("card_photo"):
+        import base64
+
+        data = base64.b64encode(lead["card_photo"]).decode("ascii")
+        if version == "4.0":
+            lines.append(f"PHOTO:data:image/jpeg;base64,{data}")
+        else:
+            lines.append(f"PHOTO;ENCODING=b;TYPE=JPEG:{data}")
     lines.append("END:VCARD")
     return lines
 

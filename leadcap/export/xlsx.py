@@ -29,7 +29,7 @@ from .columns import (
     value_labels,
 )
 from .grouping import SPLIT_KEYS, group_order, lead_groups
-from .safety import mailto_target, url_target
+from .safety import is_safe_card_path, mailto_target, url_target
 from .sheetxml import (
     EXCEL_LINKS_PER_SHEET,
     EXCEL_MAX_URL,
@@ -134,17 +134,18 @@ class _LinkBudget:
 
     def allow(
         self, lead: Mapping[str, Any], groups: list[str]
-    ) -> tuple[str | None, str | None] | bool | None:
-        """(the e-mail's link target, the website's), None for a value that stays text;
-        False: the lead has links but no room; None: it has none."""
+    ) -> tuple[str | None, str | None, str | None] | bool | None:
+        """(the e-mail's link target, the website's, the card file's), None for a value
+        that stays text; False: the lead has links but no room; None: it has none."""
         sheets = [(g, self.group_rows[g] // self.row_limit) for g in groups]
         self.group_rows.update(groups)
         mailto, url = mailto_target(lead.get("email")), url_target(lead.get("website"))
         safe = (
             mailto if mailto and len(mailto) <= EXCEL_MAX_URL else None,
             url if url and len(url) <= EXCEL_MAX_URL else None,
+            lead["card"] if is_safe_card_path(lead.get("card")) else None,
         )
-        needed = bool(safe[0]) + bool(safe[1])
+        needed = bool(safe[0]) + bool(safe[1]) + bool(safe[2])
         if not needed:
             return None
         if needed * len(groups) > self.left or any(

@@ -16,9 +16,9 @@ from .columns import LEAD_COLUMNS, joined, value_labels
 from .sheetxml import STYLE_IDS, column_letter, text_cell
 
 STYLE = {name: f' s="{n}"' for name, n in STYLE_IDS.items()}
-_TEXT, _INT, _BOOL, _DATETIME, _DATE, _EMAIL, _URL = range(7)
+_TEXT, _INT, _BOOL, _DATETIME, _DATE, _EMAIL, _URL, _FILE = range(8)
 _KIND = {"int": _INT, "bool": _BOOL, "datetime": _DATETIME, "date": _DATE, "email": _EMAIL,
-         "url": _URL}  # fmt: skip
+         "url": _URL, "file": _FILE}  # fmt: skip
 
 
 def as_text(value: object) -> str | None:
@@ -56,10 +56,10 @@ class LeadRows:
             self.plan.append((column.key, consent, column_letter(i), kind, style, words))
 
     def __call__(
-        self, lead: Mapping[str, Any], r: int, links: list | None, safe=(None, None)
+        self, lead: Mapping[str, Any], r: int, links: list | None, safe=(None, None, None)
     ) -> str:
-        """`links` collects (cell, target) for the e-mail and website with the link targets
-        in `safe` (see xlsx._LinkBudget.allow); None: no links."""
+        """`links` collects (cell, target) for the e-mail, website and card file with the
+        link targets in `safe` (see xlsx._LinkBudget.allow); None: no links."""
         row = str(r)
         cells = [f'<row r="{row}">']
         add = cells.append
@@ -86,6 +86,9 @@ class LeadRows:
                 add(text_cell(ref, value, STYLE["link"]))
             elif links is not None and kind == _URL and safe[1]:
                 links.append((ref, safe[1]))
+                add(text_cell(ref, value, STYLE["link"]))
+            elif links is not None and kind == _FILE and safe[2]:
+                links.append((ref, safe[2]))  # relative: the card file beside the workbook
                 add(text_cell(ref, value, STYLE["link"]))
             else:
                 add(text_cell(ref, value if value.__class__ is str else as_text(value) or ""))

@@ -60,7 +60,26 @@ def set_aside_bad_rows(source) -> list[str]:
     source.consent = keep(source.consent, 1, schema_check.consent_row_problem, "consent")
     source.visits = keep(source.visits, 0, schema_check.visit_row_problem, "visits")
     source.aliases = [a for a in source.aliases if a[0] not in bad_leads and a[1] not in bad_leads]
+    source.cards = keep(source.cards, 1, card_row_problem, "card")
     return rejected
+
+
+# A card image as leadcap keeps it is a few hundred KB; anything far larger is not one.
+CARD_MAX_BYTES = 2_000_000
+
+
+def card_row_problem(row: tuple) -> str | None:
+    """Why a `cards` row (merge.CARD_COLUMNS) is not one leadcap wrote, or None."""
+    uid, lead_uuid, image, media_type = row[:4]
+    if not isinstance(uid, str) or not isinstance(lead_uuid, str):
+        return "ids are not text"
+    if not isinstance(image, bytes) or not image.startswith(b"\xff\xd8"):
+        return "the image is not a JPEG"
+    if len(image) > CARD_MAX_BYTES:
+        return f"the image is {len(image):,} bytes"
+    if media_type != "image/jpeg":
+        return f"media type {_short(media_type)}"
+    return None
 
 
 def _short(value) -> str:

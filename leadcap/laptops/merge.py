@@ -31,6 +31,7 @@ from leadcap.laptops.replay import change_key, lead_state
 # Re-exported: callers and tests have always found these here.
 from leadcap.laptops.replay import merge_notes as merge_notes
 from leadcap.laptops.replay import note_entries as note_entries
+from leadcap.laptops.source import CARD_COLUMNS as CARD_COLUMNS
 from leadcap.laptops.source import CHANGE_COLUMNS as CHANGE_COLUMNS
 from leadcap.laptops.source import CONSENT_COLUMNS as CONSENT_COLUMNS
 from leadcap.laptops.source import (
@@ -68,6 +69,7 @@ class MergeReport:
     forgotten_skipped: int = 0
     erased: int = 0
     new_changes: int = 0
+    new_cards: int = 0
     dry_run: bool = False
     unchanged: bool = False  # nothing new since the last merge: skipped after its header
     added_uuids: list[str] = field(default_factory=list)
@@ -77,7 +79,14 @@ class MergeReport:
 
     @property
     def changed(self) -> bool:
-        return bool(self.added or self.updated or self.linked or self.erased or self.new_changes)
+        return bool(
+            self.added
+            or self.updated
+            or self.linked
+            or self.erased
+            or self.new_changes
+            or self.new_cards
+        )
 
     def as_dict(self) -> dict:
         return {
@@ -88,11 +97,21 @@ class MergeReport:
             "forgotten_skipped": self.forgotten_skipped,
             "erased": self.erased,
             "new_changes": self.new_changes,
+            "new_cards": self.new_cards,
             "dry_run": self.dry_run,
             "nothing_new": self.unchanged,
             "possible_duplicates": [list(pair) for pair in self.possible_duplicates],
             "rejected": self.rejected,
         }
+
+
+def _new_cards(conn, store: Store) -> bool:
+    """Whether the source holds card images we lack (its merge mark does not count them)."""
+    tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+    if "cards" not in tables:
+        return False
+    theirs = {r[0] for r in conn.execute("SELECT uid FROM cards")}
+    return bool(theirs - {r[0] for r in store.conn.execute("SELECT uid FROM cards")})
 
 
 class OtherEvent(SourceError):
@@ -119,11 +138,12 @@ def merge_file(
         header = read_header(conn)
         check_event(store, header, path, any_event=any_event)
         mark = stored_mark(store.conn, header)
-        if mark is not None and mark == header.position():
+        if mark is not None and mark == header.position() and not _new_cards(conn, store):
             return MergeReport(path, dry_run=dry_run, unchanged=True)
         since = resume_point(conn, mark)
         known = dict(store.conn.execute("SELECT alias_uuid, lead_uuid FROM lead_aliases"))
-        source = read_rows(conn, path, header, since=since, known_aliases=known)
+        cards = {r[0] for r in store.conn.execute("SELECT uid FROM cards")}
+        source = read_rows(conn, path, header, since=since, known_aliases=known, known_cards=cards)
     return merge_source(store, source, dry_run=dry_run, before_write=before_write)
 
 
@@ -266,6 +286,10 @@ class _Merge:
                 self.raised.append((lead_uuid, device, count, last_at))
         affected = {c[2] for c in self.new_changes} | {c[1] for c in self.new_consent}
         affected |= {v[0] for v in self.raised}
+        # Card images: append-only like the change log, one row per image and lead.
+        have = self._existing("cards", [c[0] for c in src.cards])
+        self.new_cards = [c for c in src.cards if c[1] not in skipped and c[0] not in have]
+        self.report.new_cards = len(self.new_cards)
         self.source_aliases = [
             (a, t) for a, t, _at in src.aliases if a not in skipped and t not in skipped
         ]
@@ -397,6 +421,7 @@ class _Merge:
         rows, then the rest and the mark. Each leaves every lead agreeing with its log,
         so stopping between two of them loses nothing: the next merge goes on from there."""
         busy = self.todo or self.new_changes or self.new_consent or self.raised or self.undone
+        busy = busy or self.new_cards
         if (busy or self.new_tombstones) and before_write is not None and not dry_run:
             before_write()
         if self.new_tombstones:
@@ -444,6 +469,12 @@ class _Merge:
                     raise _DryRun
         except _DryRun:
             pass
+
+    def write_cards(self) -> None:
+        marks = ", ".join("?" for _ in CARD_COLUMNS.split(","))
+        self.conn.executemany(
+            f"INSERT OR IGNORE INTO cards ({CARD_COLUMNS}) VALUES ({marks})", self.new_cards
+        )
 
     def write_tombstones(self) -> None:
         self.conn.executemany(
@@ -546,6 +577,7 @@ class _Merge:
 
     def write_rest(self, rows: list, now: str) -> None:
         self.insert_rows(rows)
+        self.write_cards()  # with the mark, so a merge stopped before reads them again
         self.conn.executemany(
             "UPDATE changes SET undone_by = ? WHERE uid = ? AND undone_by IS NULL", self.undone
         )

@@ -30,6 +30,10 @@ CHANGE_COLUMNS = (
 CONSENT_COLUMNS = (
     "uid, lead_uuid, purpose, status, recorded_at, staff, device, method, text_version"
 )
+CARD_COLUMNS = (
+    "uid, lead_uuid, image, media_type, sha256, file_name, width, height, source, fields,"
+    " added_at, staff, device"
+)
 SQLITE_HEADER = b"SQLite format 3\x00"
 # A list of keys as one JSON parameter: `WHERE uuid IN_KEYS` with `keys(uuids)`. Neither
 # a temporary table (a write per key) nor a statement per key.
@@ -83,6 +87,7 @@ class Source:
     undone: list[tuple] | None = None  # (undone_by, uid) marks on rows read earlier
     tags: dict[str, list[str]] = field(default_factory=dict)  # lead uuid -> tag names
     rejected: list[str] = field(default_factory=list)  # rows with bad values, set aside
+    cards: list[tuple] = field(default_factory=list)  # CARD_COLUMNS, those we lack
 
 
 def keys(values) -> str:
@@ -254,12 +259,28 @@ def read_rows(
     *,
     since: tuple[int, int] | None,
     known_aliases: dict[str, str],
+    known_cards: set[str] | frozenset[str] = frozenset(),
 ) -> Source:
-    """The source's rows (`_rows`), with rows holding values no leadcap writes set aside
-    and listed in `rejected`."""
+    """The source's rows (`_rows`) and the card images not in `known_cards`, with rows
+    holding values no leadcap writes set aside and listed in `rejected`."""
     source = _rows(conn, path, header, since=since, known_aliases=known_aliases)
+    source.cards = read_cards(conn, known_cards)
     source.rejected = foreign.set_aside_bad_rows(source)
     return source
+
+
+def read_cards(conn: sqlite3.Connection, known: set[str] | frozenset[str]) -> list[tuple]:
+    """The source's card rows whose uid is not `known` (images are large: the uids are
+    read first, then only the missing rows). Cards are read whatever the merge mark says:
+    a card attached without a field change moves no mark."""
+    if "cards" not in _tables(conn):
+        return []
+    missing = [r[0] for r in conn.execute("SELECT uid FROM cards") if r[0] not in known]
+    if not missing:
+        return []
+    return conn.execute(
+        f"SELECT {CARD_COLUMNS} FROM cards WHERE uid {IN_KEYS}", [keys(missing)]
+    ).fetchall()
 
 
 def _rows(

@@ -22,7 +22,7 @@ from leadcap.store import model, schema_check, tombstones
 from leadcap.store.database import Store
 
 # Tables keyed by the lead's uuid; lead_tags (by id) and attendees (by badge) are separate.
-_UUID_TABLES = ("changes", "consent_records", "visits", "export_marks")
+_UUID_TABLES = ("changes", "consent_records", "visits", "export_marks", "cards")
 
 
 @dataclass

@@ -581,3 +581,18 @@ def counts(store: Store) -> dict:
         today_bounds(store),
     ).fetchone()
     return dict(zip(("leads", "deleted", "needs_review", "hot", "today"), row, strict=True))
+
+
+def add_review_reasons(store: Store, lead_id: int | str, reasons: Iterable[str]) -> model.Lead:
+    """Flag a lead for review with more reasons (as capture does: not a logged change,
+    since a logged `review_reasons` change means "reviewed" to the change log)."""
+    lead = get_lead(store, lead_id)
+    merged = list(lead["review_reasons"])
+    merged += [r for r in reasons if r not in merged]
+    if merged != lead["review_reasons"]:
+        with store.transaction():
+            store.conn.execute(
+                "UPDATE leads SET review_reasons = ?, needs_review = 1 WHERE id = ?",
+                [json.dumps(merged, ensure_ascii=False), lead["id"]],
+            )
+    return get_lead(store, lead["id"])

@@ -301,3 +301,18 @@ def m005_country_codes(db):
         derived = model.derived_columns(event_country, lead, json.loads(reasons or "[]"))
         assignments = ", ".join(f"{name} = ?" for name in derived)
         db.execute(f"UPDATE leads SET {assignments} WHERE id = ?", [*derived.values(), lead_id])
+
+
+@migrations()
+def m006_cards(db):
+    """Business cards (meishi): the card image, downscaled to what is readable, kept with
+    the lead so that backup, merge and sync carry it and forget and purge erase it. `uid`
+    is global like a change's; `fields` holds what was read, with a confidence per field."""
+    db.execute(
+        "CREATE TABLE cards (uid TEXT PRIMARY KEY, lead_uuid TEXT NOT NULL,"
+        " image BLOB NOT NULL, media_type TEXT NOT NULL, sha256 TEXT NOT NULL,"
+        " file_name TEXT, width INTEGER, height INTEGER, source TEXT NOT NULL,"
+        " fields TEXT NOT NULL DEFAULT '{}', added_at TEXT NOT NULL, staff TEXT, device TEXT)"
+    )
+    db.execute("CREATE INDEX idx_cards_lead ON cards(lead_uuid)")
+    db.execute("CREATE UNIQUE INDEX idx_cards_lead_image ON cards(lead_uuid, sha256)")

@@ -41,7 +41,7 @@ RATINGS = ("hot", "warm", "cold")
 CONSENT_PURPOSES = ("followup", "marketing", "share")
 CONSENT_STATES = ("granted", "refused", "withdrawn", "not_asked")
 STATUSES = ("new", "contacted", "meeting", "offer", "won", "lost")
-SOURCES = ("manual", "vcard", "mecard", "bizcard", "url", "json", "kv", "badge", "unknown")
+SOURCES = ("manual", "vcard", "mecard", "bizcard", "url", "json", "kv", "badge", "unknown", "card")
 
 
 class Lead(TypedDict):
