@@ -8,7 +8,7 @@ from leadcap.cli.common import FILTER_OPTIONS
 from leadcap.store.leads import LeadFilter, iter_leads
 
 ROOT = typer.main.get_command(app)
-FILTER_FLAGS = {f"--{name}" for name in FILTER_OPTIONS}
+FILTER_FLAGS = {f"--{name.replace('_', '-')}" for name in FILTER_OPTIONS}
 
 
 def options_of(*path: str) -> set[str]:

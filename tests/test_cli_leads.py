@@ -1,4 +1,5 @@
 import json
+import types
 import typing
 
 import pytest
@@ -53,6 +54,8 @@ def test_json_contract(cli):
 
 def _fits(value, hint) -> bool:
     """Whether a JSON value has the type a `model.Lead` annotation gives its key."""
+    if typing.get_origin(hint) is types.UnionType:
+        return any(_fits(value, option) for option in typing.get_args(hint))
     if typing.get_origin(hint) is list:
         return isinstance(value, list) and all(_fits(v, typing.get_args(hint)[0]) for v in value)
     if typing.get_origin(hint) is dict:
@@ -65,7 +68,12 @@ def _fits(value, hint) -> bool:
 
 def test_show_json_has_exactly_the_lead_type_keys(cli):
     cli("add", "--family-name", "山田", "--tag", "AI", "--consent", "followup", "--phone", "x")
+    cli("questions", "add", "Cooperation", "--type", "multi", "--choices", "R&D,Job")
+    cli("questions", "add", "Staff", "--type", "number")
+    cli("answer", "1", "Cooperation", "R&D")
+    cli("answer", "1", "Staff", "12")
     lead = cli.json("show", "1")
+    assert lead["answers"] == {"Cooperation": ["R&D"], "Staff": 12}
     hints = typing.get_type_hints(model.Lead)
     assert list(lead) == list(hints) == list(JSON_KEYS)
     assert {key for key, value in lead.items() if not _fits(value, hints[key])} == set()

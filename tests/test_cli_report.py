@@ -29,7 +29,7 @@ def test_stats_json_keys_are_stable(cli, fair):
     assert list(cli.json("stats")) == [
         "as_of", "timezone", "since", "until", "total", "today", "needs_review",
         "returning_visitors", "per_rating", "untagged", "consent_granted", "consent_rate",
-        "per_day", "per_hour", "per_staff", "per_tag", "per_exhibitor",
+        "per_day", "per_hour", "per_staff", "per_tag", "per_exhibitor", "per_answer",
     ]  # fmt: skip
 
 

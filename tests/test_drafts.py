@@ -311,3 +311,41 @@ def test_an_mbox_run_removes_the_drafts_of_an_eml_run(cli, fair, tmp_path):
     result, files = run(cli, tmp_path, "--mbox")
     assert files == [] and (tmp_path / "out" / "drafts.mbox").exists()
     assert "Removed 3 outdated draft(s)" in result.stdout
+
+
+ANSWER_TEMPLATE = """Subject: {answer:Cooperation} at {event}
+
+{salutation},
+[if Cooperation=R&D]
+We would be glad to plan a joint research project.
+[end]
+[if cooperation=distribution]
+Our distribution terms are attached.
+[end]
+[if Decision maker]
+Decision maker: {answer:Decision maker}
+[end]
+Regards
+"""
+
+
+def test_a_template_has_a_paragraph_per_answer(cli, fair, tmp_path):
+    from leadcap.store import questions
+
+    questions.add_question(fair, "Cooperation", "multi", choices=["R&D", "Distribution"])
+    questions.add_question(fair, "Decision maker", "yesno")
+    questions.answer(fair, 3, "Cooperation", ["R&D"])
+    questions.answer(fair, 2, "Cooperation", ["Distribution", "R&D"])
+    questions.answer(fair, 2, "Decision maker", ["yes"])
+    template = tmp_path / "answers.txt"
+    template.write_text(ANSWER_TEMPLATE, encoding="utf-8")
+    files = run(cli, tmp_path, "--template", str(template))[1]
+    jane, anna = read(files[2]), read(files[1])
+    assert jane["Subject"] == "R&D at nano tech 2027"
+    assert jane.get_content() == (
+        "Dear Jane Doe,\nWe would be glad to plan a joint research project.\nRegards\n"
+    )
+    body = anna.get_content()
+    assert "joint research" in body and "distribution terms" in body
+    assert "Decision maker: yes" in body
+    assert "[if" not in read(files[0]).get_content()

@@ -18,7 +18,7 @@ import pytest
 from leadcap.reports import fair_report, stats, worklist
 from leadcap.reports.fair_words import WORDS
 from leadcap.store.history import undo
-from leadcap.store.leads import add_lead
+from leadcap.store.leads import add_lead, iter_leads
 
 NS = {
     "c": "http://schemas.openxmlformats.org/drawingml/2006/chart",
@@ -327,3 +327,24 @@ def test_per_exhibitor_without_co_exhibitors_says_so(cli, store, tmp_path):
     out = cli("report", "--per-exhibitor", str(tmp_path / "per")).stdout
     assert out.startswith("No co-exhibitors, so no report per co-exhibitor was written.")
     assert not (tmp_path / "per").exists()
+
+
+def test_answers_sheet_has_a_chart_per_choice_question_in_the_report_language(cli, fair, tmp_path):
+    from leadcap.store import questions
+
+    questions.add_question(
+        fair, "Cooperation", "multi", choices=["R&D", "Job"], labels={"de": "Kooperation"},
+        choice_labels={"de": "R&D=F&E,Job=Stelle"},
+    )  # fmt: skip
+    questions.add_question(fair, "Application", "text")  # free text: no chart
+    first, second = (lead["id"] for lead in list(iter_leads(fair))[:2])
+    questions.answer(fair, first, "Cooperation", ["R&D", "Job"])
+    questions.answer(fair, second, "Cooperation", ["R&D"])
+    path = tmp_path / "de.xlsx"
+    cli("report", "-o", str(path), "--lang", "de")
+    de = WORDS["de"]
+    answers = [c for c in charts(path) if c["title"].startswith(de["title_answers"])]
+    assert [c["title"] for c in answers] == [f"{de['title_answers']}: Kooperation"]
+    total = cli.json("stats")["total"]
+    shown = plotted(openpyxl.load_workbook(path), answers[0])
+    assert shown == {"F&E": 2, "Stelle": 1, de["no_answer"]: total - 2}

@@ -107,3 +107,24 @@ def test_no_read_transaction_is_left_open_after_a_refresh(fair, db_path):
     finally:
         other.close()
     assert busy == 0
+
+
+def test_answers_are_counted_per_choice_and_filter_the_stats(store):
+    from leadcap.store import questions as q
+    from leadcap.store.leads import LeadFilter
+
+    q.add_question(store, "Cooperation", "multi", choices=["R&D", "Job", "Supplier"])
+    q.add_question(store, "Notes", "text")
+    both = add_lead(store, {"family_name": "A"})
+    job = add_lead(store, {"family_name": "B"})
+    add_lead(store, {"family_name": "C"})
+    q.answer(store, both["id"], "Cooperation", ["R&D", "Job"])
+    q.answer(store, job["id"], "Cooperation", ["Job"])
+    data = stats.compute(store)
+    assert data["per_answer"] == {
+        "Cooperation": {"R&D": 1, "Job": 2, "Supplier": 0, "(no answer)": 1}
+    }
+    only = stats.compute(store, LeadFilter(answers=[("Cooperation", "R&D", False)]))
+    assert only["total"] == 1
+    assert only["per_answer"]["Cooperation"] == {"R&D": 1, "Job": 1, "Supplier": 0,
+                                                 "(no answer)": 0}  # fmt: skip

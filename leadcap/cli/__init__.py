@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from leadcap import __version__
-from leadcap.cli import attendees, cards, identity, leads, safety, scan, setup, tags
+from leadcap.cli import attendees, cards, identity, leads, questions, safety, scan, setup, tags
 from leadcap.cli import export as export_cli
 from leadcap.cli import followup as followup_cli
 from leadcap.cli import imports as imports_cli
@@ -87,6 +87,7 @@ safety.register(app)
 sync_cli.register(app)
 report_cli.register(app)
 followup_cli.register(app)
+questions.register(app)
 app.add_typer(tags.app, name="tags")
 app.add_typer(attendees.app, name="attendees")
 app.add_typer(export_cli.app, name="export")

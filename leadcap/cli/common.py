@@ -321,13 +321,24 @@ FILTER_OPTIONS: dict[str, tuple[object, typer.models.OptionInfo]] = {
     "status": (str | None, typer.Option("--status", help="Only leads with this follow-up status")),
     "owner": (str | None, typer.Option("--owner", help="Only leads this colleague follows up")),
     "review": (bool, typer.Option("--review", help="Only leads needing review")),
+    "answer": (
+        list[str] | None,
+        typer.Option(
+            "--answer", help='Only leads with this answer: "Cooperation=R&D" (repeatable)'
+        ),
+    ),
+    "min_score": (
+        int | None,
+        typer.Option("--min-score", min=0, max=100, help="Only leads scoring at least this"),
+    ),
 }
 
 
 def with_filters(*, dates: bool = True) -> Callable:
     """Give a command the shared filter options (--tag --rating --staff --exhibitor --since
-    --until --consent --status --owner --review). The command receives them as one
-    `filters: LeadFilter` argument; `dates=False` leaves out --since/--until (debrief)."""
+    --until --consent --status --owner --review --answer --min-score). The command receives
+    them as one `filters: LeadFilter` argument; `dates=False` leaves out --since/--until
+    (debrief)."""
 
     def decorate(fn: Callable) -> Callable:
         signature = inspect.signature(fn, eval_str=True)
@@ -360,11 +371,14 @@ def with_filters(*, dates: bool = True) -> Callable:
 def lead_filter(ctx: typer.Context, **values):
     """The LeadFilter for the shared filter options' values (dates in the event's zone)."""
     from leadcap.store.leads import LeadFilter
+    from leadcap.store.questions import answer_filter
 
     store = open_db(ctx)
     since, until = values.pop("since", None), values.pop("until", None)
+    answers = [answer_filter(store, text) for text in values.pop("answer", None) or []]
     return LeadFilter(
         tags=values.pop("tag", None) or [],
+        answers=answers,
         since=time_bound(store, since, "--since"),
         until=time_bound(store, until, "--until", end=True),
         **values,

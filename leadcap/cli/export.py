@@ -31,6 +31,10 @@ Profile = Annotated[
         rich_help_panel=FILTERS,
     ),
 ]
+AllQuestions = Annotated[
+    bool,
+    typer.Option("--all-questions", help="Add columns for removed questions' answers too"),
+]
 Output = Annotated[Path | None, typer.Option("--output", "-o", help="File to write")]
 Force = Annotated[
     bool, typer.Option("--force", help="Replace the output file(s) if they already exist")
@@ -46,12 +50,14 @@ Lang = Annotated[
 ]
 
 
-def _selection(filters, new: bool, profile: str):
+def _selection(filters, new: bool, profile: str, all_questions: bool = False):
     from leadcap.export.run import Selection
 
     if not profile.strip():
         raise UsageError("--profile cannot be empty. Use e.g. --profile crm")
-    return Selection(filter=filters, new_only=new, profile=profile.strip())
+    return Selection(
+        filter=filters, new_only=new, profile=profile.strip(), all_questions=all_questions
+    )
 
 
 def _need_output(output: Path | None, example: str) -> Path:
@@ -133,12 +139,15 @@ def xlsx(
     ] = None,
     split_by: Annotated[
         str | None,
-        typer.Option(help="One sheet (or file) per tag, exhibitor, staff or rating"),
+        typer.Option(
+            help="One sheet (or file) per tag, exhibitor, staff, rating or answer:QUESTION"
+        ),
     ] = None,
     lang: Lang = "en",
     force: Force = False,
     new: New = False,
     profile: Profile = "default",
+    all_questions: AllQuestions = False,
     with_cards: WithCards = False,
 ) -> None:
     """Write a follow-up workbook (Excel), hot leads first.
@@ -150,7 +159,7 @@ def xlsx(
     from leadcap.export import run as exporting
 
     store = open_db(ctx)
-    selection = _selection(filters, new, profile)
+    selection = _selection(filters, new, profile, all_questions)
     described = exporting.describe(selection)
     exporting.check_xlsx_options(split_by, lang)
     if files is None:
@@ -204,6 +213,7 @@ def csv(
     force: Force = False,
     new: New = False,
     profile: Profile = "default",
+    all_questions: AllQuestions = False,
     with_cards: WithCards = False,
 ) -> None:
     """Write a CSV file, in leadcap's layout or for a CRM import.
@@ -214,7 +224,7 @@ def csv(
     from leadcap.export import run as exporting
 
     store = open_db(ctx)
-    selection = _selection(filters, new, profile)
+    selection = _selection(filters, new, profile, all_questions)
     delimiter = exporting.check_csv_options(format, delimiter)
     exporting.check_lang(lang)
     if lang != "en" and format != "leadcap":

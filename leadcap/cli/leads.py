@@ -58,12 +58,13 @@ def lead_row(store, lead: model.Lead) -> list:
         lead["company"],
         lead["email"],
         lead["rating"],
+        lead["score"],
         ", ".join(lead["tags"]),
         flags,
     ]
 
 
-LIST_COLUMNS = ["id", "captured", "name", "company", "email", "rating", "tags", "flags"]
+LIST_COLUMNS = ["id", "captured", "name", "company", "email", "rating", "score", "tags", "flags"]
 
 
 def print_leads(store, leads: Sequence[model.Lead], as_json: bool) -> None:
@@ -74,10 +75,22 @@ def print_leads(store, leads: Sequence[model.Lead], as_json: bool) -> None:
 
 
 def print_lead(store, lead: model.Lead) -> None:
+    from leadcap.store.questions import show_answer
+    from leadcap.store.score import scorer
+
     rows = [["name", model.list_name(lead, width=200)]]
     fields: Mapping[str, Any] = lead  # shown key by key, whatever each value's type
     for key in core.JSON_KEYS:
         value = fields[key]
+        if key == "answers":
+            rows += [["answers", ""]] if value else []
+            rows += [[f"  {name}", show_answer(answer)] for name, answer in value.items()]
+            continue
+        if key == "score":
+            rows.append(["score", value])
+            terms = scorer(store).terms(lead)
+            rows += [[f"  {what}", f"{points:+d}"] for what, points in terms]
+            continue
         if key in ("captured_at", "updated_at"):
             value = show_time(store, value)
         elif key == "tags":
@@ -210,13 +223,20 @@ def list_(
     filters: core.LeadFilter,
     *,
     deleted: Annotated[bool, typer.Option("--deleted", help="Only deleted leads")] = False,
+    sort: Annotated[
+        str, typer.Option(help="captured (newest first) or score (highest first)")
+    ] = "captured",
     limit: Annotated[int | None, typer.Option(min=1, max=MAX_INT, help="At most this many")] = None,
     as_json: JsonOption = False,
 ) -> None:
-    """List leads, newest first."""
+    """List leads, newest first (or by score)."""
+    from leadcap.store.score import score_order
+
     store = open_db(ctx)
+    sort = model.check_choice(sort, ("captured", "score"), "sort order")
     flt = replace(filters, deleted=deleted, limit=limit)
-    print_leads(store, list(core.iter_leads(store, flt)), as_json)
+    order = score_order() if sort == "score" else None
+    print_leads(store, list(core.iter_leads(store, flt, order=order)), as_json)
 
 
 @handle_errors

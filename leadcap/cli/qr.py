@@ -107,13 +107,17 @@ def commands(
 ) -> None:
     """A printable sheet of the scan loop's command codes.
 
-    A printable sheet of the scan loop's command codes: interest tags, ratings, consent, undo."""
+    A printable sheet of the scan loop's command codes: interest tags, the choices of the
+    qualifying questions, ratings, consent, undo."""
     from leadcap.output import qr
 
     if output is not None:
         qr.check_suffix(output, qr.SHEET_SUFFIXES)
+    from leadcap.store.questions import CHOICE_TYPES, list_questions
+
     store = open_db(ctx)
-    items = qr.command_items(store.setting("tags") or [])
+    asked = [q.as_dict() for q in list_questions(store) if q.type in CHOICE_TYPES]
+    items = qr.command_items(store.setting("tags") or [], asked)
     title = f"leadcap · {store.event}" if store.event else "leadcap command codes"
     _sheet_or_terminal(items, output, title, qr.COMMANDS_HOW_TO)
 

@@ -68,6 +68,7 @@ def stats_sections(data: dict) -> list[tuple[str, dict]]:
         ("per tag", {**data["per_tag"], **({"(untagged)": data["untagged"]})}),
         ("per co-exhibitor", data["per_exhibitor"]),
         ("per rating", data["per_rating"]),
+        *((f"per answer: {q}", counts) for q, counts in data.get("per_answer", {}).items()),
     ]
 
 

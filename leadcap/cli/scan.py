@@ -127,7 +127,10 @@ class Session:
     def prompt(self) -> None:
         tags = self.store.setting("tags") or []
         numbered = " ".join(f"{i} {t}" for i, t in enumerate(tags[:9], start=1))
-        pieces = ["h/w/c rate", numbered, "n note", "y follow-up consent", "Enter next"]
+        from leadcap.store.questions import list_questions
+
+        questions = "q questions" if list_questions(self.store) else ""
+        pieces = ["h/w/c rate", numbered, "n note", questions, "y follow-up consent", "Enter next"]
         self.say("  " + " · ".join(p for p in pieces if p), "dim")
 
     def summary(self) -> str:
@@ -209,6 +212,11 @@ def apply_key(session: Session, key: str, reader) -> str:  # noqa: C901 - one br
         hint = consent_hint(store)
         if hint:
             session.say(f"  Consent text: {hint}")
+    elif key.lower() == "q":
+        from leadcap.cli.scan_questions import SCAN, ask_questions
+
+        answered = ask_questions(session, reader)
+        return answered[len(SCAN) :] if answered.startswith(SCAN) else "more"
     elif key.lower() == "n":
         note = read_note(session, reader)
         if note.startswith("\x00scan:"):

@@ -99,6 +99,8 @@ SUMMARY_LABELS: dict[str, dict[str, str]] = {
         "no_tag": "(no tag)",
         "none": "(none)",
         "no_rating": "(no rating)",
+        "no_answer": "(no answer)",
+        "per_answer": "Leads per answer",
     },
     "de": {
         "summary": "Übersicht",
@@ -116,6 +118,8 @@ SUMMARY_LABELS: dict[str, dict[str, str]] = {
         "no_tag": "(ohne Tag)",
         "none": "(keine)",
         "no_rating": "(ohne Bewertung)",
+        "no_answer": "(ohne Antwort)",
+        "per_answer": "Leads pro Antwort",
     },
     "ja": {
         "summary": "概要",
@@ -133,6 +137,8 @@ SUMMARY_LABELS: dict[str, dict[str, str]] = {
         "no_tag": "(タグなし)",
         "none": "(なし)",
         "no_rating": "(評価なし)",
+        "no_answer": "(回答なし)",
+        "per_answer": "回答別リード数",
     },
 }
 
@@ -205,6 +211,32 @@ def status_from_label(text: str) -> str | None:
     return None
 
 
+ANSWER_PREFIX = "answer:"
+# How an answer's cell is written, by question type (lists join with ", ").
+_ANSWER_KIND = {"number": "int", "date": "date", "text": "notes"}
+
+
+def answer_columns(questions: Iterable[dict]) -> tuple[Column, ...]:
+    """One column per question (`name`, `type`, `labels` as in Question.as_dict()), keyed
+    `answer:<name>`; headings in each language from the question's labels."""
+    found = []
+    for question in questions:
+        name, labels = question["name"], question.get("labels") or {}
+        kind = _ANSWER_KIND.get(question["type"], "list")
+        found.append(
+            Column(
+                ANSWER_PREFIX + name, kind, name, labels.get("de") or name, labels.get("ja") or name
+            )
+        )
+    return tuple(found)
+
+
+def with_answers(answers: tuple[Column, ...]) -> tuple[Column, ...]:
+    """The lead columns with the question columns right after the tags."""
+    at = [c.key for c in LEAD_COLUMNS].index("tags") + 1
+    return LEAD_COLUMNS[:at] + answers + LEAD_COLUMNS[at:]
+
+
 def lead_value(lead: Mapping[str, Any], key: str) -> object:
     """The raw value of a column for a lead; consent columns read the consent dict."""
     if key.startswith("consent_"):
@@ -260,6 +292,10 @@ def description(lead: Mapping[str, Any]) -> str:
         parts.append(f"Interests: {joined(lead['tags'])}")
     if lead.get("rating"):
         parts.append("Rating: " + str(lead["rating"]))
+    for question, answer in (lead.get("answers") or {}).items():
+        parts.append(f"{question}: {joined(answer) if isinstance(answer, list) else answer}")
+    if lead.get("answers") and lead.get("score") is not None:
+        parts.append(f"Score: {lead['score']}")
     return "\n".join(parts)
 
 
@@ -295,6 +331,11 @@ def _opt_out(lead: Mapping[str, Any]) -> str:
 
 def _get(key: str) -> Callable[[Mapping[str, Any]], object]:
     return lambda lead: lead.get(key)
+
+
+def hubspot_columns(answers: tuple[Column, ...]) -> tuple[tuple[str, Callable], ...]:
+    """HubSpot's columns, then one per question named after it, for custom properties."""
+    return HUBSPOT_COLUMNS + tuple((column.en, _get(column.key)) for column in answers)
 
 
 # Header -> how to get the value. Headers are the labels the Salesforce Data Import Wizard

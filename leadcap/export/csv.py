@@ -16,12 +16,13 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from .columns import (
-    HUBSPOT_COLUMNS,
-    LEAD_COLUMNS,
     SALESFORCE_COLUMNS,
+    Column,
+    hubspot_columns,
     joined,
     lead_value,
     value_labels,
+    with_answers,
 )
 from .safety import clean_xml, neutralise
 
@@ -43,14 +44,14 @@ def _spreadsheet_cell(value: object) -> str:
     return neutralise(_text(value))
 
 
-def _layout(format: str, lang: str = "en"):
+def _layout(format: str, lang: str = "en", answers: tuple[Column, ...] = ()):
     if format == "salesforce":
         return SALESFORCE_COLUMNS
     if format == "hubspot":
-        return HUBSPOT_COLUMNS
+        return hubspot_columns(answers)
     if format == "leadcap":
         layout = []
-        for column in LEAD_COLUMNS:
+        for column in with_answers(answers):
             words = value_labels(column.key, column.kind, lang)
 
             def get(lead: Mapping[str, Any], key: str = column.key, words=words) -> object:
@@ -69,14 +70,19 @@ def write_csv(
     delimiter: str = ",",
     format: str = "leadcap",
     lang: str = "en",
+    answers: tuple[Column, ...] = (),
 ) -> int:
     """Write leads as CSV in leadcap's own layout (column keys as headers, values in `lang`)
     or a CRM's import layout (see columns.py) to a path or an open text stream (no BOM
-    there). Returns the number of leads written."""
+    there). `answers`: question columns (`answer:<name>` keys), after the tags in leadcap's
+    layout and last, named after the question, for HubSpot. Returns the number of leads
+    written."""
     if isinstance(target, str | Path):
         with open(target, "w", encoding="utf-8-sig", newline="") as out:
-            return write_csv(out, leads, delimiter=delimiter, format=format, lang=lang)
-    layout = _layout(format, lang)
+            return write_csv(
+                out, leads, delimiter=delimiter, format=format, lang=lang, answers=answers
+            )
+    layout = _layout(format, lang, answers)
     cell = _spreadsheet_cell if format == "leadcap" else _text
     writer = csv.writer(target, delimiter=delimiter, quoting=csv.QUOTE_ALL)
     writer.writerow([header for header, _ in layout])

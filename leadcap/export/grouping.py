@@ -11,6 +11,7 @@ from typing import Any
 from leadcap.store import model
 
 SPLIT_KEYS = ("tag", "exhibitor", "staff", "rating")
+ANSWER_PREFIX = "answer:"  # --split-by answer:QUESTION: a group per chosen choice
 
 
 def exhibitor_key(name: str | None) -> str:
@@ -44,6 +45,8 @@ def lead_groups(
     organiser's file ("(none)") and also to a co-exhibitor's file when the visitor granted
     `share` consent AND the lead carries a tag with that co-exhibitor's name (the booth
     staff's way of saying "this visitor asked about ACME")."""
+    if split_by.startswith(ANSWER_PREFIX):
+        return answer_groups(lead.get(split_by), words)
     if split_by == "tag":
         tags = [t.strip() for t in lead.get("tags") or [] if t and t.strip()]
         return list(dict.fromkeys(tags)) or [words["no_tag"]]
@@ -64,10 +67,18 @@ def lead_groups(
     return groups
 
 
+def answer_groups(value: object, words: dict[str, str]) -> list[str]:
+    """The groups an answer (`answer:<question>` key of an exported lead) puts a lead in:
+    one per chosen choice, else "(no answer)"."""
+    values = value if isinstance(value, list) else [value]
+    found = [str(v).strip() for v in values if v is not None and str(v).strip()]
+    return list(dict.fromkeys(found)) or [words["no_answer"]]
+
+
 def group_order(groups: Iterable[str], split_by: str | None, words: dict[str, str]) -> list:
     """Sheets and files in reading order: ratings hot to cold, else alphabetical, with the
-    "no tag" / "(none)" groups last."""
-    fallbacks = {words["no_tag"], words["none"], words["no_rating"]}
+    "no tag" / "(none)" / "(no answer)" groups last."""
+    fallbacks = {words["no_tag"], words["none"], words["no_rating"], words["no_answer"]}
     if split_by == "rating":
         rank = {r: i for i, r in enumerate(model.RATINGS)}
         return sorted(groups, key=lambda g: (rank.get(g, len(rank)), g))

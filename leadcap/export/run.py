@@ -16,10 +16,12 @@ import tempfile
 from collections.abc import Callable, Generator, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TextIO
+from typing import Any, TextIO
 
 from leadcap.errors import LeadcapError, UsageError
+from leadcap.export.columns import answer_columns, with_answers
 from leadcap.export.grouping import (
+    ANSWER_PREFIX,
     SPLIT_KEYS,
     exhibitor_spellings,
     group_order,
@@ -29,12 +31,9 @@ from leadcap.store import model
 from leadcap.store.database import Store
 from leadcap.store.leads import LeadFilter, iter_leads
 from leadcap.store.private import make_private_dirs
+from leadcap.store.questions import CHOICE_TYPES, all_answers, get_question, list_questions
+from leadcap.store.score import score_order
 
-# Hot first, then warm, cold, unrated; newest first within each rating.
-ORDER = (
-    "CASE rating WHEN 'hot' THEN 0 WHEN 'warm' THEN 1 WHEN 'cold' THEN 2 ELSE 3 END,"
-    " captured_utc DESC, id DESC"
-)
 DEFAULT_PROFILE = "default"
 LANGS = ("en", "de", "ja")
 
@@ -49,6 +48,7 @@ class Selection:
     filter: LeadFilter = field(default_factory=LeadFilter)
     new_only: bool = False
     profile: str = DEFAULT_PROFILE
+    all_questions: bool = False  # removed questions' columns (and answers) too
 
 
 @dataclass
@@ -62,18 +62,52 @@ class ExportResult:
     exported_at: str | None = None
 
 
+# A lead as the export writers get it: model.Lead's keys, plus `answer:<question>` for
+# each question's column and, with --with-cards, `card` (and `card_photo`).
+ExportLead = dict[str, Any]
+
+
 def marked_uuids(store: Store, profile: str) -> set[str]:
     rows = store.conn.execute("SELECT lead_uuid FROM export_marks WHERE profile = ?", [profile])
     return {row[0] for row in rows}
 
 
-def select_leads(store: Store, selection: Selection) -> Generator[model.Lead, None, None]:
-    """The selected leads in export order: the list filters (LeadFilter), then `--new`."""
+def select_leads(store: Store, selection: Selection) -> Generator[ExportLead, None, None]:
+    """The selected leads in export order (hot first, then warm, cold, unrated, each by
+    score, then newest first): the list filters (LeadFilter), then `--new`. Each lead
+    carries its answers also as `answer:<question>` keys, for the question columns."""
     skip = marked_uuids(store, selection.profile) if selection.new_only else set()
-    for lead in iter_leads(store, selection.filter, order=ORDER):
+    asked = list_questions(store, include_removed=selection.all_questions)
+    hidden = all_answers(store) if any(q.removed for q in asked) else {}
+    for lead in iter_leads(store, selection.filter, order=score_order(hot_first=True)):
         if lead["uuid"] in skip:
             continue
-        yield lead
+        kept = {model.fold(k): v for k, v in hidden.get(lead["id"], {}).items()}
+        row: ExportLead = {**lead}
+        for question in asked:
+            if question.removed:
+                value = kept.get(model.fold(question.name))
+            else:
+                value = lead["answers"].get(question.name)
+            row[ANSWER_PREFIX + question.name] = value
+        yield row
+
+
+def question_columns(store: Store, selection: Selection) -> tuple[tuple, tuple]:
+    """(a column per question, the columns whose answers the summary counts: choices)."""
+    asked = list_questions(store, include_removed=selection.all_questions)
+    columns = answer_columns(q.as_dict() for q in asked)
+    counted = tuple(c for c, q in zip(columns, asked, strict=True) if q.type in CHOICE_TYPES)
+    return columns, counted
+
+
+def check_split(store: Store, split_by: str | None) -> str | None:
+    """`answer:Cooperation` (any case, a label or the question's number) as the question's
+    own name; other values as they are (check_xlsx_options checks them)."""
+    if split_by and split_by.startswith(ANSWER_PREFIX):
+        question = get_question(store, split_by.removeprefix(ANSWER_PREFIX), include_removed=True)
+        return ANSWER_PREFIX + question.name
+    return split_by
 
 
 class _Recorder:
@@ -89,7 +123,7 @@ class _Recorder:
         self.total: int | None = None
         self.cards: CardFiles | None = None
 
-    def __call__(self) -> Iterator[model.Lead]:
+    def __call__(self) -> Iterator[ExportLead]:
         count = 0
         for lead in select_leads(self.store, self.selection):
             self.uuids[lead["uuid"]] = None
@@ -193,14 +227,6 @@ def _write_atomically(path: Path, write: Callable[[Path], object]):
     return result
 
 
-class CardLead(model.Lead, total=False):
-    """An exported lead with its business card (`--with-cards`): not part of the JSON
-    contract, only of the export files."""
-
-    card: str  # the image file, relative to the export file
-    card_photo: bytes  # the image itself, for the vCard PHOTO
-
-
 class CardFiles:
     """Business cards for `--with-cards`: each exported lead's card image is written once
     into `folder` (beside the export file) and named in the lead's `card` value as a path
@@ -213,23 +239,23 @@ class CardFiles:
         self.index = lead_uuids_with_cards(store)
         self.written: set[str] = set()
 
-    def attach(self, lead: model.Lead) -> CardLead | model.Lead:
+    def attach(self, lead: ExportLead) -> ExportLead:
         from leadcap.intake.cards.storage import card_file_name, card_image
 
         uid = self.index.get(lead["uuid"])
         if uid is None:
             return lead
-        with_card: CardLead = {**lead}
+        lead = dict(lead)
         if self.folder is not None:
             name = card_file_name(lead)
             if uid not in self.written:
                 self.folder.mkdir(parents=True, exist_ok=True)
                 (self.folder / name).write_bytes(card_image(self.store, uid))
                 self.written.add(uid)
-            with_card["card"] = f"{self.folder.name}/{name}"
+            lead["card"] = f"{self.folder.name}/{name}"
         if self.photo:
-            with_card["card_photo"] = card_image(self.store, uid)
-        return with_card
+            lead["card_photo"] = card_image(self.store, uid)
+        return lead
 
 
 def cards_folder(path: Path) -> Path:
@@ -285,26 +311,26 @@ def export_csv(
 
     delimiter = check_csv_options(format, delimiter)
     check_lang(lang)
+    answers, _counted = question_columns(store, selection)
     e164 = _e164_numbers(store) if format != "leadcap" else {}
 
-    def leads(source: Callable[[], Iterable[model.Lead]]) -> Iterator[model.Lead]:
+    def leads(source: Callable[[], Iterable[ExportLead]]) -> Iterator[ExportLead]:
         """CRM layouts get the E.164 numbers the store computed (with the event's country)."""
         for lead in source():
             numbers = e164.get(lead["uuid"])
             if numbers:
-                phone, mobile = numbers
-                lead = {
-                    **lead,
-                    "phone_e164": lead["phone_e164"] or phone,
-                    "mobile_e164": lead["mobile_e164"] or mobile,
-                }
+                lead = dict(lead)
+                for key, number in zip(("phone_e164", "mobile_e164"), numbers, strict=True):
+                    lead[key] = lead.get(key) or number
             yield lead
 
     if path is None or is_stdout(path):
         out = stream if stream is not None else sys.stdout
 
         def write_out(source, now) -> ExportResult:
-            total = write_csv(out, leads(source), delimiter=delimiter, format=format, lang=lang)
+            total = write_csv(
+                out, leads(source), delimiter=delimiter, format=format, lang=lang, answers=answers
+            )
             return ExportResult(paths=[], total=total, counts={"-": total})
 
         return _exported(store, selection, write_out)
@@ -315,7 +341,7 @@ def export_csv(
         total = _write_atomically(
             path,
             lambda tmp: write_csv(
-                tmp, leads(source), delimiter=delimiter, format=format, lang=lang
+                tmp, leads(source), delimiter=delimiter, format=format, lang=lang, answers=answers
             ),
         )
         return ExportResult(paths=[path], total=total, counts={path.name: total})
@@ -366,7 +392,11 @@ def check_lang(lang: str) -> None:
 def check_xlsx_options(split_by: str | None, lang: str) -> None:
     """Bad --split-by or --lang values are usage errors (exit 2), found before any work."""
     if split_by is not None and split_by not in SPLIT_KEYS:
-        raise UsageError(f"cannot split by {split_by!r}. Use one of: {', '.join(SPLIT_KEYS)}")
+        if not split_by.startswith(ANSWER_PREFIX):
+            raise UsageError(
+                f"cannot split by {split_by!r}. Use one of: {', '.join(SPLIT_KEYS)}"
+                " or answer:QUESTION"
+            )
     check_lang(lang)
 
 
@@ -390,8 +420,10 @@ def export_xlsx(
     check_xlsx_options(split_by, lang)
     if is_stdout(path):
         raise UsageError("a workbook cannot go to standard output. Give a file: -o leads.xlsx")
+    split_by = check_split(store, split_by)
     path = Path(path)
     check_output(path, "xlsx", force=force)
+    answers, counted = question_columns(store, selection)
 
     def write(source, now) -> ExportResult:
         source.progress = progress
@@ -400,6 +432,7 @@ def export_xlsx(
             lambda tmp: write_workbook(
                 tmp, source, event=_event(store), filters=filters, split_by=split_by,
                 lang=lang, progress=source.report, now=now, exhibitors=_exhibitor_names(store),
+                columns=with_answers(answers), counted=counted,
             ),
         )  # fmt: skip
         return ExportResult(
@@ -436,15 +469,15 @@ class _GroupSpools:
         self.directory = directory
         self.paths: dict[str, Path] = {}
 
-    def add(self, group: str, lead: model.Lead) -> None:
+    def add(self, group: str, lead: ExportLead) -> None:
         path = self.paths.setdefault(group, self.directory / f"{len(self.paths)}.jsonl")
         # 0600: the spool holds every group's leads, raw payloads included.
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
         with open(fd, "a", encoding="utf-8") as out:
             out.write(json.dumps(lead, ensure_ascii=False) + "\n")
 
-    def reader(self, group: str) -> Callable[[], Iterator[model.Lead]]:
-        def read() -> Iterator[model.Lead]:
+    def reader(self, group: str) -> Callable[[], Iterator[ExportLead]]:
+        def read() -> Iterator[ExportLead]:
             with self.paths[group].open(encoding="utf-8") as lines:
                 for line in lines:
                     yield json.loads(line)
@@ -480,7 +513,52 @@ def _running(pid: int) -> bool:
     return True
 
 
-def export_xlsx_files(  # noqa: C901 - per-group loop with the pavilion privacy rule; see issue 11 notes
+def file_names(groups: list[str]) -> dict[str, str]:
+    """Group -> its workbook's file name: safe on every file system, and unique even where
+    two groups differ only in case or in characters a file name cannot hold."""
+    from leadcap.export.safety import safe_filename
+
+    names: dict[str, str] = {}
+    used: set[str] = set()
+    for group in groups:
+        name = stem = safe_filename(group)
+        n = 1
+        while name.casefold() in used:
+            n += 1
+            name = f"{stem} ({n})"
+        used.add(name.casefold())
+        names[group] = f"{name}.xlsx"
+    return names
+
+
+def deliver(work: Path, directory: Path, file_names: list[str], *, force: bool) -> list[Path]:
+    """Move finished workbooks from the private work folder into `directory`: each is
+    copied beside its target under a hidden name first (the work folder may be on another
+    disk), then all are renamed into place. Existing files are replaced only with `force`."""
+    existing = [n for n in file_names if (directory / n).exists()]
+    if existing and not force:
+        raise LeadcapError(
+            f"{directory / existing[0]} already exists"
+            + (f" (and {len(existing) - 1} more)" if len(existing) > 1 else "")
+            + ". Add --force to replace them, or choose another folder"
+        )
+    partials = []
+    delivered = []
+    try:
+        for file_name in file_names:
+            partial = directory / f".{file_name}.partial"
+            shutil.copyfile(work / file_name, partial)
+            partials.append((partial, directory / file_name))
+        for partial, target in partials:
+            os.replace(partial, target)
+            delivered.append(target)
+    finally:
+        for partial, _target in partials:
+            partial.unlink(missing_ok=True)
+    return delivered
+
+
+def export_xlsx_files(
     store: Store,
     directory: Path,
     selection: Selection,
@@ -495,12 +573,13 @@ def export_xlsx_files(  # noqa: C901 - per-group loop with the pavilion privacy 
     receives only their own leads (see `grouping.lead_groups` for the privacy rule). All files are
     written into a temporary folder first and moved into `directory` only when all worked."""
     from leadcap.export.columns import SUMMARY_LABELS
-    from leadcap.export.safety import safe_filename
     from leadcap.export.xlsx import write_workbook
 
     check_xlsx_options(split_by, lang)
     if split_by is None:
         raise UsageError("--files needs --split-by: tag, exhibitor, staff or rating")
+    split_by = check_split(store, split_by) or split_by
+    answers, counted = question_columns(store, selection)
     directory = Path(directory)
     words = SUMMARY_LABELS[lang]
     exhibitors = _exhibitor_names(store) if split_by == "exhibitor" else {}
@@ -524,14 +603,8 @@ def export_xlsx_files(  # noqa: C901 - per-group loop with the pavilion privacy 
             for group in lead_groups(lead, split_by, words, exhibitors, shared=True):
                 spools.add(group, lead)
         result = ExportResult(paths=[], total=selected)
-        done, used = 0, set()
-        for group in group_order(spools.paths, split_by, words):
-            name = stem = safe_filename(group)
-            n = 1
-            while name.casefold() in used:
-                n += 1
-                name = f"{stem} ({n})"
-            used.add(name.casefold())
+        done = 0
+        for group, name in file_names(group_order(spools.paths, split_by, words)).items():
             offset = done
 
             def report(count: int, offset: int = offset) -> None:
@@ -539,34 +612,14 @@ def export_xlsx_files(  # noqa: C901 - per-group loop with the pavilion privacy 
                     progress(offset + count, None)
 
             summary = write_workbook(
-                work / f"{name}.xlsx", spools.reader(group), event=_event(store),
+                work / name, spools.reader(group), event=_event(store),
                 filters={**(filters or {}), split_by: group}, split_by=None, lang=lang,
-                progress=report, now=now,
+                progress=report, now=now, columns=with_answers(answers), counted=counted,
             )  # fmt: skip
             done += summary.total
-            result.counts[f"{name}.xlsx"] = summary.total
+            result.counts[name] = summary.total
             result.cut_uuids.extend(u for u in summary.cut_uuids if u not in result.cut_uuids)
-        existing = [n for n in result.counts if (directory / n).exists()]
-        if existing and not force:
-            raise LeadcapError(
-                f"{directory / existing[0]} already exists"
-                + (f" (and {len(existing) - 1} more)" if len(existing) > 1 else "")
-                + ". Add --force to replace them, or choose another folder"
-            )
-        # Deliver: copy beside the targets under hidden names first (the work folder may
-        # be on another disk), then rename them all into place.
-        partials = []
-        try:
-            for file_name in result.counts:
-                partial = directory / f".{file_name}.partial"
-                shutil.copyfile(work / file_name, partial)
-                partials.append((partial, directory / file_name))
-            for partial, target in partials:
-                os.replace(partial, target)
-                result.paths.append(target)
-        finally:
-            for partial, _target in partials:
-                partial.unlink(missing_ok=True)
+        result.paths = deliver(work, directory, list(result.counts), force=force)
         return result
 
     try:
@@ -605,6 +658,8 @@ def describe(selection: Selection, **options: str | None) -> dict[str, str]:
         "owner": flt.owner,
         "consent": flt.consent,
         "review": "yes" if flt.review else None,
+        "answer": "; ".join(f"{q}={v}" if v is not None else q for q, v, _ in flt.answers) or None,
+        "min-score": flt.min_score,
         "new": f"not exported before (profile {selection.profile})" if selection.new_only else None,
         **options,
     }

@@ -26,9 +26,10 @@ from .columns import (
     RATINGS,
     STATUSES,
     SUMMARY_LABELS,
+    Column,
     value_labels,
 )
-from .grouping import SPLIT_KEYS, group_order, lead_groups
+from .grouping import ANSWER_PREFIX, SPLIT_KEYS, answer_groups, group_order, lead_groups
 from .safety import is_safe_card_path, mailto_target, url_target
 from .sheetxml import (
     EXCEL_LINKS_PER_SHEET,
@@ -171,22 +172,33 @@ class _Survey:
     cut_uuids: dict[str, None] = field(default_factory=dict)
     leads_without_links: int = 0
     text_chars: int = 0
+    per_answer: dict[str, Counter] = field(default_factory=dict)
 
 
 _FIXED_WIDTH = {"datetime": 16, "date": 10, "bool": 6, "status": 10}
 
 
-def _survey(
-    leads: Iterable[Mapping[str, Any]], groups_of, words, lang, tz, links: _LinkBudget
+def _survey(  # noqa: C901 - one pass over every cell; splitting it would cost a second loop
+    leads: Iterable[Mapping[str, Any]],
+    groups_of,
+    words,
+    lang,
+    tz,
+    links: _LinkBudget,
+    all_columns: tuple[Column, ...] = LEAD_COLUMNS,
+    counted: tuple[Column, ...] = (),
 ) -> _Survey:
-    survey = _Survey(widths=[display_width(c.label(lang)) + 3 for c in LEAD_COLUMNS])
+    survey = _Survey(widths=[display_width(c.label(lang)) + 3 for c in all_columns])
+    survey.per_answer = {c.label(lang): Counter() for c in counted}
     widths = survey.widths
     columns = [
         (i, c.key, c.key.partition("consent_")[2] or None, _FIXED_WIDTH.get(c.kind))
-        for i, c in enumerate(LEAD_COLUMNS)
+        for i, c in enumerate(all_columns)
     ]
     for lead in leads:
         survey.total += 1
+        for column in counted:
+            survey.per_answer[column.label(lang)].update(answer_groups(lead.get(column.key), words))
         groups = groups_of(lead)
         survey.per_group.update(groups)
         survey.per_rating[lead.get("rating") or words["no_rating"]] += 1
@@ -218,6 +230,15 @@ def _survey(
     return survey
 
 
+def _answer_lines(line: Callable, survey: _Survey, words: dict[str, str]) -> None:
+    """Per question: how many leads gave each answer, most frequent first."""
+    for question, counts in survey.per_answer.items():
+        line("")
+        line(f"{words['per_answer']}: {question}", None, "header")
+        for answer, count in sorted(counts.items(), key=lambda item: (-item[1], item[0])):
+            line(answer, count)
+
+
 def _write_summary(book, survey, *, event, filters, now, words, sheets) -> None:
     lines: list[str] = []
 
@@ -241,6 +262,7 @@ def _write_summary(book, survey, *, event, filters, now, words, sheets) -> None:
     for rating in (*RATINGS, words["no_rating"]):
         if survey.per_rating.get(rating):
             line(rating, survey.per_rating[rating])
+    _answer_lines(line, survey, words)
     line("")
     line(words["per_day"], None, "header")
     for day in sorted(survey.per_day):
@@ -269,11 +291,12 @@ class _LeadSheets:
     "<name> (2)" when the last one is full (or a new group's sheet, should the source have
     changed between the two passes), and the autofilter and status list when done."""
 
-    def __init__(self, book, namer, survey, lang: str, batch: int, row_limit: int):
+    def __init__(self, book, namer, survey, lang: str, batch: int, row_limit: int, columns):
         self.book, self.namer, self.survey, self.lang = book, namer, survey, lang
         self.batch, self.row_limit = batch, row_limit
         self.chains: dict[str, list] = {}
-        self.header = header_row([c.label(lang) for c in LEAD_COLUMNS])
+        self.columns = columns
+        self.header = header_row([c.label(lang) for c in columns])
         words = value_labels("status", "status", lang) or {}
         self.statuses = tuple(words.get(s, s) for s in STATUSES)
 
@@ -308,14 +331,18 @@ def write_workbook(
     link_limit: int | None = LINK_LIMIT,
     now: datetime | None = None,
     exhibitors: dict[str, str] | None = None,
+    columns: tuple[Column, ...] = LEAD_COLUMNS,
+    counted: tuple[Column, ...] = (),
 ) -> ExportSummary:
     """Write one workbook: a summary sheet, then one lead sheet (or one per `split_by` group:
     tag, exhibitor, staff or rating; a lead with two tags is on both tag sheets; spellings
     of one exhibitor share a sheet named as `exhibitors` spells it, else as first seen).
 
     `leads` is read twice (see the module docstring) and written in the given order. Safe
-    e-mails and websites are links, up to Excel's 65,530 per sheet and `link_limit` in all."""
-    if split_by not in (None, *SPLIT_KEYS):
+    e-mails and websites are links, up to Excel's 65,530 per sheet and `link_limit` in all.
+    `columns` may add question columns (`columns.with_answers`), `split_by` may be
+    `answer:<question>`; the summary counts the answers of the `counted` columns."""
+    if split_by not in (None, *SPLIT_KEYS) and not split_by.startswith(ANSWER_PREFIX):
         raise ValueError(f"split_by must be one of {SPLIT_KEYS}, not {split_by!r}")
     if lang not in SUMMARY_LABELS:
         raise ValueError(f"lang must be one of {tuple(SUMMARY_LABELS)}, not {lang!r}")
@@ -333,7 +360,10 @@ def write_workbook(
                 return [words["leads"]]
             return lead_groups(lead, split_by, words, names)
 
-        survey = _survey(source(), groups_of, words, lang, tz, _LinkBudget(link_limit, row_limit))
+        survey = _survey(
+            source(), groups_of, words, lang, tz, _LinkBudget(link_limit, row_limit), columns,
+            counted,
+        )  # fmt: skip
         namer = SheetNamer()
         namer(words["summary"])
         plan = []  # (group, [titles]) in sheet order
@@ -352,7 +382,7 @@ def write_workbook(
 
         # Cell XML is ~5 bytes per character at worst (escapes, UTF-8) plus ~120 per cell.
         big = (
-            5 * survey.text_chars + 120 * len(LEAD_COLUMNS) * sum(survey.per_group.values())
+            5 * survey.text_chars + 120 * len(columns) * sum(survey.per_group.values())
             > sheetxml.ZIP64_FROM_BYTES
         )
         book = sheetxml.Workbook(path, Path(tmpdir), big=big)
@@ -363,7 +393,7 @@ def write_workbook(
             )  # fmt: skip
             # Rows wait in memory in batches; with many sheets open, smaller batches.
             batch = max(16, 1000 // len(sheet_counts))
-            sheets = _LeadSheets(book, namer, survey, lang, batch, row_limit)
+            sheets = _LeadSheets(book, namer, survey, lang, batch, row_limit, columns)
             for (title, count), group in zip(
                 sheet_counts, [g for g, titles in plan for _ in titles], strict=True
             ):
@@ -389,7 +419,7 @@ def _write_leads(leads, sheets: _LeadSheets, groups_of, split_by, tz, link_limit
     """Pass 2: every lead as a row on each of its groups' sheets."""
     summary = ExportSummary(path=Path())
     budget = _LinkBudget(link_limit, sheets.row_limit)
-    build = LeadRows(tz, sheets.lang)
+    build = LeadRows(tz, sheets.lang, sheets.columns)
     for lead in leads:
         groups = groups_of(lead)
         safe = budget.allow(lead, groups)

@@ -12,7 +12,7 @@ from datetime import date, datetime
 from typing import Any
 
 from . import sheetxml
-from .columns import LEAD_COLUMNS, joined, value_labels
+from .columns import LEAD_COLUMNS, Column, joined, value_labels
 from .sheetxml import STYLE_IDS, column_letter, text_cell
 
 STYLE = {name: f' s="{n}"' for name, n in STYLE_IDS.items()}
@@ -45,10 +45,10 @@ class LeadRows:
     """Turns a lead into one `<row>` of XML. Per-column work (letters, styles, kinds) is done
     once here; the loop in `__call__` runs for every cell of every lead, so it stays flat."""
 
-    def __init__(self, tz, lang: str = "en"):
+    def __init__(self, tz, lang: str = "en", columns: tuple[Column, ...] = LEAD_COLUMNS):
         self.tz = tz
         self.plan = []
-        for i, column in enumerate(LEAD_COLUMNS, 1):
+        for i, column in enumerate(columns, 1):
             consent = column.key.partition("consent_")[2] or None
             style = STYLE.get(column.kind, "")
             words = value_labels(column.key, column.kind, lang)

@@ -258,7 +258,8 @@ def revisit(
 
 def run_command_code(store: Store, code: str, last_lead: model.Lead | None) -> Capture:
     """`LEADCAP:TAG:<name>`, `RATE:<rating>`, `CONSENT:<purpose>`, `NOTE:<text>`,
-    `PROMISE:<item>` (materials promised, for the draft e-mail), `UNDO`:
+    `PROMISE:<item>` (materials promised, for the draft e-mail), `ANSWER:<question>:<choice>`
+    (a qualifying question; a multi-choice answer gains the choice), `UNDO`:
     printed codes that let staff qualify the most recent lead without typing."""
     body = code[len(COMMAND_PREFIX) :]
     verb, _, argument = body.partition(":")
@@ -297,13 +298,25 @@ def run_command_code(store: Store, code: str, last_lead: model.Lead | None) -> C
     elif verb == "PROMISE" and argument:
         lead = leads.add_material(store, lead_id, argument, command="scan code")
         message = f"promised {argument}"
+    elif verb == "ANSWER" and ":" in argument:
+        lead, message = _answer_code(store, lead_id, argument)
     else:
         raise UsageError(
             f"unknown command code {code!r}. Use LEADCAP:TAG:<name>, LEADCAP:RATE:<hot|warm|cold>,"
-            " LEADCAP:CONSENT:<purpose>, LEADCAP:NOTE:<text>, LEADCAP:PROMISE:<item>"
-            " or LEADCAP:UNDO"
+            " LEADCAP:CONSENT:<purpose>, LEADCAP:NOTE:<text>, LEADCAP:PROMISE:<item>,"
+            " LEADCAP:ANSWER:<question>:<choice> or LEADCAP:UNDO"
         )
     return Capture("command", [lead], f"{message} on lead {lead['id']}")
+
+
+def _answer_code(store: Store, lead_id: int, argument: str) -> tuple[model.Lead, str]:
+    from leadcap.store import questions
+
+    name, _, choice = argument.partition(":")
+    lead = questions.answer(store, lead_id, name, [choice], command="scan code")
+    question = questions.get_question(store, name)
+    given = questions.show_answer(lead["answers"].get(question.name))
+    return lead, f"{question.name}: {given}"
 
 
 def most_recent_lead(store: Store) -> model.Lead | None:

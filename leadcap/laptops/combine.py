@@ -24,6 +24,7 @@ from leadcap.store.leads import (
     lead_tags,
     log_changes,
 )
+from leadcap.store.questions import write_answer
 
 
 @dataclass
@@ -147,9 +148,12 @@ def combine(store: Store, keep_id: int | str, other_id: int | str) -> model.Lead
             logged.append(("consent", keep["consent"], json.loads(new_row["consent"])))
         if tags != keep["tags"]:
             logged.append(("tags", keep["tags"], tags))
+        answers = _united_answers(store, keep["id"], other["id"], list(changes))
+        logged += answers
         logged.append(("combined", None, other["uuid"]))
         aliases = _members(store, other["uuid"])[1:]
         saved = {**other_row, "tags": lead_tags(store, other["id"]), "aliases": aliases}
+        saved["answers"] = list(lead_answers_by_name(store, other["id"]).items())
         log_changes(
             store,
             batch,
@@ -178,5 +182,39 @@ def combine(store: Store, keep_id: int | str, other_id: int | str) -> model.Lead
             f"UPDATE leads SET {assignments} WHERE id = ?", [*columns.values(), keep["id"]]
         )
         _set_tags(store, keep["id"], tags)
+        for name, _old, new in answers:
+            write_answer(store, keep["id"], name.split(":", 1)[1], json.loads(new) if new else None)
         log_changes(store, batch, keep["uuid"], logged, "combine", at)
     return get_lead(store, keep["id"])
+
+
+def _united_answers(store: Store, keep_id: int, other_id: int, changes: list) -> list[tuple]:
+    """The answer changes that give the kept lead the answers of both copies: replayed from
+    both logs like a merge does, a question only the other copy answered taken over.
+    (answer:<question>, old JSON, new JSON) for each answer that changes."""
+    from leadcap.laptops.replay import answer_state
+    from leadcap.store.questions import list_questions
+
+    kept = lead_answers_by_name(store, keep_id)
+    current = {model.fold(q): (q, v) for q, v in lead_answers_by_name(store, other_id).items()}
+    current.update({model.fold(q): (q, v) for q, v in kept.items()})
+    asked = list_questions(store, include_removed=True)
+    text = {model.fold(q.name) for q in asked if q.type == "text"}
+    united = answer_state(changes, current, text)
+    found = []
+    for name, value in united.items():
+        old = next((v for q, v in kept.items() if model.fold(q) == model.fold(name)), None)
+        if value != old:
+            found.append((f"answer:{name}", _json(old), _json(value)))
+    return found
+
+
+def lead_answers_by_name(store: Store, lead_id: int) -> dict:
+    rows = store.conn.execute(
+        "SELECT question, value FROM lead_answers WHERE lead_id = ?", [lead_id]
+    )
+    return {question: json.loads(value) for question, value in rows}
+
+
+def _json(value) -> str | None:
+    return None if value is None else json.dumps(value, ensure_ascii=False)

@@ -61,6 +61,31 @@ def set_aside_bad_rows(source) -> list[str]:
     source.visits = keep(source.visits, 0, schema_check.visit_row_problem, "visits")
     source.aliases = [a for a in source.aliases if a[0] not in bad_leads and a[1] not in bad_leads]
     source.cards = keep(source.cards, 1, card_row_problem, "card")
+    questions = []
+    for row in source.questions:
+        problem = schema_check.question_row_problem(tuple(row))
+        if problem:
+            rejected.append(f"question {str(row[0])[:30]!r}: {problem}")
+        else:
+            questions.append(row)
+    source.questions = questions
+    rejected += _set_aside_bad_answers(source, bad_leads)
+    return rejected
+
+
+def _set_aside_bad_answers(source, bad_leads: set[str]) -> list[str]:
+    """Stored answers of the source's leads (copied for leads only it has)."""
+    rejected = []
+    for lead_uuid in list(source.answers):
+        good = []
+        for question, value in source.answers.pop(lead_uuid):
+            problem = schema_check.answer_row_problem(question, value)
+            if problem:
+                rejected.append(f"answer of lead {_short(lead_uuid)}: {problem}")
+            else:
+                good.append((question, value))
+        if lead_uuid not in bad_leads:
+            source.answers[lead_uuid] = good
     return rejected
 
 

@@ -26,7 +26,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from leadcap.laptops.replay import change_key, lead_state
+from leadcap.laptops.replay import answer_state, change_key, lead_state, utc_key
 
 # Re-exported: callers and tests have always found these here.
 from leadcap.laptops.replay import merge_notes as merge_notes
@@ -51,6 +51,9 @@ from leadcap.laptops.source import read_source as read_source
 from leadcap.store import tombstones
 from leadcap.store.database import Store
 from leadcap.store.leads import _set_tags, insert_lead_row, tag_id, update_lead_row
+from leadcap.store.model import fold
+from leadcap.store.questions import COLUMNS as QUESTION_COLUMNS
+from leadcap.store.questions import write_answer
 
 # Writing takes turns with scans beside the merge: a transaction writes CHUNK people at a
 # time until STEP_SECONDS have passed, commits, and pauses PAUSE seconds for waiting
@@ -70,6 +73,7 @@ class MergeReport:
     erased: int = 0
     new_changes: int = 0
     new_cards: int = 0
+    questions: int = 0
     dry_run: bool = False
     unchanged: bool = False  # nothing new since the last merge: skipped after its header
     added_uuids: list[str] = field(default_factory=list)
@@ -86,6 +90,7 @@ class MergeReport:
             or self.erased
             or self.new_changes
             or self.new_cards
+            or self.questions
         )
 
     def as_dict(self) -> dict:
@@ -98,6 +103,7 @@ class MergeReport:
             "erased": self.erased,
             "new_changes": self.new_changes,
             "new_cards": self.new_cards,
+            "questions": self.questions,
             "dry_run": self.dry_run,
             "nothing_new": self.unchanged,
             "possible_duplicates": [list(pair) for pair in self.possible_duplicates],
@@ -112,6 +118,24 @@ def _new_cards(conn, store: Store) -> bool:
         return False
     theirs = {r[0] for r in conn.execute("SELECT uid FROM cards")}
     return bool(theirs - {r[0] for r in store.conn.execute("SELECT uid FROM cards")})
+
+
+def _new_questions(conn, store: Store) -> bool:
+    """Whether the source holds a question version newer than ours (a question's edit
+    moves no merge mark)."""
+    from leadcap.laptops.source import read_questions
+
+    ours = {fold(r[0]): r for r in store.conn.execute(f"SELECT {QUESTION_COLUMNS} FROM questions")}
+    return any(
+        fold(row[0]) not in ours or _question_key(row) > _question_key(ours[fold(row[0])])
+        for row in read_questions(conn)
+    )
+
+
+def _question_key(row: tuple) -> tuple:
+    """Which of two versions of a question is later: UTC time, device, then the content,
+    so that both laptops pick the same one."""
+    return (utc_key(row[6]), row[7] or "", json.dumps(list(row), ensure_ascii=False))
 
 
 class OtherEvent(SourceError):
@@ -138,7 +162,12 @@ def merge_file(
         header = read_header(conn)
         check_event(store, header, path, any_event=any_event)
         mark = stored_mark(store.conn, header)
-        if mark is not None and mark == header.position() and not _new_cards(conn, store):
+        if (
+            mark is not None
+            and mark == header.position()
+            and not _new_cards(conn, store)
+            and not _new_questions(conn, store)
+        ):
             return MergeReport(path, dry_run=dry_run, unchanged=True)
         since = resume_point(conn, mark)
         known = dict(store.conn.execute("SELECT alias_uuid, lead_uuid FROM lead_aliases"))
@@ -212,6 +241,7 @@ class _Merge:
     # -- planning ---------------------------------------------------------------------
     def plan(self) -> None:
         self.our_aliases = dict(self.conn.execute("SELECT alias_uuid, lead_uuid FROM lead_aliases"))
+        self.plan_questions()
         skipped = self.plan_tombstones()
         self.incoming = {u: r for u, r in self.source.leads.items() if u not in skipped}
         affected = self.plan_rows(skipped)
@@ -219,6 +249,31 @@ class _Merge:
         affected |= {u for u in self.incoming if u not in self.ours}
         groups = self.group()
         self.todo = self.to_recompute(groups, affected)
+
+    def plan_questions(self) -> None:
+        """The source's question versions newer than ours, and (with them) which questions
+        are free text and each question's choice order, for replaying answers."""
+        ours = {
+            fold(row[0]): row
+            for row in self.conn.execute(f"SELECT {QUESTION_COLUMNS} FROM questions")
+        }
+        self.newer_questions = []
+        for row in self.source.questions:
+            mine = ours.get(fold(row[0]))
+            if mine is None or _question_key(row) > _question_key(mine):
+                self.newer_questions.append(tuple(row))
+                ours[fold(row[0])] = tuple(row)
+        self.report.questions = len(self.newer_questions)
+        self.text_questions = {key for key, row in ours.items() if row[1] == "text"}
+        self.choice_order = {
+            key: [c["value"] for c in json.loads(row[2])] for key, row in ours.items()
+        }
+
+    def write_questions(self) -> None:
+        marks = ", ".join("?" for _ in QUESTION_COLUMNS.split(","))
+        for row in self.newer_questions:
+            self.conn.execute("DELETE FROM questions WHERE name = ?", [row[0]])
+            self.conn.execute(f"INSERT INTO questions ({QUESTION_COLUMNS}) VALUES ({marks})", row)
 
     def plan_tombstones(self) -> set[str]:
         """The new tombstones and our leads they erase (`self.doomed`). Returns the
@@ -421,7 +476,7 @@ class _Merge:
         rows, then the rest and the mark. Each leaves every lead agreeing with its log,
         so stopping between two of them loses nothing: the next merge goes on from there."""
         busy = self.todo or self.new_changes or self.new_consent or self.raised or self.undone
-        busy = busy or self.new_cards
+        busy = busy or self.new_cards or self.newer_questions
         if (busy or self.new_tombstones) and before_write is not None and not dry_run:
             before_write()
         if self.new_tombstones:
@@ -572,12 +627,16 @@ class _Merge:
         self.conn.executemany(
             "INSERT OR IGNORE INTO lead_tags (lead_id, tag_id) VALUES (?, ?)", links
         )
+        for lead_uuid in uuids:
+            for question, value in self.source.answers.get(lead_uuid, ()):
+                write_answer(self.store, ids[lead_uuid], question, json.loads(value))
         self.report.added += len(uuids)
         self.report.added_uuids.extend(uuids)
 
     def write_rest(self, rows: list, now: str) -> None:
         self.insert_rows(rows)
         self.write_cards()  # with the mark, so a merge stopped before reads them again
+        self.write_questions()
         self.conn.executemany(
             "UPDATE changes SET undone_by = ? WHERE uid = ? AND undone_by IS NULL", self.undone
         )
@@ -617,7 +676,16 @@ class _Merge:
             [wanted],
         ):
             tags[lead_uuid].append(name)
-        return dict(changes=changes, consent=consent, visits=visits, rows=rows, tags=tags)
+        answers: dict[str, dict] = defaultdict(dict)
+        for lead_uuid, question, value in conn.execute(
+            "SELECT l.uuid, a.question, a.value FROM lead_answers a"
+            f" JOIN leads l ON l.id = a.lead_id WHERE l.uuid {inside}",
+            [wanted],
+        ):
+            answers[lead_uuid][fold(question)] = (question, json.loads(value))
+        return dict(
+            changes=changes, consent=consent, visits=visits, rows=rows, tags=tags, answers=answers
+        )
 
     def _write_group(self, canonical: str, members: list[str], data: dict, now: str) -> None:
         incoming = self.incoming
@@ -641,6 +709,8 @@ class _Merge:
         if old is None:
             ours = sorted((ours_rows[u] for u in members if u in ours_rows), key=lambda r: r["id"])
             reused = ours[0] if ours else None
+        keeper = old or reused
+        new_answers = self._answers(changes, data, keeper["uuid"] if keeper else None)
         gone = [u for u in members if u != canonical and u in ours_rows]
         if reused is not None:
             gone.remove(reused["uuid"])
@@ -650,18 +720,22 @@ class _Merge:
         if old is None and reused is None:
             lead_id = insert_lead_row(conn, new_row)
             _set_tags(self.store, lead_id, new_tags)
+            _set_answers(self.store, lead_id, new_answers)
             if not any(u in self.ours for u in members):
                 self.report.added += 1
                 self.report.added_uuids.append(canonical)
         else:
-            old = old or reused
+            old = keeper
+            assert old is not None  # the branch above took "neither"
             differs = {k: v for k, v in new_row.items() if not _same(k, old.get(k), v)}
             old_tags = sorted(t.casefold() for t in data["tags"].get(old["uuid"], []))
             update_lead_row(conn, old["id"], differs)
             if old_tags != sorted(t.casefold() for t in new_tags):
                 _set_tags(self.store, old["id"], new_tags)
+            answers_differ = _update_answers(self.store, old, data, new_answers)
             # Our copy taking the other laptop's earlier one in counts as linked.
-            if reused is None and (differs or old_tags != sorted(t.casefold() for t in new_tags)):
+            tags_differ = old_tags != sorted(t.casefold() for t in new_tags)
+            if reused is None and (differs or tags_differ or answers_differ):
                 self.report.updated += 1
         for alias in members:
             if alias != canonical and self.our_aliases.get(alias) != canonical:
@@ -672,6 +746,17 @@ class _Merge:
                 )
                 self.our_aliases[alias] = canonical
                 self.report.linked += 1
+
+    def _answers(self, changes: list, data: dict, kept: str | None) -> dict:
+        """The answers replayed from the united log (`kept`: the lead row whose stored
+        answers stand for questions never logged), lists in the question's choice order."""
+        found = answer_state(changes, data["answers"].get(kept, {}) if kept else {},
+                             self.text_questions)  # fmt: skip
+        for question, value in found.items():
+            if isinstance(value, list):
+                order = self.choice_order.get(fold(question), [])
+                value.sort(key=lambda v: (order.index(v) if v in order else len(order), v))
+        return found
 
     def duplicate_ids(self) -> list[tuple[int, int]]:
         """The possible duplicates as lead numbers on this laptop, each pair once."""
@@ -688,6 +773,20 @@ class _Merge:
             "SELECT id FROM leads WHERE uuid = ? AND deleted_at IS NULL", [target]
         ).fetchone()
         return row[0] if row else None
+
+
+def _update_answers(store: Store, row: dict, data: dict, answers: dict) -> bool:
+    """Store a lead's replayed answers if they differ from its stored ones."""
+    if dict(data["answers"].get(row["uuid"], {}).values()) == answers:
+        return False
+    _set_answers(store, row["id"], answers)
+    return True
+
+
+def _set_answers(store: Store, lead_id: int, answers: dict) -> None:
+    store.conn.execute("DELETE FROM lead_answers WHERE lead_id = ?", [lead_id])
+    for question, value in answers.items():
+        write_answer(store, lead_id, question, value)
 
 
 def _buckets(rows) -> tuple[dict[tuple, set[str]], dict[tuple, set[str]]]:

@@ -180,3 +180,57 @@ def merge_notes(texts: list[str | None]) -> str | None:
 def _note_order(entry: str) -> tuple[str, str]:
     found = _NOTE_START.match(entry)
     return (found.group(1) if found else "", entry)
+
+
+def answer_state(
+    changes: list[tuple], current: dict[str, tuple[str, object]], text_keys: set[str]
+) -> dict:
+    """A lead's answers from its united change log: question name -> value.
+
+    Multi-choice answers (lists) follow each choice's add/remove events like tags, so a
+    removal stays removed unless the choice is added again later. Free-text answers
+    (`text_keys`, folded names) keep both versions when two laptops changed them without
+    seeing each other's version: a change whose old value is not the answer as it then
+    stood adds its version instead of replacing. Every other answer takes its latest
+    change. Questions never logged keep `current` (folded name -> (name, value))."""
+    from leadcap.store.questions import TEXT_CONFLICT_SEPARATOR
+
+    names: dict[str, str] = {}
+    values: dict[str, object] = {}
+    events: dict[str, dict[str, bool]] = {}
+    for change in sorted(changes, key=change_key):
+        name = change[4]
+        if not name.startswith("answer:"):
+            continue
+        question = name.split(":", 1)[1]
+        key = model.fold(question)
+        names[key] = question
+        old = json.loads(change[5]) if change[5] else None
+        new = json.loads(change[6]) if change[6] else None
+        if isinstance(old, list) or isinstance(new, list):
+            chosen = events.setdefault(key, {})
+            before, after = set(_as_list(old)), set(_as_list(new))
+            for choice in _as_list(new):
+                if choice not in before:
+                    chosen.pop(choice, None)
+                    chosen[choice] = True  # re-inserted: order by latest addition
+            for choice in before - after:
+                chosen[choice] = False
+            values[key] = [c for c, present in chosen.items() if present] or None
+        elif key in text_keys and new is not None and values.get(key) not in (None, old):
+            versions = str(values[key]).split(TEXT_CONFLICT_SEPARATOR)
+            if new not in versions:
+                values[key] = f"{values[key]}{TEXT_CONFLICT_SEPARATOR}{new}"
+        elif key in text_keys and new is None and values.get(key) not in (None, old):
+            continue  # clearing a version it never saw leaves the other one
+        else:
+            values[key] = new
+    answers = {name: value for key, (name, value) in current.items() if key not in names}
+    answers.update({names[key]: value for key, value in values.items() if value is not None})
+    return answers
+
+
+def _as_list(value) -> list:
+    if value is None:
+        return []
+    return value if isinstance(value, list) else [value]

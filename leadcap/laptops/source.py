@@ -88,6 +88,9 @@ class Source:
     tags: dict[str, list[str]] = field(default_factory=dict)  # lead uuid -> tag names
     rejected: list[str] = field(default_factory=list)  # rows with bad values, set aside
     cards: list[tuple] = field(default_factory=list)  # CARD_COLUMNS, those we lack
+    questions: list[tuple] = field(default_factory=list)  # questions.COLUMNS, all of them
+    # lead uuid -> [(question, answer as JSON text)], for the leads in `leads`
+    answers: dict[str, list[tuple[str, str]]] = field(default_factory=dict)
 
 
 def keys(values) -> str:
@@ -265,6 +268,9 @@ def read_rows(
     holding values no leadcap writes set aside and listed in `rejected`."""
     source = _rows(conn, path, header, since=since, known_aliases=known_aliases)
     source.cards = read_cards(conn, known_cards)
+    source.questions = read_questions(conn)
+    if "lead_answers" in _tables(conn):
+        source.answers = _answers(conn, list(source.leads))
     source.rejected = foreign.set_aside_bad_rows(source)
     return source
 
@@ -281,6 +287,27 @@ def read_cards(conn: sqlite3.Connection, known: set[str] | frozenset[str]) -> li
     return conn.execute(
         f"SELECT {CARD_COLUMNS} FROM cards WHERE uid {IN_KEYS}", [keys(missing)]
     ).fetchall()
+
+
+def read_questions(conn: sqlite3.Connection) -> list[tuple]:
+    """Every question row: they are event settings, few, and change without moving the
+    merge mark (a question's edit is no change-log row), so always read whole."""
+    from leadcap.store.questions import COLUMNS
+
+    if "questions" not in _tables(conn):
+        return []
+    return conn.execute(f"SELECT {COLUMNS} FROM questions").fetchall()
+
+
+def _answers(conn: sqlite3.Connection, uuids: list[str]) -> dict[str, list[tuple[str, str]]]:
+    found: dict[str, list[tuple[str, str]]] = {}
+    for lead_uuid, question, value in conn.execute(
+        "SELECT l.uuid, a.question, a.value FROM lead_answers a JOIN leads l ON l.id = a.lead_id"
+        f" WHERE l.uuid {IN_KEYS}",
+        [keys(uuids)],
+    ):
+        found.setdefault(lead_uuid, []).append((question, value))
+    return found
 
 
 def _rows(

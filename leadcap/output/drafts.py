@@ -13,7 +13,10 @@ DE/AT/CH (or its name) or an e-mail ending in .de/.at/.ch -> de; otherwise en.
 A template is text: a first line `Subject: ...`, a blank line, then the body. Placeholders
 in braces are filled with `str.format_map`; unknown ones stay as written (`{typo}`), and
 blank lines left by empty placeholders are collapsed. Placeholders: salutation, company,
-interests, promised, promised_paragraph, event, staff, name, given_name, family_name, title."""
+interests, promised, promised_paragraph, event, staff, name, given_name, family_name, title,
+and `{answer:QUESTION}` (the lead's answer to a qualifying question). A block between a
+line `[if QUESTION=CHOICE]` (or `[if QUESTION]`: any answer) and a line `[end]` stays only
+for leads who gave that answer: a paragraph per cooperation type."""
 
 from __future__ import annotations
 
@@ -204,7 +207,45 @@ def promised_material(materials: str | None) -> list[str]:
     return [line.strip() for line in (materials or "").splitlines() if line.strip()]
 
 
-def fill_ins(store: Store, lead: model.Lead, lang: str, sender: Sender) -> dict[str, str]:
+class _Answers:
+    """`{answer:Cooperation}` in a template: format() hands over the text after the colon
+    as the format spec, which names the question."""
+
+    def __init__(self, answers: dict):
+        self.answers = {model.fold(k): v for k, v in answers.items()}
+
+    def get(self, question: str):
+        return self.answers.get(model.fold(question.strip()))
+
+    def __format__(self, spec: str) -> str:
+        value = self.get(spec)
+        if isinstance(value, list):
+            return ", ".join(str(v) for v in value)
+        return "" if value is None else str(value)
+
+
+_BLOCK = re.compile(
+    r"^\[if ([^\]=]+?)(?:=([^\]]*))?\][ \t]*\n(.*?)^\[end\][ \t]*(?:\n|\Z)", re.M | re.S
+)
+
+
+def choose_blocks(body: str, answers: dict) -> str:
+    """Keep each `[if QUESTION=CHOICE]` ... `[end]` block whose answer the lead gave
+    (any case; for multi-choice, one of the chosen), drop the others."""
+    known = _Answers(answers)
+
+    def keep(match: re.Match) -> str:
+        value = known.get(match.group(1))
+        if match.group(2) is None:
+            return match.group(3) if value not in (None, "", []) else ""
+        given = value if isinstance(value, list) else [value]
+        wanted = model.fold(match.group(2).strip())
+        return match.group(3) if any(model.fold(str(v)) == wanted for v in given if v) else ""
+
+    return _BLOCK.sub(keep, body)
+
+
+def fill_ins(store: Store, lead: model.Lead, lang: str, sender: Sender) -> dict[str, object]:
     """The placeholder values for one lead."""
     words = WORDS[lang]
     promised = "\n".join(f"- {line}" for line in promised_material(lead.get("materials")))
@@ -220,10 +261,11 @@ def fill_ins(store: Store, lead: model.Lead, lang: str, sender: Sender) -> dict[
         "given_name": lead.get("given_name") or "",
         "family_name": lead.get("family_name") or "",
         "title": lead.get("title") or "",
+        "answer": _Answers(lead.get("answers") or {}),
     }
 
 
-def render(template: Template, values: dict[str, str]) -> Template:
+def render(template: Template, values: dict[str, object]) -> Template:
     """Fill the placeholders; blank lines left by empty ones are collapsed."""
     try:
         subject = template.subject.format_map(_KeepUnknown(values))
@@ -293,7 +335,8 @@ def build_message(
             f"the sender address {sender.email!r} is not an e-mail address."
             " Fix it: leadcap config set card.email sales@example.com"
         )
-    filled = render(template, fill_ins(store, lead, lang, sender))
+    chosen = Template(template.subject, choose_blocks(template.body, lead.get("answers") or {}))
+    filled = render(chosen, fill_ins(store, lead, lang, sender))
     message = EmailMessage(policy=policy.default)
     message["From"] = frm
     message["To"] = to

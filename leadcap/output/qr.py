@@ -234,12 +234,22 @@ COMMANDS_HOW_TO = (
 )
 
 
-def command_items(tags: Sequence[str]) -> list[SheetItem]:
-    """Every command code the scan loop knows: each interest tag, rating, consent purpose, undo."""
+def command_items(tags: Sequence[str], questions: Sequence[Mapping] = ()) -> list[SheetItem]:
+    """Every command code the scan loop knows: each interest tag, each choice of each
+    choice question (`questions` as Question.as_dict(), single/multi/yes-no), rating,
+    consent purpose, undo."""
     items = [
         SheetItem(f"{COMMAND_PREFIX}TAG:{tag}", ["Interesse", "Interest", "関心"], [tag])
         for tag in tags
     ]
+    for question in questions:
+        name, labels = question["name"], question.get("labels") or {}
+        heading = [labels.get("de") or name, name, labels.get("ja") or name]
+        for choice in question.get("choices") or []:
+            value = choice["value"]
+            words = (choice.get("de") or value, value, choice.get("ja") or value)
+            payload = f"{COMMAND_PREFIX}ANSWER:{name}:{value}"
+            items.append(SheetItem(payload, heading, _langs(words)))
     for rating in model.RATINGS:
         labels = _langs(RATING_LABELS.get(rating, (rating,) * 3))
         heading = ["Bewertung", "Rating", "評価"]

@@ -153,6 +153,7 @@ def debrief(
         "per_tag": groups["per_tag"],
         "untagged": counts["untagged"],
         "per_exhibitor": groups["per_exhibitor"],
+        "per_answer": groups["per_answer"],
         "consent_granted": counts["consent_granted"],
         "consent_rate": counts["consent_rate"],
         "needs_review": counts["needs_review"],
@@ -184,6 +185,8 @@ def summary_rows(report: dict) -> list[tuple[str, object]]:
     rows += [(f"tag: {k}", v) for k, v in report["per_tag"].items()]
     rows.append(("untagged", report["untagged"]))
     rows += [(f"exhibitor: {k}", v) for k, v in report["per_exhibitor"].items()]
+    for question, counts in report.get("per_answer", {}).items():
+        rows += [(f"{question}: {answer}", n) for answer, n in counts.items()]
     rows.append(("leads to fix", len(report["fixups"])))
     return rows
 

@@ -15,11 +15,9 @@ The counts come from `leadcap.reports.stats` (the same numbers `leadcap stats --
 this module adds what only the report needs: countries, visits per lead, follow-up status,
 the funnel and the service level, and which laptops' data went in.
 
-Qualifying questions (issue 13) are not in the report yet: that feature was not on main when
-this was written. Where it belongs: a `questions` entry in `gather()` (answers counted per
-question and choice, with `filter_sql` for the scope) and a sheet written after
-"Consent" (`Sheets.write_all` in fair_sheets.py) with one bar chart per question, like
-`Sheets.ranked_sheet`."""
+The qualifying questions' answers come from `stats` too (`per_answer`, the choice
+questions); `gather()` adds the questions' labels so the "Answers" sheet speaks the
+report's language."""
 
 from __future__ import annotations
 
@@ -38,6 +36,7 @@ from leadcap.reports.worklist import UNRATED, default_due, service_days
 from leadcap.store import model
 from leadcap.store.database import Store
 from leadcap.store.leads import LeadFilter, filter_sql
+from leadcap.store.questions import list_questions
 
 FUNNEL = ("new", "contacted", "meeting", "offer", "won")
 VISIT_BUCKETS = ("1", "2", "3", "4", "5+")
@@ -72,6 +71,7 @@ def gather(store: Store, flt: LeadFilter | None = None) -> dict:
         "lost": lost,
         "service_level": service,
         "devices": _devices(store, where, params),
+        "questions": {q.name: q.as_dict() for q in list_questions(store)},
         "made_at": store.now().isoformat(),
     }
 

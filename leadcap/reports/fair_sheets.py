@@ -14,7 +14,7 @@ from openpyxl.utils import get_column_letter, quote_sheetname
 
 from leadcap.export.safety import clean_xml
 from leadcap.reports.fair_words import SERVICE_KEYS
-from leadcap.reports.stats import NO_STAFF, ranked
+from leadcap.reports.stats import NO_ANSWER, NO_STAFF, ranked
 from leadcap.store import model
 
 BOLD = Font(bold=True)
@@ -55,7 +55,7 @@ class Sheets:
         countries = {k or w["unknown"]: n for k, n in self.data["per_country"].items()}
         self.ranked_sheet("countries", "country", countries)
         self.consent()
-        # Qualifying questions (issue 13) go here: see the hook in fair_report's docstring.
+        self.answers()
         self.visits()
         self.followup()
 
@@ -277,6 +277,30 @@ class Sheets:
                 horizontal=True,
                 percent=True,
             )
+
+    def answers(self) -> None:
+        """One table and bar chart per choice question: leads per answer in the question's
+        order, then those without an answer; question and choices in the report's language."""
+        per_answer = self.stats.get("per_answer") or {}
+        if not per_answer:
+            return
+        ws, w, lang = self.sheet("answers"), self.w, self.w["language"]
+        asked = self.data.get("questions") or {}
+        top = 1
+        for name, counts in per_answer.items():
+            question = asked.get(name) or {}
+            label = (question.get("labels") or {}).get(lang) or name
+            choices = {c["value"]: c.get(lang) or c["value"] for c in question.get("choices", [])}
+            rows = [
+                [w["no_answer"] if value == NO_ANSWER else choices.get(value, value), n]
+                for value, n in counts.items()
+            ]
+            last = self.table(ws, top, [label, w["leads"]], rows)
+            chart = self.chart(
+                ws, title=f"{w['title_answers']}: {label}", x_title=w["answer"],
+                y_title=w["leads"], header=top, last=last, horizontal=True,
+            )  # fmt: skip
+            top = max(last + 3, top + int(chart.height * 2) + 2)  # below the chart (~0.5 cm a row)
 
     def visits(self) -> None:
         ws, w = self.sheet("visits"), self.w

@@ -87,7 +87,45 @@ def breakdowns(store: Store, flt: LeadFilter | None = None) -> dict:
         " GROUP BY l.exhibitor ORDER BY COUNT(*) DESC, l.exhibitor COLLATE NOCASE",
         params,
     )
-    return {"per_staff": per_staff, "per_tag": per_tag, "per_exhibitor": per_exhibitor}
+    return {
+        "per_staff": per_staff,
+        "per_tag": per_tag,
+        "per_exhibitor": per_exhibitor,
+        "per_answer": per_answer(store, where, params),
+    }
+
+
+NO_ANSWER = "(no answer)"
+
+
+def per_answer(store: Store, where: str, params: list) -> dict[str, dict[str, int]]:
+    """For each choice question (single, multi, yes/no) not removed: leads per choice in
+    the question's order, then how many gave no answer. A multi answer counts once per
+    chosen choice. `where` is a condition on leads aliased `l`."""
+    from leadcap.store.questions import CHOICE_TYPES, list_questions
+
+    found: dict[str, dict[str, int]] = {}
+    total = store.conn.execute(f"SELECT COUNT(*) FROM leads l WHERE {where}", params).fetchall()
+    for question in list_questions(store):
+        if question.type not in CHOICE_TYPES:
+            continue
+        rows = store.conn.execute(
+            "SELECT j.value, COUNT(DISTINCT l.id) FROM leads l JOIN lead_answers a"
+            " ON a.lead_id = l.id AND a.question = ?, json_each(a.value) j"
+            f" WHERE {where} GROUP BY j.value",
+            [question.name, *params],
+        ).fetchall()
+        counts = {str(value): count for value, count in rows}
+        answered = store.conn.execute(
+            "SELECT COUNT(*) FROM leads l JOIN lead_answers a ON a.lead_id = l.id"
+            f" AND a.question = ? WHERE {where}",
+            [question.name, *params],
+        ).fetchall()[0][0]
+        ordered = {c["value"]: counts.pop(c["value"], 0) for c in question.choices}
+        ordered.update(counts)  # choices since dropped from the question, as given
+        ordered[NO_ANSWER] = total[0][0] - answered
+        found[question.name] = ordered
+    return found
 
 
 def timeline(store: Store, flt: LeadFilter | None = None) -> tuple[dict[str, int], dict[str, int]]:

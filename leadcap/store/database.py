@@ -27,7 +27,8 @@ DEFAULT_BUSY_TIMEOUT = 10.0
 EVENT_SETTINGS = ("event", "timezone", "country", "tags", "exhibitors", "badge_pattern", "pavilion")
 # Families of event settings, one key per language or item: `consent-text.de`, `card.email`
 # (the booth's contact card), `followup-days.hot` (service level per rating).
-EVENT_SETTING_PREFIXES = ("consent-text.", "card.", "followup-days.")
+# `score.hot` etc.: points towards the lead score (leadcap.store.score).
+EVENT_SETTING_PREFIXES = ("consent-text.", "card.", "followup-days.", "score.")
 
 
 def default_db_path(app_dir: Path) -> Path:

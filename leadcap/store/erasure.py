@@ -148,6 +148,7 @@ def _delete_rows(store: Store, uuids: list[str], report: ForgetReport) -> None:
     ]
     id_marks = ", ".join("?" for _ in lead_ids)
     _delete(store, report, "lead_tags", f"lead_id IN ({id_marks})", lead_ids)
+    _delete(store, report, "lead_answers", f"lead_id IN ({id_marks})", lead_ids)
     for table in _UUID_TABLES:
         _delete(store, report, table, f"lead_uuid IN ({marks})", uuids)
     where = f"alias_uuid IN ({marks}) OR lead_uuid IN ({marks})"

@@ -40,12 +40,16 @@ def visit_total(store: Store, lead_uuid: str) -> int | None:
 def _restore_combined(store: Store, saved: dict) -> None:
     """Put back a lead that `combine` removed: its row (same number), tags and aliases."""
     from leadcap.store.leads import _set_tags
+    from leadcap.store.questions import write_answer
 
     tags, aliases = saved.pop("tags", []), saved.pop("aliases", [])
+    answers = saved.pop("answers", [])
     columns = ", ".join(saved)
     marks = ", ".join("?" for _ in saved)
     store.conn.execute(f"INSERT INTO leads ({columns}) VALUES ({marks})", list(saved.values()))
     _set_tags(store, saved["id"], tags)
+    for question, value in answers:
+        write_answer(store, saved["id"], question, value)
     store.conn.execute("DELETE FROM lead_aliases WHERE alias_uuid = ?", [saved["uuid"]])
     store.conn.executemany(
         "UPDATE lead_aliases SET lead_uuid = ? WHERE alias_uuid = ?",
@@ -180,6 +184,8 @@ def _reverting(changes: list) -> dict:
             revert["deleted"] = old == "true"
         elif name == "review_reasons":
             continue  # marking reviewed is not worth an undo of its own
+        elif name.startswith("answer:"):
+            revert[name] = json.loads(old) if old else None
         elif name == "visits":
             revert["visits"] = int(old) if old else 1
         elif name in model.EDITABLE_FIELDS or name == "rating":

@@ -26,6 +26,12 @@ _TAGS_SQL = (
     " JOIN tags t ON t.id = lt.tag_id WHERE lt.lead_id = leads.id"
     " ORDER BY t.position IS NULL, t.position, t.name)) AS tags"
 )
+# Answers to the questions that are not removed, in the questions' order.
+_ANSWERS_SQL = (
+    "(SELECT json_group_object(name, json(value)) FROM (SELECT q.name AS name,"
+    " a.value AS value FROM lead_answers a JOIN questions q ON q.name = a.question"
+    " WHERE a.lead_id = leads.id AND q.removed = 0 ORDER BY q.position, q.name)) AS answers"
+)
 # Validation reasons are recomputed whenever the field changes; other reasons (an
 # unparsed scan, a repaired keyboard layout) stay until someone marks the lead reviewed.
 # The change-log field of a rating that came from a session default, not from a person:
@@ -49,6 +55,9 @@ class LeadFilter:
     owner: str | None = None
     consent: str | None = None  # a purpose the visitor granted
     limit: int | None = None
+    # (question, value, contains): value None = any answer; contains for free text
+    answers: list[tuple[str, object, bool]] = field(default_factory=list)
+    min_score: int | None = None
 
     def __post_init__(self) -> None:
         self.rating = model.check_choice(self.rating, model.RATINGS, "rating")
@@ -92,32 +101,48 @@ def filter_sql(flt: LeadFilter, table: str = "leads") -> tuple[str, list]:
         params.append(flt.until)
     if flt.review:
         where.append(f"{table}.needs_review = 1")
+    for condition in flt.answers:
+        sql, values = answer_condition(table, *condition)
+        where.append(sql)
+        params += values
+    if flt.min_score is not None:
+        from leadcap.store.score import score_sql
+
+        where.append(f"{score_sql(table)} >= ?")
+        params.append(flt.min_score)
     return " AND ".join(where), params
 
 
-def row_to_lead(row: sqlite3.Row) -> model.Lead:
-    """A database row in the JSON contract's shape."""
+def row_to_lead(row: sqlite3.Row, scorer=None) -> model.Lead:
+    """A database row in the JSON contract's shape (with `scorer`, its score too; every
+    reader in leadcap passes one, only a benchmark's baseline leaves `score` None)."""
     data = dict(row)
     lead: dict[str, Any] = {key: data.get(key) for key in JSON_KEYS if key in data}
     lead["tags"] = json.loads(data.get("tags") or "[]")
+    lead["answers"] = json.loads(data.get("answers") or "{}")
     consent = {purpose: "not_asked" for purpose in model.CONSENT_PURPOSES}
     consent.update(json.loads(data.get("consent") or "{}"))
     lead["consent"] = consent
     lead["needs_review"] = bool(data["needs_review"])
     lead["review_reasons"] = json.loads(data.get("review_reasons") or "[]")
     lead["deleted"] = data.get("deleted_at") is not None
+    if scorer is not None:
+        lead["score"] = scorer.score(lead)
     return cast(model.Lead, {key: lead.get(key) for key in JSON_KEYS})
 
 
 def _select(where: str = "1", order: str = "captured_utc DESC, id DESC") -> str:
-    return f"SELECT leads.*, {_TAGS_SQL} FROM leads WHERE {where} ORDER BY {order}"
+    return f"SELECT leads.*, {_TAGS_SQL}, {_ANSWERS_SQL} FROM leads WHERE {where} ORDER BY {order}"
 
 
 def _rows(store: Store, sql: str, params: Iterable = ()) -> Iterator[model.Lead]:
+    from leadcap.store.score import scorer
+
+    scoring = scorer(store)
     cursor = store.conn.cursor()
     cursor.row_factory = sqlite3.Row  # on this cursor only: other queries keep plain tuples
     for row in cursor.execute(sql, list(params)):
-        yield row_to_lead(row)
+        yield row_to_lead(row, scoring)
 
 
 def get_lead(store: Store, lead_id: int | str, *, include_deleted: bool = True) -> model.Lead:
@@ -141,6 +166,21 @@ def iter_leads(
     if flt and flt.limit:
         sql += f" LIMIT {int(flt.limit)}"
     return _rows(store, sql, params)
+
+
+def answer_condition(table: str, question: str, wanted, contains: bool) -> tuple[str, list]:
+    """SQL (on `table`, the leads table or its alias) for "answered `question` with
+    `wanted`": one of the chosen choices is `wanted`, free text contains it (`contains`),
+    or with `wanted` None, any answer at all."""
+    test, params = "", [question]
+    if wanted is not None:
+        test = " AND instr(lower(j.value), lower(?)) > 0" if contains else " AND j.value = ?"
+        params.append(wanted)
+    sql = (
+        "EXISTS (SELECT 1 FROM lead_answers a, json_each(a.value) j"
+        f" WHERE a.lead_id = {table}.id AND a.question = ?{test})"
+    )
+    return sql, params
 
 
 # -- writing ----------------------------------------------------------------------
@@ -364,6 +404,9 @@ def update_lead(  # noqa: C901 - one branch per field with its own rule (tags, c
         columns: dict[str, Any] = {}
         for name, new in changes.items():
             old: Any = lead.get(name)
+            if name.startswith("answer:"):
+                _change_answer(store, lead["id"], name, new, logged)
+                continue
             if name == "tags":
                 if list(old) != list(new):
                     _set_tags(store, lead["id"], list(new))
@@ -413,6 +456,22 @@ def update_lead(  # noqa: C901 - one branch per field with its own rule (tags, c
         update_lead_row(store.conn, lead["id"], columns)
         log_changes(store, batch, lead["uuid"], logged, command, at)
     return get_lead(store, lead["id"])
+
+
+def _change_answer(store: Store, lead_id: int, name: str, new, logged: list) -> None:
+    """One answer (`answer:<question>`) set or cleared, logged as JSON old and new."""
+    from leadcap.store.questions import lead_answers, write_answer
+
+    question = name.split(":", 1)[1]
+    old = lead_answers(store, lead_id).get(model.fold(question))
+    new = None if new == [] else new
+    if new != old:
+        write_answer(store, lead_id, question, new)
+        logged.append((name, _json(old), _json(new)))
+
+
+def _json(value) -> str | None:
+    return None if value is None else json.dumps(value, ensure_ascii=False)
 
 
 def add_tags(

@@ -316,3 +316,24 @@ def m006_cards(db):
     )
     db.execute("CREATE INDEX idx_cards_lead ON cards(lead_uuid)")
     db.execute("CREATE UNIQUE INDEX idx_cards_lead_image ON cards(lead_uuid, sha256)")
+
+
+@migrations()
+def m007_questions(db):
+    """Qualifying questions are event settings that travel with merges: each row carries
+    when and where it was last changed, so two laptops settle on the latest version.
+    `removed` hides a question but keeps its answers. Answers are the current state per
+    lead and question; the change log (field `answer:<question>`) is their history."""
+    db.execute(
+        "CREATE TABLE questions (name TEXT PRIMARY KEY COLLATE NOCASE, type TEXT NOT NULL,"
+        " choices TEXT NOT NULL DEFAULT '[]', labels TEXT NOT NULL DEFAULT '{}',"
+        " position INTEGER NOT NULL DEFAULT 0, removed INTEGER NOT NULL DEFAULT 0,"
+        " changed_at TEXT NOT NULL, device TEXT NOT NULL DEFAULT '')"
+    )
+    db.execute(
+        "CREATE TABLE lead_answers ("
+        " lead_id INTEGER NOT NULL REFERENCES leads(id) ON DELETE CASCADE,"
+        " question TEXT NOT NULL COLLATE NOCASE, value TEXT NOT NULL,"
+        " PRIMARY KEY (lead_id, question))"
+    )
+    db.execute("CREATE INDEX idx_lead_answers_question ON lead_answers(question)")

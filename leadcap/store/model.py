@@ -43,6 +43,10 @@ CONSENT_STATES = ("granted", "refused", "withdrawn", "not_asked")
 STATUSES = ("new", "contacted", "meeting", "offer", "won", "lost")
 SOURCES = ("manual", "vcard", "mecard", "bizcard", "url", "json", "kv", "badge", "unknown", "card")
 
+# A qualifying question's answer: a choice or text, a number, a date (ISO) or yes/no, or
+# the choices of a multi-choice question.
+Answer = str | int | float | list[str]
+
 
 class Lead(TypedDict):
     """A lead in the JSON contract's shape (`--json`, README "JSON output"): every key is
@@ -74,7 +78,9 @@ class Lead(TypedDict):
     mobile_e164: str | None
     country_code: str | None  # ISO 3166 code of `country` as written (日本 -> JP)
     rating: str | None  # one of RATINGS
+    score: int  # 0-100, computed when read (store.score)
     tags: list[str]
+    answers: dict[str, Answer]  # question name -> answer, questions in their order
     consent: dict[str, str]  # purpose (CONSENT_PURPOSES) -> state (CONSENT_STATES)
     captured_by: str | None
     device: str | None

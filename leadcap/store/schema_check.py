@@ -142,11 +142,26 @@ def change_row_problem(change: tuple) -> str | None:
             return "tags are not a list of names"
     if fld == "consent" and new is not None and _json_of(new, dict) is _BAD:
         return "consent is not valid JSON"
+    if fld.startswith("answer:"):
+        return _answer_problem(fld, change[4], new)
     if fld == "rating" and new not in (None, ""):
         from leadcap.store import model
 
         if new not in model.RATINGS:
             return f"rating {new[:20]!r} is not one of {', '.join(model.RATINGS)}"
+    return None
+
+
+def _answer_problem(fld: str, *values) -> str | None:
+    """An answer change's old and new values: JSON text, number or a list of choices."""
+    for value in values:
+        if value is None:
+            continue
+        parsed = _json_of(value, object)
+        if parsed is _BAD or isinstance(parsed, dict | bool):
+            return f"the answer to {fld[7:][:30]!r} is not valid JSON"
+        if isinstance(parsed, list) and not all(isinstance(v, str) for v in parsed):
+            return f"the answer to {fld[7:][:30]!r} is not a list of choices"
     return None
 
 
@@ -182,6 +197,39 @@ def consent_row_problem(record: tuple) -> str | None:
     if not all(isinstance(v, str) and v for v in (uid, lead_uuid, purpose, status)):
         return "consent record without uid, lead, purpose or status"
     return _time_problem(recorded_at, "recorded_at", required=True)
+
+
+def answer_row_problem(question, value) -> str | None:
+    """Why a foreign `lead_answers` row cannot be copied."""
+    if not isinstance(question, str) or not question:
+        return "an answer without a question"
+    if value is None:
+        return f"no answer to {question[:30]!r}"
+    return _answer_problem("answer:" + question, value)
+
+
+def question_row_problem(row: tuple) -> str | None:
+    """Why a foreign `questions` row (questions.COLUMNS) cannot be taken in."""
+    from leadcap.store.questions import TYPES
+
+    name, kind, choices, labels, position, removed, changed_at, device = row
+    if not isinstance(name, str) or not name.strip() or ":" in name or "=" in name:
+        return "a question without a usable name"
+    if kind not in TYPES:
+        return f"question type {str(kind)[:20]!r} is not one of {', '.join(TYPES)}"
+    parsed = _json_of(choices, list)
+    if parsed is _BAD or not all(
+        isinstance(c, dict)
+        and isinstance(c.get("value"), str)
+        and isinstance(c.get("points", 0), int)
+        for c in parsed
+    ):
+        return "choices are not a list of choices"
+    if _json_of(labels, dict) is _BAD or not isinstance(position, int):
+        return "labels or position are not valid"
+    if removed not in (0, 1) or not isinstance(device, str):
+        return "removed or device are not valid"
+    return _time_problem(changed_at, "changed_at", required=True)
 
 
 def visit_row_problem(visit: tuple) -> str | None:

@@ -41,12 +41,14 @@ SETTINGS = (
     Setting("consent-text.de|en|ja", "event", "Consent wording shown in the scan loop"),
     Setting("card.name|company|email|...", "event", "The booth's contact card (qr card)"),
     Setting("followup-days.hot|warm|cold|unrated", "event", "Days until a follow-up is due"),
+    Setting("score.hot|warm|cold|visit", "event", "Score points per rating and return visit"),
     Setting("staff", "device", "Who uses this laptop (shown in every lead)"),
     Setting("device", "device", "This laptop's device id"),
     Setting("backups-keep", "device", "How many automatic backups to keep (at least 1)"),
     Setting("my-card.name|email|...", "device", "Your own card (qr card --mine)"),
 )
 LIST_SETTINGS = ("tags", "exhibitors")
+SCORE_KEYS = ("score.hot", "score.warm", "score.cold", "score.visit")
 
 
 def setting_names() -> str:
@@ -134,6 +136,10 @@ def check_value(key: str, value: object) -> object:
         return value
     if key.startswith("followup-days."):
         return whole_number(key, value, 0, 7)
+    if key.startswith("score."):
+        if key not in SCORE_KEYS:
+            raise UsageError(f"unknown setting {key!r}. Score settings: {', '.join(SCORE_KEYS)}")
+        return whole_number(key, value, 0, 50 if key == "score.hot" else 10)
     if key in CHECKS:
         return CHECKS[key](key, value)
     if key in LIST_SETTINGS:
