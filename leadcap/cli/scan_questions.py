@@ -5,6 +5,7 @@ arriving meanwhile ends the questions and is captured, as everywhere in the loop
 from __future__ import annotations
 
 from leadcap.errors import LeadcapError
+from leadcap.store import model
 from leadcap.store import questions as core
 
 SCAN = "\x00scan:"  # what apply_key returns to hand a scan back to the loop
@@ -12,7 +13,7 @@ _ENTER = ("\r", "\n")
 _DELETE = ("\x7f", "\b")
 
 
-def answered_line(lead: dict, asked: list[core.Question]) -> str:
+def answered_line(lead: model.Lead, asked: list[core.Question]) -> str:
     """`Cooperation ✓ · Timeframe – · ...`: which questions this lead has answered."""
     answers = lead.get("answers") or {}
     return " · ".join(f"{q.name} {'✓' if q.name in answers else '–'}" for q in asked)
