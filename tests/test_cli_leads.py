@@ -66,6 +66,11 @@ def _fits(value, hint) -> bool:
     return isinstance(value, hint)
 
 
+def test_lead_type_holds_every_contact_field_in_order():
+    assert [key for key in JSON_KEYS if key in model.LEAD_FIELDS] == list(model.LEAD_FIELDS)
+    assert set(model.EDITABLE_FIELDS) <= set(JSON_KEYS)
+
+
 def test_show_json_has_exactly_the_lead_type_keys(cli):
     cli("add", "--family-name", "山田", "--tag", "AI", "--consent", "followup", "--phone", "x")
     cli("questions", "add", "Cooperation", "--type", "multi", "--choices", "R&D,Job")
