@@ -12,11 +12,14 @@ import uuid
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 from leadcap.errors import NotFound, UsageError
 from leadcap.store import model
 from leadcap.store.database import Store
+
+if TYPE_CHECKING:
+    from leadcap.store.score import Scorer
 
 # The `--json` contract's keys, in order: model.Lead is the one place they are written.
 JSON_KEYS = tuple(model.Lead.__annotations__)
@@ -113,7 +116,7 @@ def filter_sql(flt: LeadFilter, table: str = "leads") -> tuple[str, list]:
     return " AND ".join(where), params
 
 
-def row_to_lead(row: sqlite3.Row, scorer=None) -> model.Lead:
+def row_to_lead(row: sqlite3.Row, scorer: Scorer | None = None) -> model.Lead:
     """A database row in the JSON contract's shape (with `scorer`, its score too; every
     reader in leadcap passes one, only a benchmark's baseline leaves `score` None)."""
     data = dict(row)
