@@ -24,6 +24,7 @@ from leadcap.errors import LeadcapError, UsageError
 from leadcap.store import history as history_core
 from leadcap.store import leads as core
 from leadcap.store import model
+from leadcap.store.database import Store
 from leadcap.store.dates import due_date
 
 LeadId = Annotated[str, typer.Argument(help="The lead's number (or uuid)")]
@@ -47,7 +48,7 @@ def parse_consent(value: str | None) -> dict[str, str]:
     return dict.fromkeys(purposes, "granted")
 
 
-def lead_row(store, lead: model.Lead) -> list:
+def lead_row(store: Store, lead: model.Lead) -> list:
     flags = "review" if lead["needs_review"] else ""
     if lead["visits"] and lead["visits"] > 1:
         flags = f"{flags} x{lead['visits']}".strip()
@@ -67,14 +68,14 @@ def lead_row(store, lead: model.Lead) -> list:
 LIST_COLUMNS = ["id", "captured", "name", "company", "email", "rating", "score", "tags", "flags"]
 
 
-def print_leads(store, leads: Sequence[model.Lead], as_json: bool) -> None:
+def print_leads(store: Store, leads: Sequence[model.Lead], as_json: bool) -> None:
     if as_json:
         print_json(leads)
     else:
         print_table(LIST_COLUMNS, [lead_row(store, lead) for lead in leads])
 
 
-def print_lead(store, lead: model.Lead) -> None:
+def print_lead(store: Store, lead: model.Lead) -> None:
     from leadcap.store.questions import show_answer
     from leadcap.store.score import scorer
 
@@ -322,7 +323,7 @@ def edit(
     report(store, lead, as_json)
 
 
-def report(store, lead: model.Lead, as_json: bool) -> None:
+def report(store: Store, lead: model.Lead, as_json: bool) -> None:
     if as_json:
         print_json(lead)
     else:
