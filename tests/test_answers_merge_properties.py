@@ -15,6 +15,7 @@ from test_merge_properties import Clock, copy_of
 
 from leadcap.laptops import merge
 from leadcap.laptops.replay import change_key
+from leadcap.store import answers as answering
 from leadcap.store import leads
 from leadcap.store import questions as q
 from leadcap.store.database import open_store
@@ -57,11 +58,11 @@ def play(folder: Path, steps) -> list:
         if op[0] == "merge":
             merge.merge_file(store, other.path)
         elif op[0] == "multi":
-            q.answer(store, lead, "Cooperation", [op[1]], remove=op[2])
+            answering.answer(store, lead, "Cooperation", [op[1]], remove=op[2])
         elif op[0] == "single":
-            q.answer(store, lead, "Timeframe", [op[1]] if op[1] else [], clear=not op[1])
+            answering.answer(store, lead, "Timeframe", [op[1]] if op[1] else [], clear=not op[1])
         else:
-            q.answer(store, lead, "Application", [op[1]] if op[1] else [], clear=not op[1])
+            answering.answer(store, lead, "Application", [op[1]] if op[1] else [], clear=not op[1])
     return [a, b]
 
 

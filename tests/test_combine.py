@@ -119,15 +119,16 @@ def test_a_combine_merged_since_is_set_aside_by_undo_with_a_reason(store):
 
 
 def test_combine_unites_answers_and_undo_separates_them(store):
+    from leadcap.store import answers
     from leadcap.store import questions as q
 
     q.add_question(store, "Cooperation", "multi", choices=["R&D", "Job"])
     q.add_question(store, "Timeframe", "single", choices=["soon", "later"])
     keep = add(store, family_name="Sato", email="ken@example.jp")
     other = add(store, email="KEN@example.jp")
-    q.answer(store, keep["id"], "Cooperation", ["R&D"])
-    q.answer(store, other["id"], "Cooperation", ["Job"])
-    q.answer(store, other["id"], "Timeframe", ["later"])
+    answers.answer(store, keep["id"], "Cooperation", ["R&D"])
+    answers.answer(store, other["id"], "Cooperation", ["Job"])
+    answers.answer(store, other["id"], "Timeframe", ["later"])
     lead = combine(store, keep["id"], other["id"])
     assert lead["answers"] == {"Cooperation": ["R&D", "Job"], "Timeframe": "later"}
     history.undo(store)

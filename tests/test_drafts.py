@@ -330,13 +330,13 @@ Regards
 
 
 def test_a_template_has_a_paragraph_per_answer(cli, fair, tmp_path):
-    from leadcap.store import questions
+    from leadcap.store import answers, questions
 
     questions.add_question(fair, "Cooperation", "multi", choices=["R&D", "Distribution"])
     questions.add_question(fair, "Decision maker", "yesno")
-    questions.answer(fair, 3, "Cooperation", ["R&D"])
-    questions.answer(fair, 2, "Cooperation", ["Distribution", "R&D"])
-    questions.answer(fair, 2, "Decision maker", ["yes"])
+    answers.answer(fair, 3, "Cooperation", ["R&D"])
+    answers.answer(fair, 2, "Cooperation", ["Distribution", "R&D"])
+    answers.answer(fair, 2, "Decision maker", ["yes"])
     template = tmp_path / "answers.txt"
     template.write_text(ANSWER_TEMPLATE, encoding="utf-8")
     files = run(cli, tmp_path, "--template", str(template))[1]

@@ -10,6 +10,7 @@ import pytest
 
 from leadcap.export import run as exporting
 from leadcap.export.columns import LEAD_COLUMNS
+from leadcap.store import answers as answering
 from leadcap.store import leads
 from leadcap.store import questions as q
 
@@ -17,7 +18,7 @@ from leadcap.store import questions as q
 def add(store, name: str, rating: str | None = None, **answers):
     lead = leads.add_lead(store, {"family_name": name}, rating=rating)
     for question, values in answers.items():
-        q.answer(store, lead["id"], question.replace("_", " "), values)
+        answering.answer(store, lead["id"], question.replace("_", " "), values)
     return lead
 
 

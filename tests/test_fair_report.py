@@ -17,6 +17,7 @@ import pytest
 
 from leadcap.reports import fair_report, stats, worklist
 from leadcap.reports.fair_words import WORDS
+from leadcap.store import answers as answering
 from leadcap.store.history import undo
 from leadcap.store.leads import add_lead, iter_leads
 
@@ -338,8 +339,8 @@ def test_answers_sheet_has_a_chart_per_choice_question_in_the_report_language(cl
     )  # fmt: skip
     questions.add_question(fair, "Application", "text")  # free text: no chart
     first, second = (lead["id"] for lead in list(iter_leads(fair))[:2])
-    questions.answer(fair, first, "Cooperation", ["R&D", "Job"])
-    questions.answer(fair, second, "Cooperation", ["R&D"])
+    answering.answer(fair, first, "Cooperation", ["R&D", "Job"])
+    answering.answer(fair, second, "Cooperation", ["R&D"])
     path = tmp_path / "de.xlsx"
     cli("report", "-o", str(path), "--lang", "de")
     de = WORDS["de"]

@@ -9,7 +9,7 @@ import shutil
 import tempfile
 from pathlib import Path
 
-from hypothesis import given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from test_merge_properties import Clock, dump, operation
 
@@ -26,12 +26,24 @@ steps = st.lists(
 # a copy deleted before the join is kept apart (issue 5's rule), so with deletions the
 # result depends on when the merges happened, incremental or not. The second property below
 # covers deletions: reading only what is new must agree with reading everything.
+# A person's badge always comes with the same e-mail here: with one badge shown beside two
+# different e-mails (or the reverse), which leads are one person is decided by the order
+# in which the copies meet, so "in steps" and "at once" may rightly differ.
+EMAIL_OF_BADGE = {"B-1": "ken@acme.jp", "B-2": "sato@beta.jp", "B-3": None}
+
+
+def one_person_per_badge(op: tuple) -> tuple:
+    if op[0] == "add" and op[1] is not None:
+        return ("add", op[1], EMAIL_OF_BADGE[op[1]], op[3])
+    return op
+
+
 steps_without_deletes = st.lists(
     st.tuples(
         st.integers(0, 2),
         st.integers(0, 90),
         st.integers(0, 20),
-        operation.filter(lambda op: op[0] != "delete"),
+        operation.filter(lambda op: op[0] != "delete").map(one_person_per_badge),
     ),
     min_size=1,
     max_size=12,
@@ -106,7 +118,9 @@ class FullReads:
             merge.stored_mark = original
 
 
-@settings(max_examples=25, deadline=None)
+# Leaving out deletions filters one operation in seven: cheap, but Hypothesis' health
+# check counts it against the test on a slow run.
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.filter_too_much])
 @given(st.integers(2, 3), st.lists(steps_without_deletes, min_size=1, max_size=4))
 def test_merging_in_steps_equals_one_merge_of_everything(laptops, segments):
     """Each laptop captures a person once (a merge never joins two leads of one laptop, so

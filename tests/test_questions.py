@@ -9,6 +9,7 @@ import pytest
 
 from leadcap.errors import NotFound, UsageError
 from leadcap.laptops import merge
+from leadcap.store import answers as answering
 from leadcap.store import history, leads
 from leadcap.store import questions as q
 from leadcap.store.database import open_store
@@ -120,8 +121,8 @@ def test_question_definitions_are_checked(store):
 def test_an_answer_is_logged_shown_and_undone(store):
     pavilion(store)
     lead = leads.add_lead(store, {"family_name": "Sato"})
-    q.answer(store, lead["id"], "cooperation", ["R&D"])
-    lead = q.answer(store, lead["id"], "Cooperation", ["Job"])
+    answering.answer(store, lead["id"], "cooperation", ["R&D"])
+    lead = answering.answer(store, lead["id"], "Cooperation", ["Job"])
     assert lead["answers"] == {"Cooperation": ["R&D", "Job"]}
     logged = [(c["field"], c["new_value"]) for c in history.history(store, lead["id"])]
     assert logged[-1] == ("answer:Cooperation", '["R&D", "Job"]')
@@ -132,17 +133,17 @@ def test_an_answer_is_logged_shown_and_undone(store):
 def test_remove_and_clear_answers(store):
     pavilion(store)
     lead = leads.add_lead(store, {"family_name": "Sato"})
-    q.answer(store, lead["id"], "Cooperation", ["R&D", "Job"])
-    q.answer(store, lead["id"], "Timeframe", ["later"])
-    q.answer(store, lead["id"], "Cooperation", ["Job"], remove=True)
-    lead = q.answer(store, lead["id"], "Timeframe", [], clear=True)
+    answering.answer(store, lead["id"], "Cooperation", ["R&D", "Job"])
+    answering.answer(store, lead["id"], "Timeframe", ["later"])
+    answering.answer(store, lead["id"], "Cooperation", ["Job"], remove=True)
+    lead = answering.answer(store, lead["id"], "Timeframe", [], clear=True)
     assert lead["answers"] == {"Cooperation": ["R&D"]}
 
 
 def test_a_removed_question_hides_its_answers_but_keeps_them(store):
     pavilion(store)
     lead = leads.add_lead(store, {"family_name": "Sato"})
-    q.answer(store, lead["id"], "Timeframe", ["later"])
+    answering.answer(store, lead["id"], "Timeframe", ["later"])
     q.remove_question(store, "Timeframe")
     assert leads.get_lead(store, lead["id"])["answers"] == {}
     assert q.all_answers(store) == {lead["id"]: {"Timeframe": "later"}}
@@ -160,10 +161,10 @@ def test_filter_by_answer(store):
     pavilion(store)
     a = leads.add_lead(store, {"family_name": "Sato"})
     b = leads.add_lead(store, {"family_name": "Ito"})
-    q.answer(store, a["id"], "Cooperation", ["R&D", "Job"])
-    q.answer(store, b["id"], "Cooperation", ["Job"])
-    q.answer(store, b["id"], "Application", ["Battery cells"])
-    q.answer(store, b["id"], "Budget", ["500"])
+    answering.answer(store, a["id"], "Cooperation", ["R&D", "Job"])
+    answering.answer(store, b["id"], "Cooperation", ["Job"])
+    answering.answer(store, b["id"], "Application", ["Battery cells"])
+    answering.answer(store, b["id"], "Budget", ["500"])
 
     def ids(*answers):
         flt = leads.LeadFilter(answers=list(answers))
@@ -202,10 +203,10 @@ def test_a_removed_multi_choice_stays_removed(laptops):
     a, b = laptops("a"), laptops("b")
     pavilion(a)
     lead = shared_lead(a, b)
-    q.answer(a, lead, "Cooperation", ["R&D", "Job"])
+    answering.answer(a, lead, "Cooperation", ["R&D", "Job"])
     merge.merge_file(b, a.path)
-    q.answer(a, lead, "Cooperation", ["Job"], remove=True)
-    q.answer(b, lead, "Cooperation", ["Investment"])  # B never saw the removal
+    answering.answer(a, lead, "Cooperation", ["Job"], remove=True)
+    answering.answer(b, lead, "Cooperation", ["Investment"])  # B never saw the removal
     merge.merge_file(a, b.path)
     merge.merge_file(b, a.path)
     for store in (a, b):
@@ -216,8 +217,8 @@ def test_a_single_answer_takes_the_latest_change(laptops):
     a, b = laptops("a"), laptops("b")
     pavilion(a)
     lead = shared_lead(a, b)
-    q.answer(b, lead, "Timeframe", ["later"])
-    q.answer(a, lead, "Timeframe", ["<6 months"])
+    answering.answer(b, lead, "Timeframe", ["later"])
+    answering.answer(a, lead, "Timeframe", ["<6 months"])
     merge.merge_file(a, b.path)
     merge.merge_file(b, a.path)
     assert leads.get_lead(b, lead)["answers"]["Timeframe"] == "<6 months"
@@ -227,14 +228,14 @@ def test_conflicting_free_text_keeps_both_versions_until_edited(laptops):
     a, b = laptops("a"), laptops("b")
     pavilion(a)
     lead = shared_lead(a, b)
-    q.answer(a, lead, "Application", ["battery cells"])
-    q.answer(b, lead, "Application", ["fuel cells"])
+    answering.answer(a, lead, "Application", ["battery cells"])
+    answering.answer(b, lead, "Application", ["fuel cells"])
     merge.merge_file(a, b.path)
     merge.merge_file(b, a.path)
     both = "battery cells | fuel cells"
     assert leads.get_lead(a, lead)["answers"]["Application"] == both
     assert leads.get_lead(b, lead)["answers"]["Application"] == both
-    q.answer(b, lead, "Application", ["cells"])
+    answering.answer(b, lead, "Application", ["cells"])
     merge.merge_file(a, b.path)
     assert leads.get_lead(a, lead)["answers"]["Application"] == "cells"
 
@@ -279,9 +280,9 @@ def test_the_sql_score_used_for_sorting_agrees_with_the_explained_one(store):
         lead = leads.add_lead(store, {"family_name": "X"}, rating=rating)
         leads.update_lead(store, lead["id"], {"visits": visits}, command="scan")
         if cooperation:
-            q.answer(store, lead["id"], "Cooperation", cooperation)
+            answering.answer(store, lead["id"], "Cooperation", cooperation)
         if timeframe:
-            q.answer(store, lead["id"], "Timeframe", timeframe)
+            answering.answer(store, lead["id"], "Timeframe", timeframe)
     in_sql = dict(store.conn.execute(f"SELECT id, {score_sql()} FROM leads"))
     in_python = {lead["id"]: lead["score"] for lead in leads.iter_leads(store)}
     assert in_sql == in_python
@@ -292,7 +293,7 @@ def test_bad_question_and_answer_rows_from_another_laptop_are_set_aside(laptops)
     a, b = laptops("a"), laptops("b")
     pavilion(b)
     lead = leads.add_lead(b, {"badge_id": "B-1"})
-    q.answer(b, lead["id"], "Timeframe", ["later"])
+    answering.answer(b, lead["id"], "Timeframe", ["later"])
     b.conn.execute("UPDATE questions SET type = 'essay' WHERE name = 'Budget'")
     b.conn.execute("UPDATE changes SET new_value = '{not json' WHERE field = 'answer:Timeframe'")
     b.conn.execute("UPDATE lead_answers SET value = '{not json'")
@@ -320,6 +321,6 @@ def test_a_lead_only_the_other_laptop_has_arrives_with_its_answers(laptops):
     a, b = laptops("a"), laptops("b")
     pavilion(a)
     lead = leads.add_lead(a, {"badge_id": "B-1"})
-    q.answer(a, lead["id"], "Cooperation", ["R&D", "Job"])
+    answering.answer(a, lead["id"], "Cooperation", ["R&D", "Job"])
     merge.merge_file(b, a.path)
     assert leads.get_lead(b, lead["uuid"])["answers"] == {"Cooperation": ["R&D", "Job"]}

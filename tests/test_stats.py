@@ -11,6 +11,7 @@ import pytest
 from fair_data import TOKYO
 
 from leadcap.reports import stats
+from leadcap.store import answers as answering
 from leadcap.store.database import open_store
 from leadcap.store.leads import LeadFilter, add_lead
 
@@ -110,6 +111,7 @@ def test_no_read_transaction_is_left_open_after_a_refresh(fair, db_path):
 
 
 def test_answers_are_counted_per_choice_and_filter_the_stats(store):
+
     from leadcap.store import questions as q
     from leadcap.store.leads import LeadFilter
 
@@ -118,8 +120,8 @@ def test_answers_are_counted_per_choice_and_filter_the_stats(store):
     both = add_lead(store, {"family_name": "A"})
     job = add_lead(store, {"family_name": "B"})
     add_lead(store, {"family_name": "C"})
-    q.answer(store, both["id"], "Cooperation", ["R&D", "Job"])
-    q.answer(store, job["id"], "Cooperation", ["Job"])
+    answering.answer(store, both["id"], "Cooperation", ["R&D", "Job"])
+    answering.answer(store, job["id"], "Cooperation", ["Job"])
     data = stats.compute(store)
     assert data["per_answer"] == {
         "Cooperation": {"R&D": 1, "Job": 2, "Supplier": 0, "(no answer)": 1}

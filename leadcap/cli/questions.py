@@ -5,6 +5,7 @@ from typing import Annotated
 import typer
 
 from leadcap.cli.common import handle_errors, open_db, print_json, print_table
+from leadcap.store import answers
 from leadcap.store import questions as core
 
 app = typer.Typer(
@@ -177,7 +178,7 @@ def answer(
     from leadcap.cli.leads import report
 
     store = open_db(ctx)
-    lead = core.answer(store, lead_id, question, values or [], remove=remove, clear=clear)
+    lead = answers.answer(store, lead_id, question, values or [], remove=remove, clear=clear)
     if as_json:
         print_json(lead)
         return

@@ -5,7 +5,7 @@ arriving meanwhile ends the questions and is captured, as everywhere in the loop
 from __future__ import annotations
 
 from leadcap.errors import LeadcapError
-from leadcap.store import model
+from leadcap.store import answers, model
 from leadcap.store import questions as core
 
 SCAN = "\x00scan:"  # what apply_key returns to hand a scan back to the loop
@@ -90,7 +90,7 @@ def _key(session, question: core.Question, ch: str, typed: list[str]) -> bool:
 
 def _save(session, question: core.Question, value: str) -> None:
     try:
-        lead = core.answer(session.store, session.last_lead["id"], question.name, [value],
+        lead = answers.answer(session.store, session.last_lead["id"], question.name, [value],
                            command="scan")  # fmt: skip
     except LeadcapError as error:
         session.say(f"\n  ! {error}")

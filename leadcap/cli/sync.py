@@ -73,7 +73,7 @@ def merge(
     from leadcap.store.backups import auto_backup
 
     store = open_db(ctx, create=True)
-    backed_up = []
+    backed_up: list[object] = []
 
     def backup_once() -> None:
         if not backed_up:

@@ -310,10 +310,10 @@ def run_command_code(store: Store, code: str, last_lead: model.Lead | None) -> C
 
 
 def _answer_code(store: Store, lead_id: int, argument: str) -> tuple[model.Lead, str]:
-    from leadcap.store import questions
+    from leadcap.store import answers, questions
 
     name, _, choice = argument.partition(":")
-    lead = questions.answer(store, lead_id, name, [choice], command="scan code")
+    lead = answers.answer(store, lead_id, name, [choice], command="scan code")
     question = questions.get_question(store, name)
     given = questions.show_answer(lead["answers"].get(question.name))
     return lead, f"{question.name}: {given}"

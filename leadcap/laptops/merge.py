@@ -426,7 +426,8 @@ class _Merge:
             if a == b:
                 continue
             if devices[a] & devices[b]:
-                self.pairs.add(tuple(sorted((anchor, other), key=self.order.__getitem__)))
+                first, second = sorted((anchor, other), key=self.order.__getitem__)
+                self.pairs.add((first, second))
                 continue
             root = found.union(a, b)
             devices[root] = devices[a] | devices[b]
@@ -484,7 +485,7 @@ class _Merge:
             if self.report.erased and not dry_run:
                 # Erased rows must not survive in the write-ahead log either.
                 self.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-        by_lead = defaultdict(lambda: ([], [], []))
+        by_lead: defaultdict[str, tuple[list, list, list]] = defaultdict(lambda: ([], [], []))
         for change in self.new_changes:
             by_lead[change[2]][0].append(change)
         for record in self.new_consent:
@@ -760,12 +761,12 @@ class _Merge:
 
     def duplicate_ids(self) -> list[tuple[int, int]]:
         """The possible duplicates as lead numbers on this laptop, each pair once."""
-        found = []
+        found: set[tuple[int, int]] = set()
         for a, b in self.duplicates:
-            ids = [self._lead_id(u) for u in (a, b)]
-            if None not in ids and ids[0] != ids[1]:
-                found.append(tuple(sorted(ids)))
-        return sorted(set(found))
+            first, second = self._lead_id(a), self._lead_id(b)
+            if first is not None and second is not None and first != second:
+                found.add((min(first, second), max(first, second)))
+        return sorted(found)
 
     def _lead_id(self, lead_uuid: str) -> int | None:
         target = self.our_aliases.get(lead_uuid, lead_uuid)

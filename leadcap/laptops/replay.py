@@ -162,7 +162,8 @@ def merge_notes(texts: list[str | None]) -> str | None:
     for entries in lists:
         for entry, count in Counter(entries).items():
             wanted[entry] = max(wanted.get(entry, 0), count)
-    positions, merged, seen = [0] * len(lists), [], Counter()
+    positions, merged = [0] * len(lists), []
+    seen: Counter[str] = Counter()
     while True:
         heads = [lst[i] for lst, i in zip(lists, positions, strict=True) if i < len(lst)]
         if not heads:

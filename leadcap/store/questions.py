@@ -373,43 +373,6 @@ def match_choice(question: Question, value: str) -> str:
     raise UsageError(f"{value!r} is not a choice of {question.name}. Choices: {known}")
 
 
-def answer(
-    store: Store,
-    lead_id,
-    question_name: str,
-    values: list[str],
-    *,
-    remove: bool = False,
-    clear: bool = False,
-    command: str = "answer",
-) -> model.Lead:
-    """Answer a question for a lead (logged, undoable). A multi answer adds the given
-    choices to those already chosen; `remove` takes them away; `clear` empties any answer."""
-    from leadcap.store.leads import get_lead, update_lead
-
-    question = get_question(store, question_name)
-    lead = get_lead(store, lead_id)
-    current = lead_answers(store, lead["id"]).get(model.fold(question.name))
-    if clear:
-        new = None
-    elif remove:
-        if question.type != "multi":
-            given = parse_answer(question, values) if values else current
-            new = None if given == current else current
-        else:
-            taken = set(parse_answer(question, values))
-            new = [c for c in (current or []) if c not in taken] or None
-    else:
-        new = parse_answer(question, values)
-        if question.type == "multi":
-            new = list(dict.fromkeys([*(current or []), *new]))
-            new = [c["value"] for c in question.choices if c["value"] in new] + [
-                v for v in new if question.choice(v) is None
-            ]
-    change = {ANSWER_PREFIX + question.name: new}
-    return update_lead(store, lead["id"], change, command=command)
-
-
 def lead_answers(store: Store, lead_id: int) -> dict:
     """Every stored answer of a lead, removed questions included, by folded name."""
     rows = store.conn.execute(
