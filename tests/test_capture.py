@@ -100,7 +100,7 @@ def test_command_code_consent_records_the_method(store):
 def test_undo_code_reverts_the_last_change(store):
     last = capture.capture(store, MECARD).lead
     capture.capture(store, "LEADCAP:RATE:hot", last_lead=last)
-    assert capture.capture(store, "LEADCAP:UNDO").lead["rating"] is None
+    assert capture.capture(store, "LEADCAP:UNDO", last_lead=last).lead["rating"] is None
 
 
 def test_unknown_command_code_is_refused(store):

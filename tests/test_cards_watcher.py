@@ -124,7 +124,7 @@ def test_scan_cards_attaches_a_card_to_the_badge_just_scanned(db_path, tmp_path)
         dimensions=(40, 150),
     )
     try:
-        child.expect("Ready to scan")
+        child.expect("READY")
         drop(folder, "06-scan.png")  # no badge scanned before it: a new lead
         child.expect(r"card 06-scan\.png: new lead #1")
         child.send("MECARD:N:Okada,Mayumi;EMAIL:okada@example.jp;;\r")

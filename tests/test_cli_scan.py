@@ -1,5 +1,7 @@
 import json
 
+import pytest
+
 MECARD = "MECARD:N:山田,太郎;SOUND:ﾔﾏﾀﾞ,ﾀﾛｳ;ORG:ナノテク株式会社;EMAIL:taro@example.jp;;"
 VCARD = "BEGIN:VCARD\nVERSION:3.0\nN:Weber;Jan\nORG:ACME GmbH\nEMAIL:jan@acme.de\nEND:VCARD"
 
@@ -126,6 +128,52 @@ def test_journaled_scan_is_reported_in_json(cli, db_path, monkeypatch):
     assert lead["captured_at"].endswith("+09:00")  # the event's zone, not the laptop's
 
 
+@pytest.fixture
+def command_sheet(cli, tmp_path):
+    cli("init", "--tags", "AI,Materials,Sensors")
+    cli("qr", "commands", "-o", str(tmp_path / "sheet.png"))
+    return tmp_path / "sheet.png"
+
+
+def test_scan_image_of_the_command_sheet_lists_every_code_and_applies_none(cli, command_sheet):
+    cli("add", "--badge-id", "NT26-000001")
+    result = cli("scan", "--image", str(command_sheet))
+    listed = [line for line in result.stderr.splitlines() if "LEADCAP:" in line]
+    assert len(listed) == 10 and all("not applied (add --commands" in x for x in listed)
+    lead = cli.json("list")[0]
+    assert (lead["rating"], lead["tags"], lead["consent"]["followup"]) == (None, [], "not_asked")
+
+
+def test_scan_image_commands_apply_codes_but_never_consent(cli, command_sheet, tmp_path):
+    import qrcode
+
+    photos = tmp_path / "photos"
+    photos.mkdir()
+    qrcode.make("ID=NT26-000002|NAME=Eva Roth").save(photos / "a-badge.png")
+    command_sheet.rename(photos / "b-sheet.png")
+    result = cli("scan", "--image", str(photos), "--commands")
+    assert "a-badge.png: ID=NT26-000002|NAME=Eva Roth -> saved as lead #1" in result.stderr
+    assert "LEADCAP:TAG:AI -> applied: tagged AI on lead 1" in result.stderr
+    consent = [x for x in result.stderr.splitlines() if "LEADCAP:CONSENT" in x]
+    assert len(consent) == 3
+    assert all("consent is never recorded from a photo" in x for x in consent)
+    lead = cli.json("list")[0]
+    assert set(lead["consent"].values()) == {"not_asked"}
+    assert "AI" in lead["tags"]
+
+
+def test_piped_code_before_any_lead_of_the_session_does_nothing(cli):
+    cli("scan", input="NT26-000001\n")  # an earlier session's lead
+    result = cli("scan", input="LEADCAP:RATE:hot\n")
+    assert "did nothing" in result.stderr
+    assert cli.json("list")[0]["rating"] is None
+
+
+def test_scan_staff_option_names_who_captured(cli):
+    cli("scan", "--staff", "Ben", input="NT26-000001\n")
+    assert cli.json("list")[0]["captured_by"] == "Ben"
+
+
 def test_piped_vcard_cut_off_by_a_nested_begin_is_saved_raw_and_flagged(cli):
     broken = "BEGIN:VCARD\nVERSION:3.0\nN:Sato;Ken\nEMAIL:ken@example.jp"
     result = cli("scan", input="\n".join([broken, VCARD, MECARD, "NT27-000123", ""]))
@@ -135,3 +183,16 @@ def test_piped_vcard_cut_off_by_a_nested_begin_is_saved_raw_and_flagged(cli):
     assert leads["Sato"]["raw_payload"] == broken
     assert leads["Sato"]["review_reasons"][0].startswith("vCard cut off: a new BEGIN:VCARD")
     assert not leads["Weber"]["needs_review"]
+
+
+def test_a_failed_backup_before_the_session_warns_and_scanning_goes_on(cli, store, monkeypatch):
+    from leadcap.errors import LeadcapError
+    from leadcap.store import backups
+
+    def no_room(store, reason):
+        raise LeadcapError("no space left for the backup")
+
+    monkeypatch.setattr(backups, "auto_backup", no_room)
+    result = cli("scan", input="MECARD:N:Sato,Ken;EMAIL:ken@example.jp;;\n")
+    assert "Warning: no backup before this session (no space left" in result.stderr
+    assert cli.json("list")[0]["email"] == "ken@example.jp"

@@ -142,7 +142,7 @@ def test_scanned_undo_code_takes_back_the_rating(store, sheet_codes):
     lead = capture.capture(store, "NT27-000001").lead
     capture.capture(store, "LEADCAP:RATE:cold", last_lead=lead)
     [undo] = [code for code in sheet_codes if code.endswith("UNDO")]
-    assert capture.capture(store, undo).kind == "command"
+    assert capture.capture(store, undo, last_lead=lead).kind == "command"  # the lead shown
     assert leads.get_lead(store, lead["id"])["rating"] is None
 
 

@@ -1,5 +1,3 @@
-import os
-import threading
 import time
 
 import pytest
@@ -7,29 +5,66 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from leadcap.intake.terminal import (
+    BACKSPACE,
+    CTRL_C,
     CUT_EOF,
     CUT_NESTED,
     CUT_OTHER,
     CUT_REST,
     CUT_SIZE,
+    DELETE,
+    HOME,
+    LEFT,
     BurstReader,
+    FdKeySource,
+    collapse_repeats,
     payloads_from_lines,
     vcard_open,
 )
 
 
-def typed(chunks):
-    """A pipe fed like a keyboard: (text, pause-after) pairs written in a thread."""
-    read_fd, write_fd = os.pipe()
+class ScriptedKeys(FdKeySource):
+    """Keys that arrive at set moments of a fake clock, parsed like a terminal's: the
+    reader's timing rules are tested without sleeping. `chunks` are (text, pause-after)
+    pairs, as a scanner or a person would send them; input ends after the last pause."""
 
-    def feed():
+    def __init__(self, chunks):
+        super().__init__(-1)
+        self.now = 0.0
+        moment = 0.0
+        self.arrivals = []
         for text, pause in chunks:
-            os.write(write_fd, text.encode())
-            time.sleep(pause)
-        os.close(write_fd)
+            self.arrivals.append((moment, text))
+            moment += pause
+        self.end = moment
 
-    threading.Thread(target=feed, daemon=True).start()
-    return BurstReader(read_fd, line_gap=0.15, burst_gap=0.03)
+    def clock(self) -> float:
+        return self.now
+
+    def wait(self, timeout):
+        if self.closed:
+            return True
+        due = self.arrivals[0][0] if self.arrivals else self.end
+        if timeout is None or due <= self.now + timeout:
+            self.now = max(self.now, due)
+            return True
+        self.now += timeout
+        return False
+
+    def read(self):
+        if not self.arrivals:
+            self.closed = True
+            self._parser.flush()
+            return self._take()
+        _, text = self.arrivals.pop(0)
+        self._parser.feed(text)
+        return self._take()
+
+
+def typed(chunks):
+    """A reader fed like a keyboard: (text, pause-after) pairs on a fake clock."""
+    keys = ScriptedKeys(chunks)
+    return BurstReader(keys, line_gap=0.15, burst_gap=0.03, clock=keys.clock)
 
 
 def events(reader):
@@ -96,6 +131,40 @@ def test_a_phrase_from_the_japanese_input_method_is_typing():
 
 def test_a_scanner_without_enter_suffix_still_scans():
     assert events(typed([("NT26-004211", 0.4)])) == [("scan", "NT26-004211")]
+
+
+def test_bracketed_paste_is_a_paste_never_a_scan():
+    note = "Wants samples\nof the sensor film " * 10
+    found = events(typed([("\x1b[200~" + note + "\x1b[201~", 0.4)]))
+    assert found == [("paste", note)]
+
+
+def test_arrow_and_editing_keys_are_named():
+    reader = typed([("ab\x1b[D\x1b[H\x1b[3~\x7f", 0.4)])
+    event = reader.next_event(timeout=2)
+    assert event.kind == "keys"
+    assert event.keys == ["a", "b", LEFT, HOME, DELETE, BACKSPACE]
+
+
+def test_ctrl_c_is_a_key_not_a_signal():
+    assert typed([("\x03", 0.4)]).next_event(timeout=2).keys == [CTRL_C]
+
+
+def test_a_double_read_in_one_burst_is_one_scan():
+    assert events(typed([("NT26-004211\rNT26-004211\r", 0.4)])) == [("scan", "NT26-004211")]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("A1\nA1", "A1"),
+        ("BEGIN:VCARD\nN:X\nEND:VCARD\nBEGIN:VCARD\nN:X\nEND:VCARD", "BEGIN:VCARD\nN:X\nEND:VCARD"),
+        ("A1\nB2", "A1\nB2"),
+        ("BEGIN:VCARD\nN:X\nEND:VCARD\nBEGIN:VCARD\nN:Y\nEND:VCARD", None),
+    ],
+)
+def test_collapse_repeats(text, expected):
+    assert collapse_repeats(text) == (expected or text)
 
 
 # -- piped input that never ends: a broken vCard is bounded -------------------------

@@ -1,16 +1,16 @@
 """`leadcap scan`: the counter loop. A scan is saved first, shown second, qualified last,
 and qualifying never holds up the next visitor."""
 
-import contextlib
 import json
+import os
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from leadcap.cli.common import console, handle_errors, json_leads, open_db, show_time, visible
-from leadcap.errors import LeadcapError, UsageError
+from leadcap.cli.common import handle_errors, json_leads, open_db, visible
+from leadcap.errors import LeadcapError
 from leadcap.intake import capture as core
 from leadcap.store import model
 
@@ -18,120 +18,96 @@ if TYPE_CHECKING:
     from leadcap.intake.cards.watcher import CardFolderWatcher
 
 LAYOUT_NAMES = {"de": "German", "jp": "Japanese"}
-RATING_KEYS = {"h": "hot", "w": "warm", "c": "cold"}
 
 
 class Session:
-    """Counts and output for one scan session; the screen part of the loop."""
+    """Counts, the lead shown, and line output for piped input; the booth screen
+    (`leadcap.cli.booth`) draws the terminal instead."""
 
     def __init__(self, store, *, interactive: bool, as_json: bool):
         self.store = store
         self.interactive = interactive
         self.as_json = as_json
-        self.out = console() if interactive else None
         self.scans = self.new = self.duplicates = self.review = self.journaled = 0
         self.last_lead: model.Lead | None = None
+        self.lead_ids: list[int] = []  # leads shown in this session, oldest first
         self.last_journal_id: str | None = None
         self.layout_told = False
         self.cards: CardFolderWatcher | None = None  # with `scan --cards DIR`
 
-    def say(self, text: str, style: str | None = None, end: str = "\n") -> None:
-        text = visible(text)  # lead data may hold escape sequences
-        if self.out:
-            self.out.print(text, style=style, markup=False, end=end)
-        else:
-            typer.echo(text, err=True, nl=bool(end))  # stdout is for results only
+    def say(self, text: str) -> None:
+        typer.echo(visible(text), err=True)  # stdout is for results only; data may hold escapes
 
-    def counts_line(self) -> str:
-        counts = _counts(self.store)
-        return f"session {self.new} · today {counts['today']} · hot {counts['hot']}"
+    def previous_lead(self, before_id: int | None) -> model.Lead | None:
+        """The most recent live lead of this session other than `before_id`."""
+        from leadcap.store.leads import get_lead
+
+        for lead_id in reversed(self.lead_ids):
+            if lead_id == before_id:
+                continue
+            lead = get_lead(self.store, lead_id)
+            if not lead["deleted"]:
+                return lead
+        return None
 
     def record(self, outcome: core.Capture) -> None:
-        """Update the counts and show what the scan did."""
+        """Update the counts and the lead shown; print a line when not on the screen."""
         self.scans += 1
         if self.as_json:
             print_json_line(outcome)
         if outcome.kind == "error":
-            self.say(f"! {outcome.message}", "bold")
+            if not self.interactive:
+                self.say(f"! {outcome.message}")
             return
         if outcome.kind == "journaled":
             self.journaled += 1
             self.last_journal_id = outcome.journal_id
-            self.say(f"! SAVED TO JOURNAL: {outcome.message}. Run leadcap recover later.", "bold")
+            if not self.interactive:
+                self.say(f"! SAVED TO JOURNAL: {outcome.message}. Run leadcap recover later.")
             return
         self.last_journal_id = None
         if outcome.lead:
-            # After LEADCAP:UNDO hid a capture, codes go to the newest live lead instead.
-            self.last_lead = None if outcome.lead["deleted"] else outcome.lead
+            self.show(outcome)
             if self.cards and outcome.kind in ("new", "duplicate"):
-                self.cards.badge_scanned(self.last_lead)
+                self.cards.badge_scanned(self.last_lead)  # a card arriving next belongs to it
         if outcome.kind == "new":
             self.new += len(outcome.leads)
         elif outcome.kind == "duplicate":
             self.duplicates += 1
         self.review += sum(1 for lead in outcome.leads if lead["needs_review"])
-        if self.as_json:
-            pass
-        elif outcome.kind == "command":
-            self.say(f"✓ {outcome.message}")
+        if not (self.interactive or self.as_json):
+            self.print_lines(outcome)
+
+    def show(self, outcome: core.Capture) -> None:
+        """The lead that codes and keys act on from now."""
+        lead = outcome.lead
+        if lead is None:
+            return
+        if lead["deleted"]:
+            # An undone capture: codes go on to this session's previous visitor.
+            self.last_lead = self.previous_lead(lead["id"])
+            return
+        self.last_lead = lead
+        for item in outcome.leads:
+            if item["id"] not in self.lead_ids:
+                self.lead_ids.append(item["id"])
+
+    def print_lines(self, outcome: core.Capture) -> None:
+        """Piped input: one line per lead on stderr, as before the screen existed."""
+        if outcome.kind == "command":
+            self.say(f"✓ {outcome.message}" if outcome.leads else f"! {outcome.message}")
         else:
             for lead in outcome.leads:
-                self.show_lead(outcome, lead)
+                name = model.label(lead)
+                self.say(f"{outcome.kind}\t{lead['id']}\t{name}\t{lead['source']}")
         if outcome.keyboard_layout and not self.layout_told:
             self.layout_told = True
             host = LAYOUT_NAMES.get(outcome.keyboard_layout, outcome.keyboard_layout)
             self.say(
                 f"! The scanner types with a US keyboard layout but this laptop uses {host}."
                 f" Set the scanner's keyboard country to {host} (see its manual's setup codes)."
-                " Until then scans are repaired and flagged for review.",
-                "bold",
+                " Until then scans are repaired and flagged for review."
             )
-
-    def show_lead(self, outcome: core.Capture, lead: model.Lead) -> None:
-        name = model.label(lead)
-        reading = f" ({lead['name_reading']})" if lead["name_reading"] else ""
-        parts = [p for p in (lead["company"], lead["email"], lead["source"]) if p]
-        mark = "↺" if outcome.kind == "duplicate" else "✓"
-        line = f"{mark} #{lead['id']} {name}{reading} · {' · '.join(parts)}"
-        if not self.interactive:
-            self.say(f"{outcome.kind}\t{lead['id']}\t{name}\t{lead['source']}")
-            return
-        self.say(f"{line}    [{self.counts_line()}]", "bold")
-        if outcome.kind == "duplicate" and outcome.first_seen:
-            first = outcome.first_seen
-            when = show_time(self.store, first["captured_at"])
-            known = [first["rating"] or "not rated", ", ".join(first["tags"]) or "no tags"]
-            self.say(
-                f"  Seen before: {when} by {first['captured_by']} on {first['device']};"
-                f" visit {lead['visits']} · {' · '.join(known)}"
-            )
-            if first["notes"]:
-                self.say("  Notes: " + first["notes"].replace("\n", " | "))
-        for reason in lead["review_reasons"]:
-            self.say(f"  ! needs review: {reason}")
-
-    def poll_cards(self) -> None:
-        """Read card images that arrived in the `--cards` folder and show what they gave."""
-        if self.cards is None:
-            return
-        for result in self.cards.import_new(self.store):
-            if result.error:
-                self.say(f"! card {result.path.name}: {result.error}", "bold")
-                continue
-            lead, how = result.lead, "attached to" if not result.created else "new lead"
-            self.say(f"▣ card {result.path.name}: {how} #{lead['id']} {model.label(lead)}", "bold")
-            low = result.reading.fields.low_confidence()
-            if low:
-                self.say(f"  ! check against the card: {', '.join(low)}")
-
-    def prompt(self) -> None:
-        tags = self.store.setting("tags") or []
-        numbered = " ".join(f"{i} {t}" for i, t in enumerate(tags[:9], start=1))
-        from leadcap.store.questions import list_questions
-
-        questions = "q questions" if list_questions(self.store) else ""
-        pieces = ["h/w/c rate", numbered, "n note", questions, "y follow-up consent", "Enter next"]
-        self.say("  " + " · ".join(p for p in pieces if p), "dim")
 
     def summary(self) -> str:
         return (
@@ -149,26 +125,8 @@ def print_json_line(outcome: core.Capture) -> None:
     typer.echo(json.dumps(json_leads(data), ensure_ascii=False))
 
 
-def _counts(store) -> dict:
-    from leadcap.store.leads import counts
-
-    return counts(store)
-
-
-def consent_hint(store) -> str | None:
-    try:
-        from leadcap.store.consent_texts import consent_text
-    except ImportError:
-        return None
-    for lang in ("ja", "en", "de"):
-        with contextlib.suppress(LeadcapError):
-            text, _version = consent_text(store, lang)
-            if text:
-                return text
-    return None
-
-
-def run_capture(session: Session, payload, defaults, *, ask_forgotten) -> core.Capture:
+def run_capture(session: Session, payload, defaults) -> core.Capture:
+    """One piped or photographed scan (the booth screen has its own, with questions)."""
     try:
         outcome = core.capture(
             session.store,
@@ -183,165 +141,31 @@ def run_capture(session: Session, payload, defaults, *, ask_forgotten) -> core.C
         session.record(outcome)
         return outcome
     if outcome.kind == "forgotten":
-        session.say("! This person asked to be forgotten (GDPR/APPI erasure).", "bold")
-        if ask_forgotten():
-            outcome = core.capture(session.store, payload, defaults=defaults, allow_forgotten=True)
-        else:
-            session.say("  Not captured.")
-            if session.as_json:
-                print_json_line(outcome)
-            return outcome
+        session.say("! This person asked to be forgotten (GDPR/APPI erasure). Not captured.")
+        if session.as_json:
+            print_json_line(outcome)
+        return outcome
     session.record(outcome)
     session.store.checkpoint()  # the visitor has their answer; tidy the WAL now
     return outcome
 
 
-def apply_key(session: Session, key: str, reader) -> str:  # noqa: C901 - one branch per key of the qualify step's key table
-    """One qualify keystroke. Returns 'done' (next visitor), 'more' or a scan's text."""
-    lead = session.last_lead
-    store = session.store
-    if key in ("\n", "\r", " "):
-        return "done"
-    action = value = None
-    if key.lower() in RATING_KEYS:
-        action, value = "rate", RATING_KEYS[key.lower()]
-    elif key.isdigit():
-        action, value = "tag", key
-    elif key.lower() == "y":
-        action, value = "consent", "followup"
-        hint = consent_hint(store)
-        if hint:
-            session.say(f"  Consent text: {hint}")
-    elif key.lower() == "q":
-        from leadcap.cli.scan_questions import SCAN, ask_questions
+def interactive_loop(session: Session, defaults, *, qualify: bool, line_gap: float, quiet: bool):
+    """The booth screen on this terminal until Ctrl-C (or Ctrl-D)."""
+    from leadcap.cli.booth import Booth
+    from leadcap.cli.screen import Display
+    from leadcap.intake.terminal import BurstReader, console_keys
 
-        answered = ask_questions(session, reader)
-        return answered[len(SCAN) :] if answered.startswith(SCAN) else "more"
-    elif key.lower() == "n":
-        note = read_note(session, reader)
-        if note.startswith("\x00scan:"):
-            return note[len("\x00scan:") :]
-        if not note.strip():
-            return "more"
-        action, value = "note", note
-    else:
-        return "more"
-    if session.last_journal_id:
-        core.journal_qualify(store, session.last_journal_id, action, value)
-        session.say(f"  → {action} {value} (journal)")
-        return "more"
-    if lead is None:
-        return "more"
-    try:
-        session.last_lead = core.qualify(store, lead, action, value)
-    except UsageError as error:
-        session.say(f"  ! {error}")
-        return "more"
-    except LeadcapError as error:
-        session.say(f"  ! not saved: {error}")
-        return "more"
-    shown = value if action != "tag" else ", ".join(session.last_lead["tags"])
-    session.say(f"  → {action}: {shown}  (saved)")
-    return "more"
-
-
-def read_note(session: Session, reader) -> str:
-    """A note typed by a person. A scan arriving meanwhile is never taken as the note."""
-    session.say("  note (Enter to save, empty to cancel): ", end="")
-    text = ""
-    while True:
-        event = reader.next_event()
-        if event is None:
-            continue
-        if event.kind == "eof":
-            return text
-        if event.kind == "scan" and len(event.text.strip()) >= 4:
-            if text.strip():
-                _echo("\n")
-                session.say(f"  ! note not saved, a badge arrived: {text}")
-            return "\x00scan:" + event.text
-        for ch in event.text:
-            if ch in "\r\n":
-                _echo("\n")
-                return text
-            if ch in ("\x7f", "\b"):
-                text = text[:-1]
-                _echo("\b \b")
-            elif ch.isprintable():
-                text += ch
-                _echo(ch)
-
-
-def _echo(text: str) -> None:
-    sys.stdout.write(text)
-    sys.stdout.flush()
-
-
-def interactive_loop(session: Session, defaults, *, qualify: bool, line_gap: float) -> None:
-    import termios
-    import tty
-
-    from leadcap.intake.terminal import BurstReader
-
-    fd = sys.stdin.fileno()
-    saved = termios.tcgetattr(fd)
-    tty.setcbreak(fd)
-    reader = BurstReader(fd, line_gap=line_gap)
-
-    def ask_forgotten() -> bool:
-        session.say("  Capture them anew? [y/N]")
-        event = reader.next_event(timeout=30)
-        return bool(event and event.kind == "keys" and event.text.strip().lower() == "y")
-
-    try:
-        session.say(f"Ready to scan ({session.store.event or 'no event set'}). Ctrl-C ends.")
-        pending_scan: str | None = None
-        while True:
-            if pending_scan is not None:
-                payload, pending_scan = pending_scan, None
-            else:
-                event = reader.next_event(timeout=1.0 if session.cards else None)
-                if event is None:
-                    session.poll_cards()
-                    continue
-                if event.kind == "eof":
-                    break
-                if event.kind == "keys":
-                    continue  # stray key presses between visitors
-                payload = event.text
-            outcome = run_capture(session, payload, defaults, ask_forgotten=ask_forgotten)
-            if not qualify or outcome.kind in ("forgotten", "command"):
-                continue
-            session.prompt()
-            pending_scan = qualify_until_next(session, reader)
-    finally:
-        termios.tcsetattr(fd, termios.TCSADRAIN, saved)
-
-
-def qualify_until_next(session: Session, reader) -> str | None:
-    """Read qualify keys until Enter; a scan ends qualifying and is returned for processing."""
-    while True:
-        event = reader.next_event(timeout=1.0 if session.cards else None)
-        if event is None:
-            session.poll_cards()
-            continue
-        if event.kind == "eof":
-            return None
-        if event.kind == "scan":
-            return event.text
-        for key in event.text:
-            result = apply_key(session, key, reader)
-            if result == "done":
-                return None
-            if result != "more":
-                return result
+    with console_keys() as source, Display(quiet=quiet) as display:
+        booth = Booth(session, defaults, display, qualify=qualify)
+        booth.run(BurstReader(source, line_gap=line_gap))
 
 
 def piped_loop(session: Session, lines, defaults) -> None:
     from leadcap.intake.terminal import payloads_from_lines
 
     for payload in payloads_from_lines(lines):
-        run_capture(session, payload, defaults, ask_forgotten=lambda: False)
+        run_capture(session, payload, defaults)
 
 
 def decoded_lines(stream):
@@ -352,7 +176,10 @@ def decoded_lines(stream):
         yield decode_payload(raw)
 
 
-def image_scan(session: Session, images: list[Path], defaults) -> int:
+def image_scan(session: Session, images: list[Path], defaults, *, commands: bool) -> int:
+    """Capture every code in the photos and list each with what was done with it.
+    Command codes are only applied with `--commands`, and consent never from a photo:
+    a photo of the printed sheet is not a visitor agreeing to anything."""
     from leadcap.intake.photo import decode_images
 
     found = 0
@@ -365,8 +192,78 @@ def image_scan(session: Session, images: list[Path], defaults) -> int:
             continue
         for code in result.codes:
             found += 1
-            run_capture(session, code.payload, defaults, ask_forgotten=lambda: False)
+            text = code.payload if isinstance(code.payload, str) else None
+            if text is None or not text.strip().upper().startswith(core.COMMAND_PREFIX):
+                outcome = run_capture(session, code.payload, defaults)
+                session.say(f"{result.path}: {_short(code.payload)} -> {_done(outcome)}")
+                continue
+            verb = text.strip()[len(core.COMMAND_PREFIX) :].split(":", 1)[0].upper()
+            if not commands:
+                done = "command code, not applied (add --commands to apply codes from photos)"
+            elif verb == "CONSENT":
+                done = "not applied: consent is never recorded from a photo"
+            else:
+                done = _done(run_capture(session, text, defaults))
+            session.say(f"{result.path}: {_short(text)} -> {done}")
     return found
+
+
+def _short(payload) -> str:
+    text = payload if isinstance(payload, str) else repr(payload)
+    text = text.replace("\n", " | ")
+    return text if len(text) <= 60 else text[:59] + "…"
+
+
+def _done(outcome: core.Capture) -> str:
+    if outcome.kind in ("new", "duplicate"):
+        ids = ", ".join(f"#{lead['id']}" for lead in outcome.leads)
+        return ("saved as lead " if outcome.kind == "new" else "returning visitor ") + ids
+    if outcome.kind == "command" and outcome.leads:
+        return f"applied: {outcome.message}"
+    return f"{outcome.kind}: {outcome.message}" if outcome.message else outcome.kind
+
+
+def ask_staff(ctx: typer.Context, store) -> None:
+    """First use on a terminal with no staff name: ask, rather than put the operating
+    system's login (often `root` or `admin`) on every lead; saved for this laptop."""
+    from leadcap.cli.common import state
+    from leadcap.store.settings import load_device_config, save_device_config
+
+    app_dir = state(ctx).app_dir
+    name = ""
+    while not name:
+        name = typer.prompt("Who is at the counter? Your name (saved on this laptop)").strip()
+    config = load_device_config(app_dir)
+    config["staff"] = name
+    save_device_config(app_dir, config)
+    store.staff = name
+
+
+def _staff_configured(ctx: typer.Context) -> bool:
+    """A name set with `config set staff`, `init --staff` or LEADCAP_STAFF."""
+    from leadcap.cli.common import state
+    from leadcap.store.settings import config_path
+
+    if os.environ.get("LEADCAP_STAFF"):
+        return True
+    try:
+        saved = json.loads(config_path(state(ctx).app_dir).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    return bool(saved.get("staff"))
+
+
+def backup_before_session(store) -> None:
+    """An automatic backup before a scan session. Capturing matters more than the backup,
+    so a failed one does not stop the session, but staff are told."""
+    from leadcap.store.backups import auto_backup
+
+    try:
+        auto_backup(store, "scan")
+    except LeadcapError as error:
+        typer.echo(
+            f"Warning: no backup before this session ({error}). Scans are still saved.", err=True
+        )
 
 
 @handle_errors
@@ -395,6 +292,19 @@ def scan(
     as_json: Annotated[
         bool, typer.Option("--json", help="Print each scan's result as JSON")
     ] = False,
+    staff: Annotated[
+        str | None,
+        typer.Option(
+            help="Who is at the counter this session (else LEADCAP_STAFF, else config staff)"
+        ),
+    ] = None,
+    quiet: Annotated[
+        bool, typer.Option("--quiet", help="No terminal bell on checks and returning visitors")
+    ] = False,
+    commands: Annotated[
+        bool,
+        typer.Option("--commands", help="With --image: apply LEADCAP: codes found in photos"),
+    ] = False,
     cards: Annotated[
         Path | None,
         typer.Option(
@@ -406,12 +316,16 @@ def scan(
 ) -> None:
     """Capture leads from a badge scanner, a pipe, a file or photos.
 
-    Capture leads from a badge scanner (or a pipe, a file, or photos). Each scan is
+    Each scan is
     saved before anything else; then h/w/c rates, digits tag, n notes, y records follow-up
-    consent, Enter skips. Payloads starting LEADCAP: are command codes."""
-    from leadcap.store.backups import auto_backup
+    consent, u undoes, ? shows every key, Enter skips. Payloads starting LEADCAP: are
+    command codes acting on the lead shown."""
 
     store = open_db(ctx, create=True)
+    if staff is not None:
+        if not staff.strip():
+            raise typer.BadParameter("give a name", param_hint="--staff")
+        store.staff = staff.strip()
     defaults = core.SessionDefaults(
         tags=tag or [],
         rating=model.check_choice(rating, model.RATINGS, "rating"),
@@ -419,8 +333,9 @@ def scan(
     )
     store.defer_checkpoints()
     interactive = from_file is None and not image and sys.stdin.isatty() and not as_json
-    with contextlib.suppress(LeadcapError):
-        auto_backup(store, "scan")
+    if interactive and staff is None and not _staff_configured(ctx):
+        ask_staff(ctx, store)
+    backup_before_session(store)
     session = Session(store, interactive=interactive, as_json=as_json)
     if cards is not None:
         from leadcap.intake.cards.watcher import CardFolderWatcher
@@ -428,7 +343,7 @@ def scan(
         session.cards = CardFolderWatcher(cards)
     try:
         if image:
-            if not image_scan(session, image, defaults):
+            if not image_scan(session, image, defaults, commands=commands):
                 raise LeadcapError("no code found in the photos given. Nothing was saved")
         elif from_file is not None:
             try:
@@ -438,7 +353,9 @@ def scan(
             with handle:
                 piped_loop(session, decoded_lines(handle), defaults)
         elif interactive:
-            interactive_loop(session, defaults, qualify=not no_qualify, line_gap=gap / 1000)
+            interactive_loop(
+                session, defaults, qualify=not no_qualify, line_gap=gap / 1000, quiet=quiet
+            )
         else:
             piped_loop(session, decoded_lines(sys.stdin.buffer), defaults)
     except KeyboardInterrupt:

@@ -1,108 +1,116 @@
-"""The qualifying questions in the scan loop (key `q`): each question in turn for the lead
-on screen, answered with a digit (choices numbered) or typed text; Enter skips. A badge
-arriving meanwhile ends the questions and is captured, as everywhere in the loop."""
+"""The qualifying questions on the booth screen (key `q`): each question in turn for the
+lead shown, in the panel; a digit picks a choice (several for a multi-choice question,
+then Enter), `y`/`n` answers yes/no, other answers are typed and Enter saves them; Enter
+alone skips, Esc ends. A badge arriving meanwhile ends the questions and is captured, as
+everywhere on the screen."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
+from leadcap.cli.qualify_keys import LineEditor, QualifyActions
 from leadcap.errors import LeadcapError
-from leadcap.store import answers, model
+from leadcap.intake import terminal as keys
+from leadcap.store import answers
 from leadcap.store import questions as core
 
-SCAN = "\x00scan:"  # what apply_key returns to hand a scan back to the loop
 _ENTER = ("\r", "\n")
-_DELETE = ("\x7f", "\b")
 
 
-def answered_line(lead: model.Lead, asked: list[core.Question]) -> str:
+def answered_line(lead: Mapping[str, Any], asked: list[core.Question]) -> str:
     """`Cooperation ✓ · Timeframe – · ...`: which questions this lead has answered."""
     answers = lead.get("answers") or {}
     return " · ".join(f"{q.name} {'✓' if q.name in answers else '–'}" for q in asked)
 
 
-def ask_questions(session, reader) -> str:
-    """Ask every question for the lead on screen. Returns 'more' (back to the qualify
-    keys) or SCAN + a badge's text that arrived meanwhile."""
-    asked = core.list_questions(session.store)
-    lead = session.last_lead
-    if not asked:
-        session.say("  ! no questions yet: leadcap questions add NAME --choices ...")
-        return "more"
-    if lead is None or session.last_journal_id:
-        session.say("  ! questions need a saved lead: answer later with leadcap answer ID")
-        return "more"
-    session.say(f"  questions: {answered_line(lead, asked)}")
-    for question in asked:
-        scanned = _ask_one(session, reader, question)
-        if scanned is not None:
-            return SCAN + scanned
-    session.say(f"  answered: {answered_line(session.last_lead or lead, asked)}")
-    return "more"
+def question_panel(question: core.Question, current) -> str:
+    """The question, its numbered choices, the answer given so far and the keys."""
+    lines = [question.label()]
+    lines += [f"  {n}  {c['value']}" for n, c in enumerate(question.choices, start=1)]
+    if current is not None:
+        lines.append(f"Answer so far: {core.show_answer(current)}")
+    how = {
+        "single": "a digit picks",
+        "yesno": "y = yes, n = no",
+        "multi": "digits pick, Enter when done",
+        "number": "type a number, Enter saves",
+        "date": "type YYYY-MM-DD, Enter saves",
+    }.get(question.type, "type the answer, Enter saves")
+    lines.append(f"\n{how} · Enter skips · Esc ends the questions")
+    return "\n".join(lines)
 
 
-def _prompt(question: core.Question, current) -> str:
-    choices = " ".join(f"{n} {c['value']}" for n, c in enumerate(question.choices, start=1))
-    given = f" [{core.show_answer(current)}]" if current is not None else ""
-    kind = {"multi": "digits, Enter done", "text": "type, Enter", "number": "a number, Enter",
-            "date": "YYYY-MM-DD, Enter"}.get(question.type, "a digit")  # fmt: skip
-    return f"  {question.name}{given}: {choices} ({kind}; Enter skips) ".replace("  (", " (")
+class QuestionActions(QualifyActions):
+    """Key `q` and the `question` mode of the booth screen (Booth's state, see there)."""
 
+    asked: list[core.Question]
+    question_at: int
 
-def _ask_one(session, reader, question: core.Question) -> str | None:
-    """One question. Returns a scan's text if a badge arrived, else None."""
-    current = (session.last_lead.get("answers") or {}).get(question.name)
-    session.say(_prompt(question, current), end="")
-    typed: list[str] = []
-    while True:
-        event = reader.next_event()
-        if event is None:
-            continue
-        if event.kind == "eof":
-            return None
-        if event.kind == "scan" and len(event.text.strip()) >= 4:
-            session.say("")
-            return event.text
-        for ch in event.text:
-            if _key(session, question, ch, typed):
-                return None
+    def has_questions(self) -> bool:
+        return bool(core.list_questions(self.store))
 
+    def ask_questions(self) -> None:
+        asked = core.list_questions(self.store)
+        if not asked:
+            self.say("No questions yet: leadcap questions add NAME --choices ...", warn=True)
+            return
+        if self.lead is None or self.journal_id:
+            self.say("Questions need a saved lead: answer later with leadcap answer ID", warn=True)
+            return
+        self.asked, self.question_at = asked, 0
+        self.show_question()
 
-def _key(session, question: core.Question, ch: str, typed: list[str]) -> bool:
-    """One key press on a question; True when the question is done."""
-    if ch in _ENTER:
-        if "".join(typed).strip():
-            _save(session, question, "".join(typed))
-        session.say("")
+    def show_question(self) -> None:
+        if self.lead is None or self.question_at >= len(self.asked):
+            self.end_questions("Questions done: " + answered_line(self.lead or {}, self.asked))
+            return
+        question = self.asked[self.question_at]
+        current = (self.lead.get("answers") or {}).get(question.name)
+        self.mode, self.line = "question", LineEditor()
+        self.view.panel_title = (
+            f"Question {self.question_at + 1} of {len(self.asked)} · "
+            + answered_line(self.lead, self.asked)
+        )
+        self.view.panel = question_panel(question, current)
+
+    def end_questions(self, message: str) -> None:
+        self.mode, self.view.panel = "qualify", ""
+        self.say(message)
+
+    def next_question(self) -> None:
+        self.question_at += 1
+        self.show_question()
+
+    def key_question(self, key: str) -> str | None:
+        question = self.asked[self.question_at]
+        if key in (keys.ESCAPE, keys.CTRL_C):
+            self.end_questions("Questions ended.")
+        elif key in _ENTER:
+            typed = self.line.text.strip()
+            if typed and question.type not in core.CHOICE_TYPES:
+                self.save_answer(question, typed)
+            self.next_question()
+        elif question.type in core.CHOICE_TYPES:
+            if question.type == "yesno" and key.lower() in ("y", "j", "n"):
+                key = "1" if key.lower() in ("y", "j") else "2"
+            if key.isdigit() and self.save_answer(question, key) and question.type != "multi":
+                self.next_question()
+            elif key.isdigit() and question.type == "multi":
+                self.show_question()
+        else:
+            self.line.key(key)
+        return None
+
+    def save_answer(self, question: core.Question, value: str) -> bool:
+        assert self.lead is not None
+        try:
+            self.lead = answers.answer(
+                self.store, self.lead["id"], question.name, [value], command="scan"
+            )
+        except LeadcapError as error:
+            self.say(f"! {error}", warn=True)
+            return False
+        shown = core.show_answer((self.lead.get("answers") or {}).get(question.name))
+        self.say(f"{question.name}: {shown} (saved).")
         return True
-    if question.type in core.CHOICE_TYPES:
-        if question.type == "yesno" and ch.lower() in "yjn":
-            ch = "1" if ch.lower() in "yj" else "2"
-        if ch.isdigit():
-            _save(session, question, ch)
-            return question.type != "multi"
-    elif ch in _DELETE and typed:
-        typed.pop()
-        _echo(session, "\b \b")
-    elif ch.isprintable():
-        typed.append(ch)
-        _echo(session, ch)
-    return False
-
-
-def _save(session, question: core.Question, value: str) -> None:
-    try:
-        lead = answers.answer(session.store, session.last_lead["id"], question.name, [value],
-                           command="scan")  # fmt: skip
-    except LeadcapError as error:
-        session.say(f"\n  ! {error}")
-        return
-    session.last_lead = lead
-    session.say(f"\n  → {question.name}: {core.show_answer(lead['answers'].get(question.name))}"
-                "  (saved)")  # fmt: skip
-
-
-def _echo(session, text: str) -> None:
-    import sys
-
-    if session.out:
-        sys.stdout.write(text)
-        sys.stdout.flush()

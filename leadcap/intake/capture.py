@@ -25,6 +25,8 @@ from leadcap.store.database import Store
 
 COMMAND_PREFIX = "LEADCAP:"
 UNREADABLE = "scan could not be read: saved as raw text"
+NOTHING_SHOWN = "no lead shown in this session yet: {code} did nothing. Scan a badge first"
+COMMAND_VERBS = ("TAG", "RATE", "CONSENT", "NOTE", "PROMISE", "UNDO")
 
 
 @dataclass
@@ -88,6 +90,11 @@ def capture(
         verb = code[len(COMMAND_PREFIX) :].partition(":")[0].strip().upper()
         if last_journal_id and verb != "UNDO":
             return _journal_command(store, code, None, last_journal_id, received_at, "")
+        if last_lead is None:
+            # Codes act on the lead shown in this session, never on yesterday's or a
+            # colleague's: before any lead of this session they do nothing, and say so.
+            check_command_code(code)
+            return Capture("command", message=NOTHING_SHOWN.format(code=code))
         try:
             return run_command_code(store, code, last_lead)
         except (DatabaseError, sqlite3.Error) as error:
@@ -266,7 +273,9 @@ def run_command_code(store: Store, code: str, last_lead: model.Lead | None) -> C
     verb = verb.strip().upper()
     argument = argument.strip()
     if verb == "UNDO":
-        reverted, changes = history.undo(store)
+        # With a lead shown, only that lead's last change is taken back.
+        scope = last_lead["uuid"] if last_lead else None
+        reverted, changes = history.undo(store, lead_uuid=scope)
         undone = ", ".join(dict.fromkeys(name for name, _o, _n in changes))
         where = ", ".join(str(lead["id"]) for lead in reverted)
         return Capture("command", reverted, f"undid {undone} on lead {where}")
@@ -301,12 +310,25 @@ def run_command_code(store: Store, code: str, last_lead: model.Lead | None) -> C
     elif verb == "ANSWER" and ":" in argument:
         lead, message = _answer_code(store, lead_id, argument)
     else:
+        check_command_code(code)
+        raise UsageError(f"incomplete command code {code!r}")  # TAG/NOTE without text
+    return Capture("command", [lead], f"{message} on lead {lead['id']}")
+
+
+def check_command_code(code: str) -> None:
+    """Refuse a code that no lead could ever act on (a misprint), wherever it is scanned."""
+    verb, _, argument = code[len(COMMAND_PREFIX) :].partition(":")
+    verb = verb.strip().upper()
+    if verb == "RATE":
+        model.check_choice(argument.strip(), model.RATINGS, "rating")
+    elif verb == "CONSENT" and argument.strip():
+        model.check_choice(argument.strip(), model.CONSENT_PURPOSES, "purpose")
+    if verb not in COMMAND_VERBS or (verb in ("TAG", "NOTE", "PROMISE") and not argument.strip()):
         raise UsageError(
             f"unknown command code {code!r}. Use LEADCAP:TAG:<name>, LEADCAP:RATE:<hot|warm|cold>,"
             " LEADCAP:CONSENT:<purpose>, LEADCAP:NOTE:<text>, LEADCAP:PROMISE:<item>,"
             " LEADCAP:ANSWER:<question>:<choice> or LEADCAP:UNDO"
         )
-    return Capture("command", [lead], f"{message} on lead {lead['id']}")
 
 
 def _answer_code(store: Store, lead_id: int, argument: str) -> tuple[model.Lead, str]:
@@ -331,17 +353,23 @@ def most_recent_lead(store: Store) -> model.Lead | None:
 
 
 def qualify(store: Store, lead: model.Lead, action: str, value: str | None = None) -> model.Lead:
-    """One quick qualify step on a just-scanned lead: `rate`, `tag` (a predefined tag's
-    number or a name), `note`, `consent`. Committed before it returns."""
+    """One quick qualify step on a just-scanned lead: `rate`, `tag` / `untag` (a predefined
+    tag's number or a name), `note`, `consent` / `refuse` (value: the purpose). Committed
+    before it returns."""
     if action == "rate":
         return leads.update_lead(store, lead["id"], {"rating": value}, command="scan")
     if action == "tag":
         return leads.add_tags(store, lead["id"], [predefined_tag(store, value)], command="scan")
     if action == "note":
         return leads.append_note(store, lead["id"], value or "", command="scan")
-    if action == "consent":
+    if action == "untag":
+        return leads.add_tags(
+            store, lead["id"], [predefined_tag(store, value)], remove=True, command="scan"
+        )
+    if action in ("consent", "refuse"):
+        status = "granted" if action == "consent" else "refused"
         return leads.update_lead(
-            store, lead["id"], {"consent": {value or "followup": "granted"}}, command="scan"
+            store, lead["id"], {"consent": {value or "followup": status}}, command="scan"
         )
     raise UsageError(f"unknown qualify action {action!r}")
 

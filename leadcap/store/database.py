@@ -166,6 +166,11 @@ class Store:
             self._settings = {key: json.loads(value) for key, value in rows}
         return self._settings
 
+    def reload_settings(self) -> None:
+        """Read the settings again (another process may have changed them): the scan loop
+        does this between visitors, so consent texts set meanwhile apply to the next one."""
+        self._settings = None
+
     def setting(self, key: str, default=None):
         return self.settings.get(key, default)
 

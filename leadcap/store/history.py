@@ -73,19 +73,27 @@ def current_uuid(store: Store, lead_uuid: str) -> str:
         seen.add(lead_uuid)
 
 
-def undo(store: Store) -> tuple[list[model.Lead], list[tuple[str, str | None, str | None]]]:
+def undo(
+    store: Store, *, lead_uuid: str | None = None, after_change: int | None = None
+) -> tuple[list[model.Lead], list[tuple[str, str | None, str | None]]]:
     """Revert the most recent not-yet-undone command made on this device, on every lead it
     touched (a tag merge changes many). Repeatable: each call goes one command further back.
+    `lead_uuid` limits it to commands that changed that lead, `after_change` to changes
+    logged after that change id (one scan session).
     Returns the leads as they are now and the (field, old, new) changes that were reverted.
     A combine that a merge has since spread to other laptops cannot be taken apart: it is
     set aside (the next undo goes further back) and LeadcapError says so."""
     blocked = None
+    sql = "SELECT batch FROM changes WHERE device = ? AND command != 'undo' AND undone_by IS NULL"
+    params: list = [store.device]
+    if lead_uuid is not None:
+        sql += " AND lead_uuid = ?"
+        params.append(lead_uuid)
+    if after_change is not None:
+        sql += " AND id > ?"
+        params.append(after_change)
     with store.transaction():
-        row = store.conn.execute(
-            "SELECT batch FROM changes WHERE device = ? AND command != 'undo'"
-            " AND undone_by IS NULL ORDER BY id DESC LIMIT 1",
-            [store.device],
-        ).fetchone()
+        row = store.conn.execute(sql + " ORDER BY id DESC LIMIT 1", params).fetchone()
         if not row:
             raise NotFound("nothing to undo on this device")
         batch = row[0]
@@ -109,6 +117,11 @@ def undo(store: Store) -> tuple[list[model.Lead], list[tuple[str, str | None, st
     if blocked:
         raise LeadcapError(blocked)
     return reverted, [tuple(r[1:]) for r in rows]
+
+
+def last_change_id(store: Store) -> int:
+    """The newest change's id: what a session started after (see `undo(after_change=)`)."""
+    return store.conn.execute("SELECT coalesce(MAX(id), 0) FROM changes").fetchone()[0]
 
 
 def _revert(store: Store, rows: list, undo_batch: str) -> list[model.Lead]:
