@@ -195,20 +195,25 @@ def find_same_person(store: Store, fields: dict) -> model.Lead | None:
     return None
 
 
+def _one_more_visit(store: Store, lead: model.Lead, now: str) -> int:
+    """Count a visit on this device (inside the caller's transaction); the lead's visits
+    on every device and every copy merged into it."""
+    store.conn.execute(
+        "INSERT INTO visits (lead_uuid, device, count, last_at) VALUES (?, ?, 1, ?)"
+        " ON CONFLICT(lead_uuid, device) DO UPDATE SET count = count + 1,"
+        " last_at = excluded.last_at",
+        [lead["uuid"], store.device, now],
+    )
+    return history.visit_total(store, lead["uuid"]) or 1
+
+
 def count_visit(store: Store, lead: model.Lead, defaults: SessionDefaults) -> model.Lead:
     """Another visit of a known person: counted once per scan on this device, logged, and
     the session's defaults added (never overwriting a rating someone already gave)."""
     now = store.now().isoformat()
     batch = store.new_batch()
     with store.transaction():
-        store.conn.execute(
-            "INSERT INTO visits (lead_uuid, device, count, last_at) VALUES (?, ?, 1, ?)"
-            " ON CONFLICT(lead_uuid, device) DO UPDATE SET count = count + 1,"
-            " last_at = excluded.last_at",
-            [lead["uuid"], store.device, now],
-        )
-        total = history.visit_total(store, lead["uuid"])
-        changes: dict = {"visits": total}
+        changes: dict = {"visits": _one_more_visit(store, lead, now)}
         new_tags = [t for t in defaults.tags if t.casefold() not in map(str.casefold, lead["tags"])]
         if new_tags:
             changes["tags"] = lead["tags"] + new_tags
@@ -236,13 +241,7 @@ def revisit(
     now = store.now().isoformat()
     batch = store.new_batch()
     with store.transaction():
-        store.conn.execute(
-            "INSERT INTO visits (lead_uuid, device, count, last_at) VALUES (?, ?, 1, ?)"
-            " ON CONFLICT(lead_uuid, device) DO UPDATE SET count = count + 1,"
-            " last_at = excluded.last_at",
-            [lead["uuid"], store.device, now],
-        )
-        changes: dict = {"visits": history.visit_total(store, lead["uuid"])}
+        changes: dict = {"visits": _one_more_visit(store, lead, now)}
         filled = [k for k, v in fields.items() if model.clean(v) and not lead.get(k)]
         changes.update({k: fields[k] for k in filled})
         present = {t.casefold() for t in lead["tags"]}
