@@ -31,7 +31,7 @@ class Session:
         self.interactive = interactive
         self.as_json = as_json
         self.scans = self.new = self.duplicates = self.review = self.journaled = 0
-        self.last_lead: dict | None = None
+        self.last_lead: model.Lead | None = None
         self.lead_ids: list[int] = []  # leads shown in this session, oldest first
         self.last_journal_id: str | None = None
         self.layout_told = False
@@ -40,7 +40,7 @@ class Session:
     def say(self, text: str) -> None:
         typer.echo(visible(text), err=True)  # stdout is for results only; data may hold escapes
 
-    def previous_lead(self, before_id: int | None) -> dict | None:
+    def previous_lead(self, before_id: int | None) -> model.Lead | None:
         """The most recent live lead of this session other than `before_id`."""
         from leadcap.store.leads import get_lead
 
