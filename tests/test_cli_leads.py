@@ -1,7 +1,10 @@
 import json
+import types
+import typing
 
 import pytest
 
+from leadcap.store import model
 from leadcap.store.leads import JSON_KEYS
 
 CONTRACT = {
@@ -47,6 +50,38 @@ def test_json_contract(cli):
     }
     assert lead["captured_at"].endswith("+09:00") and lead["visits"] == 1
     assert lead["needs_review"] is False and lead["review_reasons"] == []
+
+
+def _fits(value, hint) -> bool:
+    """Whether a JSON value has the type a `model.Lead` annotation gives its key."""
+    if typing.get_origin(hint) is types.UnionType:
+        return any(_fits(value, option) for option in typing.get_args(hint))
+    if typing.get_origin(hint) is list:
+        return isinstance(value, list) and all(_fits(v, typing.get_args(hint)[0]) for v in value)
+    if typing.get_origin(hint) is dict:
+        key, item = typing.get_args(hint)
+        return isinstance(value, dict) and all(
+            _fits(k, key) and _fits(v, item) for k, v in value.items()
+        )
+    return isinstance(value, hint)
+
+
+def test_lead_type_holds_every_contact_field_in_order():
+    assert [key for key in JSON_KEYS if key in model.LEAD_FIELDS] == list(model.LEAD_FIELDS)
+    assert set(model.EDITABLE_FIELDS) <= set(JSON_KEYS)
+
+
+def test_show_json_has_exactly_the_lead_type_keys(cli):
+    cli("add", "--family-name", "山田", "--tag", "AI", "--consent", "followup", "--phone", "x")
+    cli("questions", "add", "Cooperation", "--type", "multi", "--choices", "R&D,Job")
+    cli("questions", "add", "Staff", "--type", "number")
+    cli("answer", "1", "Cooperation", "R&D")
+    cli("answer", "1", "Staff", "12")
+    lead = cli.json("show", "1")
+    assert lead["answers"] == {"Cooperation": ["R&D"], "Staff": 12}
+    hints = typing.get_type_hints(model.Lead)
+    assert list(lead) == list(hints) == list(JSON_KEYS)
+    assert {key for key, value in lead.items() if not _fits(value, hints[key])} == set()
 
 
 def test_add_with_bad_email_saves_and_warns(cli):

@@ -24,7 +24,7 @@ app = typer.Typer(
     help="Capture trade-fair leads offline and turn them into follow-up lists.",
     no_args_is_help=True,
     pretty_exceptions_show_locals=False,
-    rich_markup_mode="rich",
+    rich_markup_mode=None,  # plain help, grouped by task (cli/helptext.py): fast to print
 )
 
 # The help groups commands by the task a booth team has at hand; a command missing here

@@ -7,9 +7,9 @@ from typing import Annotated
 import typer
 
 from leadcap.cli.common import JsonOption, handle_errors, open_db, print_json, show_time
-from leadcap.intake import attendees as core
 
 app = typer.Typer(
+    rich_markup_mode=None,
     help="The organiser's attendee list: badge scans are looked up in it.",
     invoke_without_command=True,
     pretty_exceptions_show_locals=False,
@@ -24,6 +24,8 @@ def attendees(
     as_json: JsonOption = False,
 ) -> None:
     """Show how many attendees are stored and when the list was imported."""
+    from leadcap.intake import attendees as core
+
     if ctx.invoked_subcommand:
         return
     store = open_db(ctx)
@@ -74,6 +76,8 @@ def import_(
     Common headers in English, German and Japanese are recognised; only those columns
     are stored, the rest of the file is ignored. Importing again updates attendees by
     badge id. Leads already captured by badge id get their empty fields filled in."""
+    from leadcap.intake import attendees as core
+
     store = open_db(ctx, create=True)
     result = core.import_attendees(
         store, file, mapping=core.parse_mapping(mapping or []), sheet=sheet, encoding=encoding
@@ -113,6 +117,8 @@ def clear(
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation")] = False,
 ) -> None:
     """Delete the attendee list (after the fair). Leads keep what was filled in."""
+    from leadcap.intake import attendees as core
+
     store = open_db(ctx)
     count = core.status(store)["attendees"]
     if not count:

@@ -7,6 +7,8 @@ shown and nothing else; a key that does nothing says so. To add a key, add one e
 from __future__ import annotations
 
 import time
+from collections.abc import Mapping
+from typing import Any
 
 from leadcap.cli.common import show_time
 from leadcap.cli.qualify_keys import (
@@ -183,7 +185,7 @@ class Booth(QuestionActions):
         if self.lead is None:
             self.mode = "ready"
 
-    def show_lead_banner(self, outcome: core.Capture, lead: dict) -> None:
+    def show_lead_banner(self, outcome: core.Capture, lead: model.Lead) -> None:
         """NEW LEAD, RETURNING VISITOR (when, by whom) or CHECK THIS SCAN (why)."""
         if outcome.kind == "duplicate":
             first = outcome.first_seen or lead
@@ -340,7 +342,7 @@ class Booth(QuestionActions):
         return "", "", None
 
     def key_hints(self) -> list[list[KeyHint]]:
-        lead = self.lead or {}
+        lead: Mapping[str, Any] = self.lead or {}  # no lead yet: no key is lit
         rating = lead.get("rating")
         on_tags = {t.casefold() for t in lead.get("tags", [])}
         tags = self.store.setting("tags") or []

@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 
 from leadcap.cli.common import handle_errors, open_db, print_json, state
+from leadcap.store import model
 
 app = typer.Typer(
     help="Business cards (meishi): photos and scans become leads, the card is kept.",
@@ -133,8 +134,6 @@ def import_(
 
 
 def _print_result(result) -> None:
-    from leadcap.store import model
-
     lead, reading = result.lead, result.reading
     page = f" page {result.page}" if result.page > 1 else ""
     if result.duplicate:
@@ -228,7 +227,7 @@ def review(
     typer.echo(f"Reviewed {accepted} card(s), {edited} field(s) changed.")
 
 
-def show_lead_card(ctx: typer.Context, lead: dict) -> None:
+def show_lead_card(ctx: typer.Context, lead: model.Lead) -> None:
     """`leadcap show ID --card`: write the card image out and open it (or print its path)."""
     from leadcap.intake.cards.storage import write_card
 

@@ -10,6 +10,7 @@ from leadcap.errors import UsageError
 from leadcap.store.leads import LeadFilter
 
 app = typer.Typer(
+    rich_markup_mode=None,
     help="Write leads to Excel, CSV (Salesforce, HubSpot) or vCard files.",
     pretty_exceptions_show_locals=False,
     no_args_is_help=True,

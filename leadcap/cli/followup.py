@@ -1,5 +1,6 @@
 """`leadcap followup` (the post-fair worklist, assign, due, done) and `leadcap drafts`."""
 
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Annotated
 
@@ -17,8 +18,10 @@ from leadcap.cli.common import (
 from leadcap.errors import UsageError
 from leadcap.reports import worklist as core
 from leadcap.store import model
+from leadcap.store.database import Store
 
 app = typer.Typer(
+    rich_markup_mode=None,
     pretty_exceptions_show_locals=False,
     invoke_without_command=True,
     no_args_is_help=False,
@@ -31,7 +34,7 @@ RatingOption = Annotated[str | None, typer.Option(help="hot, warm, cold or unrat
 COLUMNS = ["id", "rating", "name", "company", "status", "owner", "due", "captured", "tags"]
 
 
-def worklist_row(store, item: dict) -> list:
+def worklist_row(store: Store, item: core.WorklistItem) -> list:
     due = item["effective_due"] + (" (default)" if item["due_is_default"] else "")
     if item["overdue"]:
         due += " overdue"
@@ -80,7 +83,7 @@ def worklist(
         print_table(COLUMNS, [worklist_row(store, item) for item in items])
 
 
-def report(store, lead: dict) -> None:
+def report(store: Store, lead: model.Lead) -> None:
     due = lead["due"] or ""
     typer.echo(
         f"Lead {lead['id']} ({model.label(lead)}): owner {lead['owner'] or '-'},"
@@ -184,6 +187,7 @@ def drafts(
 
     store = open_db(ctx)
     chosen = core_drafts.check_language(lang)
+    selected: Sequence[model.Lead]
     if lead_ids:
         selected = [leads.get_lead(store, lead_id, include_deleted=False) for lead_id in lead_ids]
     else:

@@ -8,6 +8,7 @@ import typer
 from leadcap.cli.common import handle_errors, open_db, print_table
 
 app = typer.Typer(
+    rich_markup_mode=None,
     help="Read back follow-up workbooks that colleagues edited.",
     pretty_exceptions_show_locals=False,
     no_args_is_help=True,

@@ -1,8 +1,9 @@
 """Commands that add, find, show and change leads by hand."""
 
 import sys
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -23,6 +24,7 @@ from leadcap.errors import LeadcapError, UsageError
 from leadcap.store import history as history_core
 from leadcap.store import leads as core
 from leadcap.store import model
+from leadcap.store.database import Store
 from leadcap.store.dates import due_date
 
 LeadId = Annotated[str, typer.Argument(help="The lead's number (or uuid)")]
@@ -46,7 +48,7 @@ def parse_consent(value: str | None) -> dict[str, str]:
     return dict.fromkeys(purposes, "granted")
 
 
-def lead_row(store, lead: dict) -> list:
+def lead_row(store: Store, lead: model.Lead) -> list:
     flags = "review" if lead["needs_review"] else ""
     if lead["visits"] and lead["visits"] > 1:
         flags = f"{flags} x{lead['visits']}".strip()
@@ -66,20 +68,21 @@ def lead_row(store, lead: dict) -> list:
 LIST_COLUMNS = ["id", "captured", "name", "company", "email", "rating", "score", "tags", "flags"]
 
 
-def print_leads(store, leads: list[dict], as_json: bool) -> None:
+def print_leads(store: Store, leads: Sequence[model.Lead], as_json: bool) -> None:
     if as_json:
         print_json(leads)
     else:
         print_table(LIST_COLUMNS, [lead_row(store, lead) for lead in leads])
 
 
-def print_lead(store, lead: dict) -> None:
+def print_lead(store: Store, lead: model.Lead) -> None:
     from leadcap.store.questions import show_answer
     from leadcap.store.score import scorer
 
     rows = [["name", model.list_name(lead, width=200)]]
+    fields: Mapping[str, Any] = lead  # shown key by key, whatever each value's type
     for key in core.JSON_KEYS:
-        value = lead[key]
+        value = fields[key]
         if key == "answers":
             rows += [["answers", ""]] if value else []
             rows += [[f"  {name}", show_answer(answer)] for name, answer in value.items()]
@@ -320,7 +323,7 @@ def edit(
     report(store, lead, as_json)
 
 
-def report(store, lead: dict, as_json: bool) -> None:
+def report(store: Store, lead: model.Lead, as_json: bool) -> None:
     if as_json:
         print_json(lead)
     else:

@@ -10,6 +10,7 @@ from leadcap.cli.common import device_config, handle_errors, is_terminal, open_d
 from leadcap.errors import UsageError
 
 app = typer.Typer(
+    rich_markup_mode=None,
     help="QR codes: the booth's contact card, command code sheets, test badges.",
     pretty_exceptions_show_locals=False,
     no_args_is_help=True,

@@ -92,7 +92,7 @@ class LineEditor:
         self.cursor += len(text)
 
 
-def visitor_language(lead: dict | None) -> str:
+def visitor_language(lead: model.Lead | None) -> str:
     """Japanese for a Japanese name or a .jp address, German for German-speaking
     countries' addresses, else English (the consent text falls back from there)."""
     if not lead:
@@ -148,11 +148,11 @@ class QualifyActions:
     started_after: int
 
     @property
-    def lead(self) -> dict | None:
+    def lead(self) -> model.Lead | None:
         return self.session.last_lead
 
     @lead.setter
-    def lead(self, lead: dict | None) -> None:
+    def lead(self, lead: model.Lead | None) -> None:
         self.session.last_lead = lead
 
     def say(self, message: str, *, warn: bool = False) -> None:

@@ -9,6 +9,7 @@ from leadcap.store import answers
 from leadcap.store import questions as core
 
 app = typer.Typer(
+    rich_markup_mode=None,
     help="The event's qualifying questions: add, list, edit, remove, reorder.",
     no_args_is_help=True,
     pretty_exceptions_show_locals=False,

@@ -15,6 +15,7 @@ from leadcap.cli.common import (
 )
 from leadcap.errors import UsageError
 from leadcap.store import model
+from leadcap.store.database import Store
 
 YesOption = Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation")]
 
@@ -142,7 +143,7 @@ def _problem_line(findings) -> str:
     return f"{len(bad)} problem(s): {', '.join(f.check for f in bad)}.{hint}"
 
 
-def print_leads_brief(store, found: list[dict]) -> None:
+def print_leads_brief(store: Store, found: list[model.Lead]) -> None:
     rows = [
         [
             lead["id"],

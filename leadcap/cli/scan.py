@@ -11,8 +11,10 @@ import typer
 
 from leadcap.cli.common import handle_errors, json_leads, open_db, visible
 from leadcap.errors import LeadcapError
-from leadcap.intake import capture as core
 from leadcap.store import model
+
+if TYPE_CHECKING:  # capture (and the parsers) load when a scan starts, not for --help
+    from leadcap.intake import capture as core
 
 if TYPE_CHECKING:
     from leadcap.intake.cards.watcher import CardFolderWatcher
@@ -29,7 +31,7 @@ class Session:
         self.interactive = interactive
         self.as_json = as_json
         self.scans = self.new = self.duplicates = self.review = self.journaled = 0
-        self.last_lead: dict | None = None
+        self.last_lead: model.Lead | None = None
         self.lead_ids: list[int] = []  # leads shown in this session, oldest first
         self.last_journal_id: str | None = None
         self.layout_told = False
@@ -38,7 +40,7 @@ class Session:
     def say(self, text: str) -> None:
         typer.echo(visible(text), err=True)  # stdout is for results only; data may hold escapes
 
-    def previous_lead(self, before_id: int | None) -> dict | None:
+    def previous_lead(self, before_id: int | None) -> model.Lead | None:
         """The most recent live lead of this session other than `before_id`."""
         from leadcap.store.leads import get_lead
 
@@ -50,7 +52,7 @@ class Session:
                 return lead
         return None
 
-    def record(self, outcome: core.Capture) -> None:
+    def record(self, outcome: "core.Capture") -> None:
         """Update the counts and the lead shown; print a line when not on the screen."""
         self.scans += 1
         if self.as_json:
@@ -78,7 +80,7 @@ class Session:
         if not (self.interactive or self.as_json):
             self.print_lines(outcome)
 
-    def show(self, outcome: core.Capture) -> None:
+    def show(self, outcome: "core.Capture") -> None:
         """The lead that codes and keys act on from now."""
         lead = outcome.lead
         if lead is None:
@@ -92,7 +94,7 @@ class Session:
             if item["id"] not in self.lead_ids:
                 self.lead_ids.append(item["id"])
 
-    def print_lines(self, outcome: core.Capture) -> None:
+    def print_lines(self, outcome: "core.Capture") -> None:
         """Piped input: one line per lead on stderr, as before the screen existed."""
         if outcome.kind == "command":
             self.say(f"✓ {outcome.message}" if outcome.leads else f"! {outcome.message}")
@@ -118,15 +120,17 @@ class Session:
         )
 
 
-def print_json_line(outcome: core.Capture) -> None:
+def print_json_line(outcome: "core.Capture") -> None:
     """One JSON object per line (JSON Lines), written after the scan was committed."""
     data: dict = {"kind": outcome.kind, "message": outcome.message, "leads": outcome.leads}
     data["saved"] = outcome.saved
     typer.echo(json.dumps(json_leads(data), ensure_ascii=False))
 
 
-def run_capture(session: Session, payload, defaults) -> core.Capture:
+def run_capture(session: Session, payload, defaults) -> "core.Capture":
     """One piped or photographed scan (the booth screen has its own, with questions)."""
+    from leadcap.intake import capture as core
+
     try:
         outcome = core.capture(
             session.store,
@@ -180,6 +184,7 @@ def image_scan(session: Session, images: list[Path], defaults, *, commands: bool
     """Capture every code in the photos and list each with what was done with it.
     Command codes are only applied with `--commands`, and consent never from a photo:
     a photo of the printed sheet is not a visitor agreeing to anything."""
+    from leadcap.intake import capture as core
     from leadcap.intake.photo import decode_images
 
     found = 0
@@ -214,7 +219,7 @@ def _short(payload) -> str:
     return text if len(text) <= 60 else text[:59] + "…"
 
 
-def _done(outcome: core.Capture) -> str:
+def _done(outcome: "core.Capture") -> str:
     if outcome.kind in ("new", "duplicate"):
         ids = ", ".join(f"#{lead['id']}" for lead in outcome.leads)
         return ("saved as lead " if outcome.kind == "new" else "returning visitor ") + ids
@@ -320,6 +325,7 @@ def scan(
     saved before anything else; then h/w/c rates, digits tag, n notes, y records follow-up
     consent, u undoes, ? shows every key, Enter skips. Payloads starting LEADCAP: are
     command codes acting on the lead shown."""
+    from leadcap.intake import capture as core
 
     store = open_db(ctx, create=True)
     if staff is not None:
@@ -371,6 +377,8 @@ def recover(ctx: typer.Context) -> None:
 
     Import scans that went to the fallback journal while the database could not be
     written. Safe to run again: each journal entry is imported exactly once."""
+    from leadcap.intake import capture as core
+
     store = open_db(ctx, create=True)
     path = core.journal_path(store)
     if not path.exists():

@@ -6,6 +6,9 @@ everywhere on the screen."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 from leadcap.cli.qualify_keys import LineEditor, QualifyActions
 from leadcap.errors import LeadcapError
 from leadcap.intake import terminal as keys
@@ -15,7 +18,7 @@ from leadcap.store import questions as core
 _ENTER = ("\r", "\n")
 
 
-def answered_line(lead: dict, asked: list[core.Question]) -> str:
+def answered_line(lead: Mapping[str, Any], asked: list[core.Question]) -> str:
     """`Cooperation ✓ · Timeframe – · ...`: which questions this lead has answered."""
     answers = lead.get("answers") or {}
     return " · ".join(f"{q.name} {'✓' if q.name in answers else '–'}" for q in asked)

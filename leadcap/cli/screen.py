@@ -50,7 +50,7 @@ class View:
 
     banner: str = "ready"
     detail: str = ""
-    lead: dict | None = None
+    lead: model.Lead | None = None
     card_title: str = ""
     message: str = ""
     warning: bool = False  # the message needs a look (shown bold)
@@ -90,7 +90,7 @@ def _consent_word(state: str) -> str:
     return {"granted": "yes", "refused": "REFUSED", "withdrawn": "withdrawn"}.get(state, "-")
 
 
-def lead_rows(lead: dict) -> list[tuple[str, str]]:
+def lead_rows(lead: model.Lead) -> list[tuple[str, str]]:
     """The card's lines: what the person at the counter needs to see about the lead."""
     name = model.display_name(lead) or "(no name)"
     if lead.get("name_reading"):
@@ -113,7 +113,7 @@ def lead_rows(lead: dict) -> list[tuple[str, str]]:
     return [(label, value) for label, value in rows if value or label in ("Name", "Company")]
 
 
-def _card(view: View, lead: dict, notes_room: int, height: int) -> RenderableType:
+def _card(view: View, lead: model.Lead, notes_room: int, height: int) -> RenderableType:
     grid = Table.grid(padding=(0, 1))
     grid.add_column(style="dim", no_wrap=True)
     grid.add_column(overflow="ellipsis", no_wrap=True)

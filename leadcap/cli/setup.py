@@ -19,6 +19,7 @@ from leadcap.store.database import EVENT_SETTING_PREFIXES, EVENT_SETTINGS
 from leadcap.store.settings import DEVICE_KEY_PREFIXES, DEVICE_KEYS
 
 config_app = typer.Typer(
+    rich_markup_mode=None,
     help="Show or change settings (event settings live in the database, device ones here).",
     no_args_is_help=True,
     pretty_exceptions_show_locals=False,

@@ -8,6 +8,7 @@ from leadcap.cli.common import JsonOption, handle_errors, open_db, print_json, p
 from leadcap.store import tags as core
 
 app = typer.Typer(
+    rich_markup_mode=None,
     help="List interest tags with counts; rename or merge them.",
     invoke_without_command=True,
     pretty_exceptions_show_locals=False,

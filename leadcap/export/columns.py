@@ -4,8 +4,9 @@ Kept apart from the writers so the README can show the same tables the code uses
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from leadcap.store.model import country_code, normalise_phone
 
@@ -236,7 +237,7 @@ def with_answers(answers: tuple[Column, ...]) -> tuple[Column, ...]:
     return LEAD_COLUMNS[:at] + answers + LEAD_COLUMNS[at:]
 
 
-def lead_value(lead: dict, key: str) -> object:
+def lead_value(lead: Mapping[str, Any], key: str) -> object:
     """The raw value of a column for a lead; consent columns read the consent dict."""
     if key.startswith("consent_"):
         return (lead.get("consent") or {}).get(key.removeprefix("consent_"))
@@ -279,7 +280,7 @@ HUBSPOT_STATUS = {
 }
 
 
-def description(lead: dict) -> str:
+def description(lead: Mapping[str, Any]) -> str:
     """Notes, materials promised, interests (tags) and rating in one text, for CRMs
     without those fields."""
     parts = []
@@ -298,14 +299,14 @@ def description(lead: dict) -> str:
     return "\n".join(parts)
 
 
-def _salesforce_description(lead: dict) -> str:
+def _salesforce_description(lead: Mapping[str, Any]) -> str:
     text = description(lead)
     if lead.get("status") == "won":
         text = "Won at the fair: convert this lead in Salesforce." + ("\n" + text if text else "")
     return text
 
 
-def e164(lead: dict, key: str) -> str | None:
+def e164(lead: Mapping[str, Any], key: str) -> str | None:
     """A phone as CRMs store it: E.164 from the database where the store computed it,
     else normalised here (with the lead's country when it is an ISO code), else as typed."""
     stored = lead.get(f"{key}_e164")
@@ -319,16 +320,16 @@ def e164(lead: dict, key: str) -> str | None:
     return number or raw
 
 
-def _phone(key: str) -> Callable[[dict], object]:
+def _phone(key: str) -> Callable[[Mapping[str, Any]], object]:
     return lambda lead: e164(lead, key)
 
 
-def _opt_out(lead: dict) -> str:
+def _opt_out(lead: Mapping[str, Any]) -> str:
     """Salesforce Email Opt Out: "1" unless marketing consent was granted."""
     return "0" if (lead.get("consent") or {}).get("marketing") == "granted" else "1"
 
 
-def _get(key: str) -> Callable[[dict], object]:
+def _get(key: str) -> Callable[[Mapping[str, Any]], object]:
     return lambda lead: lead.get(key)
 
 
@@ -340,7 +341,7 @@ def hubspot_columns(answers: tuple[Column, ...]) -> tuple[tuple[str, Callable], 
 # Header -> how to get the value. Headers are the labels the Salesforce Data Import Wizard
 # maps automatically ("Field Mapping for Importing Leads"); Company is required there, so an
 # empty one becomes "[not provided]".
-SALESFORCE_COLUMNS: tuple[tuple[str, Callable[[dict], object]], ...] = (
+SALESFORCE_COLUMNS: tuple[tuple[str, Callable[[Mapping[str, Any]], object]], ...] = (
     ("First Name", _get("given_name")),
     ("Last Name", lambda lead: lead.get("family_name") or lead.get("full_name")),
     ("Company", lambda lead: lead.get("company") or NOT_PROVIDED),
@@ -363,7 +364,7 @@ SALESFORCE_COLUMNS: tuple[tuple[str, Callable[[dict], object]], ...] = (
 
 # HubSpot contact import: headers match HubSpot's default contact property labels so the
 # import wizard maps them; "Marketing consent" and "leadcap UUID" need a custom property.
-HUBSPOT_COLUMNS: tuple[tuple[str, Callable[[dict], object]], ...] = (
+HUBSPOT_COLUMNS: tuple[tuple[str, Callable[[Mapping[str, Any]], object]], ...] = (
     ("First Name", _get("given_name")),
     ("Last Name", lambda lead: lead.get("family_name") or lead.get("full_name")),
     ("Email", _get("email")),

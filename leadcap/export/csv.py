@@ -11,9 +11,9 @@ phones are E.164 (`+4971112345`), the form CRMs dial and match on."""
 from __future__ import annotations
 
 import csv
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import TextIO
+from typing import Any, TextIO
 
 from .columns import (
     SALESFORCE_COLUMNS,
@@ -54,7 +54,7 @@ def _layout(format: str, lang: str = "en", answers: tuple[Column, ...] = ()):
         for column in with_answers(answers):
             words = value_labels(column.key, column.kind, lang)
 
-            def get(lead: dict, key: str = column.key, words=words) -> object:
+            def get(lead: Mapping[str, Any], key: str = column.key, words=words) -> object:
                 value = lead_value(lead, key)
                 return words.get(value, value) if words and value is not None else value
 
@@ -65,7 +65,7 @@ def _layout(format: str, lang: str = "en", answers: tuple[Column, ...] = ()):
 
 def write_csv(
     target: str | Path | TextIO,
-    leads: Iterable[dict],
+    leads: Iterable[Mapping[str, Any]],
     *,
     delimiter: str = ",",
     format: str = "leadcap",

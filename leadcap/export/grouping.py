@@ -5,7 +5,8 @@ in the same group either way, and spelling variants of one co-exhibitor ("ACME G
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from typing import Any
 
 from leadcap.store import model
 
@@ -29,7 +30,7 @@ def exhibitor_spellings(names: Iterable[str]) -> dict[str, str]:
 
 
 def lead_groups(
-    lead: dict,
+    lead: Mapping[str, Any],
     split_by: str,
     words: dict[str, str],
     exhibitors: dict[str, str] | None = None,

@@ -13,10 +13,10 @@ import os
 import shutil
 import sys
 import tempfile
-from collections.abc import Callable, Generator, Iterator
+from collections.abc import Callable, Generator, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TextIO
+from typing import Any, TextIO
 
 from leadcap.errors import LeadcapError, UsageError
 from leadcap.export.columns import answer_columns, with_answers
@@ -62,12 +62,17 @@ class ExportResult:
     exported_at: str | None = None
 
 
+# A lead as the export writers get it: model.Lead's keys, plus `answer:<question>` for
+# each question's column and, with --with-cards, `card` (and `card_photo`).
+ExportLead = dict[str, Any]
+
+
 def marked_uuids(store: Store, profile: str) -> set[str]:
     rows = store.conn.execute("SELECT lead_uuid FROM export_marks WHERE profile = ?", [profile])
     return {row[0] for row in rows}
 
 
-def select_leads(store: Store, selection: Selection) -> Generator[dict, None, None]:
+def select_leads(store: Store, selection: Selection) -> Generator[ExportLead, None, None]:
     """The selected leads in export order (hot first, then warm, cold, unrated, each by
     score, then newest first): the list filters (LeadFilter), then `--new`. Each lead
     carries its answers also as `answer:<question>` keys, for the question columns."""
@@ -78,13 +83,14 @@ def select_leads(store: Store, selection: Selection) -> Generator[dict, None, No
         if lead["uuid"] in skip:
             continue
         kept = {model.fold(k): v for k, v in hidden.get(lead["id"], {}).items()}
+        row: ExportLead = {**lead}
         for question in asked:
             if question.removed:
                 value = kept.get(model.fold(question.name))
             else:
                 value = lead["answers"].get(question.name)
-            lead[ANSWER_PREFIX + question.name] = value
-        yield lead
+            row[ANSWER_PREFIX + question.name] = value
+        yield row
 
 
 def question_columns(store: Store, selection: Selection) -> tuple[tuple, tuple]:
@@ -117,7 +123,7 @@ class _Recorder:
         self.total: int | None = None
         self.cards: CardFiles | None = None
 
-    def __call__(self) -> Iterator[dict]:
+    def __call__(self) -> Iterator[ExportLead]:
         count = 0
         for lead in select_leads(self.store, self.selection):
             self.uuids[lead["uuid"]] = None
@@ -233,7 +239,7 @@ class CardFiles:
         self.index = lead_uuids_with_cards(store)
         self.written: set[str] = set()
 
-    def attach(self, lead: dict) -> dict:
+    def attach(self, lead: ExportLead) -> ExportLead:
         from leadcap.intake.cards.storage import card_file_name, card_image
 
         uid = self.index.get(lead["uuid"])
@@ -308,7 +314,7 @@ def export_csv(
     answers, _counted = question_columns(store, selection)
     e164 = _e164_numbers(store) if format != "leadcap" else {}
 
-    def leads(source) -> Iterator[dict]:
+    def leads(source: Callable[[], Iterable[ExportLead]]) -> Iterator[ExportLead]:
         """CRM layouts get the E.164 numbers the store computed (with the event's country)."""
         for lead in source():
             numbers = e164.get(lead["uuid"])
@@ -463,15 +469,15 @@ class _GroupSpools:
         self.directory = directory
         self.paths: dict[str, Path] = {}
 
-    def add(self, group: str, lead: dict) -> None:
+    def add(self, group: str, lead: ExportLead) -> None:
         path = self.paths.setdefault(group, self.directory / f"{len(self.paths)}.jsonl")
         # 0600: the spool holds every group's leads, raw payloads included.
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
         with open(fd, "a", encoding="utf-8") as out:
             out.write(json.dumps(lead, ensure_ascii=False) + "\n")
 
-    def reader(self, group: str) -> Callable[[], Iterator[dict]]:
-        def read() -> Iterator[dict]:
+    def reader(self, group: str) -> Callable[[], Iterator[ExportLead]]:
+        def read() -> Iterator[ExportLead]:
             with self.paths[group].open(encoding="utf-8") as lines:
                 for line in lines:
                     yield json.loads(line)

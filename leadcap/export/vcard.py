@@ -9,8 +9,9 @@ only http(s) URLs become a URL property."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from pathlib import Path
+from typing import Any
 
 from leadcap.store.model import display_name, split_name
 
@@ -59,12 +60,12 @@ def _reading_parts(reading: str | None) -> tuple[str, str]:
     return family.strip(), given.strip()
 
 
-def _text(lead: dict, key: str) -> str:
+def _text(lead: Mapping[str, Any], key: str) -> str:
     value = lead.get(key)
     return str(value).strip() if value not in (None, "") else ""
 
 
-def person_name(lead: dict) -> tuple[str, str]:
+def person_name(lead: Mapping[str, Any]) -> tuple[str, str]:
     """(family, given) as stored, else split from the full name by the one rule."""
     family, given = _text(lead, "family_name"), _text(lead, "given_name")
     if family or given:
@@ -72,7 +73,7 @@ def person_name(lead: dict) -> tuple[str, str]:
     return split_name(_text(lead, "full_name"))
 
 
-def formatted_name(lead: dict) -> str:
+def formatted_name(lead: Mapping[str, Any]) -> str:
     """FN: the name as people read it (Japanese family first), else the company, e-mail or
     badge, so that no card is nameless in an address book."""
     return (
@@ -84,7 +85,7 @@ def formatted_name(lead: dict) -> str:
     )
 
 
-def card_lines(lead: dict, version: str = "3.0") -> list[str]:  # noqa: C901 - one branch per property
+def card_lines(lead: Mapping[str, Any], version: str = "3.0") -> list[str]:  # noqa: C901 - one branch per property
     """The unfolded content lines of one lead's (or the booth's) vCard."""
     e = escape_text
     get = lambda key: _text(lead, key)  # noqa: E731
@@ -149,14 +150,14 @@ def card_lines(lead: dict, version: str = "3.0") -> list[str]:  # noqa: C901 - o
     return lines
 
 
-def card_text(lead: dict, version: str = "3.0") -> str:
+def card_text(lead: Mapping[str, Any], version: str = "3.0") -> str:
     """One vCard as text: CRLF line ends, lines folded at 75 octets."""
     if version not in VERSIONS:
         raise ValueError(f"vCard version must be 3.0 or 4.0, not {version!r}")
     return "".join(fold(line) for line in card_lines(lead, version))
 
 
-def write_vcf(path: str | Path, leads: Iterable[dict], *, version: str = "3.0") -> int:
+def write_vcf(path: str | Path, leads: Iterable[Mapping[str, Any]], *, version: str = "3.0") -> int:
     """Write all leads as one .vcf file (UTF-8, CRLF, folded lines); returns the card count."""
     if version not in VERSIONS:
         raise ValueError(f"vCard version must be 3.0 or 4.0, not {version!r}")

@@ -14,11 +14,11 @@ import json
 import math
 import tempfile
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TextIO
+from typing import Any, TextIO
 
 from . import sheetxml
 from .columns import (
@@ -47,7 +47,7 @@ MAX_DATA_ROWS = 1_048_575  # Excel's 1,048,576 rows less the header row
 LINK_LIMIT: int | None = None
 MAX_WIDTH = 60
 
-LeadSource = Callable[[], Iterable[dict]] | Iterable[dict]
+LeadSource = Callable[[], Iterable[Mapping[str, Any]]] | Iterable[Mapping[str, Any]]
 
 
 @dataclass
@@ -75,7 +75,7 @@ class _Spool:
         self.path = Path(directory) / name
         self._out: TextIO | None = None
 
-    def add(self, lead: dict) -> None:
+    def add(self, lead: Mapping[str, Any]) -> None:
         if self._out is None:
             self._out = self.path.open("a", encoding="utf-8")
         self._out.write(json.dumps(lead, ensure_ascii=False, default=str) + "\n")
@@ -85,7 +85,7 @@ class _Spool:
             self._out.close()
             self._out = None
 
-    def __call__(self) -> Iterator[dict]:
+    def __call__(self) -> Iterator[Mapping[str, Any]]:
         self.close()
         if not self.path.exists():
             return
@@ -94,7 +94,7 @@ class _Spool:
                 yield json.loads(line)
 
 
-def _rereadable(leads: LeadSource, tmpdir: str) -> Callable[[], Iterable[dict]]:
+def _rereadable(leads: LeadSource, tmpdir: str) -> Callable[[], Iterable[Mapping[str, Any]]]:
     if callable(leads):
         return leads
     if iter(leads) is not leads:  # a list, tuple or other re-iterable collection
@@ -134,7 +134,7 @@ class _LinkBudget:
         self.per_sheet: Counter = Counter()  # (group, n-th sheet of the group) -> links
 
     def allow(
-        self, lead: dict, groups: list[str]
+        self, lead: Mapping[str, Any], groups: list[str]
     ) -> tuple[str | None, str | None, str | None] | bool | None:
         """(the e-mail's link target, the website's, the card file's), None for a value
         that stays text; False: the lead has links but no room; None: it has none."""
@@ -179,7 +179,7 @@ _FIXED_WIDTH = {"datetime": 16, "date": 10, "bool": 6, "status": 10}
 
 
 def _survey(  # noqa: C901 - one pass over every cell; splitting it would cost a second loop
-    leads: Iterable[dict],
+    leads: Iterable[Mapping[str, Any]],
     groups_of,
     words,
     lang,
@@ -355,7 +355,7 @@ def write_workbook(
         source = _rereadable(leads, tmpdir)
         names = dict(exhibitors or {})
 
-        def groups_of(lead: dict) -> list[str]:
+        def groups_of(lead: Mapping[str, Any]) -> list[str]:
             if split_by is None:
                 return [words["leads"]]
             return lead_groups(lead, split_by, words, names)

@@ -7,7 +7,9 @@ turns values into cells. The loop runs for every cell of every lead, so it stays
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date, datetime
+from typing import Any
 
 from . import sheetxml
 from .columns import LEAD_COLUMNS, Column, joined, value_labels
@@ -53,7 +55,9 @@ class LeadRows:
             kind = _KIND.get(column.kind, _TEXT)
             self.plan.append((column.key, consent, column_letter(i), kind, style, words))
 
-    def __call__(self, lead: dict, r: int, links: list | None, safe=(None, None, None)) -> str:
+    def __call__(
+        self, lead: Mapping[str, Any], r: int, links: list | None, safe=(None, None, None)
+    ) -> str:
         """`links` collects (cell, target) for the e-mail, website and card file with the
         link targets in `safe` (see xlsx._LinkBudget.allow); None: no links."""
         row = str(r)

@@ -44,17 +44,17 @@ class Capture:
     `saved` is False when the scan is nowhere (database and journal both failed)."""
 
     kind: str
-    leads: list[dict] = field(default_factory=list)
+    leads: list[model.Lead] = field(default_factory=list)
     message: str = ""
     source: str | None = None
     warnings: list[str] = field(default_factory=list)
     keyboard_layout: str | None = None
-    first_seen: dict | None = None  # for a duplicate: the lead as it was before this visit
+    first_seen: model.Lead | None = None  # for a duplicate: the lead as it was before this visit
     journal_id: str | None = None
     saved: bool = True
 
     @property
-    def lead(self) -> dict | None:
+    def lead(self) -> model.Lead | None:
         return self.leads[-1] if self.leads else None
 
 
@@ -70,7 +70,7 @@ def capture(
     payload: bytes | str,
     *,
     defaults: SessionDefaults | None = None,
-    last_lead: dict | None = None,
+    last_lead: model.Lead | None = None,
     allow_forgotten: bool = False,
     received_at: str | None = None,
     last_journal_id: str | None = None,
@@ -176,7 +176,7 @@ def _raw_identity(raw: str) -> dict:
     return {"badge_id": text if len(text) <= 64 else None, "email": found and found.group()}
 
 
-def find_same_person(store: Store, fields: dict) -> dict | None:
+def find_same_person(store: Store, fields: dict) -> model.Lead | None:
     """The live lead of the same person in this event: same badge id, else same e-mail."""
     event_sql = "event IS ?"
     for column, value in (
@@ -195,20 +195,25 @@ def find_same_person(store: Store, fields: dict) -> dict | None:
     return None
 
 
-def count_visit(store: Store, lead: dict, defaults: SessionDefaults) -> dict:
+def _one_more_visit(store: Store, lead: model.Lead, now: str) -> int:
+    """Count a visit on this device (inside the caller's transaction); the lead's visits
+    on every device and every copy merged into it."""
+    store.conn.execute(
+        "INSERT INTO visits (lead_uuid, device, count, last_at) VALUES (?, ?, 1, ?)"
+        " ON CONFLICT(lead_uuid, device) DO UPDATE SET count = count + 1,"
+        " last_at = excluded.last_at",
+        [lead["uuid"], store.device, now],
+    )
+    return history.visit_total(store, lead["uuid"]) or 1
+
+
+def count_visit(store: Store, lead: model.Lead, defaults: SessionDefaults) -> model.Lead:
     """Another visit of a known person: counted once per scan on this device, logged, and
     the session's defaults added (never overwriting a rating someone already gave)."""
     now = store.now().isoformat()
     batch = store.new_batch()
     with store.transaction():
-        store.conn.execute(
-            "INSERT INTO visits (lead_uuid, device, count, last_at) VALUES (?, ?, 1, ?)"
-            " ON CONFLICT(lead_uuid, device) DO UPDATE SET count = count + 1,"
-            " last_at = excluded.last_at",
-            [lead["uuid"], store.device, now],
-        )
-        total = history.visit_total(store, lead["uuid"])
-        changes: dict = {"visits": total}
+        changes: dict = {"visits": _one_more_visit(store, lead, now)}
         new_tags = [t for t in defaults.tags if t.casefold() not in map(str.casefold, lead["tags"])]
         if new_tags:
             changes["tags"] = lead["tags"] + new_tags
@@ -219,7 +224,7 @@ def count_visit(store: Store, lead: dict, defaults: SessionDefaults) -> dict:
 
 def revisit(
     store: Store,
-    lead: dict,
+    lead: model.Lead,
     fields: dict,
     *,
     tags: list[str] | None = None,
@@ -227,7 +232,7 @@ def revisit(
     consent: dict[str, str] | None = None,
     note: str | None = None,
     command: str = "add",
-) -> tuple[dict, list[str]]:
+) -> tuple[model.Lead, list[str]]:
     """`add` for someone already captured: the same rule as a scan. The visit is counted,
     fields that are empty on the lead are filled (nothing is overwritten), tags added, a
     rating given only if there is none, consent recorded, the note appended; all as one
@@ -236,13 +241,7 @@ def revisit(
     now = store.now().isoformat()
     batch = store.new_batch()
     with store.transaction():
-        store.conn.execute(
-            "INSERT INTO visits (lead_uuid, device, count, last_at) VALUES (?, ?, 1, ?)"
-            " ON CONFLICT(lead_uuid, device) DO UPDATE SET count = count + 1,"
-            " last_at = excluded.last_at",
-            [lead["uuid"], store.device, now],
-        )
-        changes: dict = {"visits": history.visit_total(store, lead["uuid"])}
+        changes: dict = {"visits": _one_more_visit(store, lead, now)}
         filled = [k for k, v in fields.items() if model.clean(v) and not lead.get(k)]
         changes.update({k: fields[k] for k in filled})
         present = {t.casefold() for t in lead["tags"]}
@@ -263,7 +262,7 @@ def revisit(
 # -- command codes ----------------------------------------------------------------
 
 
-def run_command_code(store: Store, code: str, last_lead: dict | None) -> Capture:
+def run_command_code(store: Store, code: str, last_lead: model.Lead | None) -> Capture:
     """`LEADCAP:TAG:<name>`, `RATE:<rating>`, `CONSENT:<purpose>`, `NOTE:<text>`,
     `PROMISE:<item>` (materials promised, for the draft e-mail), `ANSWER:<question>:<choice>`
     (a qualifying question; a multi-choice answer gains the choice), `UNDO`:
@@ -331,7 +330,7 @@ def check_command_code(code: str) -> None:
         )
 
 
-def _answer_code(store: Store, lead_id: int, argument: str) -> tuple[dict, str]:
+def _answer_code(store: Store, lead_id: int, argument: str) -> tuple[model.Lead, str]:
     from leadcap.store import answers, questions
 
     name, _, choice = argument.partition(":")
@@ -341,7 +340,7 @@ def _answer_code(store: Store, lead_id: int, argument: str) -> tuple[dict, str]:
     return lead, f"{question.name}: {given}"
 
 
-def most_recent_lead(store: Store) -> dict | None:
+def most_recent_lead(store: Store) -> model.Lead | None:
     row = store.conn.execute(
         "SELECT id FROM leads WHERE device = ? AND deleted_at IS NULL ORDER BY id DESC LIMIT 1",
         [store.device],
@@ -352,7 +351,7 @@ def most_recent_lead(store: Store) -> dict | None:
 # -- qualifying ---------------------------------------------------------------------
 
 
-def qualify(store: Store, lead: dict, action: str, value: str | None = None) -> dict:
+def qualify(store: Store, lead: model.Lead, action: str, value: str | None = None) -> model.Lead:
     """One quick qualify step on a just-scanned lead: `rate`, `tag` / `untag` (a predefined
     tag's number or a name), `note`, `consent` / `refuse` (value: the purpose). Committed
     before it returns."""
@@ -458,7 +457,7 @@ def read_journal(path: Path) -> list[dict]:
 class RecoverReport:
     imported: int = 0
     already: int = 0
-    leads: list[dict] = field(default_factory=list)
+    leads: list[model.Lead] = field(default_factory=list)
     damaged: list[tuple[int, int]] = field(default_factory=list)  # (offset, bytes) skipped
     not_applied: list[str] = field(default_factory=list)  # why an entry changed nothing
 
@@ -546,7 +545,7 @@ def _payload(entry: dict):
     return payload
 
 
-def _bound_lead(store: Store, entry: dict, scans: dict) -> dict | None:
+def _bound_lead(store: Store, entry: dict, scans: dict) -> model.Lead | None:
     """The lead a journaled code or qualify step was meant for."""
     lead_uuid = entry.get("lead_uuid")
     scan = entry.get("scan")

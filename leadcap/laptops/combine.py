@@ -103,7 +103,7 @@ def _members(store: Store, lead_uuid: str) -> list[str]:
     return [lead_uuid, *(r[0] for r in rows)]
 
 
-def combine(store: Store, keep_id: int | str, other_id: int | str) -> dict:
+def combine(store: Store, keep_id: int | str, other_id: int | str) -> model.Lead:
     """Combine lead `other_id` into lead `keep_id` (which keeps its number) and commit.
     Returns the combined lead."""
     keep, other = get_lead(store, keep_id), get_lead(store, other_id)

@@ -23,12 +23,14 @@ from __future__ import annotations
 import os
 import re
 import unicodedata
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from email import policy
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
 from pathlib import Path
+from typing import Any
 
 from leadcap.errors import LeadcapError, UsageError
 from leadcap.store import model
@@ -165,7 +167,7 @@ def builtin_template(lang: str) -> Template:
     return parse_template(TEMPLATES[lang])
 
 
-def language(lead: dict) -> str:
+def language(lead: Mapping[str, Any]) -> str:
     """ja for kana/kanji in name or company, de for DE/AT/CH, otherwise en."""
     names = ("family_name", "given_name", "full_name", "name_reading", "company")
     if any(model.JAPANESE_SCRIPT.search(lead.get(key) or "") for key in names):
@@ -178,7 +180,7 @@ def language(lead: dict) -> str:
     return "en"
 
 
-def salutation(lead: dict, lang: str) -> str:
+def salutation(lead: Mapping[str, Any], lang: str) -> str:
     """ja: 山田様 (family name, else ご担当者様); de: Guten Tag Anna Schmidt (no gender is
     known, so no Frau/Herr), else Sehr geehrte Damen und Herren; en: Dear Jane Doe."""
     name = model.display_name(lead)
@@ -243,7 +245,7 @@ def choose_blocks(body: str, answers: dict) -> str:
     return _BLOCK.sub(keep, body)
 
 
-def fill_ins(store: Store, lead: dict, lang: str, sender: Sender) -> dict[str, object]:
+def fill_ins(store: Store, lead: model.Lead, lang: str, sender: Sender) -> dict[str, object]:
     """The placeholder values for one lead."""
     words = WORDS[lang]
     promised = "\n".join(f"- {line}" for line in promised_material(lead.get("materials")))
@@ -321,7 +323,7 @@ def _address(name: str, email: str | None) -> Address | None:
 
 
 def build_message(
-    store: Store, lead: dict, template: Template, sender: Sender, lang: str
+    store: Store, lead: model.Lead, template: Template, sender: Sender, lang: str
 ) -> EmailMessage | None:
     """The draft for one lead, or None when its e-mail address is unusable."""
     to = _address(model.display_name(lead), lead.get("email"))
@@ -351,7 +353,7 @@ def eml_bytes(message: EmailMessage) -> bytes:
     return message.as_bytes(policy=message.policy.clone(linesep="\r\n"))
 
 
-def safe_name(lead: dict) -> str:
+def safe_name(lead: model.Lead) -> str:
     """A file-name part from the lead's name or company: letters and digits (any
     script), the rest as '-', at most 40 characters."""
     text = unicodedata.normalize("NFKC", model.label(lead))
@@ -361,7 +363,7 @@ def safe_name(lead: dict) -> str:
 
 def write_drafts(
     store: Store,
-    leads: list[dict],
+    leads: Iterable[model.Lead],
     out: Path,
     *,
     sender: Sender,
@@ -375,7 +377,7 @@ def write_drafts(
     run wrote to the folder and this one did not (consent withdrawn, lead deleted or
     renamed) are removed, so nothing outdated is left ready to send."""
     run = DraftRun()
-    messages: list[tuple[dict, EmailMessage]] = []
+    messages: list[tuple[model.Lead, EmailMessage]] = []
     for lead in leads:
         if lead["consent"].get("followup") != "granted":
             run.no_consent.append(lead["id"])

@@ -19,6 +19,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from pathlib import Path
+from typing import Literal
 
 from leadcap.errors import LeadcapError, NotFound
 from leadcap.export.columns import status_from_label
@@ -27,7 +28,7 @@ from leadcap.store.database import Store
 from leadcap.store.leads import append_note, get_lead, update_lead
 
 COMMAND = "import followups"
-FIELDS = ("status", "owner", "due")
+FIELDS: tuple[Literal["status", "owner", "due"], ...] = ("status", "owner", "due")
 _HEADER_SEARCH_ROWS = 10
 _NOTE_STAMP = re.compile(r"^\[\d{4}-\d{2}-\d{2} \d{2}:\d{2} [^\]]*\] ")
 _CELL_LIMIT = 32_767
@@ -260,7 +261,7 @@ def added_note(sheet_notes, db_notes: str | None) -> str | None:
 # --- planning and applying ------------------------------------------------------------------
 
 
-def _resolve(store: Store, uuid: str) -> dict | None:
+def _resolve(store: Store, uuid: str) -> model.Lead | None:
     try:
         return get_lead(store, uuid)
     except NotFound:
@@ -326,7 +327,9 @@ def plan_followups(store: Store, path: Path, *, force: bool = False) -> Followup
     return plan
 
 
-def _plan_lead(store, plan: FollowupPlan, lead: dict, rows: list[Row], force: bool) -> None:  # noqa: C901 - one branch per cell kind of the lead row, in column order
+def _plan_lead(  # noqa: C901 - one branch per cell kind of the lead row, in column order
+    store: Store, plan: FollowupPlan, lead: model.Lead, rows: list[Row], force: bool
+) -> None:
     label = model.label(lead)
     for name in FIELDS:
         current = _db_due(lead["due"]) if name == "due" else lead[name]

@@ -47,7 +47,7 @@ GROUP_TITLES = {"email": "No e-mail", "consent": "Follow-up consent not recorded
                 "rating": "No rating", "tags": "No interest tag", "review": "Check"}  # fmt: skip
 
 
-def problems(lead: dict, command: str = "leadcap") -> list[dict]:
+def problems(lead: model.Lead, command: str = "leadcap") -> list[dict[str, str]]:
     """What is missing or doubtful about a lead, each with the command that fixes it
     (`command`) and the same command for any lead (`template`, with `<id>`).
     Kinds: email, consent, rating, tags, review. A refused follow-up is the visitor's

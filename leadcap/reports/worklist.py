@@ -11,8 +11,10 @@ and the worklist shows it (marked as a default) for leads that have no due date 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from typing import Any
 
 from leadcap.errors import LeadcapError, UsageError
 from leadcap.store import model
@@ -26,6 +28,15 @@ DEFAULT_DAYS = {"hot": 2, "warm": 7, "cold": 30, UNRATED: 14}
 CLOSED_STATUSES = ("won", "lost")
 OUTCOMES = ("contacted", "meeting", "offer", "won", "lost")
 SETTING_PREFIX = "followup-days."
+
+
+class WorklistItem(model.Lead):
+    """A lead on the worklist: its due date as shown (the stored one or the service-level
+    default), whether that is the default, and whether it has passed."""
+
+    effective_due: str
+    due_is_default: bool
+    overdue: bool
 
 
 @dataclass
@@ -55,12 +66,12 @@ def service_days(store: Store) -> dict[str, int]:
     return days
 
 
-def capture_date(store: Store, lead: dict) -> date:
+def capture_date(store: Store, lead: Mapping[str, Any]) -> date:
     """The day the lead was captured, in the event's time zone."""
     return datetime.fromisoformat(lead["captured_at"]).astimezone(store.zone()).date()
 
 
-def default_due(store: Store, lead: dict, days: dict[str, int] | None = None) -> str:
+def default_due(store: Store, lead: Mapping[str, Any], days: dict[str, int] | None = None) -> str:
     """Capture date plus the service level of the lead's rating, as YYYY-MM-DD."""
     days = days or service_days(store)
     allowed = days[lead.get("rating") or UNRATED]
@@ -72,7 +83,9 @@ def parse_date(store: Store, text: str) -> str | None:
     return due_date(store, text)
 
 
-def worklist(store: Store, flt: Filter | None = None, *, today: date | None = None) -> list[dict]:
+def worklist(
+    store: Store, flt: Filter | None = None, *, today: date | None = None
+) -> list[WorklistItem]:
     """Open follow-ups (not won/lost, not deleted): hot, warm, cold, unrated; then by the
     due date shown (a lead without one sorts by its default); then by capture time.
     Each lead gets `effective_due`, `due_is_default` and `overdue` besides its fields."""
@@ -89,7 +102,7 @@ def worklist(store: Store, flt: Filter | None = None, *, today: date | None = No
         if flt.owner is not None and (lead["owner"] or "").casefold() != flt.owner.casefold():
             continue
         shown = lead["due"] or default_due(store, lead, days)
-        item = {
+        item: WorklistItem = {
             **lead,
             "effective_due": shown,
             "due_is_default": lead["due"] is None,
@@ -119,7 +132,7 @@ def _check_rating(rating: str | None) -> str | None:
     return value
 
 
-def assign(store: Store, lead_id: int | str, owner: str) -> dict:
+def assign(store: Store, lead_id: int | str, owner: str) -> model.Lead:
     """Give a lead an owner; a lead without a due date gets the service-level default.
     One logged change, so one `leadcap undo` takes back owner and due together."""
     cleaned = model.clean(owner)
@@ -132,21 +145,21 @@ def assign(store: Store, lead_id: int | str, owner: str) -> dict:
     return update_lead(store, lead["id"], changes, command="followup assign")
 
 
-def assign_unassigned(store: Store, owner: str) -> list[dict]:
+def assign_unassigned(store: Store, owner: str) -> list[model.Lead]:
     """Give every open lead without an owner to `owner`. Each lead is its own logged
     change, so `leadcap undo` takes them back one lead at a time."""
     open_ids = [item["id"] for item in worklist(store, Filter(owner=""))]
     return [assign(store, lead_id, owner) for lead_id in open_ids]
 
 
-def set_due(store: Store, lead_id: int | str, text: str) -> dict:
+def set_due(store: Store, lead_id: int | str, text: str) -> model.Lead:
     """Set (or with `none` clear) a lead's due date."""
     due = parse_date(store, text)
     lead = get_lead(store, lead_id, include_deleted=False)
     return update_lead(store, lead["id"], {"due": due}, command="followup due")
 
 
-def done(store: Store, lead_id: int | str, outcome: str, note: str | None = None) -> dict:
+def done(store: Store, lead_id: int | str, outcome: str, note: str | None = None) -> model.Lead:
     """Record what came of a follow-up: the status, and a stamped note if given. Both are
     one logged change. won and lost take the lead off the worklist."""
     value = (outcome or "").strip().lower()

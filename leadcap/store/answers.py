@@ -17,7 +17,7 @@ def answer(
     remove: bool = False,
     clear: bool = False,
     command: str = "answer",
-) -> dict:
+) -> model.Lead:
     """Answer a question for a lead (logged, undoable). A multi answer adds the given
     choices to those already chosen; `remove` takes them away; `clear` empties any answer."""
     question = questions.get_question(store, question_name)

@@ -16,9 +16,8 @@ from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-import sqlite_utils
-
 from leadcap.errors import DatabaseBusy, DatabaseError, LeadcapError, NotFound
+from leadcap.store.loading import load_sqlite_utils
 
 DB_ENV = "LEADCAP_DB"
 BUSY_TIMEOUT_ENV = "LEADCAP_BUSY_TIMEOUT"
@@ -108,7 +107,7 @@ class Store:
     def __init__(self, path: Path, conn: sqlite3.Connection, staff: str, device: str):
         self.path = path
         self.conn = conn
-        self.db = sqlite_utils.Database(conn)
+        self.db = load_sqlite_utils().Database(conn)
         self.staff = staff
         self.device = device
         self.backups_keep = 10  # automatic backups kept (device setting backups-keep)

@@ -10,10 +10,11 @@ from __future__ import annotations
 import contextlib
 import re
 import sqlite3
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 from leadcap.errors import NotFound, UsageError
 from leadcap.store import leads as lead_store
@@ -42,7 +43,9 @@ class ForgetReport:
 # -- who is the person --------------------------------------------------------------
 
 
-def _uuids_of_person(store: Store, lead: dict, *, by_identity: bool = True) -> list[str]:
+def _uuids_of_person(
+    store: Store, lead: Mapping[str, Any], *, by_identity: bool = True
+) -> list[str]:
     """The lead's uuid, every lead sharing its e-mail or badge id (when `by_identity`),
     and every alias linked to any of them, followed to the end of the chain."""
     found: set[str] = set()
@@ -70,7 +73,7 @@ def _uuids_of_person(store: Store, lead: dict, *, by_identity: bool = True) -> l
     return sorted(found)
 
 
-def person_leads(store: Store, lead: dict) -> list[dict]:
+def person_leads(store: Store, lead: Mapping[str, Any]) -> list[model.Lead]:
     """The stored leads `forget_lead` would erase for this person (for a confirmation)."""
     uuids = _uuids_of_person(store, lead)
     return [lead_store.get_lead(store, u) for u in uuids if lead_exists(store, u)]
@@ -81,7 +84,9 @@ def lead_exists(store: Store, lead_uuid: str) -> bool:
     return row is not None
 
 
-def resolve_person(store: Store, target: str, *, badge: bool = False) -> dict:
+def resolve_person(
+    store: Store, target: str, *, badge: bool = False
+) -> model.Lead | dict[str, str]:
     """A lead, or an identity-only stand-in, for `forget ID|EMAIL|BADGE`. An e-mail or
     badge that matches no lead still names a person worth a tombstone."""
     target = target.strip()
@@ -156,7 +161,7 @@ def _delete(store: Store, report: ForgetReport, table: str, where: str, params: 
     report.rows[table] = report.rows.get(table, 0) + count
 
 
-def _bury(store: Store, people: Iterable[dict], at: str, report: ForgetReport) -> None:
+def _bury(store: Store, people: Iterable[Mapping[str, Any]], at: str, report: ForgetReport) -> None:
     """Tombstones for each distinct e-mail and badge id, and the attendee-list rows of
     those badges (the organiser's list names the person too)."""
     found = sorted({pair for person in people for pair in tombstones.identities(person)})
@@ -182,7 +187,7 @@ def _checkpoint(store: Store, report: ForgetReport) -> None:
         report.checkpointed = row is not None and row[0] == 0
 
 
-def forget_lead(store: Store, lead: dict, *, at: str) -> ForgetReport:
+def forget_lead(store: Store, lead: Mapping[str, Any], *, at: str) -> ForgetReport:
     """Erase a person: this lead, every lead with the same e-mail or badge id, their
     aliases, change log, raw payloads, consent records, visits, tag links, export marks
     and attendee-list row; then write tombstones. `lead` may be a stored lead or just
@@ -199,7 +204,7 @@ def forget_lead(store: Store, lead: dict, *, at: str) -> ForgetReport:
     return report
 
 
-def _lead_identity(store: Store, lead_uuid: str) -> dict | None:
+def _lead_identity(store: Store, lead_uuid: str) -> dict[str, str | None] | None:
     row = store.conn.execute(
         "SELECT email, badge_id FROM leads WHERE uuid = ?", [lead_uuid]
     ).fetchone()
@@ -270,7 +275,7 @@ def retention_cutoff(now: datetime, period: str) -> datetime:
             day -= 1
 
 
-def purge_candidates(store: Store, older_than: str) -> list[dict]:
+def purge_candidates(store: Store, older_than: str) -> list[model.Lead]:
     """Leads untouched for the period whose follow-up is finished (won, lost), never
     started (new, no owner), or that staff deleted. The clock is the last change, so a
     lead still being worked on is never purged."""
@@ -284,7 +289,7 @@ def purge_candidates(store: Store, older_than: str) -> list[dict]:
     return sorted(found, key=lambda lead: lead["id"])
 
 
-def purge_leads(store: Store, leads: list[dict], *, at: str) -> ForgetReport:
+def purge_leads(store: Store, leads: list[model.Lead], *, at: str) -> ForgetReport:
     """Erase these leads (and their aliases) like `forget_lead`, in one transaction.
     Other leads of the same person are kept, and so a tombstone is written only for an
     e-mail or badge id that no kept lead carries: it would otherwise hide a live lead."""
@@ -305,7 +310,7 @@ def purge_leads(store: Store, leads: list[dict], *, at: str) -> ForgetReport:
     return total
 
 
-def _still_held(store: Store, person: dict) -> bool:
+def _still_held(store: Store, person: Mapping[str, Any]) -> bool:
     for kind, value in tombstones.identities(person):
         column = "email_norm" if kind == "email" else "badge_norm"
         if store.conn.execute(f"SELECT 1 FROM leads WHERE {column} = ?", [value]).fetchone():
@@ -313,10 +318,10 @@ def _still_held(store: Store, person: dict) -> bool:
     return False
 
 
-def _stand_in(kind: str, value: str) -> dict:
+def _stand_in(kind: str, value: str) -> dict[str, str]:
     return {"email": value} if kind == "email" else {"badge_id": value}
 
 
-def _split_identities(person: dict) -> list[dict]:
+def _split_identities(person: Mapping[str, Any]) -> list[dict[str, str]]:
     """One stand-in per identity, so a kept e-mail does not also shield a badge id."""
     return [_stand_in(kind, value) for kind, value in tombstones.identities(person)]

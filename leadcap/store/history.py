@@ -75,7 +75,7 @@ def current_uuid(store: Store, lead_uuid: str) -> str:
 
 def undo(
     store: Store, *, lead_uuid: str | None = None, after_change: int | None = None
-) -> tuple[list[dict], list[tuple[str, str | None, str | None]]]:
+) -> tuple[list[model.Lead], list[tuple[str, str | None, str | None]]]:
     """Revert the most recent not-yet-undone command made on this device, on every lead it
     touched (a tag merge changes many). Repeatable: each call goes one command further back.
     `lead_uuid` limits it to commands that changed that lead, `after_change` to changes
@@ -124,7 +124,7 @@ def last_change_id(store: Store) -> int:
     return store.conn.execute("SELECT coalesce(MAX(id), 0) FROM changes").fetchone()[0]
 
 
-def _revert(store: Store, rows: list, undo_batch: str) -> list[dict]:
+def _revert(store: Store, rows: list, undo_batch: str) -> list[model.Lead]:
     """Put back the old values of one command's change rows; the leads as they are now."""
     for _lead_uuid, name, old, new in rows:
         if name == "tags" and old and new:

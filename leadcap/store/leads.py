@@ -1,7 +1,7 @@
 """Reading and writing leads, with every change recorded in the change log.
 
 Every public function that writes does so in one transaction that has committed when it
-returns. Leads are handed around as plain dicts in the JSON contract's shape."""
+returns. Leads are handed around as `model.Lead`: dicts in the JSON contract's shape."""
 
 from __future__ import annotations
 
@@ -12,41 +12,17 @@ import uuid
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from leadcap.errors import NotFound, UsageError
 from leadcap.store import model
 from leadcap.store.database import Store
 
-JSON_KEYS = (
-    "id",
-    "uuid",
-    "event",
-    *model.LEAD_FIELDS,
-    "phone_e164",  # the phone and mobile in E.164 (+81312345678), null when not valid
-    "mobile_e164",
-    "country_code",  # ISO 3166 code of `country` as written (日本 -> JP)
-    "rating",
-    "score",
-    "tags",
-    "answers",
-    "consent",
-    "captured_by",
-    "device",
-    "captured_at",
-    "updated_at",
-    "source",
-    "raw_payload",
-    "needs_review",
-    "review_reasons",
-    "visits",
-    "exhibitor",
-    "status",
-    "owner",
-    "due",
-    "materials",
-    "deleted",
-)
+if TYPE_CHECKING:
+    from leadcap.store.score import Scorer
+
+# The `--json` contract's keys, in order: model.Lead is the one place they are written.
+JSON_KEYS = tuple(model.Lead.__annotations__)
 MAX_LEAD_ID = 2**63 - 1  # SQLite's largest integer: a longer number is no lead
 _TAGS_SQL = (
     "(SELECT json_group_array(name) FROM (SELECT t.name FROM lead_tags lt"
@@ -140,10 +116,11 @@ def filter_sql(flt: LeadFilter, table: str = "leads") -> tuple[str, list]:
     return " AND ".join(where), params
 
 
-def row_to_lead(row: sqlite3.Row, scorer=None) -> dict:
-    """A database row in the JSON contract's shape (with `scorer`, its score too)."""
+def row_to_lead(row: sqlite3.Row, scorer: Scorer | None = None) -> model.Lead:
+    """A database row in the JSON contract's shape (with `scorer`, its score too; every
+    reader in leadcap passes one, only a benchmark's baseline leaves `score` None)."""
     data = dict(row)
-    lead = {key: data.get(key) for key in JSON_KEYS if key in data}
+    lead: dict[str, Any] = {key: data.get(key) for key in JSON_KEYS if key in data}
     lead["tags"] = json.loads(data.get("tags") or "[]")
     lead["answers"] = json.loads(data.get("answers") or "{}")
     consent = {purpose: "not_asked" for purpose in model.CONSENT_PURPOSES}
@@ -154,14 +131,14 @@ def row_to_lead(row: sqlite3.Row, scorer=None) -> dict:
     lead["deleted"] = data.get("deleted_at") is not None
     if scorer is not None:
         lead["score"] = scorer.score(lead)
-    return {key: lead.get(key) for key in JSON_KEYS}
+    return cast(model.Lead, {key: lead.get(key) for key in JSON_KEYS})
 
 
 def _select(where: str = "1", order: str = "captured_utc DESC, id DESC") -> str:
     return f"SELECT leads.*, {_TAGS_SQL}, {_ANSWERS_SQL} FROM leads WHERE {where} ORDER BY {order}"
 
 
-def _rows(store: Store, sql: str, params: Iterable = ()) -> Iterator[dict]:
+def _rows(store: Store, sql: str, params: Iterable = ()) -> Iterator[model.Lead]:
     from leadcap.store.score import scorer
 
     scoring = scorer(store)
@@ -171,7 +148,7 @@ def _rows(store: Store, sql: str, params: Iterable = ()) -> Iterator[dict]:
         yield row_to_lead(row, scoring)
 
 
-def get_lead(store: Store, lead_id: int | str, *, include_deleted: bool = True) -> dict:
+def get_lead(store: Store, lead_id: int | str, *, include_deleted: bool = True) -> model.Lead:
     """A lead by its number or uuid; NotFound says how to look one up."""
     key = "uuid" if isinstance(lead_id, str) and not lead_id.isdecimal() else "id"
     value = lead_id if key == "uuid" else int(lead_id)
@@ -183,7 +160,9 @@ def get_lead(store: Store, lead_id: int | str, *, include_deleted: bool = True) 
     raise NotFound(f"no lead with id {lead_id}. Use `leadcap list` or `leadcap find` to look it up")
 
 
-def iter_leads(store: Store, flt: LeadFilter | None = None, *, order: str | None = None):
+def iter_leads(
+    store: Store, flt: LeadFilter | None = None, *, order: str | None = None
+) -> Iterator[model.Lead]:
     """Leads matching the filter, newest first unless `order` says otherwise."""
     where, params = filter_sql(flt or LeadFilter())
     sql = _select(where, **({"order": order} if order else {}))
@@ -214,7 +193,7 @@ def _utc(timestamp: str) -> str:
     return datetime.fromisoformat(timestamp).astimezone(UTC).isoformat(timespec="seconds")
 
 
-def _derived(store: Store, lead: dict, reasons: list[str]) -> dict:
+def _derived(store: Store, lead: Mapping[str, Any], reasons: list[str]) -> dict[str, Any]:
     """Normalised copies for matching and sorting, and the review flag from validation."""
     return model.derived_columns(store.country, lead, reasons)
 
@@ -359,7 +338,7 @@ def add_lead(
     captured_at: str | None = None,
     note: str | None = None,
     default_rating: str | None = None,
-) -> dict:
+) -> model.Lead:
     """Create a lead and commit it. Invalid e-mails or phones are kept and flagged.
     `default_rating` is a session default (`scan --rating warm`): used when no `rating` is
     given, and logged as `rating_default` so that a rating someone gave the same person
@@ -448,7 +427,7 @@ def update_lead(  # noqa: C901 - one branch per field with its own rule (tags, c
     command: str,
     batch: str | None = None,
     consent_method: str = "verbal",
-) -> dict:
+) -> model.Lead:
     """Apply field changes (including rating, tags, consent, deleted) and log each one.
     `consent_method` (verbal, ticked, scanned code) goes into the consent record."""
     at = store.now().isoformat()
@@ -532,7 +511,14 @@ def _json(value) -> str | None:
     return None if value is None else json.dumps(value, ensure_ascii=False)
 
 
-def add_tags(store: Store, lead_id, names: Iterable[str], *, remove: bool = False, command="tag"):
+def add_tags(
+    store: Store,
+    lead_id: int | str,
+    names: Iterable[str],
+    *,
+    remove: bool = False,
+    command: str = "tag",
+) -> model.Lead:
     lead = get_lead(store, lead_id)
     names = [n.strip() for n in names if n.strip()]
     if remove:
@@ -545,8 +531,8 @@ def add_tags(store: Store, lead_id, names: Iterable[str], *, remove: bool = Fals
 
 
 def append_note(
-    store: Store, lead_id, text: str, *, command: str = "note", batch: str | None = None
-) -> dict:
+    store: Store, lead_id: int | str, text: str, *, command: str = "note", batch: str | None = None
+) -> model.Lead:
     """Notes are appended, stamped with time and staff, never overwritten."""
     text = text.strip()
     if not text:
@@ -564,8 +550,13 @@ def materials_text(items: str | None) -> str | None:
 
 
 def add_material(
-    store: Store, lead_id, item: str, *, command: str = "promise", batch: str | None = None
-) -> dict:
+    store: Store,
+    lead_id: int | str,
+    item: str,
+    *,
+    command: str = "promise",
+    batch: str | None = None,
+) -> model.Lead:
     """Add an item staff promised to send the visitor (a brochure, samples, a quote):
     the only words from the booth that a draft e-mail quotes. An item already there is not
     added twice."""
@@ -632,7 +623,9 @@ def revalidate_phones(store: Store) -> list[int]:
 _TRIGRAM_SAFE = re.compile(r'"')
 
 
-def find(store: Store, text: str, *, limit: int | None = 50, deleted: bool = False):
+def find(
+    store: Store, text: str, *, limit: int | None = 50, deleted: bool = False
+) -> list[model.Lead]:
     """Substring search over names, readings, company, e-mail, notes, badge ids and phone
     numbers (kanji variants folded, numbers by their digits), most recently stored first.
     Three or more characters use the trigram index; shorter ones (two kanji are a whole
@@ -701,7 +694,7 @@ def today_and_hot(store: Store) -> tuple[int, int]:
     return today, hot
 
 
-def add_review_reasons(store: Store, lead_id: int | str, reasons: Iterable[str]) -> dict:
+def add_review_reasons(store: Store, lead_id: int | str, reasons: Iterable[str]) -> model.Lead:
     """Flag a lead for review with more reasons (as capture does: not a logged change,
     since a logged `review_reasons` change means "reviewed" to the change log)."""
     lead = get_lead(store, lead_id)

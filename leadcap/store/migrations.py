@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import re
 
-from sqlite_utils import Migrations
+from leadcap.store.loading import load_sqlite_utils
 
-migrations = Migrations("leadcap")
+migrations = load_sqlite_utils().Migrations("leadcap")
 
 
 def applied_names(conn) -> set[str]:

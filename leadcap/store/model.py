@@ -9,7 +9,8 @@ import functools
 import json
 import re
 import unicodedata
-from typing import overload
+from collections.abc import Mapping
+from typing import Any, TypedDict, overload
 
 from leadcap.errors import UsageError
 
@@ -41,6 +42,62 @@ CONSENT_PURPOSES = ("followup", "marketing", "share")
 CONSENT_STATES = ("granted", "refused", "withdrawn", "not_asked")
 STATUSES = ("new", "contacted", "meeting", "offer", "won", "lost")
 SOURCES = ("manual", "vcard", "mecard", "bizcard", "url", "json", "kv", "badge", "unknown", "card")
+
+# A qualifying question's answer: a choice or text, a number, a date (ISO) or yes/no, or
+# the choices of a multi-choice question.
+Answer = str | int | float | list[str]
+
+
+class Lead(TypedDict):
+    """A lead in the JSON contract's shape (`--json`, README "JSON output"): every key is
+    always present, in this order. Contact fields are as typed or scanned, None when not
+    given; times are ISO 8601 with offset."""
+
+    id: int
+    uuid: str
+    event: str | None
+    badge_id: str | None
+    given_name: str | None
+    family_name: str | None
+    full_name: str | None
+    name_reading: str | None
+    company: str | None
+    department: str | None
+    title: str | None
+    email: str | None
+    phone: str | None
+    mobile: str | None
+    website: str | None
+    street: str | None
+    city: str | None
+    region: str | None
+    postal_code: str | None
+    country: str | None
+    notes: str | None
+    phone_e164: str | None  # the phone and mobile in E.164 (+81312345678), None when not valid
+    mobile_e164: str | None
+    country_code: str | None  # ISO 3166 code of `country` as written (日本 -> JP)
+    rating: str | None  # one of RATINGS
+    score: int  # 0-100, computed when read (store.score)
+    tags: list[str]
+    answers: dict[str, Answer]  # question name -> answer, questions in their order
+    consent: dict[str, str]  # purpose (CONSENT_PURPOSES) -> state (CONSENT_STATES)
+    captured_by: str | None
+    device: str | None
+    captured_at: str
+    updated_at: str
+    source: str  # one of SOURCES
+    raw_payload: str | None
+    needs_review: bool
+    review_reasons: list[str]
+    visits: int
+    exhibitor: str | None
+    status: str  # one of STATUSES
+    owner: str | None
+    due: str | None
+    materials: str | None
+    deleted: bool
+
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s.]{2,}$")
 _KATAKANA = re.compile(r"[\u30a1-\u30f6]")
@@ -161,7 +218,7 @@ def country_code(country: str | None) -> str | None:
     return names.get(folded)
 
 
-def display_name(lead: dict) -> str:
+def display_name(lead: Mapping[str, Any]) -> str:
     """The name as people expect to read it: Japanese family-first, others given-first."""
     if lead.get("full_name"):
         return lead["full_name"]
@@ -189,7 +246,7 @@ def split_name(name: str | None) -> tuple[str, str]:
 UNREADABLE_LABEL = "(unreadable scan)"
 
 
-def list_name(lead: dict, *, width: int = 40) -> str:
+def list_name(lead: Mapping[str, Any], *, width: int = 40) -> str:
     """The name column of lists and the worklist: never blank for a lead that has no name.
     A badge-only scan shows its badge id; an unreadable scan says so, with the start of
     its raw payload so that staff can recognise it."""
@@ -205,7 +262,7 @@ def list_name(lead: dict, *, width: int = 40) -> str:
     return ""
 
 
-def label(lead: dict) -> str:
+def label(lead: Mapping[str, Any]) -> str:
     """A short way to name a lead in messages, whatever is known about it."""
     return (
         display_name(lead)
@@ -216,7 +273,7 @@ def label(lead: dict) -> str:
     )
 
 
-def sort_key(lead: dict) -> str:
+def sort_key(lead: Mapping[str, Any]) -> str:
     """Sort by reading where one exists (how Japanese lists are ordered), else by name."""
     return fold(lead.get("name_reading") or lead.get("family_name") or display_name(lead))
 
@@ -242,7 +299,7 @@ def phone_digits(text: str | None) -> str:
     return digits if len(digits) >= 3 else ""
 
 
-def search_text(lead: dict) -> str:
+def search_text(lead: Mapping[str, Any]) -> str:
     """Everything `find` looks through, folded, in one string. The name is also there as it
     is displayed ("Jan Müller", "山田 太郎"), and Japanese names run together as well
     ("山田太郎"), because that is how people type them into a search. Badge ids and phone
@@ -296,7 +353,9 @@ def check_choice(value: str | None, choices: tuple[str, ...], what: str) -> str 
 VALIDATION_PREFIXES = ("e-mail ", "phone ", "mobile ")
 
 
-def derived_columns(event_country: str | None, lead: dict, reasons: list[str]) -> dict:
+def derived_columns(
+    event_country: str | None, lead: Mapping[str, Any], reasons: list[str]
+) -> dict[str, Any]:
     """Normalised copies of a lead's fields for matching, sorting and search, and its
     review reasons after validation. The lead's own country, written in any language, wins
     over the event's default `event_country`."""

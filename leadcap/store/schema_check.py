@@ -32,7 +32,9 @@ def _normal(sql: str | None) -> str:
 def expected_schema(applied: frozenset[str]) -> dict[tuple[str, str], str]:
     """(type, name) -> SQL of every object the given leadcap migrations create, built by
     applying them to an empty in-memory database."""
-    import sqlite_utils
+    from leadcap.store.loading import load_sqlite_utils
+
+    sqlite_utils = load_sqlite_utils()
 
     from leadcap.store.migrations import migrations
 

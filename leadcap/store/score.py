@@ -8,7 +8,9 @@ score = rating points (event settings score.hot/warm/cold, default 50/25/0)
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 from leadcap.store.database import Store
 
@@ -24,7 +26,7 @@ class Scorer:
     visit_points: int = DEFAULT_VISIT_POINTS
     questions: list = field(default_factory=list)  # active Question objects
 
-    def terms(self, lead: dict) -> list[tuple[str, int]]:
+    def terms(self, lead: Mapping[str, Any]) -> list[tuple[str, int]]:
         """The score term by term: (what, points), the cap included when it applies."""
         found: list[tuple[str, int]] = []
         rating = lead.get("rating")
@@ -49,7 +51,7 @@ class Scorer:
             found.append((f"raised to {LOWEST}", LOWEST - total))
         return found
 
-    def score(self, lead: dict) -> int:
+    def score(self, lead: Mapping[str, Any]) -> int:
         """The same sum as `terms`, without the words: it runs for every lead read."""
         if not hasattr(self, "_points"):
             self._points = {

@@ -9,13 +9,16 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from collections.abc import Mapping
+from typing import Any
 
 from leadcap.store import model
+from leadcap.store.database import Store
 
 SALT_SETTING = "tombstone_salt"
 
 
-def identities(lead: dict) -> list[tuple[str, str]]:
+def identities(lead: Mapping[str, Any]) -> list[tuple[str, str]]:
     """(kind, normalised value) pairs that identify a person: e-mail and badge id."""
     found = []
     email = model.normalise_email(lead.get("email"))
@@ -31,7 +34,7 @@ def digest(salt: str, kind: str, value: str) -> str:
     return hashlib.sha256(f"{salt}\x00{kind}\x00{value}".encode()).hexdigest()
 
 
-def salt(store) -> str:
+def salt(store: Store) -> str:
     value = store.setting(SALT_SETTING)
     if not value:
         value = secrets.token_hex(16)
@@ -39,7 +42,7 @@ def salt(store) -> str:
     return value
 
 
-def bury(store, lead: dict, at: str) -> int:
+def bury(store: Store, lead: Mapping[str, Any], at: str) -> int:
     """Write the tombstones for a lead (inside the caller's transaction). Returns how many."""
     this_salt = salt(store)
     rows = [
@@ -52,7 +55,7 @@ def bury(store, lead: dict, at: str) -> int:
     return len(rows)
 
 
-def is_forgotten(store, lead: dict) -> bool:
+def is_forgotten(store: Store, lead: Mapping[str, Any]) -> bool:
     """Does this lead's e-mail or badge id match a forgotten person's?"""
     pairs = identities(lead)
     if not pairs:

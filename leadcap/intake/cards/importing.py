@@ -14,6 +14,7 @@ from leadcap.intake.cards.fields import REVIEW_BELOW, CardFields
 from leadcap.intake.cards.reader import CardReading, card_files, load_pages, read_card
 from leadcap.intake.cards.storage import add_card
 from leadcap.store import leads as lead_store
+from leadcap.store import model
 from leadcap.store.database import Store
 
 TYPE_FROM_CARD = "type from card"
@@ -42,7 +43,7 @@ class CardImport:
 
     path: Path
     page: int = 1
-    lead: dict | None = None
+    lead: model.Lead | None = None
     created: bool = False
     reading: CardReading | None = None
     filled: list[str] = field(default_factory=list)

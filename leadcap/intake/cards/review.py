@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from leadcap.intake.cards.storage import lead_uuids_with_cards
 from leadcap.store import leads as lead_store
+from leadcap.store import model
 from leadcap.store.database import Store
 
 
-def review_queue(store: Store, *, include_reviewed: bool = False) -> list[dict]:
+def review_queue(store: Store, *, include_reviewed: bool = False) -> list[model.Lead]:
     """Live leads that have a card and need review (all with a card: `include_reviewed`),
     oldest capture first, so the review follows the order the cards came in."""
     with_cards = lead_uuids_with_cards(store)

@@ -7,9 +7,12 @@ from __future__ import annotations
 import hashlib
 import json
 import uuid
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 from leadcap.errors import NotFound
+from leadcap.store import model
 from leadcap.store.database import Store
 
 _COLUMNS = "uid, lead_uuid, media_type, sha256, file_name, width, height, source, fields, added_at"
@@ -60,7 +63,7 @@ def add_card(
     return uid
 
 
-def _lead_uuids(store: Store, lead: dict) -> list[str]:
+def _lead_uuids(store: Store, lead: model.Lead) -> list[str]:
     """The lead's uuid and those merged into it (aliases), whose cards are its cards."""
     rows = store.conn.execute(
         "SELECT alias_uuid FROM lead_aliases WHERE lead_uuid = ?", [lead["uuid"]]
@@ -68,7 +71,7 @@ def _lead_uuids(store: Store, lead: dict) -> list[str]:
     return [lead["uuid"], *(row[0] for row in rows)]
 
 
-def lead_cards(store: Store, lead: dict) -> list[dict]:
+def lead_cards(store: Store, lead: model.Lead) -> list[dict]:
     """The lead's cards (without the image bytes), oldest first."""
     uuids = _lead_uuids(store, lead)
     marks = ", ".join("?" for _ in uuids)
@@ -102,13 +105,13 @@ def lead_uuids_with_cards(store: Store) -> dict[str, str]:
     return found
 
 
-def card_file_name(lead: dict, index: int = 0) -> str:
+def card_file_name(lead: Mapping[str, Any], index: int = 0) -> str:
     """The file name a lead's card gets when written out: lead-12-card.jpg."""
     suffix = f"-{index + 1}" if index else ""
     return f"lead-{lead['id']}-card{suffix}.jpg"
 
 
-def write_card(store: Store, lead: dict, folder: Path) -> Path:
+def write_card(store: Store, lead: model.Lead, folder: Path) -> Path:
     """Write the lead's first card image into `folder`; returns the file's path."""
     cards = lead_cards(store, lead)
     if not cards:

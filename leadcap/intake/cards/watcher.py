@@ -13,6 +13,7 @@ from typing import Any
 
 from leadcap.errors import CardError
 from leadcap.intake.cards.reader import CARD_SUFFIXES
+from leadcap.store import model
 from leadcap.store.database import Store
 
 # A card arriving this soon after a badge scan belongs to that visitor.
@@ -69,7 +70,7 @@ class CardFolderWatcher:
                 self.pending[path.name] = signature
         return ready
 
-    def badge_scanned(self, lead: dict | None) -> None:
+    def badge_scanned(self, lead: model.Lead | None) -> None:
         """The scan loop saw a badge: a card in the next `window` seconds is this lead's."""
         if lead is not None:
             self.last_badge = (lead["id"], self.clock())
