@@ -88,7 +88,7 @@ def test_combine_refuses_one_lead_twice(store):
 
 def test_add_of_a_known_email_counts_a_visit_and_fills_empty_fields(store):
     lead = add(store, email="ken@example.jp", company="ACME")
-    existing = capture.find_same_person(store, {"email": "KEN@example.jp"})
+    existing = leads.find_same_person(store, {"email": "KEN@example.jp"})
     again, filled = capture.revisit(
         store, existing, {"email": "KEN@example.jp", "company": "Other", "phone": "03-1234-5678"}
     )

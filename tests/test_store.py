@@ -127,12 +127,13 @@ def test_the_scan_loop_checkpoints_between_visitors(store):
     assert busy == 0 and wal_frames == moved
 
 
-def test_system_timezone_comes_from_tzlocal(monkeypatch):
+def test_system_timezone_comes_from_tzlocal_where_unix_files_say_nothing(monkeypatch):
+    """Windows has no TZ or /etc/localtime: tzlocal reads the registry there."""
     import tzlocal
 
     from leadcap.store import database
 
-    monkeypatch.delenv("TZ", raising=False)
+    monkeypatch.setattr(database, "_unix_zone_name", lambda: "")
     monkeypatch.setattr(tzlocal, "get_localzone_name", lambda: "America/New_York")
     database.system_timezone.cache_clear()
     try:
@@ -142,6 +143,19 @@ def test_system_timezone_comes_from_tzlocal(monkeypatch):
         assert database.system_timezone() == "UTC"
     finally:
         database.system_timezone.cache_clear()
+
+
+def test_system_timezone_on_unix_is_read_without_tzlocal(monkeypatch):
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; from leadcap.store import database; "
+        "print(database.system_timezone(), 'tzlocal' in sys.modules)"
+    )
+    env = {**__import__("os").environ, "TZ": "Europe/Berlin"}
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
+    assert out.stdout.split() == ["Europe/Berlin", "False"]
 
 
 # -- lead numbers are never given twice (m005) ----------------------------------------

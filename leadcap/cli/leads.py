@@ -176,11 +176,11 @@ def add(
 def revisit(store, given: dict, tags, rating, consent: dict, note, as_json: bool) -> bool:
     """The scan rule for `add`: someone already captured (same badge, else same e-mail)
     gets a visit counted and empty fields filled, not a second lead. True if so."""
-    from leadcap.intake import capture
-
-    existing = capture.find_same_person(store, given)
+    existing = core.find_same_person(store, given)
     if existing is None:
         return False
+    from leadcap.intake import capture  # only for a returning visitor: it loads the parsers
+
     lead, filled = capture.revisit(
         store, existing, given, tags=tags, rating=rating, consent=consent, note=note
     )

@@ -137,7 +137,7 @@ def _capture_contacts(store, payload, defaults, allow_forgotten, received_at) ->
             outcome.kind = "forgotten"
             outcome.message = "this person asked to be forgotten"
             return outcome
-        existing = None if cut_reason else find_same_person(store, fields)
+        existing = None if cut_reason else leads.find_same_person(store, fields)
         if existing:
             outcome.first_seen = existing
             outcome.leads.append(count_visit(store, existing, defaults))
@@ -174,25 +174,6 @@ def _raw_identity(raw: str) -> dict:
     text = (raw or "").strip()
     found = _EMAIL_IN_TEXT.search(text)
     return {"badge_id": text if len(text) <= 64 else None, "email": found and found.group()}
-
-
-def find_same_person(store: Store, fields: dict) -> model.Lead | None:
-    """The live lead of the same person in this event: same badge id, else same e-mail."""
-    event_sql = "event IS ?"
-    for column, value in (
-        ("badge_norm", model.fold(fields.get("badge_id"))),
-        ("email_norm", model.normalise_email(fields.get("email"))),
-    ):
-        if not value:
-            continue
-        row = store.conn.execute(
-            f"SELECT id FROM leads WHERE {column} = ? AND {event_sql} AND deleted_at IS NULL"
-            " ORDER BY id LIMIT 1",
-            [value, store.event],
-        ).fetchone()
-        if row:
-            return leads.get_lead(store, row[0])
-    return None
 
 
 def _one_more_visit(store: Store, lead: model.Lead, now: str) -> int:

@@ -7,9 +7,10 @@ import re
 
 from leadcap.intake.attendees import NOT_IN_LIST_REASON
 from leadcap.intake.attendees import lookup as attendee_lookup
-from leadcap.intake.capture import Capture, SessionDefaults, count_visit, find_same_person
+from leadcap.intake.capture import Capture, SessionDefaults, count_visit
 from leadcap.store import leads, model
 from leadcap.store.database import Store
+from leadcap.store.leads import find_same_person
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+$")
 # Badge numbers: letters, digits and a few separators, with at least one digit.

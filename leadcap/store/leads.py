@@ -707,3 +707,22 @@ def add_review_reasons(store: Store, lead_id: int | str, reasons: Iterable[str])
                 [json.dumps(merged, ensure_ascii=False), lead["id"]],
             )
     return get_lead(store, lead["id"])
+
+
+def find_same_person(store: Store, fields: dict) -> model.Lead | None:
+    """The live lead of the same person in this event: same badge id, else same e-mail."""
+    event_sql = "event IS ?"
+    for column, value in (
+        ("badge_norm", model.fold(fields.get("badge_id"))),
+        ("email_norm", model.normalise_email(fields.get("email"))),
+    ):
+        if not value:
+            continue
+        row = store.conn.execute(
+            f"SELECT id FROM leads WHERE {column} = ? AND {event_sql} AND deleted_at IS NULL"
+            " ORDER BY id LIMIT 1",
+            [value, store.event],
+        ).fetchone()
+        if row:
+            return get_lead(store, row[0])
+    return None

@@ -38,7 +38,7 @@ def expected_schema(applied: frozenset[str]) -> dict[tuple[str, str], str]:
 
     from leadcap.store.migrations import migrations
 
-    db = sqlite_utils.Database(memory=True)
+    db = sqlite_utils.Database(memory=True, execute_plugins=False)
     skipped = [m.name for m in migrations._migrations if m.name not in applied]
     # Files are always a prefix of the list; stop before the first one it lacks.
     migrations.apply(db, stop_before=skipped[:1] or None)

@@ -97,8 +97,8 @@ def import_card_image(
     to be forgotten is not imported. Commits before returning."""
     import hashlib
 
-    from leadcap.intake.capture import find_same_person
     from leadcap.store import tombstones
+    from leadcap.store.leads import find_same_person
 
     reading = read_card(image, ocr=ocr, engine=engine)
     result = CardImport(Path(file_name or "card"), reading=reading)
