@@ -83,3 +83,24 @@ def fair(store, monkeypatch):
 
     monkeypatch.setattr(Store, "now", lambda self: NOW.astimezone(self.zone()))
     return build_fair(store)
+
+
+class MinuteClock:
+    """A store clock for simulated laptops: each call is one minute later, so changes on
+    different laptops have a clear order."""
+
+    def __init__(self):
+        from datetime import datetime
+
+        self.moment = datetime.fromisoformat("2026-12-09T10:00:00+09:00")
+
+    def __call__(self):
+        from datetime import timedelta
+
+        self.moment += timedelta(minutes=1)
+        return self.moment
+
+
+@pytest.fixture
+def minute_clock():
+    return MinuteClock()

@@ -7,7 +7,6 @@ from __future__ import annotations
 import shutil
 import sqlite3
 from dataclasses import replace
-from datetime import datetime, timedelta
 
 import pytest
 
@@ -17,18 +16,9 @@ from leadcap.store import history as change_log
 from leadcap.store.database import open_store
 
 
-class Clock:
-    def __init__(self):
-        self.moment = datetime.fromisoformat("2026-12-09T10:00:00+09:00")
-
-    def __call__(self):
-        self.moment += timedelta(minutes=1)
-        return self.moment
-
-
 @pytest.fixture
-def laptop(tmp_path):
-    opened, clock = [], Clock()
+def laptop(tmp_path, minute_clock):
+    opened, clock = [], minute_clock
 
     def make(device: str, path=None):
         store = open_store(path or tmp_path / f"{device}.db", staff=device, device=device)

@@ -3,8 +3,6 @@ change log (history, undo), merging questions and answers between laptops."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
-
 import pytest
 
 from leadcap.errors import NotFound, UsageError
@@ -16,18 +14,9 @@ from leadcap.store.database import open_store
 from leadcap.store.score import Scorer
 
 
-class Clock:
-    def __init__(self):
-        self.moment = datetime.fromisoformat("2026-12-09T10:00:00+09:00")
-
-    def __call__(self):
-        self.moment += timedelta(minutes=1)
-        return self.moment
-
-
 @pytest.fixture
-def laptops(tmp_path):
-    clock = Clock()
+def laptops(tmp_path, minute_clock):
+    clock = minute_clock
     opened = []
 
     def make(device: str):

@@ -11,6 +11,7 @@ from typing import Any
 
 from leadcap.errors import CardError
 from leadcap.intake.cards.fields import REVIEW_BELOW, CardFields
+from leadcap.intake.cards.lines import LEAD_COLUMNS
 from leadcap.intake.cards.reader import CardReading, card_files, load_pages, read_card
 from leadcap.intake.cards.storage import add_card
 from leadcap.store import leads as lead_store
@@ -19,22 +20,6 @@ from leadcap.store.database import Store
 
 TYPE_FROM_CARD = "type from card"
 COMMAND = "cards import"
-# Card fields that are lead columns of the same name.
-DIRECT = (
-    "family_name",
-    "given_name",
-    "name_reading",
-    "company",
-    "department",
-    "title",
-    "email",
-    "phone",
-    "mobile",
-    "website",
-    "postal_code",
-    "region",
-    "country",
-)
 
 
 @dataclass
@@ -54,7 +39,7 @@ class CardImport:
 def lead_fields(fields: CardFields) -> dict[str, str]:
     """The card's fields as lead columns: address -> street, fax -> notes."""
     values = fields.values
-    lead = {name: values[name] for name in DIRECT if values.get(name)}
+    lead = {name: values[name] for name in LEAD_COLUMNS if values.get(name)}
     if values.get("address"):
         lead["street"] = values["address"]
     family, given = values.get("family_name"), values.get("given_name")

@@ -8,6 +8,7 @@ import unicodedata
 from dataclasses import dataclass, field
 
 from leadcap.intake.cards.engine import OcrLine
+from leadcap.store import model
 
 FIELDS = (
     "family_name",
@@ -26,6 +27,8 @@ FIELDS = (
     "country",
     "website",
 )
+# Card fields that are lead columns of the same name (fax and the one-line address are not).
+LEAD_COLUMNS = tuple(name for name in FIELDS if name in model.LEAD_FIELDS)
 
 # A field read with less confidence than this is marked for review.
 REVIEW_BELOW = 0.9

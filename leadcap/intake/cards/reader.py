@@ -13,27 +13,15 @@ from typing import Any
 
 from leadcap.errors import CardError
 from leadcap.intake.cards.fields import CardFields
+from leadcap.intake.cards.lines import LEAD_COLUMNS
 
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".tif", ".tiff", ".webp", ".bmp")
 HEIC_SUFFIXES = (".heic", ".heif")
 PDF_SUFFIXES = (".pdf",)
 CARD_SUFFIXES = IMAGE_SUFFIXES + HEIC_SUFFIXES + PDF_SUFFIXES
 PDF_DPI = 300
-# Fields a QR code gives that the card's fields take as they are.
-QR_FIELDS = (
-    "family_name",
-    "given_name",
-    "name_reading",
-    "company",
-    "department",
-    "title",
-    "email",
-    "phone",
-    "mobile",
-    "website",
-    "postal_code",
-    "country",
-)
+# Fields a QR code gives that the card's fields take as they are (its region is not used).
+QR_FIELDS = tuple(name for name in LEAD_COLUMNS if name != "region")
 
 
 @dataclass
