@@ -1,6 +1,7 @@
 """The `leadcap` command. Each module registers one group of commands; none imports
 openpyxl, qrcode or image libraries at the top (they load inside the commands)."""
 
+import sys
 from pathlib import Path
 from typing import Annotated
 
@@ -19,13 +20,14 @@ from leadcap.cli.helptext import use_plain_value_labels
 
 use_plain_value_labels()
 
-app = typer.Typer(
+APP_SETTINGS: dict = dict(
     name="leadcap",
     help="Capture trade-fair leads offline and turn them into follow-up lists.",
     no_args_is_help=True,
     pretty_exceptions_show_locals=False,
     rich_markup_mode=None,  # plain help, grouped by task (cli/helptext.py): fast to print
 )
+app = typer.Typer(**APP_SETTINGS)
 
 # The help groups commands by the task a booth team has at hand; a command missing here
 # would be listed under "Commands" on its own (tests/test_cli_help.py stops that).
@@ -116,5 +118,30 @@ for group in app.registered_groups:
 app.registered_commands.sort(key=lambda info: _panel_rank(_command_name(info)))
 
 
+def app_for(args: list[str]) -> typer.Typer:
+    """The app with only the command that `args` name, or the whole app.
+
+    Typer builds every command's options before it runs one: with 54 commands that was a
+    tenth of `leadcap add`'s start-up. The command runs the same either way; the whole app
+    is kept for help, a version, and names that need a suggestion."""
+    rest = list(args)
+    if rest[:1] == ["--db"]:
+        rest = rest[2:]
+    elif rest[:1] and rest[0].startswith("--db="):
+        rest = rest[1:]
+    if not rest or rest[0].startswith("-"):
+        return app
+    name = rest[0]
+    commands = [i for i in app.registered_commands if _command_name(i) == name]
+    groups = [g for g in app.registered_groups if g.name == name]
+    if not commands and not groups:
+        return app
+    single = typer.Typer(**APP_SETTINGS)
+    single.registered_callback = app.registered_callback
+    single.registered_commands = commands
+    single.registered_groups = groups
+    return single
+
+
 def main() -> None:
-    app()
+    app_for(sys.argv[1:])()

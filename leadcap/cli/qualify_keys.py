@@ -5,7 +5,6 @@ so. The loop that calls these is `leadcap.cli.booth.Booth`."""
 from __future__ import annotations
 
 import json
-import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -15,8 +14,6 @@ from leadcap.intake import capture as core
 from leadcap.intake import terminal as keys
 from leadcap.store import history, model
 from leadcap.store.database import Store
-
-_CJK = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uff66-\uff9f]")
 
 
 @dataclass(frozen=True)
@@ -99,7 +96,7 @@ def visitor_language(lead: model.Lead | None) -> str:
         return "en"
     name = " ".join(filter(None, [lead.get("family_name"), lead.get("given_name")]))
     email = (lead.get("email") or "").lower()
-    if _CJK.search(name + (lead.get("full_name") or "")) or email.endswith(".jp"):
+    if model.JAPANESE_SCRIPT.search(name + (lead.get("full_name") or "")) or email.endswith(".jp"):
         return "ja"
     if email.endswith((".de", ".at", ".ch")) or (lead.get("country") or "") in ("DE", "AT", "CH"):
         return "de"

@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from typing import Any, TypedDict, overload
 
 from leadcap.errors import UsageError
+from leadcap.store.scripts import ScriptClass
 
 LEAD_FIELDS = (
     "badge_id",
@@ -105,8 +106,8 @@ _KATAKANA = re.compile(r"[\u30a1-\u30f6]")
 # name first; Han or kana alone is what a Japanese (or Chinese) name or address looks like.
 KANA_HAN = "\u3040-\u30ff\u3400-\u9fff\uf900-\ufaff\uff66-\uff9f"
 HANGUL = "\uac00-\ud7af"
-CJK = re.compile(f"[{KANA_HAN}{HANGUL}]")
-JAPANESE_SCRIPT = re.compile(f"[{KANA_HAN}]")
+CJK = ScriptClass(KANA_HAN + HANGUL)
+JAPANESE_SCRIPT = ScriptClass(KANA_HAN)
 
 
 def fold(text: str | None) -> str:

@@ -16,10 +16,11 @@ from __future__ import annotations
 import functools
 import importlib.util
 import json
-import re
 from pathlib import Path
 
-_CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff\U00020000-\U0003ffff]")
+from leadcap.store.scripts import ScriptClass
+
+_HAN = ScriptClass("\u3400-\u9fff\uf900-\ufaff\U00020000-\U0003ffff")
 # In neither table: U+FA11 is one of the twelve CJK compatibility ideographs that Unicode
 # gives no decomposition, so NFKC leaves it alone (IBM's extension of Shift_JIS has it).
 _NOT_IN_TABLES = {"\ufa11": "崎"}
@@ -86,7 +87,7 @@ def build_table() -> dict[int, str]:
 
 def fold_variants(text: str) -> str:
     """Text with each kanji variant replaced by the everyday form (idempotent)."""
-    if not text or not _CJK.search(text):
+    if not text or not _HAN.search(text):
         return text
     return text.translate(table())
 
