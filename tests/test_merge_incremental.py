@@ -70,6 +70,40 @@ def test_a_second_merge_reads_only_the_new_changes(laptop, reads):
     assert reads[-1] == (False, 3, 1)  # created, company, email: one lead
 
 
+def test_a_person_captured_here_since_joins_their_copy_although_the_source_has_nothing_new(
+    laptop, reads
+):
+    """Found by test_merge_properties: b captured Ken, a merged b, then a captured Ken too.
+    Merging b again must join them as a merge of everything would (and as b does)."""
+    a, b = laptop("laptop-a"), laptop("laptop-b")
+    leads.add_lead(b, {"badge_id": "B-1", "email": "ken@acme.jp"})
+    merge.merge_file(a, b.path)
+    leads.add_lead(a, {"badge_id": "B-1", "email": "ken@acme.jp"})
+    report = merge.merge_file(a, b.path)
+    assert not report.unchanged and report.linked == 1
+    assert reads[-1] == (False, 0, 1)  # no change rows: only the matching lead
+    assert a.conn.execute("SELECT COUNT(*) FROM leads").fetchone()[0] == 1
+    assert merge.merge_file(a, b.path).unchanged  # matched once, then skipped again
+    merge.merge_file(b, a.path)
+    assert dump_people(a) == dump_people(b)
+
+
+def test_edits_here_that_match_no_one_there_still_skip_the_source(laptop, reads):
+    a, b = laptop("laptop-a"), laptop("laptop-b")
+    leads.add_lead(b, {"badge_id": "B-1"})
+    merge.merge_file(a, b.path)
+    leads.add_lead(a, {"badge_id": "B-9", "email": "other@x.jp"})
+    assert merge.merge_file(a, b.path).unchanged
+    assert len(reads) == 1
+
+
+def dump_people(store) -> list:
+    return sorted(
+        (lead["uuid"], lead["badge_id"], lead["visits"])
+        for lead in leads.iter_leads(store, leads.LeadFilter())
+    )
+
+
 def test_a_recreated_snapshot_of_the_same_database_keeps_the_mark(laptop, tmp_path, reads):
     a, b = laptop("laptop-a"), laptop("laptop-b")
     leads.add_lead(b, {"company": "ACME"})

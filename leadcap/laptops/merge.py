@@ -41,6 +41,9 @@ from leadcap.laptops.source import (
     Source,
     SourceError,
     keys,
+    last_change_id,
+    leads_matching,
+    local_identities,
     read_header,
     read_rows,
     resume_point,
@@ -165,13 +168,20 @@ def merge_file(
     path = Path(path)
     if path.exists() and store.path.exists() and path.resolve() == store.path.resolve():
         raise SourceError(f"{path} is this laptop's own database; skipped")
+    own_position = last_change_id(store.conn)
     with open_source(path) as conn:
         header = read_header(conn)
         check_event(store, header, path, any_event=any_event)
         mark = stored_mark(store.conn, header)
+        also = set()
+        if mark is not None:
+            # Leads captured or edited here since: one may be a person the source has.
+            badges, emails = local_identities(store.conn, header, store.device, own_position)
+            also = leads_matching(conn, badges, emails)
         if (
             mark is not None
             and mark == header.position()
+            and not also
             and not _new_cards(conn, store)
             and not _new_questions(conn, store)
         ):
@@ -179,8 +189,12 @@ def merge_file(
         since = resume_point(conn, mark)
         known = dict(store.conn.execute("SELECT alias_uuid, lead_uuid FROM lead_aliases"))
         cards = {r[0] for r in store.conn.execute("SELECT uid FROM cards")}
-        source = read_rows(conn, path, header, since=since, known_aliases=known, known_cards=cards)
-    return merge_source(store, source, dry_run=dry_run, before_write=before_write)
+        source = read_rows(
+            conn, path, header, since=since, known_aliases=known, known_cards=cards, also=also
+        )
+    return merge_source(
+        store, source, dry_run=dry_run, before_write=before_write, own_position=own_position
+    )
 
 
 def check_event(store: Store, header: Header, path: Path, *, any_event: bool) -> None:
@@ -201,10 +215,14 @@ def merge_source(
     *,
     dry_run: bool = False,
     before_write: Callable[[], object] | None = None,
+    own_position: int | None = None,
 ) -> MergeReport:
-    """Merge rows already read from a source (`read_source`, `read_rows`)."""
+    """Merge rows already read from a source (`read_source`, `read_rows`). `own_position`:
+    this database's last change row when the source was read (kept with the merge mark)."""
     report = MergeReport(source.path, dry_run=dry_run, rejected=list(source.rejected))
-    work = _Merge(store, source, report)
+    if own_position is None:
+        own_position = last_change_id(store.conn)
+    work = _Merge(store, source, report, own_position)
     work.plan()
     work.write(dry_run=dry_run, before_write=before_write)
     return report
@@ -239,8 +257,9 @@ _OUR_COLUMNS = "uuid, id, event, email_norm, badge_norm, captured_utc, device"
 class _Merge:
     """Plan (reads only, no write lock), then write in short transactions."""
 
-    def __init__(self, store: Store, source: Source, report: MergeReport):
+    def __init__(self, store: Store, source: Source, report: MergeReport, own_position: int):
         self.store, self.conn, self.source, self.report = store, store.conn, source, report
+        self.own_position = own_position
         self.ours: dict[str, dict] = {}
         self.columns: list[str] | None = None
         self.tag_ids: dict[str, int] = {}  # filled per transaction (a dry run rolls back)
@@ -654,7 +673,7 @@ class _Merge:
             "UPDATE changes SET undone_by = ? WHERE uid = ? AND undone_by IS NULL", self.undone
         )
         if self.source.header is not None:
-            save_mark(self.conn, self.source.header, now)
+            save_mark(self.conn, self.source.header, now, self.own_position)
 
     def _load_group_data(self, wanted: str) -> dict:
         conn = self.conn

@@ -213,18 +213,64 @@ def stored_mark(conn: sqlite3.Connection, header: Header) -> tuple | None:
     return tuple(row) if row else None
 
 
-def save_mark(conn: sqlite3.Connection, header: Header, at: str) -> None:
+def save_mark(conn: sqlite3.Connection, header: Header, at: str, own_change_id: int) -> None:
+    """Remember how far `header`'s source was merged, and how far this database's own change
+    log reached when the merge began (`local_identities` reads on from there)."""
     if header.identity is None:
         return
     conn.execute(
         "INSERT INTO merge_marks (source_uid, source_device, change_id, change_uid, consent_id,"
-        " consent_uid, tombstones, aliases, merged_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+        " consent_uid, tombstones, aliases, merged_at, own_change_id)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
         " ON CONFLICT(source_uid, source_device) DO UPDATE SET change_id = excluded.change_id,"
         " change_uid = excluded.change_uid, consent_id = excluded.consent_id,"
         " consent_uid = excluded.consent_uid, tombstones = excluded.tombstones,"
-        " aliases = excluded.aliases, merged_at = excluded.merged_at",
-        [header.identity, header.device, *header.position(), at],
+        " aliases = excluded.aliases, merged_at = excluded.merged_at,"
+        " own_change_id = excluded.own_change_id",
+        [header.identity, header.device, *header.position(), at, own_change_id],
     )
+
+
+def last_change_id(conn: sqlite3.Connection) -> int:
+    return conn.execute("SELECT coalesce(max(id), 0) FROM changes").fetchone()[0]
+
+
+def local_identities(
+    conn: sqlite3.Connection, header: Header, device: str, up_to: int
+) -> tuple[set[str], set[str]]:
+    """The badge ids and e-mails of leads this laptop's own commands changed (captured,
+    edited, deleted, restored) since the last merge of `header`'s source: such a lead may
+    now be the same person as one of the source's leads, although the source has nothing
+    new. Rows a merge brought in carry their own laptop's device and are left out."""
+    if header.identity is None:
+        return set(), set()
+    mark = conn.execute(
+        "SELECT own_change_id FROM merge_marks WHERE source_uid = ? AND source_device = ?",
+        [header.identity, header.device],
+    ).fetchone()
+    changed = conn.execute(
+        "SELECT DISTINCT coalesce(a.lead_uuid, c.lead_uuid) FROM changes c"
+        " LEFT JOIN lead_aliases a ON a.alias_uuid = c.lead_uuid"
+        " WHERE c.device = ? AND c.id > ? AND c.id <= ?",
+        [device, mark[0] if mark else 0, up_to],
+    ).fetchall()
+    if not changed:
+        return set(), set()
+    found = conn.execute(
+        f"SELECT badge_norm, email_norm FROM leads WHERE uuid {IN_KEYS}",
+        [keys(r[0] for r in changed)],
+    ).fetchall()
+    return {b for b, _e in found if b}, {e for _b, e in found if e}
+
+
+def leads_matching(conn: sqlite3.Connection, badges: set[str], emails: set[str]) -> set[str]:
+    """The uuids of a source's leads with one of these badge ids or e-mails."""
+    found: set[str] = set()
+    for column, values in (("badge_norm", badges), ("email_norm", emails)):
+        if values:
+            rows = conn.execute(f"SELECT uuid FROM leads WHERE {column} {IN_KEYS}", [keys(values)])
+            found |= {r[0] for r in rows}
+    return found
 
 
 def resume_point(conn: sqlite3.Connection, mark: tuple | None) -> tuple[int, int] | None:
@@ -263,10 +309,12 @@ def read_rows(
     since: tuple[int, int] | None,
     known_aliases: dict[str, str],
     known_cards: set[str] | frozenset[str] = frozenset(),
+    also: set[str] | frozenset[str] = frozenset(),
 ) -> Source:
     """The source's rows (`_rows`) and the card images not in `known_cards`, with rows
-    holding values no leadcap writes set aside and listed in `rejected`."""
-    source = _rows(conn, path, header, since=since, known_aliases=known_aliases)
+    holding values no leadcap writes set aside and listed in `rejected`. `also`: lead
+    uuids to read with their rows although their log did not grow."""
+    source = _rows(conn, path, header, since=since, known_aliases=known_aliases, also=also)
     source.cards = read_cards(conn, known_cards)
     source.questions = read_questions(conn)
     if "lead_answers" in _tables(conn):
@@ -317,6 +365,7 @@ def _rows(
     *,
     since: tuple[int, int] | None,
     known_aliases: dict[str, str],
+    also: set[str] | frozenset[str] = frozenset(),
 ) -> Source:
     """The source's rows: all of them, or (with `since`) the change and consent rows past
     it and what the leads they touch need. Tombstones and aliases are few: always read."""
@@ -350,7 +399,7 @@ def _rows(
             f"SELECT undone_by, uid FROM changes WHERE id <= ? AND undone_by {IN_KEYS}",
             [since[0], keys(undo_batches)],
         ).fetchall()
-    touched = {c[2] for c in changes} | {c[1] for c in consent}
+    touched = {c[2] for c in changes} | {c[1] for c in consent} | set(also)
     # A link the source made that this laptop lacks brings both ends along.
     for alias, target, _at in aliases:
         if alias in touched or target in touched or known_aliases.get(alias) != target:

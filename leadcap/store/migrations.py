@@ -337,3 +337,11 @@ def m007_questions(db):
         " PRIMARY KEY (lead_id, question))"
     )
     db.execute("CREATE INDEX idx_lead_answers_question ON lead_answers(question)")
+
+
+@migrations()
+def m013_merge_marks_own_position(db):
+    """A merge mark also keeps how far this database's own change log reached when that
+    merge began: leads captured or edited here since may be people the source has, and
+    are matched against it although the source has nothing new (0: from the start)."""
+    db.execute("ALTER TABLE merge_marks ADD COLUMN own_change_id INTEGER NOT NULL DEFAULT 0")
