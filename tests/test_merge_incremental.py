@@ -88,6 +88,36 @@ def test_a_person_captured_here_since_joins_their_copy_although_the_source_has_n
     assert dump_people(a) == dump_people(b)
 
 
+def test_a_first_merge_joins_two_leads_here_from_two_laptops_though_the_file_is_empty(laptop):
+    """Found by test_merge_properties: c captured Ken, a merged c and captured Ken again.
+    Merging an empty b must give what b gets from a: one Ken."""
+    a, b, c = laptop("laptop-a"), laptop("laptop-b"), laptop("laptop-c")
+    leads.add_lead(c, {"badge_id": "B-1", "email": "ken@acme.jp"})
+    merge.merge_file(a, c.path)
+    leads.add_lead(a, {"badge_id": "B-1", "email": "ken@acme.jp"})
+    a_before = backups.snapshot(a, a.path.with_name("a-copy.db"))
+    report = merge.merge_file(a, b.path)
+    assert report.linked == 1
+    merge.merge_file(b, a_before)
+    assert dump_people(a) == dump_people(b) and len(dump_people(a)) == 1
+
+
+def test_a_lead_joined_earlier_is_never_joined_with_a_second_copy_from_one_of_its_laptops(
+    laptop,
+):
+    """Found by test_merge_properties: a captured Ken twice (possible duplicates), one copy
+    was joined with b's Ken; a later merge took the joined lead for b's alone and joined
+    a's second copy into it, putting two of a's leads into one."""
+    a, b, c = laptop("laptop-a"), laptop("laptop-b"), laptop("laptop-c")
+    leads.add_lead(b, {"badge_id": "B-1", "email": "sato@beta.jp"})  # first: its uuid stays
+    leads.add_lead(a, {"badge_id": "B-1", "email": "ken@acme.jp"})
+    leads.add_lead(a, {"badge_id": "B-1", "email": "ken@acme.jp"})
+    assert merge.merge_file(a, b.path).linked == 1
+    report = merge.merge_file(a, c.path)
+    assert report.linked == 0 and report.possible_duplicates == [(1, 2)]
+    assert a.conn.execute("SELECT COUNT(*) FROM leads").fetchone()[0] == 2
+
+
 def test_edits_here_that_match_no_one_there_still_skip_the_source(laptop, reads):
     a, b = laptop("laptop-a"), laptop("laptop-b")
     leads.add_lead(b, {"badge_id": "B-1"})

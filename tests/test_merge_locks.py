@@ -76,3 +76,37 @@ def test_a_scan_beside_a_merge_commits_within_a_second(tmp_path, big_file, dry_r
     assert report.added == 8000
     assert len(waits) >= 3, f"the merge took {took:.1f} s"
     assert max(waits) < 1.0, f"a scan waited {max(waits):.2f} s beside a {took:.1f} s merge"
+
+
+def test_a_writer_that_waited_long_still_takes_a_short_gap_in_the_lock(tmp_path):
+    """SQLite's own wait tries every 100 ms after a while and misses a merge's pauses
+    between steps; Store.transaction tries every few milliseconds."""
+    import sqlite3
+    import threading
+
+    path = tmp_path / "fair.db"
+    open_store(path, staff="anna", device="laptop-a").close()
+    holder = sqlite3.connect(path, isolation_level=None, timeout=0)
+    holder.execute("BEGIN IMMEDIATE")
+    written = threading.Event()
+
+    def scan() -> None:
+        store = open_store(path, staff="kenji", device="laptop-a")
+        leads.add_lead(store, {"company": "Scanned KK"}, command="scan")
+        written.set()
+        store.close()
+
+    scanner = threading.Thread(target=scan)
+    scanner.start()
+    time.sleep(0.6)  # long enough for SQLite's own wait to be at 100 ms between tries
+    holder.execute("COMMIT")
+    time.sleep(0.03)
+    try:
+        holder.execute("BEGIN IMMEDIATE")
+        scan_went_first = written.is_set()  # the scan took the gap, wrote and let go
+        holder.execute("COMMIT")
+    except sqlite3.OperationalError:
+        scan_went_first = True  # the scan holds the lock now
+    scanner.join(timeout=15)
+    holder.close()
+    assert scan_went_first and written.is_set()

@@ -18,12 +18,13 @@ The source file is opened read-only and never changed."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import operator
 import sqlite3
 import time
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -37,6 +38,7 @@ from leadcap.laptops.source import CHANGE_COLUMNS as CHANGE_COLUMNS
 from leadcap.laptops.source import CONSENT_COLUMNS as CONSENT_COLUMNS
 from leadcap.laptops.source import (
     IN_KEYS,
+    FileStamp,
     Header,
     Source,
     SourceError,
@@ -56,6 +58,7 @@ from leadcap.store import tombstones
 from leadcap.store.database import Store
 from leadcap.store.leads import (
     _set_tags,
+    copy_lead_rows,
     insert_lead_row,
     insert_lead_rows,
     tag_id,
@@ -67,10 +70,13 @@ from leadcap.store.questions import write_answer
 
 # Writing takes turns with scans beside the merge: a transaction writes CHUNK people at a
 # time until STEP_SECONDS have passed, commits, and pauses PAUSE seconds for waiting
-# writers. A scan then commits within a fraction of a second; committing is not the cost.
+# writers (they try for the lock every 2 ms: Store.transaction). A scan then commits
+# within a fraction of a second; committing is not the cost.
 CHUNK = 50
-STEP_SECONDS = 0.1
-PAUSE = 0.025
+MERGE_CACHE_KIB = 64 * 1024
+ATTACHED = "merge_source"  # the source file's schema name while its rows are copied
+STEP_SECONDS = 0.2
+PAUSE = 0.005
 
 
 @dataclass
@@ -169,19 +175,20 @@ def merge_file(
     if path.exists() and store.path.exists() and path.resolve() == store.path.resolve():
         raise SourceError(f"{path} is this laptop's own database; skipped")
     own_position = last_change_id(store.conn)
+    stamp = FileStamp.of(path)
     with open_source(path) as conn:
         header = read_header(conn)
         check_event(store, header, path, any_event=any_event)
         mark = stored_mark(store.conn, header)
-        also = set()
-        if mark is not None:
-            # Leads captured or edited here since: one may be a person the source has.
-            badges, emails = local_identities(store.conn, header, store.device, own_position)
-            also = leads_matching(conn, badges, emails)
+        # Leads captured or edited here since the last merge of this file: one may be a
+        # person the file has, or one this laptop has from elsewhere.
+        local = local_identities(store.conn, header, store.device, own_position)
+        also = leads_matching(conn, *local) if mark is not None else set()
         if (
             mark is not None
             and mark == header.position()
             and not also
+            and not _apart_here(store, *local)
             and not _new_cards(conn, store)
             and not _new_questions(conn, store)
         ):
@@ -192,9 +199,31 @@ def merge_file(
         source = read_rows(
             conn, path, header, since=since, known_aliases=known, known_cards=cards, also=also
         )
+    source.stamp = stamp
     return merge_source(
-        store, source, dry_run=dry_run, before_write=before_write, own_position=own_position
+        store,
+        source,
+        dry_run=dry_run,
+        before_write=before_write,
+        own_position=own_position,
+        local=local,
     )
+
+
+def _apart_here(store: Store, badges: set[str], emails: set[str]) -> bool:
+    """Whether two live leads of this database, from different laptops, share one of
+    these badge ids or e-mails (a merge joins them)."""
+    for column, values in (("badge_norm", badges), ("email_norm", emails)):
+        if (
+            values
+            and store.conn.execute(
+                f"SELECT 1 FROM leads WHERE {column} {IN_KEYS} AND deleted_at IS NULL"
+                f" GROUP BY event, {column} HAVING COUNT(DISTINCT coalesce(device, '')) > 1",
+                [keys(values)],
+            ).fetchone()
+        ):
+            return True
+    return False
 
 
 def check_event(store: Store, header: Header, path: Path, *, any_event: bool) -> None:
@@ -216,16 +245,33 @@ def merge_source(
     dry_run: bool = False,
     before_write: Callable[[], object] | None = None,
     own_position: int | None = None,
+    local: tuple[set[str], set[str]] = (set(), set()),
 ) -> MergeReport:
     """Merge rows already read from a source (`read_source`, `read_rows`). `own_position`:
-    this database's last change row when the source was read (kept with the merge mark)."""
+    this database's last change row when the source was read (kept with the merge mark);
+    `local`: badge ids and e-mails of leads changed here since, whose people are settled
+    too (`local_identities`)."""
     report = MergeReport(source.path, dry_run=dry_run, rejected=list(source.rejected))
     if own_position is None:
         own_position = last_change_id(store.conn)
     work = _Merge(store, source, report, own_position)
-    work.plan()
-    work.write(dry_run=dry_run, before_write=before_write)
+    work.local_badges, work.local_emails = local
+    with _page_cache(store.conn, MERGE_CACHE_KIB):
+        work.plan()
+        work.write(dry_run=dry_run, before_write=before_write)
     return report
+
+
+@contextlib.contextmanager
+def _page_cache(conn: sqlite3.Connection, kib: int) -> Iterator[None]:
+    """A larger page cache while merging: a first merge writes change rows under random
+    uids into indexes far larger than SQLite's default 2 MB cache."""
+    before = conn.execute("PRAGMA cache_size").fetchone()[0]
+    conn.execute(f"PRAGMA cache_size = {-kib}")
+    try:
+        yield
+    finally:
+        conn.execute(f"PRAGMA cache_size = {before}")
 
 
 class _DryRun(Exception):
@@ -262,6 +308,9 @@ class _Merge:
         self.own_position = own_position
         self.ours: dict[str, dict] = {}
         self.columns: list[str] | None = None
+        self.attached = False  # the source file is attached while writing (`_attach`)
+        self.local_badges: set[str] = set()  # of leads changed here since the last merge
+        self.local_emails: set[str] = set()
         self.tag_ids: dict[str, int] = {}  # filled per transaction (a dry run rolls back)
 
     # -- planning ---------------------------------------------------------------------
@@ -341,11 +390,14 @@ class _Merge:
     def plan_rows(self, skipped: set[str]) -> set[str]:
         """What the source has and we lack. Returns the lead uuids whose log grows."""
         conn, src = self.conn, self.source
-        changes = [c for c in src.changes if c[2] not in skipped]
-        have = self._existing("changes", [c[0] for c in changes])
-        self.new_changes = [c for c in changes if c[0] not in have]
-        # A command undone on its own laptop: carry the mark so the copies agree.
-        self.undone = [(c[10], c[0]) for c in changes if c[10] and c[0] in have]
+        changes = [c for c in src.changes if c[2] not in skipped] if skipped else src.changes
+        have = self._existing_changes(changes)
+        if have:
+            self.new_changes = [c for c in changes if c[0] not in have]
+            # A command undone on its own laptop: carry the mark so the copies agree.
+            self.undone = [(c[10], c[0]) for c in changes if c[10] and c[0] in have]
+        else:
+            self.new_changes, self.undone = list(changes), []
         self.undone += list(src.undone or ())
         self.report.new_changes = len(self.new_changes)
         consent = [c for c in src.consent if c[1] not in skipped]
@@ -379,6 +431,17 @@ class _Merge:
                 affected |= {alias, target}
         return affected
 
+    def _existing_changes(self, changes: list[tuple]) -> set[str]:
+        """The uids of these change rows that this database holds. A change row keeps its
+        lead's uuid wherever it goes, so only the rows of leads with changes here are
+        looked up: on a first merge, a few of hundreds of thousands."""
+        leads_here = self.conn.execute(
+            f"SELECT DISTINCT lead_uuid FROM changes WHERE lead_uuid {IN_KEYS}",
+            [keys({c[2] for c in changes})],
+        )
+        known = {r[0] for r in leads_here}
+        return self._existing("changes", [c[0] for c in changes if c[2] in known])
+
     def _existing(self, table: str, uids: list[str]) -> set[str]:
         found = self.conn.execute(f"SELECT uid FROM {table} WHERE uid {IN_KEYS}", [keys(uids)])
         return {r[0] for r in found}
@@ -389,8 +452,8 @@ class _Merge:
         by_badge = {r["badge_norm"] for r in self.incoming.values() if r["badge_norm"]}
         by_email = {r["email_norm"] for r in self.incoming.values() if r["email_norm"]}
         self._load("uuid", wanted)
-        self._load("badge_norm", by_badge)
-        self._load("email_norm", by_email)
+        self._load("badge_norm", by_badge | self.local_badges)
+        self._load("email_norm", by_email | self.local_emails)
         self.found = _UnionFind()
         for alias, target in [*self.our_aliases.items(), *self.source_aliases]:
             self.found.union(alias, target)
@@ -423,6 +486,7 @@ class _Merge:
         self.devices: dict[str, set] = defaultdict(set)
         for u, row in rows.items():
             self.devices[found.find(u)].add(row.get("device") or "")
+        self.add_joined_devices(rows)
         by_badge, by_email = _buckets(rows.values())
         buckets = [b for b in [*by_badge.values(), *by_email.values()] if len(b) > 1]
         deleted = self.deleted_uuids({u for b in buckets for u in b})
@@ -442,6 +506,25 @@ class _Merge:
         for item in list(found.parent):
             groups[found.find(item)].append(item)
         return groups
+
+    def add_joined_devices(self, rows: dict[str, dict]) -> None:
+        """The laptops that captured the copies joined into a lead earlier: their rows
+        are gone (aliases), their `created` changes say where they were captured. Without
+        them, a lead joined with this laptop's copy would look like another laptop's."""
+        found = self.found
+        roots = {found.find(u) for u in rows}
+        joined = [u for u in found.parent if u not in rows and found.find(u) in roots]
+        if not joined:
+            return
+        created = self.conn.execute(
+            "SELECT lead_uuid, device FROM changes"
+            f" WHERE lead_uuid {IN_KEYS} AND field = 'created'",
+            [keys(joined)],
+        ).fetchall()
+        wanted = set(joined)
+        created += [(c[2], c[7]) for c in self.new_changes if c[3] == "created" and c[2] in wanted]
+        for lead_uuid, device in created:
+            self.devices[found.find(lead_uuid)].add(device or "")
 
     def join(self, others: list[str], anchor: str) -> None:
         """Join each of `others` with `anchor`, unless that would put two leads of one
@@ -506,11 +589,19 @@ class _Merge:
         busy = busy or self.new_cards or self.newer_questions
         if (busy or self.new_tombstones) and before_write is not None and not dry_run:
             before_write()
+        self.attached = self._attach()
+        try:
+            self._write_steps(dry_run)
+        finally:
+            if self.attached:
+                self.conn.execute(f"DETACH DATABASE {ATTACHED}")
+
+    def _write_steps(self, dry_run: bool) -> None:
         if self.new_tombstones:
             self._step(dry_run, self.write_tombstones)
             if self.report.erased and not dry_run:
                 # Erased rows must not survive in the write-ahead log either.
-                self.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+                self.conn.execute("PRAGMA main.wal_checkpoint(TRUNCATE)")
         by_lead: defaultdict[str, tuple[list, list, list]] = defaultdict(lambda: ([], [], []))
         for change in self.new_changes:
             by_lead[change[2]][0].append(change)
@@ -534,8 +625,7 @@ class _Merge:
         while position < len(self.todo):
             self._step(dry_run, work)
             if position < len(self.todo):
-                # Let a scan that waited for the lock in: SQLite's busy handler retries
-                # every 25 ms or so, and would otherwise miss the moment between two steps.
+                # Let a scan that waits for the lock in (it tries every 2 ms).
                 time.sleep(PAUSE)
         rest = list(by_lead.values())
         self._step(dry_run, lambda: self.write_rest(rest, now))
@@ -586,11 +676,36 @@ class _Merge:
             rows += len(forgotten.lead_ids)
         self.report.erased = rows
 
+    def _attach(self) -> bool:
+        """Attach the source file, read-only, to copy its rows with INSERT ... SELECT (as
+        SQLite copies them, without a round trip through Python), when that gives exactly
+        the rows that were read: nobody was writing the file and it has not changed since,
+        this SQLite reads URI file names, and the file numbers its devices' changes."""
+        stamp = self.source.stamp
+        if stamp is None or stamp != FileStamp.of(self.source.path):
+            return False
+        if not self.conn.execute("SELECT sqlite_compileoption_used('USE_URI')").fetchone()[0]:
+            return False
+        self.conn.execute(f"ATTACH DATABASE ? AS {ATTACHED}", [stamp.url])
+        columns = self.conn.execute(f"PRAGMA {ATTACHED}.table_info(changes)").fetchall()
+        if "seq" not in {c[1] for c in columns}:
+            self.conn.execute(f"DETACH DATABASE {ATTACHED}")
+            return False
+        return True
+
     def insert_rows(self, rows: list[tuple[list, list, list]]) -> None:
         conn = self.conn
         changes = [c for r in rows for c in r[0]]
         # Many rows per statement: a first merge copies ten change rows per lead.
         per = max(1, min(200, conn.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER) // 12))
+        if self.attached:  # the rows read and checked, by uid, in the same order
+            conn.execute(
+                f"INSERT OR IGNORE INTO changes ({CHANGE_COLUMNS}, seq)"
+                f" SELECT {_prefixed('c', CHANGE_COLUMNS)}, c.seq FROM json_each(?) j"
+                f" JOIN {ATTACHED}.changes c ON c.uid = j.value ORDER BY j.key",
+                [keys([c[0] for c in changes])],
+            )
+            changes = []
         for start in range(0, len(changes), per):
             part = changes[start : start + per]
             conn.execute(
@@ -636,19 +751,11 @@ class _Merge:
         if self.columns is None:
             found = self.conn.execute("PRAGMA table_info(leads)").fetchall()
             self.columns = [r[1] for r in found if r[1] != "id"]
-        by_columns: dict[tuple, list] = defaultdict(list)
-        # Rows read from one file share their keys: work out the columns once per shape.
-        shapes: dict[tuple, tuple] = {}
-        for lead_uuid in uuids:
-            row = self.incoming[lead_uuid]
-            shape = tuple(row)
-            if shape not in shapes:
-                wanted = tuple(c for c in self.columns if c in row)
-                shapes[shape] = (wanted, _values(wanted))
-            columns, values = shapes[shape]
-            by_columns[columns].append(values(row))
-        for columns, values in by_columns.items():
-            insert_lead_rows(self.conn, columns, values)
+        if self.attached:  # the same rows, copied by SQLite
+            wanted = [c for c in self.columns if c in self.incoming[uuids[0]]]
+            copy_lead_rows(self.conn, wanted, f"{ATTACHED}.leads", uuids)
+        else:
+            self._insert_new(uuids)
         ids = dict(
             self.conn.execute(f"SELECT uuid, id FROM leads WHERE uuid {IN_KEYS}", [keys(uuids)])
         )
@@ -664,6 +771,22 @@ class _Merge:
                 write_answer(self.store, ids[lead_uuid], question, json.loads(value))
         self.report.added += len(uuids)
         self.report.added_uuids.extend(uuids)
+
+    def _insert_new(self, uuids: list[str]) -> None:
+        assert self.columns is not None
+        by_columns: dict[tuple, list] = defaultdict(list)
+        # Rows read from one file share their keys: work out the columns once per shape.
+        shapes: dict[tuple, tuple] = {}
+        for lead_uuid in uuids:
+            row = self.incoming[lead_uuid]
+            shape = tuple(row)
+            if shape not in shapes:
+                wanted = tuple(c for c in self.columns if c in row)
+                shapes[shape] = (wanted, _values(wanted))
+            columns, values = shapes[shape]
+            by_columns[columns].append(values(row))
+        for columns, values in by_columns.items():
+            insert_lead_rows(self.conn, columns, values)
 
     def write_rest(self, rows: list, now: str) -> None:
         self.insert_rows(rows)
@@ -813,6 +936,10 @@ class _Merge:
             "SELECT id FROM leads WHERE uuid = ? AND deleted_at IS NULL", [target]
         ).fetchone()
         return row[0] if row else None
+
+
+def _prefixed(alias: str, columns: str) -> str:
+    return ", ".join(f"{alias}.{name.strip()}" for name in columns.split(","))
 
 
 def _values(columns: tuple[str, ...]) -> Callable[[dict], tuple]:

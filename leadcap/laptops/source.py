@@ -91,6 +91,7 @@ class Source:
     questions: list[tuple] = field(default_factory=list)  # questions.COLUMNS, all of them
     # lead uuid -> [(question, answer as JSON text)], for the leads in `leads`
     answers: dict[str, list[tuple[str, str]]] = field(default_factory=dict)
+    stamp: FileStamp | None = None  # the file before it was read, if nobody was writing it
 
 
 def keys(values) -> str:
@@ -99,6 +100,27 @@ def keys(values) -> str:
 
 
 # -- opening ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class FileStamp:
+    """A source file nobody is writing (no -wal beside it), as it was before it was read:
+    while it is unchanged, its rows can be copied straight from the file (`url`)."""
+
+    url: str
+    size: int
+    modified_ns: int
+
+    @classmethod
+    def of(cls, path: Path) -> FileStamp | None:
+        if os.path.exists(f"{path}-wal"):
+            return None
+        try:
+            found = os.stat(path)
+        except OSError:
+            return None
+        url = f"file:{pathname2url(str(Path(path).resolve()))}?mode=ro&immutable=1"
+        return cls(url, found.st_size, found.st_mtime_ns)
 
 
 @contextlib.contextmanager
@@ -241,9 +263,9 @@ def local_identities(
     """The badge ids and e-mails of leads this laptop's own commands changed (captured,
     edited, deleted, restored) since the last merge of `header`'s source: such a lead may
     now be the same person as one of the source's leads, although the source has nothing
-    new. Rows a merge brought in carry their own laptop's device and are left out."""
-    if header.identity is None:
-        return set(), set()
+    new, or as a lead this laptop has from another. Rows a merge brought in carry their
+    own laptop's device and are left out. Without a mark (a first merge, or a source
+    without identity): since the start."""
     mark = conn.execute(
         "SELECT own_change_id FROM merge_marks WHERE source_uid = ? AND source_device = ?",
         [header.identity, header.device],

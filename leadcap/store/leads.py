@@ -272,6 +272,20 @@ def insert_lead_rows(
         )
 
 
+def copy_lead_rows(
+    conn: sqlite3.Connection, columns: Sequence[str], table: str, uuids: Sequence[str]
+) -> None:
+    """INSERT the rows of these uuids from another database's leads `table` (attached:
+    `schema.leads`), in the order given: what insert_lead_rows does with rows read first."""
+    names = ", ".join(_column(name) for name in columns)
+    picked = ", ".join(f"l.{_column(name)}" for name in columns)
+    conn.execute(
+        f"INSERT INTO leads ({names}) SELECT {picked} FROM json_each(?) j"
+        f" JOIN {table} l ON l.uuid = j.value ORDER BY j.key",
+        [json.dumps(list(uuids))],
+    )
+
+
 def update_lead_row(conn: sqlite3.Connection, lead_id: int, changes: Mapping[str, object]) -> None:
     """UPDATE the given columns of one lead: the one place that turns a dict of changes
     into an UPDATE (edit, merge)."""

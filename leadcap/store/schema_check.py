@@ -125,9 +125,9 @@ def lead_row_problem(row: dict) -> str | None:
         if not isinstance(value, str) or _json_of(value, kind) is _BAD:
             return f"{column} is not valid JSON"
         _remember(column, value)
-    for column, value in row.items():
-        if isinstance(value, bytes):
-            return f"{column} holds binary data"
+    if bytes in set(map(type, row.values())):
+        column = next(c for c, v in row.items() if isinstance(v, bytes))
+        return f"{column} holds binary data"
     return None
 
 
@@ -178,6 +178,7 @@ def _answer_problem(fld: str, *values) -> str | None:
 # tag lists and consent texts repeat (a lead's changes share one time). Bounded, and only
 # plain strings, so the verdict for a value never depends on where it was seen.
 _GOOD: set[tuple[str, str]] = set()
+_GOOD_TIMES: set[str] = set()  # times already read (one per change row: a hot path)
 _GOOD_LIMIT = 200_000
 
 
@@ -187,17 +188,18 @@ def _remember(kind: str, value: str) -> None:
 
 
 def _time_problem(value, column: str, *, required: bool) -> str | None:
+    if value in _GOOD_TIMES:
+        return None
     if value is None:
         return f"{column} is missing" if required else None
     if not isinstance(value, str):
         return f"{column} is not a time"
-    if ("time", value) in _GOOD:
-        return None
     try:
         datetime.fromisoformat(value)
     except ValueError:
         return f"{column} {value[:30]!r} is not a time"
-    _remember("time", value)
+    if len(_GOOD_TIMES) < _GOOD_LIMIT:
+        _GOOD_TIMES.add(value)
     return None
 
 
