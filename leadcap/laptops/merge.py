@@ -483,14 +483,20 @@ class _Merge:
         Two leads captured on one device are never joined this way: that is reported."""
         found = self.found
         rows = {**self.ours, **self.incoming}
+        by_badge, by_email = _buckets(rows.values())
+        # Only leads sharing a badge or e-mail can be joined here: the rest are left alone.
+        by_badge = {k: b for k, b in by_badge.items() if len(b) > 1}
+        by_email = {k: b for k, b in by_email.items() if len(b) > 1}
+        candidates = {u for b in [*by_badge.values(), *by_email.values()] for u in b}
+        roots = {found.find(u) for u in candidates}
         self.devices: dict[str, set] = defaultdict(set)
         for u, row in rows.items():
-            self.devices[found.find(u)].add(row.get("device") or "")
-        self.add_joined_devices(rows)
-        by_badge, by_email = _buckets(rows.values())
-        buckets = [b for b in [*by_badge.values(), *by_email.values()] if len(b) > 1]
-        deleted = self.deleted_uuids({u for b in buckets for u in b})
-        self.order = {u: (_captured(u, self.ours, self.incoming), u) for u in rows}
+            root = found.find(u)
+            if root in roots:
+                self.devices[root].add(row.get("device") or "")
+        self.add_joined_devices(rows, roots)
+        deleted = self.deleted_uuids(candidates)
+        self.order = {u: (_captured(u, self.ours, self.incoming), u) for u in candidates}
         self.pairs: set[tuple[str, str]] = set()
         for _key, bucket in sorted(by_badge.items(), key=_bucket_order):
             live = sorted(bucket - deleted, key=self.order.__getitem__)
@@ -507,12 +513,12 @@ class _Merge:
             groups[found.find(item)].append(item)
         return groups
 
-    def add_joined_devices(self, rows: dict[str, dict]) -> None:
-        """The laptops that captured the copies joined into a lead earlier: their rows
-        are gone (aliases), their `created` changes say where they were captured. Without
-        them, a lead joined with this laptop's copy would look like another laptop's."""
+    def add_joined_devices(self, rows: dict[str, dict], roots: set[str]) -> None:
+        """The laptops that captured the copies joined into a lead earlier (of the people
+        `roots`): their rows are gone (aliases), their `created` changes say where they
+        were captured. Without them, a lead joined with this laptop's copy would look
+        like another laptop's."""
         found = self.found
-        roots = {found.find(u) for u in rows}
         joined = [u for u in found.parent if u not in rows and found.find(u) in roots]
         if not joined:
             return
@@ -818,12 +824,9 @@ class _Merge:
             f"SELECT lead_uuid, count FROM visits WHERE lead_uuid {inside}", [wanted]
         ):
             visits[lead_uuid].append(count)
-        conn.row_factory = sqlite3.Row
-        try:
-            found = conn.execute(f"SELECT * FROM leads WHERE uuid {inside}", [wanted])
-            rows = {r["uuid"]: dict(r) for r in found}
-        finally:
-            conn.row_factory = None
+        found = conn.execute(f"SELECT * FROM leads WHERE uuid {inside}", [wanted])
+        names = [d[0] for d in found.description]
+        rows = {row["uuid"]: row for row in (dict(zip(names, r, strict=True)) for r in found)}
         tags = defaultdict(list)
         for lead_uuid, name in conn.execute(
             "SELECT l.uuid, t.name FROM lead_tags lt JOIN tags t ON t.id = lt.tag_id"
@@ -986,6 +989,8 @@ def _captured(lead_uuid: str, ours: dict, incoming: dict) -> str:
 
 
 def _same(column: str, old, new) -> bool:
+    if old == new:
+        return True
     if column in ("consent", "review_reasons") and old is not None and new is not None:
         return json.loads(old) == json.loads(new)
-    return old == new
+    return False

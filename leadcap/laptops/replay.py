@@ -59,13 +59,13 @@ def lead_state(  # noqa: C901 - one rule per field kind (tags, notes, consent, p
     (for what was never logged: origin, event default); `rows` every copy of the person
     on both sides, canonical first; `changes` (uid, device, changed_at, seq, field, old,
     new); `consent` (uid, device, recorded_at, purpose, status)."""
-    changes = sorted(changes, key=change_key)
+    keyed = sorted((change_key(change), change) for change in changes)
     latest: dict[str, str | None] = {}
     default_rating: str | None = None
     tag_events: dict[str, tuple[bool, str]] = {}
     deleted_at = base.get("deleted_at")
     review_key = field_key = None
-    for change in changes:
+    for key, change in keyed:
         name, old, new = change[4], change[5], change[6]
         if name == "created":
             deleted_at = None
@@ -79,13 +79,13 @@ def lead_state(  # noqa: C901 - one rule per field kind (tags, notes, consent, p
             for folded in before.keys() - after.keys():
                 tag_events[folded] = (False, before[folded])
         elif name == "review_reasons":
-            review_key = change_key(change)
+            review_key = key
         elif name in LWW_FIELDS:
             latest[name] = new
         elif name == DEFAULT_RATING:
             default_rating = new  # fills an empty rating only: a person's rating wins
         if name in model.LEAD_FIELDS:
-            field_key = change_key(change)
+            field_key = key
     if "rating" not in latest and default_rating:
         latest["rating"] = default_rating
     fields = {}
@@ -122,7 +122,7 @@ def lead_state(  # noqa: C901 - one rule per field kind (tags, notes, consent, p
         **fields,
         "consent": json.dumps({p: state[p] for p in order}),
         **{column: base.get(column) for column in ORIGIN_COLUMNS},
-        "updated_at": max(changes, key=change_key)[2] if changes else base["updated_at"],
+        "updated_at": keyed[-1][1][2] if keyed else base["updated_at"],
         "visits": sum(visits) if visits else base.get("visits") or 1,
         "deleted_at": deleted_at,
         **derived,

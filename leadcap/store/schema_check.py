@@ -131,17 +131,28 @@ def lead_row_problem(row: dict) -> str | None:
     return None
 
 
+_FIELDS_WITH_RULES = frozenset({"tags", "consent", "rating"})
+
+
 def change_row_problem(change: tuple) -> str | None:
     """Why a foreign `changes` row (merge's CHANGE_COLUMNS + seq) cannot be replayed."""
     uid, _batch, lead_uuid, fld, _old, new = change[:6]
     changed_at = change[8]
     if not isinstance(uid, str) or not isinstance(lead_uuid, str) or not isinstance(fld, str):
         return "no uid, lead or field"
-    problem = _time_problem(changed_at, "changed_at", required=True)
-    if problem:
-        return problem
+    if changed_at not in _GOOD_TIMES:
+        problem = _time_problem(changed_at, "changed_at", required=True)
+        if problem:
+            return problem
     if new is not None and not isinstance(new, str):
         return f"the new value of {fld} is not text"
+    if fld not in _FIELDS_WITH_RULES and not fld.startswith("answer:"):
+        return None  # most rows: a plain field's text
+    return _field_rule_problem(fld, change[4], new)
+
+
+def _field_rule_problem(fld: str, old: str | None, new: str | None) -> str | None:
+    """The rules of fields whose values are JSON or one of a few words."""
     if fld == "tags" and new is not None and ("tags", new) not in _GOOD:
         tags = _json_of(new, list)
         if tags is _BAD or not all(isinstance(t, str) for t in tags):
@@ -152,7 +163,7 @@ def change_row_problem(change: tuple) -> str | None:
             return "consent is not valid JSON"
         _remember("consent", new)
     if fld.startswith("answer:"):
-        return _answer_problem(fld, change[4], new)
+        return _answer_problem(fld, old, new)
     if fld == "rating" and new not in (None, ""):
         from leadcap.store import model
 
