@@ -8,7 +8,7 @@ the same rows through ATTACH (what merging costs over copying):
   (merging the ten others) and the repeated sync with nothing new.
 
 Run by hand:  python bench/merge.py [--laptops 10] [--leads 5000] [--sync-laptops 11]
-              [--sync-leads 4000]
+              [--sync-leads 4000] [--runs 3]
 
 Each laptop file has 20% overlap with its neighbour: 10% the same people captured
 separately (same badge id, or same e-mail), 10% leads with shared uuids from an earlier
@@ -20,6 +20,7 @@ import argparse
 import random
 import shutil
 import sqlite3
+import statistics
 import sys
 import tempfile
 import time
@@ -165,12 +166,17 @@ def run_sync(folder: Path, files: list[Path]) -> tuple[float, float, float]:
     return first_time, again_time, run_copy(folder / "sync-copy.db", files[1:])
 
 
+def _times(seconds: list[float]) -> str:
+    return ", ".join(f"{s:.2f}" for s in seconds) + " s"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--laptops", type=int, default=10)
     parser.add_argument("--leads", type=int, default=5000)
     parser.add_argument("--sync-laptops", type=int, default=11)
     parser.add_argument("--sync-leads", type=int, default=4000)
+    parser.add_argument("--runs", type=int, default=3, help="first merges and copies timed")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
@@ -181,22 +187,31 @@ def main() -> None:
             sqlite3.connect(f).execute("SELECT COUNT(*) FROM leads").fetchone()[0] for f in files
         )
         print(f"made {len(files)} laptop files, {rows} lead rows in {made:.1f} s")
-        first, reports = run_merge(folder / "hq.db", files)
-        again, reports_again = run_merge(folder / "hq.db", files)
+        # The first merge and the copy are timed `--runs` times each, alternately, into
+        # fresh databases; their medians are compared (the machine is shared and noisy).
+        firsts, copies, reports = [], [], []
+        for run in range(args.runs):
+            copies.append(run_copy(folder / f"copy-{run}.db", files))
+            took, found = run_merge(folder / f"hq-{run}.db", files)
+            firsts.append(took)
+            reports = reports or found
+        first, copy = statistics.median(firsts), statistics.median(copies)
+        again, reports_again = run_merge(folder / "hq-0.db", files)
         add_one_lead(files[len(files) // 2])
-        one_more, reports_more = run_merge(folder / "hq.db", files)
-        copy = run_copy(folder / "copy.db", files)
-        hq = sqlite3.connect(folder / "hq.db")
+        one_more, reports_more = run_merge(folder / "hq-0.db", files)
+        hq = sqlite3.connect(folder / "hq-0.db")
         total = hq.execute("SELECT COUNT(*) FROM leads").fetchone()[0]
         added = sum(r.added for r in reports)
         linked = sum(r.linked for r in reports)
         print(f"merge {len(files)} files:     {first:7.2f} s  ({added} added, {linked} linked,")
         print(f"                         {total} leads in the result)")
+        print(f"                         median of {args.runs}: {_times(firsts)}")
         changed = sum(r.changed for r in reports_again)
         print(f"merge them again:        {again:7.2f} s  ({changed} files changed anything)")
         added = sum(r.added for r in reports_more)
         print(f"one more lead, again:    {one_more:7.2f} s  ({added} lead added)")
         print(f"baseline INSERT..SELECT: {copy:7.2f} s  (plain copy via ATTACH, no rules)")
+        print(f"                         median of {args.runs}: {_times(copies)}")
         print(f"ratio merge / copy:      {first / copy:7.2f}x  (target <= 3)")
         print(f"ratio again / copy:      {again / copy:7.2f}x  (target <= 0.1)")
         print(f"ratio one more / copy:   {one_more / copy:7.2f}x  (target <= 0.2)")
