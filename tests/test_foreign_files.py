@@ -8,6 +8,8 @@ import sqlite3
 import time
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from leadcap.laptops import merge
 from leadcap.store import leads, schema_check
@@ -145,3 +147,46 @@ def test_a_value_found_good_in_one_column_is_checked_again_in_another():
     assert schema_check.lead_row_problem({**lead, "review_reasons": '["a"]'}) is None
     assert schema_check.change_row_problem(change) == "consent is not valid JSON"
     assert schema_check.lead_row_problem({**lead, "captured_at": "garbage"}) is not None
+
+
+VALUES = st.one_of(
+    st.none(),
+    st.sampled_from(["x", "[]", '["AI"]', "[1]", "{}", "not json", "hot", "lukewarm", '"R&D"']),
+    st.integers(),
+    st.binary(max_size=3),
+)
+TIMES = st.one_of(
+    st.sampled_from(["2026-12-09T10:00:00+09:00", "2026-12-09T10:00:00", "garbage", ""]),
+    st.none(),
+    st.integers(),
+)
+FIELDS = st.one_of(
+    st.sampled_from(["company", "tags", "consent", "rating", "answer:Interest", "created"]),
+    st.none(),
+    st.integers(),
+)
+CHANGE = st.tuples(
+    st.one_of(st.uuids().map(str), st.none(), st.integers()),  # uid
+    st.just("batch"),
+    st.one_of(st.uuids().map(str), st.none()),  # lead uuid
+    FIELDS,
+    VALUES,  # old value
+    VALUES,  # new value
+    st.just("kenji"),
+    st.just("laptop-b"),
+    TIMES,
+    st.just("edit"),
+    st.none(),
+    st.integers(0, 9),
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(CHANGE, max_size=30))
+def test_checking_many_change_rows_at_once_finds_what_checking_each_finds(changes):
+    one_by_one = {
+        position: problem
+        for position, change in enumerate(changes)
+        if (problem := schema_check.change_row_problem(change))
+    }
+    assert schema_check.change_row_problems(changes) == one_by_one

@@ -56,7 +56,10 @@ def set_aside_bad_rows(source) -> list[str]:
                 kept.append(row)
         return kept
 
-    source.changes = keep(source.changes, 2, schema_check.change_row_problem, "change")
+    changes = [c for c in source.changes if c[2] not in bad_leads] if bad_leads else source.changes
+    bad = schema_check.change_row_problems(changes)
+    rejected += [f"change of lead {_short(changes[i][2])}: {bad[i]}" for i in sorted(bad)]
+    source.changes = [c for i, c in enumerate(changes) if i not in bad] if bad else changes
     source.consent = keep(source.consent, 1, schema_check.consent_row_problem, "consent")
     source.visits = keep(source.visits, 0, schema_check.visit_row_problem, "visits")
     source.aliases = [a for a in source.aliases if a[0] not in bad_leads and a[1] not in bad_leads]

@@ -732,10 +732,14 @@ class _Merge:
 
     def write_chunk(self, chunk: list, rows: list, now: str) -> None:
         self.insert_rows(rows)
-        new = [c for c, members in chunk if self._new_alone(c, members)]
+        new, rest = [], []
+        for canonical, members in chunk:
+            if self._new_alone(canonical, members):
+                new.append(canonical)
+            else:
+                rest.append((canonical, members))
         if new:
             self.copy_new(new)
-        rest = [(c, members) for c, members in chunk if not self._new_alone(c, members)]
         if rest:
             data = self._load_group_data(keys({u for _c, members in rest for u in members}))
             for canonical, members in rest:
