@@ -569,7 +569,16 @@ class _Merge:
 
     def to_recompute(self, groups: dict[str, list[str]], affected: set) -> list:
         todo = []
+        ours, incoming = self.ours, self.incoming
         for members in groups.values():
+            if len(members) == 1:  # most people: one lead, never joined
+                lead_uuid = members[0]
+                if lead_uuid in ours:
+                    if lead_uuid in affected:
+                        todo.append((lead_uuid, members))
+                elif lead_uuid in incoming:
+                    todo.append((lead_uuid, members))
+                continue
             known = [u for u in members if u in self.ours or u in self.incoming]
             if not known:
                 continue  # aliases of leads neither side holds any more
