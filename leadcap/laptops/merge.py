@@ -185,11 +185,12 @@ def merge_file(
         # person the file has, or one this laptop has from elsewhere.
         local = local_identities(store.conn, header, store.device, own_position)
         also = leads_matching(conn, *local) if mark is not None else set()
+        apart = _apart_here(store, *local)
         if (
             mark is not None
             and mark == header.position()
             and not also
-            and not _apart_here(store, *local)
+            and not any(apart)
             and not _new_cards(conn, store)
             and not _new_questions(conn, store)
         ):
@@ -207,24 +208,22 @@ def merge_file(
         dry_run=dry_run,
         before_write=before_write,
         own_position=own_position,
-        local=local,
+        local=apart,
     )
 
 
-def _apart_here(store: Store, badges: set[str], emails: set[str]) -> bool:
-    """Whether two live leads of this database, from different laptops, share one of
-    these badge ids or e-mails (a merge joins them)."""
+def _apart_here(store: Store, badges: set[str], emails: set[str]) -> tuple[set[str], set[str]]:
+    """Those of these badge ids and e-mails that two live leads of this database, from
+    different laptops, share: people a merge joins whatever the other file holds."""
+    found = []
     for column, values in (("badge_norm", badges), ("email_norm", emails)):
-        if (
-            values
-            and store.conn.execute(
-                f"SELECT 1 FROM leads WHERE {column} {IN_KEYS} AND deleted_at IS NULL"
-                f" GROUP BY event, {column} HAVING COUNT(DISTINCT coalesce(device, '')) > 1",
-                [keys(values)],
-            ).fetchone()
-        ):
-            return True
-    return False
+        rows = store.conn.execute(
+            f"SELECT {column} FROM leads WHERE {column} {IN_KEYS} AND deleted_at IS NULL"
+            f" GROUP BY event, {column} HAVING COUNT(DISTINCT coalesce(device, '')) > 1",
+            [keys(values)],
+        )
+        found.append({r[0] for r in rows} if values else set())
+    return found[0], found[1]
 
 
 def check_event(store: Store, header: Header, path: Path, *, any_event: bool) -> None:
@@ -250,8 +249,8 @@ def merge_source(
 ) -> MergeReport:
     """Merge rows already read from a source (`read_source`, `read_rows`). `own_position`:
     this database's last change row when the source was read (kept with the merge mark);
-    `local`: badge ids and e-mails of leads changed here since, whose people are settled
-    too (`local_identities`)."""
+    `local`: badge ids and e-mails shared by leads of this database from different laptops
+    (one of them changed here since the last merge), whose people are settled too."""
     report = MergeReport(source.path, dry_run=dry_run, rejected=list(source.rejected))
     if own_position is None:
         own_position = last_change_id(store.conn)
