@@ -12,8 +12,9 @@ merged (`leadcap.laptops.source`), reads only what is new, and recomputes only t
 whose log grew. The work is planned before the write lock is taken, and written in short
 transactions of a few hundred leads each, so a scan beside a merge never waits long.
 
-Two leads captured on the same laptop are never fused by a merge (staff added them
-separately; they may be two people): they are reported as possible duplicates instead.
+Who is the same person is worked out in `leadcap.laptops.people`: two leads captured on the
+same laptop are never fused by a merge (staff added them separately; they may be two
+people), they are reported as possible duplicates instead.
 The source file is opened read-only and never changed."""
 
 from __future__ import annotations
@@ -28,7 +29,8 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from leadcap.laptops.replay import answer_state, change_key, lead_state, utc_key
+from leadcap.laptops.people import People, UnionFind, captured
+from leadcap.laptops.replay import answer_state, lead_state, utc_key
 
 # Re-exported: callers and tests have always found these here.
 from leadcap.laptops.replay import merge_notes as merge_notes
@@ -278,25 +280,6 @@ class _DryRun(Exception):
     pass
 
 
-class _UnionFind:
-    def __init__(self):
-        self.parent: dict[str, str] = {}
-
-    def find(self, item: str) -> str:
-        parent = self.parent.setdefault(item, item)
-        while parent != item:
-            grand = self.parent[parent]
-            self.parent[item] = grand
-            item, parent = parent, grand
-        return item
-
-    def union(self, a: str, b: str) -> str:
-        root_a, root_b = self.find(a), self.find(b)
-        if root_a != root_b:
-            self.parent[max(root_a, root_b)] = min(root_a, root_b)
-        return min(root_a, root_b)
-
-
 _OUR_COLUMNS = "uuid, id, event, email_norm, badge_norm, captured_utc, device"
 
 
@@ -322,7 +305,9 @@ class _Merge:
         affected = self.plan_rows(skipped)
         self.load_ours(set(self.incoming) | affected)
         affected |= {u for u in self.incoming if u not in self.ours}
-        groups = self.group()
+        people = People(self.conn, self.ours, self.incoming, self.found, self.new_changes)
+        groups = people.group()
+        self.duplicates = people.duplicates
         self.todo = self.to_recompute(groups, affected)
 
     def plan_questions(self) -> None:
@@ -454,7 +439,7 @@ class _Merge:
         self._load("uuid", wanted)
         self._load("badge_norm", by_badge | self.local_badges)
         self._load("email_norm", by_email | self.local_emails)
-        self.found = _UnionFind()
+        self.found = UnionFind()
         for alias, target in [*self.our_aliases.items(), *self.source_aliases]:
             self.found.union(alias, target)
         roots = {self.found.find(u) for u in [*self.ours, *self.incoming]}
@@ -473,99 +458,6 @@ class _Merge:
         for row in found:
             self.ours[row[0]] = dict(zip(names, row, strict=True))
 
-    # -- who is the same person ----------------------------------------------------
-    def group(self) -> dict[str, list[str]]:
-        """Leads of both sides that are one person: recorded aliases, and among live leads
-        of the same event the same badge id, else the same e-mail (if one has no badge).
-        Two leads captured on one device are never joined this way: that is reported."""
-        found = self.found
-        rows = {**self.ours, **self.incoming}
-        by_badge, by_email = _buckets(rows.values())
-        # Only leads sharing a badge or e-mail can be joined here: the rest are left alone.
-        by_badge = {k: b for k, b in by_badge.items() if len(b) > 1}
-        by_email = {k: b for k, b in by_email.items() if len(b) > 1}
-        candidates = {u for b in [*by_badge.values(), *by_email.values()] for u in b}
-        roots = {found.find(u) for u in candidates}
-        self.devices: dict[str, set] = defaultdict(set)
-        for u, row in rows.items():
-            root = found.find(u)
-            if root in roots:
-                self.devices[root].add(row.get("device") or "")
-        self.add_joined_devices(rows, roots)
-        deleted = self.deleted_uuids(candidates)
-        self.order = {u: (_captured(u, self.ours, self.incoming), u) for u in candidates}
-        self.pairs: set[tuple[str, str]] = set()
-        for _key, bucket in sorted(by_badge.items(), key=_bucket_order):
-            live = sorted(bucket - deleted, key=self.order.__getitem__)
-            if len(live) > 1:
-                self.join(live[1:], live[0])
-        for _key, bucket in sorted(by_email.items(), key=_bucket_order):
-            live = sorted(bucket - deleted, key=self.order.__getitem__)
-            badgeless = [u for u in live if not rows[u]["badge_norm"]]
-            if len(live) > 1 and badgeless:
-                self.join([u for u in live if u != badgeless[0]], badgeless[0])
-        self.duplicates = sorted(self.pairs)
-        groups: dict[str, list[str]] = defaultdict(list)
-        for item in list(found.parent):
-            groups[found.find(item)].append(item)
-        return groups
-
-    def add_joined_devices(self, rows: dict[str, dict], roots: set[str]) -> None:
-        """The laptops that captured the copies joined into a lead earlier (of the people
-        `roots`): their rows are gone (aliases), their `created` changes say where they
-        were captured. Without them, a lead joined with this laptop's copy would look
-        like another laptop's."""
-        found = self.found
-        joined = [u for u in found.parent if u not in rows and found.find(u) in roots]
-        if not joined:
-            return
-        created = self.conn.execute(
-            "SELECT lead_uuid, device FROM changes"
-            f" WHERE lead_uuid {IN_KEYS} AND field = 'created'",
-            [keys(joined)],
-        ).fetchall()
-        wanted = set(joined)
-        created += [(c[2], c[7]) for c in self.new_changes if c[3] == "created" and c[2] in wanted]
-        for lead_uuid, device in created:
-            self.devices[found.find(lead_uuid)].add(device or "")
-
-    def join(self, others: list[str], anchor: str) -> None:
-        """Join each of `others` with `anchor`, unless that would put two leads of one
-        device into one person (then they are possible duplicates)."""
-        found, devices = self.found, self.devices
-        for other in others:
-            a, b = found.find(anchor), found.find(other)
-            if a == b:
-                continue
-            if devices[a] & devices[b]:
-                first, second = sorted((anchor, other), key=self.order.__getitem__)
-                self.pairs.add((first, second))
-                continue
-            root = found.union(a, b)
-            devices[root] = devices[a] | devices[b]
-
-    def deleted_uuids(self, candidates: set[str]) -> set[str]:
-        """Which of these leads are deleted, judged from the united change log alone (so
-        both laptops judge alike). A deleted duplicate is not folded into the live lead."""
-        if not candidates:
-            return set()
-        latest: dict[str, tuple] = {}
-        found = self.conn.execute(
-            "SELECT lead_uuid, uid, device, changed_at, seq, field, new_value FROM changes"
-            f" WHERE lead_uuid {IN_KEYS} AND field IN ('created', 'deleted')",
-            [keys(candidates)],
-        ).fetchall()
-        found += [
-            (c[2], c[0], c[7], c[8], c[11], c[3], c[5])
-            for c in self.new_changes
-            if c[3] in ("created", "deleted") and c[2] in candidates
-        ]
-        for lead_uuid, uid, device, at, seq, fld, new in found:
-            key = change_key((uid, device, at, seq))
-            if lead_uuid not in latest or key > latest[lead_uuid][0]:
-                latest[lead_uuid] = (key, fld == "deleted" and new == "true")
-        return {u for u, (_key, gone) in latest.items() if gone}
-
     def to_recompute(self, groups: dict[str, list[str]], affected: set) -> list:
         todo = []
         ours, incoming = self.ours, self.incoming
@@ -581,7 +473,7 @@ class _Merge:
             known = [u for u in members if u in self.ours or u in self.incoming]
             if not known:
                 continue  # aliases of leads neither side holds any more
-            canonical = min(known, key=lambda u: (_captured(u, self.ours, self.incoming), u))
+            canonical = min(known, key=lambda u: (captured(u, self.ours, self.incoming), u))
             settled = (
                 canonical in self.ours
                 and all(u not in self.ours for u in members if u != canonical)
@@ -858,7 +750,7 @@ class _Merge:
     def _write_group(self, canonical: str, members: list[str], data: dict, now: str) -> None:
         incoming = self.incoming
         ours_rows = data["rows"]
-        ordered = sorted(members, key=lambda u: (_captured(u, self.ours, incoming), u))
+        ordered = sorted(members, key=lambda u: (captured(u, self.ours, incoming), u))
         rows = [r for u in ordered for r in (ours_rows.get(u), incoming.get(u)) if r]
         base = ours_rows.get(canonical) or incoming.get(canonical)
         if base is None:
@@ -974,28 +866,6 @@ def _set_answers(store: Store, lead_id: int, answers: dict) -> None:
     store.conn.execute("DELETE FROM lead_answers WHERE lead_id = ?", [lead_id])
     for question, value in answers.items():
         write_answer(store, lead_id, question, value)
-
-
-def _buckets(rows) -> tuple[dict[tuple, set[str]], dict[tuple, set[str]]]:
-    """Lead uuids by (event, badge) and by (event, e-mail)."""
-    by_badge: dict[tuple, set[str]] = defaultdict(set)
-    by_email: dict[tuple, set[str]] = defaultdict(set)
-    for row in rows:
-        if row["badge_norm"]:
-            by_badge[(row["event"], row["badge_norm"])].add(row["uuid"])
-        if row["email_norm"]:
-            by_email[(row["event"], row["email_norm"])].add(row["uuid"])
-    return by_badge, by_email
-
-
-def _bucket_order(item: tuple) -> tuple:
-    (event, key), _bucket = item
-    return (event or "", key)
-
-
-def _captured(lead_uuid: str, ours: dict, incoming: dict) -> str:
-    row = ours.get(lead_uuid) or incoming.get(lead_uuid)
-    return row["captured_utc"] if row else "~"
 
 
 def _same(column: str, old, new) -> bool:
