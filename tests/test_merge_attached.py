@@ -165,3 +165,15 @@ def test_the_stamp_is_none_while_a_wal_file_is_beside_the_source(tmp_path):
     assert source.FileStamp.of(path) is not None
     (tmp_path / "b.db-wal").write_bytes(b"")
     assert source.FileStamp.of(path) is None
+
+
+def test_a_file_that_cannot_be_attached_is_written_from_what_was_read(
+    tmp_path, attach_spy, monkeypatch
+):
+    path = closed_laptop(tmp_path / "b.db", ["ACME", "Beta"], "laptop-b")
+    monkeypatch.setattr(merge, "ATTACHED", "main")  # ATTACH ... AS main always fails
+    target = open_store(tmp_path / "a.db", staff="a", device="laptop-a")
+    merge.merge_file(target, path)
+    assert attach_spy == [False]
+    assert len(list(leads.iter_leads(target, leads.LeadFilter()))) == 2
+    target.close()

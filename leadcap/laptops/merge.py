@@ -217,14 +217,15 @@ def merge_file(
 def _apart_here(store: Store, badges: set[str], emails: set[str]) -> tuple[set[str], set[str]]:
     """Those of these badge ids and e-mails that two live leads of this database, from
     different laptops, share: people a merge joins whatever the other file holds."""
-    found = []
-    for column, values in (("badge_norm", badges), ("email_norm", emails)):
-        rows = store.conn.execute(
-            f"SELECT {column} FROM leads WHERE {column} {IN_KEYS} AND deleted_at IS NULL"
-            f" GROUP BY event, {column} HAVING COUNT(DISTINCT coalesce(device, '')) > 1",
-            [keys(values)],
-        )
-        found.append({r[0] for r in rows} if values else set())
+    found: list[set[str]] = [set(), set()]
+    for shared, column, values in ((0, "badge_norm", badges), (1, "email_norm", emails)):
+        if values:
+            rows = store.conn.execute(
+                f"SELECT {column} FROM leads WHERE {column} {IN_KEYS} AND deleted_at IS NULL"
+                f" GROUP BY event, {column} HAVING COUNT(DISTINCT coalesce(device, '')) > 1",
+                [keys(values)],
+            )
+            found[shared] = {r[0] for r in rows}
     return found[0], found[1]
 
 
@@ -590,7 +591,10 @@ class _Merge:
             return False
         if not self.conn.execute("SELECT sqlite_compileoption_used('USE_URI')").fetchone()[0]:
             return False
-        self.conn.execute(f"ATTACH DATABASE ? AS {ATTACHED}", [stamp.url])
+        try:
+            self.conn.execute(f"ATTACH DATABASE ? AS {ATTACHED}", [stamp.url])
+        except sqlite3.Error:
+            return False  # gone or unreadable since it was read: write what was read
         columns = self.conn.execute(f"PRAGMA {ATTACHED}.table_info(changes)").fetchall()
         if "seq" not in {c[1] for c in columns}:
             self.conn.execute(f"DETACH DATABASE {ATTACHED}")
