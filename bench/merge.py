@@ -29,7 +29,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from leadcap.laptops import merge, sync  # noqa: E402
+from leadcap.laptops import merge, source, sync  # noqa: E402
 from leadcap.store import leads  # noqa: E402
 from leadcap.store.database import open_store  # noqa: E402
 
@@ -78,7 +78,7 @@ def make_laptops(folder: Path, laptops: int, size: int, seed: int = 5) -> list[P
                 if i % 5 == 0:
                     leads.append_note(store, lead["id"], "wants a demo")
         if paths:
-            earlier = merge.read_source(paths[-1])
+            earlier = source.read_source(paths[-1])
             earlier.header = None  # a part of the file: no merge mark for it
             keep = set(list(earlier.leads)[2 * same_person : 2 * same_person + shared])
             earlier.leads = {u: r for u, r in earlier.leads.items() if u in keep}
@@ -112,7 +112,7 @@ def run_copy(target: Path, files: list[Path]) -> float:
     fast(store)
     conn = store.conn
     columns = [r[1] for r in conn.execute("PRAGMA table_info(leads)") if r[1] != "id"]
-    change_columns = merge.CHANGE_COLUMNS + ", seq"
+    change_columns = source.CHANGE_COLUMNS + ", seq"
     started = time.perf_counter()
     for path in files:
         conn.execute("ATTACH DATABASE ? AS src", [str(path)])
@@ -127,8 +127,8 @@ def run_copy(target: Path, files: list[Path]) -> float:
         )
         conn.execute("INSERT OR IGNORE INTO visits SELECT * FROM src.visits")
         conn.execute(
-            f"INSERT OR IGNORE INTO consent_records ({merge.CONSENT_COLUMNS})"
-            f" SELECT {merge.CONSENT_COLUMNS} FROM src.consent_records"
+            f"INSERT OR IGNORE INTO consent_records ({source.CONSENT_COLUMNS})"
+            f" SELECT {source.CONSENT_COLUMNS} FROM src.consent_records"
         )
         conn.execute("COMMIT")
         conn.execute("DETACH DATABASE src")

@@ -104,3 +104,23 @@ class MinuteClock:
 @pytest.fixture
 def minute_clock():
     return MinuteClock()
+
+
+@pytest.fixture
+def laptop(tmp_path, minute_clock):
+    """Simulated laptops: `laptop("laptop-a")` opens tmp_path/laptop-a.db as that device,
+    on one minute clock shared by all of them (`tick=False`: the real clock)."""
+    from leadcap.store.database import open_store
+
+    opened = []
+
+    def make(device: str, staff: str | None = None, *, tick: bool = True):
+        store = open_store(tmp_path / f"{device}.db", staff=staff or device, device=device)
+        if tick:
+            store.now = minute_clock
+        opened.append(store)
+        return store
+
+    yield make
+    for store in opened:
+        store.close()

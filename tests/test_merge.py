@@ -4,46 +4,14 @@ from __future__ import annotations
 
 import hashlib
 import sqlite3
-from datetime import datetime, timedelta
+from datetime import datetime
 
 import pytest
 
 from leadcap.laptops import merge
+from leadcap.laptops.replay import merge_notes, note_entries
 from leadcap.store import erasure, leads, tombstones
 from leadcap.store import history as change_log
-from leadcap.store.database import open_store
-
-
-class Clock:
-    """A fake clock per test: every call is one minute later, so order is explicit."""
-
-    def __init__(self):
-        self.moment = datetime.fromisoformat("2026-12-09T10:00:00+09:00")
-
-    def __call__(self):
-        self.moment += timedelta(minutes=1)
-        return self.moment
-
-
-@pytest.fixture
-def clock():
-    return Clock()
-
-
-@pytest.fixture
-def laptop(tmp_path, clock):
-    opened = []
-
-    def make(device: str, staff: str | None = None, *, tick=True):
-        store = open_store(tmp_path / f"{device}.db", staff=staff or device, device=device)
-        if tick:
-            store.now = clock
-        opened.append(store)
-        return store
-
-    yield make
-    for store in opened:
-        store.close()
 
 
 def dump(store) -> dict:
@@ -185,12 +153,12 @@ def test_notes_from_both_sides_are_kept_once(laptop):
     ],
 )
 def test_note_merge_is_order_independent(texts, expected):
-    forward, backward = merge.merge_notes(texts), merge.merge_notes(texts[::-1])
+    forward, backward = merge_notes(texts), merge_notes(texts[::-1])
     assert forward == backward
     assert expected is None or forward == expected
     for text in texts:
-        for entry in merge.note_entries(text):
-            assert entry in merge.note_entries(forward)
+        for entry in note_entries(text):
+            assert entry in note_entries(forward)
 
 
 def test_visits_are_counted_once_per_device(laptop):

@@ -11,24 +11,10 @@ from dataclasses import replace
 import pytest
 
 from leadcap.laptops import merge, source
+from leadcap.laptops.replay import merge_notes
 from leadcap.store import backups, leads
 from leadcap.store import history as change_log
 from leadcap.store.database import open_store
-
-
-@pytest.fixture
-def laptop(tmp_path, minute_clock):
-    opened, clock = [], minute_clock
-
-    def make(device: str, path=None):
-        store = open_store(path or tmp_path / f"{device}.db", staff=device, device=device)
-        store.now = clock
-        opened.append(store)
-        return store
-
-    yield make
-    for store in opened:
-        store.close()
 
 
 @pytest.fixture
@@ -319,5 +305,5 @@ def test_every_database_has_its_own_identity(laptop, tmp_path):
 
 def test_a_note_written_twice_in_one_minute_stays_twice_after_merging_in_steps():
     once = "[2026-12-09 10:00 anna] call"
-    assert merge.merge_notes([once, f"{once}\n{once}"]) == f"{once}\n{once}"
-    assert merge.merge_notes([f"{once}\n{once}", once]) == f"{once}\n{once}"
+    assert merge_notes([once, f"{once}\n{once}"]) == f"{once}\n{once}"
+    assert merge_notes([f"{once}\n{once}", once]) == f"{once}\n{once}"

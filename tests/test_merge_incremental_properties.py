@@ -11,10 +11,10 @@ from pathlib import Path
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from test_merge_properties import Clock, dump, operation
+from test_merge_properties import Clock, act, dump, operation
 
 from leadcap.laptops import merge
-from leadcap.store import backups, leads
+from leadcap.store import backups
 from leadcap.store.database import open_store
 
 steps = st.lists(
@@ -48,48 +48,6 @@ steps_without_deletes = st.lists(
     min_size=1,
     max_size=12,
 )
-
-
-def act(stores: list, clock: Clock, step, *, rescans_count: bool = False) -> None:
-    """One step of a laptop's day (as in test_merge_properties.play). With `rescans_count`,
-    a laptop that already captured a badge or e-mail does not add that person again (as
-    the scan loop counts a visit instead)."""
-    who, seconds, pick, op = step
-    store = stores[who % len(stores)]
-    clock.step(seconds)
-    if op[0] == "add":
-        if rescans_count and captured_here(store, op[1], op[2]):
-            return
-        leads.add_lead(store, {"badge_id": op[1], "email": op[2], "company": op[3] or None})
-        return
-    if op[0] == "merge":
-        other = stores[op[1] % len(stores)]
-        if other is not store:
-            merge.merge_file(store, other.path)
-        return
-    uuids = [row[0] for row in store.conn.execute("SELECT uuid FROM leads ORDER BY id")]
-    if not uuids:
-        return
-    lead = uuids[pick % len(uuids)]
-    if op[0] == "edit":
-        leads.update_lead(store, lead, {op[1]: op[2] or None}, command="edit")
-    elif op[0] == "tag":
-        leads.add_tags(store, lead, [op[1]], remove=op[2])
-    elif op[0] == "note":
-        leads.append_note(store, lead, op[1])
-    elif op[0] == "rate":
-        leads.update_lead(store, lead, {"rating": op[1]}, command="rate")
-    elif op[0] == "delete":
-        leads.update_lead(store, lead, {"deleted": op[1]}, command="delete")
-
-
-def captured_here(store, badge: str | None, email: str | None) -> bool:
-    found = store.conn.execute(
-        "SELECT COUNT(*) FROM leads WHERE device = ? AND (badge_norm = lower(?)"
-        " OR email_norm = lower(?))",
-        [store.device, badge, email],
-    )
-    return found.fetchone()[0] > 0
 
 
 def opened(path: Path, device: str, clock: Clock):

@@ -11,6 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from leadcap.laptops import merge
+from leadcap.laptops.replay import note_entries
 from leadcap.store import backups as backup
 from leadcap.store import leads
 from leadcap.store.database import open_store
@@ -59,12 +60,53 @@ def dump(store) -> dict:
                 lead["email"],
                 lead["deleted"],
                 tuple(sorted(t.casefold() for t in lead["tags"])),
-                tuple(merge.note_entries(lead["notes"])) if lead["notes"] else (),
+                tuple(note_entries(lead["notes"])) if lead["notes"] else (),
                 lead["visits"],
                 lead["updated_at"],
                 lead["needs_review"],
             )
     return found
+
+
+def act(stores: list, clock: Clock, step, *, rescans_count: bool = False) -> None:
+    """One step of a laptop's day. With `rescans_count`, a laptop that already captured a
+    badge or e-mail does not add that person again (as the scan loop counts a visit)."""
+    who, seconds, pick, op = step
+    store = stores[who % len(stores)]
+    clock.step(seconds)
+    if op[0] == "add":
+        if rescans_count and captured_here(store, op[1], op[2]):
+            return
+        leads.add_lead(store, {"badge_id": op[1], "email": op[2], "company": op[3] or None})
+        return
+    if op[0] == "merge":
+        other = stores[op[1] % len(stores)]
+        if other is not store:
+            merge.merge_file(store, other.path)
+        return
+    uuids = [row[0] for row in store.conn.execute("SELECT uuid FROM leads ORDER BY id")]
+    if not uuids:
+        return
+    lead = uuids[pick % len(uuids)]
+    if op[0] == "edit":
+        leads.update_lead(store, lead, {op[1]: op[2] or None}, command="edit")
+    elif op[0] == "tag":
+        leads.add_tags(store, lead, [op[1]], remove=op[2])
+    elif op[0] == "note":
+        leads.append_note(store, lead, op[1])
+    elif op[0] == "rate":
+        leads.update_lead(store, lead, {"rating": op[1]}, command="rate")
+    elif op[0] == "delete":
+        leads.update_lead(store, lead, {"deleted": op[1]}, command="delete")
+
+
+def captured_here(store, badge: str | None, email: str | None) -> bool:
+    found = store.conn.execute(
+        "SELECT COUNT(*) FROM leads WHERE device = ? AND (badge_norm = lower(?)"
+        " OR email_norm = lower(?))",
+        [store.device, badge, email],
+    )
+    return found.fetchone()[0] > 0
 
 
 def play(folder: Path, laptops: int, steps) -> list:
@@ -75,31 +117,8 @@ def play(folder: Path, laptops: int, steps) -> list:
         store.now = clock
         store.conn.execute("PRAGMA synchronous = OFF")  # durability is not under test here
         stores.append(store)
-    for who, seconds, pick, op in steps:
-        store = stores[who % laptops]
-        clock.step(seconds)
-        uuids = [row[0] for row in store.conn.execute("SELECT uuid FROM leads ORDER BY id")]
-        if op[0] == "add":
-            leads.add_lead(store, {"badge_id": op[1], "email": op[2], "company": op[3] or None})
-            continue
-        if op[0] == "merge":
-            other = stores[op[1] % laptops]
-            if other is not store:
-                merge.merge_file(store, other.path)
-            continue
-        if not uuids:
-            continue
-        lead = uuids[pick % len(uuids)]
-        if op[0] == "edit":
-            leads.update_lead(store, lead, {op[1]: op[2] or None}, command="edit")
-        elif op[0] == "tag":
-            leads.add_tags(store, lead, [op[1]], remove=op[2])
-        elif op[0] == "note":
-            leads.append_note(store, lead, op[1])
-        elif op[0] == "rate":
-            leads.update_lead(store, lead, {"rating": op[1]}, command="rate")
-        elif op[0] == "delete":
-            leads.update_lead(store, lead, {"deleted": op[1]}, command="delete")
+    for step in steps:
+        act(stores, clock, step)
     return stores
 
 
@@ -158,7 +177,7 @@ def test_both_directions_give_the_same_leads_without_losing_notes_or_doubling_vi
             for store in (a, b)
             for deleted in (False, True)
             for lead in leads.iter_leads(store, leads.LeadFilter(deleted=deleted))
-            for entry in merge.note_entries(lead["notes"])
+            for entry in note_entries(lead["notes"])
             if lead["notes"]
         }
         a_copy = copy_of(a, Path(tmp) / "a-copy.db")

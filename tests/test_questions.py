@@ -10,24 +10,7 @@ from leadcap.laptops import merge
 from leadcap.store import answers as answering
 from leadcap.store import history, leads
 from leadcap.store import questions as q
-from leadcap.store.database import open_store
 from leadcap.store.score import Scorer
-
-
-@pytest.fixture
-def laptops(tmp_path, minute_clock):
-    clock = minute_clock
-    opened = []
-
-    def make(device: str):
-        store = open_store(tmp_path / f"{device}.db", staff=device, device=device)
-        store.now = clock
-        opened.append(store)
-        return store
-
-    yield make
-    for store in opened:
-        store.close()
 
 
 def pavilion(store) -> None:
@@ -175,8 +158,8 @@ def shared_lead(a, b):
     return lead["uuid"]
 
 
-def test_questions_travel_and_the_later_edit_wins(laptops):
-    a, b = laptops("a"), laptops("b")
+def test_questions_travel_and_the_later_edit_wins(laptop):
+    a, b = laptop("a"), laptop("b")
     q.add_question(a, "Timeframe", "single", choices=["soon", "later"])
     merge.merge_file(b, a.path)
     q.edit_question(a, "Timeframe", points="soon=10")
@@ -188,8 +171,8 @@ def test_questions_travel_and_the_later_edit_wins(laptops):
         assert [c["value"] for c in question.choices] == ["soon", "later", "never"]
 
 
-def test_a_removed_multi_choice_stays_removed(laptops):
-    a, b = laptops("a"), laptops("b")
+def test_a_removed_multi_choice_stays_removed(laptop):
+    a, b = laptop("a"), laptop("b")
     pavilion(a)
     lead = shared_lead(a, b)
     answering.answer(a, lead, "Cooperation", ["R&D", "Job"])
@@ -202,8 +185,8 @@ def test_a_removed_multi_choice_stays_removed(laptops):
         assert leads.get_lead(store, lead)["answers"]["Cooperation"] == ["R&D", "Investment"]
 
 
-def test_a_single_answer_takes_the_latest_change(laptops):
-    a, b = laptops("a"), laptops("b")
+def test_a_single_answer_takes_the_latest_change(laptop):
+    a, b = laptop("a"), laptop("b")
     pavilion(a)
     lead = shared_lead(a, b)
     answering.answer(b, lead, "Timeframe", ["later"])
@@ -213,8 +196,8 @@ def test_a_single_answer_takes_the_latest_change(laptops):
     assert leads.get_lead(b, lead)["answers"]["Timeframe"] == "<6 months"
 
 
-def test_conflicting_free_text_keeps_both_versions_until_edited(laptops):
-    a, b = laptops("a"), laptops("b")
+def test_conflicting_free_text_keeps_both_versions_until_edited(laptop):
+    a, b = laptop("a"), laptop("b")
     pavilion(a)
     lead = shared_lead(a, b)
     answering.answer(a, lead, "Application", ["battery cells"])
@@ -278,8 +261,8 @@ def test_the_sql_score_used_for_sorting_agrees_with_the_explained_one(store):
     assert {0, 100} <= set(in_python.values())
 
 
-def test_bad_question_and_answer_rows_from_another_laptop_are_set_aside(laptops):
-    a, b = laptops("a"), laptops("b")
+def test_bad_question_and_answer_rows_from_another_laptop_are_set_aside(laptop):
+    a, b = laptop("a"), laptop("b")
     pavilion(b)
     lead = leads.add_lead(b, {"badge_id": "B-1"})
     answering.answer(b, lead["id"], "Timeframe", ["later"])
@@ -294,8 +277,8 @@ def test_bad_question_and_answer_rows_from_another_laptop_are_set_aside(laptops)
     assert leads.get_lead(a, lead["uuid"])["answers"] == {}
 
 
-def test_a_question_edit_alone_reaches_a_laptop_that_merged_before(laptops):
-    a, b = laptops("a"), laptops("b")
+def test_a_question_edit_alone_reaches_a_laptop_that_merged_before(laptop):
+    a, b = laptop("a"), laptop("b")
     q.add_question(a, "Timeframe", "single", choices=["soon", "later"])
     leads.add_lead(a, {"badge_id": "B-1"})
     merge.merge_file(b, a.path)
@@ -306,8 +289,8 @@ def test_a_question_edit_alone_reaches_a_laptop_that_merged_before(laptops):
     assert merge.merge_file(b, a.path).unchanged
 
 
-def test_a_lead_only_the_other_laptop_has_arrives_with_its_answers(laptops):
-    a, b = laptops("a"), laptops("b")
+def test_a_lead_only_the_other_laptop_has_arrives_with_its_answers(laptop):
+    a, b = laptop("a"), laptop("b")
     pavilion(a)
     lead = leads.add_lead(a, {"badge_id": "B-1"})
     answering.answer(a, lead["id"], "Cooperation", ["R&D", "Job"])

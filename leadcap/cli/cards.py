@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from leadcap.cli.common import handle_errors, open_db, print_json, state
+from leadcap.cli.common import JsonOption, handle_errors, open_db, print_json, state
 from leadcap.store import model
 
 app = typer.Typer(
@@ -17,7 +17,6 @@ app = typer.Typer(
     rich_markup_mode=None,
 )
 
-JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON (documented in README)")]
 # Review keys: one letter per field (Enter accepts the lead as it is).
 REVIEW_KEYS = {
     "f": "family_name",

@@ -4,7 +4,7 @@ from typing import Annotated
 
 import typer
 
-from leadcap.cli.common import handle_errors, open_db, print_json, print_table
+from leadcap.cli.common import JsonOption, handle_errors, open_db, print_json, print_table
 from leadcap.store import answers
 from leadcap.store import questions as core
 
@@ -33,7 +33,6 @@ PointsOption = Annotated[
     str | None, typer.Option(help='Score points per choice: "R&D=30,Investment=20" (yes=15)')
 ]
 Name = Annotated[str, typer.Argument(help="The question's name (or its number in the list)")]
-JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON")]
 
 
 def _labels(label_de: str | None, label_ja: str | None) -> dict:

@@ -97,7 +97,7 @@ CARD_MAX_BYTES = 2_000_000
 
 
 def card_row_problem(row: tuple) -> str | None:
-    """Why a `cards` row (merge.CARD_COLUMNS) is not one leadcap wrote, or None."""
+    """Why a `cards` row (source.CARD_COLUMNS) is not one leadcap wrote, or None."""
     uid, lead_uuid, image, media_type = row[:4]
     if not isinstance(uid, str) or not isinstance(lead_uuid, str):
         return "ids are not text"

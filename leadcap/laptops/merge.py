@@ -31,14 +31,10 @@ from pathlib import Path
 
 from leadcap.laptops.people import People, UnionFind, captured
 from leadcap.laptops.replay import answer_state, lead_state, utc_key
-
-# Re-exported: callers and tests have always found these here.
-from leadcap.laptops.replay import merge_notes as merge_notes
-from leadcap.laptops.replay import note_entries as note_entries
-from leadcap.laptops.source import CARD_COLUMNS as CARD_COLUMNS
-from leadcap.laptops.source import CHANGE_COLUMNS as CHANGE_COLUMNS
-from leadcap.laptops.source import CONSENT_COLUMNS as CONSENT_COLUMNS
 from leadcap.laptops.source import (
+    CARD_COLUMNS,
+    CHANGE_COLUMNS,
+    CONSENT_COLUMNS,
     IN_KEYS,
     FileStamp,
     Header,
@@ -48,14 +44,13 @@ from leadcap.laptops.source import (
     last_change_id,
     leads_matching,
     local_identities,
+    open_source,
     read_header,
     read_rows,
     resume_point,
     save_mark,
     stored_mark,
 )
-from leadcap.laptops.source import open_source as open_source
-from leadcap.laptops.source import read_source as read_source
 from leadcap.store import tombstones
 from leadcap.store.database import Store
 from leadcap.store.leads import (

@@ -119,8 +119,14 @@ class FileStamp:
             found = os.stat(path)
         except OSError:
             return None
-        url = f"file:{pathname2url(str(Path(path).resolve()))}?mode=ro&immutable=1"
-        return cls(url, found.st_size, found.st_mtime_ns)
+        return cls(_read_only_url(path, immutable=True), found.st_size, found.st_mtime_ns)
+
+
+def _read_only_url(path: Path, *, immutable: bool) -> str:
+    """The file as a read-only SQLite URI; `immutable`: nobody writes it, so SQLite reads it
+    without -shm/-wal files."""
+    url = f"file:{pathname2url(str(Path(path).resolve()))}?mode=ro"
+    return url + "&immutable=1" if immutable else url
 
 
 @contextlib.contextmanager
@@ -136,9 +142,7 @@ def open_source(path: Path) -> Iterator[sqlite3.Connection]:
         raise SourceError(f"cannot read {path} ({error.strerror})") from None
     if header != SQLITE_HEADER:
         raise SourceError(f"{path} is not a leadcap database (not an SQLite file); skipped")
-    url = f"file:{pathname2url(str(path.resolve()))}?mode=ro"
-    if not os.path.exists(f"{path}-wal"):
-        url += "&immutable=1"  # nobody is writing it: read it without -shm/-wal files
+    url = _read_only_url(path, immutable=not os.path.exists(f"{path}-wal"))
     try:
         conn = sqlite3.connect(url, uri=True)
     except sqlite3.Error as error:

@@ -153,19 +153,25 @@ def m003_merge(db):
     )
 
 
-@migrations()
-def m004_search_names(db):
-    """`find` now also looks through the name as displayed ("Jan Müller", "山田太郎"):
-    recompute the stored search text; the update trigger refreshes the index."""
+def _refresh_search_text(db, columns: tuple[str, ...]) -> None:
+    """Recompute each lead's stored search text from `columns` (those the search text was
+    made of when the migration was written); the update trigger refreshes the index."""
     from leadcap.store import model
 
-    columns = ("full_name", "given_name", "family_name", "name_reading", "company")
-    columns += ("department", "email", "notes")
     rows = db.execute(f"SELECT id, search_text, {', '.join(columns)} FROM leads").fetchall()
     for lead_id, old, *values in rows:
         new = model.search_text(dict(zip(columns, values, strict=True)))
         if new != old:
             db.execute("UPDATE leads SET search_text = ? WHERE id = ?", [new, lead_id])
+
+
+@migrations()
+def m004_search_names(db):
+    """`find` now also looks through the name as displayed ("Jan Müller", "山田太郎"):
+    recompute the stored search text; the update trigger refreshes the index."""
+    columns = ("full_name", "given_name", "family_name", "name_reading", "company")
+    columns += ("department", "email", "notes")
+    _refresh_search_text(db, columns)
 
 
 @migrations()
@@ -212,16 +218,10 @@ def m005_search_badges_phones_variants(db):
     """`find` now also finds badge ids and phone numbers (by their digits), and folds kanji
     variants (髙 -> 高): recompute the stored search text; the update trigger refreshes
     the index."""
-    from leadcap.store import model
-
     columns = ("full_name", "given_name", "family_name", "name_reading", "company")
     columns += ("department", "email", "notes", "badge_id", "phone", "mobile")
     columns += ("phone_e164", "mobile_e164")
-    rows = db.execute(f"SELECT id, search_text, {', '.join(columns)} FROM leads").fetchall()
-    for lead_id, old, *values in rows:
-        new = model.search_text(dict(zip(columns, values, strict=True)))
-        if new != old:
-            db.execute("UPDATE leads SET search_text = ? WHERE id = ?", [new, lead_id])
+    _refresh_search_text(db, columns)
 
 
 @migrations()
