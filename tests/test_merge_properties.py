@@ -13,8 +13,9 @@ from hypothesis import strategies as st
 from leadcap.laptops import merge
 from leadcap.laptops.replay import note_entries
 from leadcap.store import backups as backup
-from leadcap.store import leads
+from leadcap.store import leads, model
 from leadcap.store.database import open_store
+from leadcap.store.health import check_search_index
 
 BADGES = ["B-1", "B-2", "B-3", None, None]
 EMAILS = ["ken@acme.jp", "sato@beta.jp", None, None]
@@ -52,6 +53,14 @@ history = st.lists(
 
 
 def dump(store) -> dict:
+    # Merges write search texts and the full-text index in batches (merge.finish_step):
+    # each lead's search text must be its fields', and the index must match the leads.
+    rows = store.conn.execute("SELECT * FROM leads")
+    names = [d[0] for d in rows.description]
+    for row in (dict(zip(names, r, strict=True)) for r in rows):
+        assert row["search_text"] == model.search_text(row), row["uuid"]
+    search_index = check_search_index(store)
+    assert search_index.ok, search_index.detail
     found = {}
     for deleted in (False, True):
         for lead in leads.iter_leads(store, leads.LeadFilter(deleted=deleted)):

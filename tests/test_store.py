@@ -249,3 +249,19 @@ def test_insert_lead_rows_keeps_order_and_fills_search(store, variables):
     found = store.conn.execute("SELECT uuid FROM leads ORDER BY id").fetchall()
     assert [r[0] for r in found] == [f"u{n}" for n in range(450)]
     assert [lead["company"] for lead in find(store, "firm 449")] == ["Firm 449"]
+
+
+@pytest.mark.parametrize("variables", [250_000, 7])  # 7: two leads per statement
+def test_update_search_texts_sets_each_lead_and_its_index(store, variables):
+    from leadcap.store.health import check_search_index
+    from leadcap.store.leads import add_lead, find, update_search_texts
+
+    ids = [add_lead(store, {"company": f"Firm{n}"})["id"] for n in range(5)]
+    store.conn.setlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER, variables)
+    with store.transaction():
+        update_search_texts(store.conn, [(i, f"kobe{n}") for n, i in enumerate(ids[:4])])
+    texts = store.conn.execute("SELECT id, search_text FROM leads ORDER BY id").fetchall()
+    assert texts == [*[(i, f"kobe{n}") for n, i in enumerate(ids[:4])], (ids[4], "firm4")]
+    assert [lead["id"] for lead in find(store, "kobe3")] == [ids[3]]
+    assert find(store, "firm3") == []
+    assert check_search_index(store).ok
