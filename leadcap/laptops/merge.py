@@ -293,7 +293,8 @@ class _Merge:
         self.local_badges: set[str] = set()  # of leads changed here since the last merge
         self.local_emails: set[str] = set()
         self.tag_ids: dict[str, int] = {}  # filled per transaction (a dry run rolls back)
-        # Full-text index writes wait for the end of each step (`finish_step`).
+        # Full-text index writes wait for the end of each step (`finish_step`); each step
+        # starts these afresh (`_step`).
         self.step_new: list[str] = []  # people only the source has, to copy
         self.step_search_texts: list[tuple[int, str]] = []  # (lead id, new search text)
 
@@ -655,7 +656,6 @@ class _Merge:
         if self.step_new:
             self.copy_new(self.step_new)
         update_search_texts(self.conn, self.step_search_texts)
-        self.step_new, self.step_search_texts = [], []
 
     def _new_alone(self, canonical: str, members: list[str]) -> bool:
         """A person only the source has, never linked to anyone: the source's row is what
